@@ -1,0 +1,29 @@
+/*
+ * log.h: one-line log records for every room of ermgw.
+ *
+ * Records go to stderr (or the file given to erm_log_open) as
+ *   2026-11-23T12:00:00.123Z INFO  smpp: bound to 127.0.0.1:2775 as ermgw
+ * The lowest level that notices an error logs it; callers above it only decide.
+ */
+#ifndef ERM_LOG_H
+#define ERM_LOG_H
+
+enum erm_log_level { ERM_LOG_DEBUG = 0, ERM_LOG_INFO, ERM_LOG_WARN, ERM_LOG_ERROR };
+
+/* Records below this level are dropped (default ERM_LOG_INFO; ERM_LOG_LEVEL=debug env). */
+void erm_log_set_level(enum erm_log_level level);
+
+/* Sends records to PATH (appending), or back to stderr when PATH is NULL.
+ * Returns 0 or a negative errno. */
+int erm_log_open(const char *path);
+
+/* Writes one record; MODULE is a short static name such as "smpp" or "db". */
+void erm_log(enum erm_log_level level, const char *module, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#define ERM_DEBUG(mod, ...) erm_log(ERM_LOG_DEBUG, mod, __VA_ARGS__)
+#define ERM_INFO(mod, ...)  erm_log(ERM_LOG_INFO, mod, __VA_ARGS__)
+#define ERM_WARN(mod, ...)  erm_log(ERM_LOG_WARN, mod, __VA_ARGS__)
+#define ERM_ERROR(mod, ...) erm_log(ERM_LOG_ERROR, mod, __VA_ARGS__)
+
+#endif

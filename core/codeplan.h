@@ -1,0 +1,55 @@
+/*
+ * codeplan.h: the code plan of DESIGN.md. A product code ("10") plus a zero-padded sequence
+ * ("001", width = digits of the quota) makes the SMS code "10001"; the service number plus the
+ * SMS code makes the phone code "1008610001". Pure functions, no I/O, no allocation.
+ * Every function returns 0 or a negative errno (-EINVAL bad input, -ERANGE out of bounds,
+ * -ENOSPC output buffer too small).
+ */
+#ifndef ERM_CODEPLAN_H
+#define ERM_CODEPLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CODEPLAN_MAX_QUOTA        99999u /* at most 5 sequence digits */
+#define CODEPLAN_MAX_PRODUCT_LEN  8      /* digits in a product code */
+#define CODEPLAN_MAX_CODE_LEN     (CODEPLAN_MAX_PRODUCT_LEN + 5)
+#define CODEPLAN_MAX_SERVICE_LEN  20
+
+/* Sequence width for QUOTA: its number of decimal digits (100 -> 3, 99 -> 2, 9 -> 1).
+ * Returns the width (1..5), or -ERANGE when QUOTA is 0 or above CODEPLAN_MAX_QUOTA. */
+int codeplan_width(uint32_t quota);
+
+/* Checks a product code: 1..CODEPLAN_MAX_PRODUCT_LEN ASCII digits, not starting with '0'.
+ * Returns 0 or -EINVAL. */
+int codeplan_check_product(const char *product);
+
+/* Checks a service number: 3..CODEPLAN_MAX_SERVICE_LEN ASCII digits. 0 or -EINVAL. */
+int codeplan_check_service(const char *service);
+
+/* Writes the SMS code of sequence SEQ (1..quota) of PRODUCT into OUT (caller's buffer of
+ * CAP bytes, NUL-terminated). -EINVAL bad product, -ERANGE seq outside 1..quota. */
+int codeplan_sms_code(const char *product, uint32_t quota, uint32_t seq, char *out, size_t cap);
+
+/* Writes SERVICE followed by SMS_CODE into OUT (caller's buffer). */
+int codeplan_phone_code(const char *service, const char *sms_code, char *out, size_t cap);
+
+/* Splits CODE by a product it may belong to: succeeds when CODE is PRODUCT followed by exactly
+ * codeplan_width(QUOTA) digits forming a sequence in 1..QUOTA; stores it in *SEQ.
+ * -EINVAL when CODE is not of that product, -ERANGE when the sequence is 0 or above quota. */
+int codeplan_parse(const char *code, const char *product, uint32_t quota, uint32_t *seq);
+
+/* Two products clash when one code could parse both ways: one product code is a prefix of
+ * the other (or equal) and their SMS codes can have the same length... the pool's rule is
+ * simpler and stricter: a prefix (or equal) code with a different width clashes, and an equal
+ * code always clashes. Returns 1 on clash, 0 when they can live together. */
+int codeplan_clash(const char *product_a, uint32_t quota_a, const char *product_b,
+                   uint32_t quota_b);
+
+/* When DEST is SERVICE followed by one or more digits (a phone code "1008610001" routed to
+ * the bind), writes the extension ("10001") to EXT and returns 1; returns 0 when DEST is the
+ * service number itself, -EINVAL when DEST is neither. Leading '+' or "86" country prefix on
+ * DEST is not stripped: carriers route the short number as is. */
+int codeplan_split_dest(const char *service, const char *dest, char *ext, size_t cap);
+
+#endif

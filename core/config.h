@@ -1,0 +1,43 @@
+/*
+ * config.h: the daemon's INI configuration (etc/ermgw.conf), parsed from a buffer the caller
+ * read. Pure: no I/O. An unknown section or key, a missing required key or a bad value is
+ * refused with one line naming the file, the line and the key.
+ */
+#ifndef ERM_CONFIG_H
+#define ERM_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct erm_config {
+    /* [smsc] */
+    char smsc_host[256];
+    uint16_t smsc_port;
+    char system_id[16];   /* SMPP 3.4: at most 15 characters */
+    char password[9];     /* at most 8 */
+    char system_type[13]; /* at most 12, may be empty */
+    unsigned enquire_link_s;
+    unsigned response_timeout_s; /* how long a request waits for its response */
+    unsigned reconnect_max_s;    /* cap of the reconnect backoff */
+    uint32_t max_pdu_len;        /* larger command_length closes the session */
+    unsigned window;             /* submit_sm outstanding at most */
+    /* [service] */
+    char service_number[21];
+    uint32_t db_unavailable_status; /* deliver_sm_resp status when the database is down */
+    /* [database] */
+    char conninfo[1024]; /* empty: the PG* environment variables */
+    /* [log] */
+    char log_file[1024]; /* empty: stderr */
+    char log_level[8];   /* debug, info, warn, error */
+};
+
+/* Fills CFG with the defaults (port 2775, enquire_link 30 s, status 0x64, ...). */
+void config_defaults(struct erm_config *cfg);
+
+/* Parses the INI text BUF of LEN bytes read from FILENAME (used in messages only) into CFG,
+ * which must hold the defaults already. On error writes one line like
+ * "etc/ermgw.conf:7: [smsc] port: not a number from 1 to 65535" into ERR and returns -EINVAL. */
+int config_parse(const char *filename, const char *buf, size_t len, struct erm_config *cfg,
+                 char *err, size_t errlen);
+
+#endif

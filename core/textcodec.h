@@ -1,0 +1,60 @@
+/*
+ * textcodec.h: SMS text encodings. Decoding of MO short messages to UTF-8 (data_coding 0 as
+ * the GSM 7-bit default alphabet, one septet per octet, unpacked as SMPP carries it; 1 and 3
+ * as Latin-1 / ASCII; 8 as UCS-2 big-endian, read as UTF-16 so surrogate pairs survive),
+ * and encoding of MT texts (GSM 7-bit when every character is in the default alphabet or its
+ * extension table, else UCS-2) with segmentation into concatenated parts carrying a UDH.
+ * Pure functions, no I/O; every output buffer is the caller's.
+ */
+#ifndef ERM_TEXTCODEC_H
+#define ERM_TEXTCODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TEXT_DCS_DEFAULT 0x00 /* SMSC default alphabet: GSM 7-bit, unpacked */
+#define TEXT_DCS_IA5     0x01 /* IA5 / ASCII */
+#define TEXT_DCS_LATIN1  0x03
+#define TEXT_DCS_UCS2    0x08
+
+/* Decodes LEN bytes of a short message in DATA_CODING to UTF-8 in OUT (CAP bytes,
+ * NUL-terminated). Bytes that cannot be decoded (a lone surrogate, an odd trailing byte of
+ * UCS-2, a septet above 0x7F) become U+FFFD; nothing is dropped silently.
+ * Returns the UTF-8 length, -ENOSPC when OUT is too small, -ENOTSUP for another data_coding. */
+int text_decode(uint8_t data_coding, const uint8_t *in, size_t len, char *out, size_t cap);
+
+int text_gsm7_to_utf8(const uint8_t *in, size_t len, char *out, size_t cap);
+int text_latin1_to_utf8(const uint8_t *in, size_t len, char *out, size_t cap);
+int text_ucs2_to_utf8(const uint8_t *in, size_t len, char *out, size_t cap);
+
+/* Encodes UTF-8 TEXT to UCS-2 (UTF-16BE, supplementary characters as surrogate pairs).
+ * Returns the byte length, -EILSEQ for invalid UTF-8, -ENOSPC when OUT is too small. */
+int text_utf8_to_ucs2(const char *text, size_t len, uint8_t *out, size_t cap);
+
+/* Encodes UTF-8 TEXT to unpacked GSM 7-bit septets (extension characters as ESC + code).
+ * Returns the septet count, -EILSEQ when a character is not in the GSM alphabet. */
+int text_utf8_to_gsm7(const char *text, size_t len, uint8_t *out, size_t cap);
+
+/* One part of an encoded MT message, ready for submit_sm's short_message. */
+struct text_part {
+    uint8_t data[160]; /* UDH (when concatenated) followed by the payload */
+    uint8_t len;       /* bytes in data: at most 140 for UCS-2, 160 for unpacked GSM 7-bit */
+};
+
+#define TEXT_MAX_PARTS 16
+
+struct text_encoded {
+    uint8_t data_coding;                     /* TEXT_DCS_DEFAULT or TEXT_DCS_UCS2 */
+    uint8_t esm_class;                       /* 0x40 (UDH indicator) when nparts > 1 */
+    unsigned nparts;                         /* 1..TEXT_MAX_PARTS */
+    struct text_part part[TEXT_MAX_PARTS];
+};
+
+/* Encodes TEXT for sending: GSM 7-bit when it fits the alphabet (160 septets in one part,
+ * 153 per part when concatenated), else UCS-2 (70 characters, 67 per part). Concatenated
+ * parts carry an 8-bit-reference UDH (05 00 03 REF TOTAL SEQ); a surrogate pair or a GSM
+ * escape sequence is never split between parts. REF is the caller's reference number.
+ * Returns 0, -EILSEQ for invalid UTF-8, -EMSGSIZE when more than TEXT_MAX_PARTS are needed. */
+int text_encode(const char *text, size_t len, uint8_t ref, struct text_encoded *out);
+
+#endif

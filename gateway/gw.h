@@ -1,0 +1,42 @@
+/*
+ * gw.h: what the rest of ermgw sees of a bearer (an SMPP bind today, CMPP tomorrow):
+ * mobile-originated messages in, submits out, acknowledgements by status. Nothing in here is
+ * specific to SMPP; statuses are SMPP numbers because that is the lingua franca, and a CMPP
+ * bearer would map its own.
+ */
+#ifndef ERM_GW_H
+#define ERM_GW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define GW_ADDR_MAX 21
+#define GW_SM_MAX   1024 /* short_message (254) or message_payload (bounded by us) */
+
+/* A mobile-originated message as received. Owned by the bearer; valid only during the
+ * on_mo callback: copy what you keep. */
+struct gw_mo {
+    uint64_t link_id; /* which connection it came on; acks for an older link are dropped */
+    uint32_t seq;     /* the deliver_sm's sequence number, to acknowledge it */
+    char source[GW_ADDR_MAX];
+    char dest[GW_ADDR_MAX];
+    uint8_t esm_class;
+    uint8_t data_coding;
+    uint8_t sm[GW_SM_MAX]; /* raw bytes, undecoded */
+    size_t sm_len;
+    int is_receipt;           /* a delivery receipt rather than a customer's message */
+    char receipted_id[65];    /* the receipted_message_id TLV, when present */
+};
+
+/* One message part to submit. The caller keeps it; the bearer copies what it sends. */
+struct gw_submit {
+    char source[GW_ADDR_MAX];
+    char dest[GW_ADDR_MAX];
+    uint8_t esm_class;   /* 0x40 when data starts with a UDH */
+    uint8_t data_coding; /* 0 GSM 7-bit unpacked, 8 UCS-2 */
+    uint8_t registered_delivery;
+    uint8_t data[254]; /* short_message bytes (UDH first when esm_class has 0x40) */
+    uint16_t len;
+};
+
+#endif

@@ -1,0 +1,69 @@
+/*
+ * smpp_session.h: one ESME session to an SMSC on a libuv loop: connect, bind_transceiver,
+ * enquire_link, MO intake, submit_sm with their responses, reconnect with capped backoff.
+ * It knows nothing of products or databases: MOs go up through callbacks and come back as
+ * acknowledgements, submits go down and come back as responses.
+ */
+#ifndef ERM_SMPP_SESSION_H
+#define ERM_SMPP_SESSION_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "gateway/gw.h"
+
+struct smpp_session_cfg {
+    const char *host; /* IPv4/IPv6 literal or name (resolved with uv_getaddrinfo) */
+    uint16_t port;
+    const char *system_id;
+    const char *password;
+    const char *system_type;
+    unsigned enquire_link_s;     /* idle interval between our enquire_links */
+    unsigned response_timeout_s; /* a request unanswered this long: the link is dead */
+    unsigned reconnect_min_ms;   /* first backoff step, doubled each failure, with jitter */
+    unsigned reconnect_max_ms;
+    uint32_t max_pdu_len; /* command_length above this closes the session */
+    unsigned window;      /* submit_sm outstanding at most */
+};
+
+struct smpp_session_events {
+    /* Bound (again); submits may flow. */
+    void (*on_bound)(void *ud);
+    /* The link is gone (closed, refused, timed out). Every submit still outstanding has had
+     * its on_submit_resp with status -1 first. MOs not yet acknowledged are forgotten: the
+     * SMSC will deliver them again. */
+    void (*on_unbound)(void *ud);
+    /* An MO (or receipt) arrived. The handler must call smpp_session_ack_mo() exactly once,
+     * now or later, with mo->link_id and mo->seq. MO is valid during the call only. */
+    void (*on_mo)(void *ud, const struct gw_mo *mo);
+    /* The answer to smpp_session_submit(COOKIE): STATUS is the SMPP status, or -1 when the
+     * link went away (or the response timed out) before an answer; MESSAGE_ID is the SMSC's
+     * id when STATUS is 0, else "". */
+    void (*on_submit_resp)(void *ud, uint64_t cookie, int64_t status, const char *message_id);
+    /* The session has stopped after smpp_session_stop(); it may be freed now. */
+    void (*on_stopped)(void *ud);
+};
+
+struct smpp_session;
+
+/* Creates a session on LOOP and starts connecting. CFG strings are copied. The session is
+ * owned by the caller and released by smpp_session_stop(). Returns 0 or a negative errno. */
+int smpp_session_start(uv_loop_t *loop, const struct smpp_session_cfg *cfg,
+                       const struct smpp_session_events *ev, void *ud, struct smpp_session **out);
+
+/* 1 when bound and the window has room for another submit. */
+int smpp_session_can_submit(const struct smpp_session *s);
+
+/* Sends one submit_sm. Returns 0 (on_submit_resp follows), -ENOTCONN when not bound,
+ * -EAGAIN when the window is full, or another negative errno. */
+int smpp_session_submit(struct smpp_session *s, const struct gw_submit *msg, uint64_t cookie);
+
+/* Answers the MO (LINK_ID, SEQ) with STATUS (0 = accepted). An ack for a link that is gone
+ * is dropped (the SMSC redelivers). Returns 0 or -ENOTCONN. */
+int smpp_session_ack_mo(struct smpp_session *s, uint64_t link_id, uint32_t seq, uint32_t status);
+
+/* Unbinds (waiting up to response_timeout_s for unbind_resp), closes, and calls on_stopped;
+ * after that the caller frees nothing more: the session frees itself after on_stopped. */
+void smpp_session_stop(struct smpp_session *s);
+
+#endif

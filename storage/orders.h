@@ -1,0 +1,22 @@
+/*
+ * orders.h: the order transaction. One MO order = one PostgreSQL transaction that resolves
+ * the code to its claim, stores the order (unless the customer already ordered the product)
+ * and queues the reply in the outbox, so that the deliver_sm_resp can be sent after COMMIT.
+ */
+#ifndef ERM_ORDERS_H
+#define ERM_ORDERS_H
+
+#include "core/reply.h"
+#include "storage/db.h"
+
+/* RC is 0 when the transaction committed (OUTCOME tells which reply was queued; an order
+ * row exists only for REPLY_ORDER_OK), or a negative errno when nothing was stored
+ * (-ENOTCONN: database down; -ECONNRESET: lost mid-way). */
+typedef void (*stor_order_cb)(void *arg, int rc, enum reply_kind outcome);
+
+/* Places the order of CUSTOMER (11 digits or as received) for SMS code CODE, sent to
+ * SERVICE (the reply's source address), channel "sms". Strings are copied. Returns 0 (CB follows, exactly once) or -errno. */
+int stor_order_place(struct stor_db *db, const char *customer, const char *code,
+                     const char *service, stor_order_cb cb, void *arg);
+
+#endif

@@ -1,0 +1,55 @@
+/*
+ * outbox.h: every outgoing SMS is an outbox row first. States: queued -> sending (taken by a
+ * sender) -> sent (the SMSC accepted every part; message ids stored) or failed (permanent
+ * error status); a lost link puts sending rows back to queued. The daemon's sender drives
+ * these calls; the order transaction and ermctl insert rows.
+ */
+#ifndef ERM_OUTBOX_H
+#define ERM_OUTBOX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/reply.h"
+#include "storage/db.h"
+
+/* Generic completion: RC 0 on commit, negative errno when nothing was changed. */
+typedef void (*stor_done_cb)(void *arg, int rc);
+
+/* Queues a reply TEXT (UTF-8) from SOURCE to DEST of KIND in its own transaction. */
+int stor_outbox_queue(struct stor_db *db, const char *dest, const char *source,
+                      enum reply_kind kind, const char *text, stor_done_cb cb, void *arg);
+
+struct stor_outbox_row {
+    int64_t id;
+    char dest[21];
+    char source[21];
+    const char *text; /* UTF-8, owned by storage, valid during the callback only */
+};
+
+typedef void (*stor_outbox_rows_cb)(void *arg, int rc, const struct stor_outbox_row *rows,
+                                    size_t n);
+
+/* Takes up to MAX queued rows (oldest first, FOR UPDATE SKIP LOCKED) and marks them sending
+ * in one transaction; CB gets them. */
+int stor_outbox_take(struct stor_db *db, size_t max, stor_outbox_rows_cb cb, void *arg);
+
+/* The SMSC accepted every part: MESSAGE_IDS (space-separated, one per part) stored, state
+ * sent. */
+int stor_outbox_sent(struct stor_db *db, int64_t id, const char *message_ids, stor_done_cb cb,
+                     void *arg);
+
+/* Back to queued for a later try (link lost, timeout, throttled); ERROR is kept for the
+ * operator. */
+int stor_outbox_retry(struct stor_db *db, int64_t id, const char *error, stor_done_cb cb,
+                      void *arg);
+
+/* A permanent error: state failed with the SMPP STATUS. */
+int stor_outbox_failed(struct stor_db *db, int64_t id, uint32_t status, stor_done_cb cb,
+                       void *arg);
+
+/* Puts every row left in sending (by a crash) back to queued. Called once at start, before
+ * the first take; rows of a link lost while running go back one by one with retry. */
+int stor_outbox_recover(struct stor_db *db, stor_done_cb cb, void *arg);
+
+#endif
