@@ -19,13 +19,29 @@
 
 /* Decodes LEN bytes of a short message in DATA_CODING to UTF-8 in OUT (CAP bytes,
  * NUL-terminated). Bytes that cannot be decoded (a lone surrogate, an odd trailing byte of
- * UCS-2, a septet above 0x7F) become U+FFFD; nothing is dropped silently.
- * Returns the UTF-8 length, -ENOSPC when OUT is too small, -ENOTSUP for another data_coding. */
+ * UCS-2, a septet above 0x7F, a GSM escape at the very end) become U+FFFD; nothing is
+ * dropped silently. U+0000 (Latin-1 or UCS-2 NUL) also becomes U+FFFD so OUT stays one C
+ * string. An escape followed by a code the extension table lacks gives the main table's
+ * character for that code, as GSM 03.38 asks (ESC ESC, reserved, gives a space).
+ * TEXT_DCS_IA5 and TEXT_DCS_LATIN1 are both read as Latin-1 (a superset of ASCII).
+ * Returns the UTF-8 length, -ENOSPC when OUT is too small, -ENOTSUP for another data_coding,
+ * -EINVAL for a NULL buffer. */
 int text_decode(uint8_t data_coding, const uint8_t *in, size_t len, char *out, size_t cap);
 
 int text_gsm7_to_utf8(const uint8_t *in, size_t len, char *out, size_t cap);
 int text_latin1_to_utf8(const uint8_t *in, size_t len, char *out, size_t cap);
 int text_ucs2_to_utf8(const uint8_t *in, size_t len, char *out, size_t cap);
+
+/* Reads one code point of UTF-8 S (LEN bytes) at *POS into *CP and advances *POS past it.
+ * Strict: overlong forms, UTF-16 surrogates, values above U+10FFFF and truncated sequences
+ * are -EILSEQ, and then *POS advances by one byte so a lenient caller can substitute U+FFFD
+ * and go on. Returns 0, -EILSEQ, or -EINVAL when *POS is not below LEN. Shared by the encoders here and the command parser. */
+int text_utf8_next(const char *s, size_t len, size_t *pos, uint32_t *cp);
+
+/* Appends CP as UTF-8 to OUT (CAP bytes) at *POS and advances *POS. Writes no NUL: the
+ * caller terminates. Returns 0, -ENOSPC when it does not fit, -EILSEQ for a surrogate or a
+ * value above U+10FFFF. */
+int text_utf8_put(uint32_t cp, char *out, size_t cap, size_t *pos);
 
 /* Encodes UTF-8 TEXT to UCS-2 (UTF-16BE, supplementary characters as surrogate pairs).
  * Returns the byte length, -EILSEQ for invalid UTF-8, -ENOSPC when OUT is too small. */

@@ -65,12 +65,15 @@ void smpp_hdr_read(const uint8_t *buf, struct smpp_hdr *h);
 /* Framing state machine: bytes in, whole PDUs out. Length first, bounded: a command_length
  * below 16 or above max_len is a framing error (the stream cannot be trusted after it). */
 struct smpp_framer {
-    uint8_t *buf; /* owned by the framer (malloc); holds at most max_len bytes */
-    size_t have;
+    uint8_t *buf;  /* owned by the framer (malloc): a partial PDU plus the last chunk pushed */
+    size_t off;    /* start of the bytes not yet taken */
+    size_t have;   /* end of the bytes received */
     size_t cap;
+    size_t taken;  /* length of the PDU last returned by next, dropped on the next call */
     uint32_t max_len;
 };
 
+/* MAX_LEN 0 means SMPP_DEFAULT_MAX_PDU. Allocates nothing (the first push does). */
 void smpp_framer_init(struct smpp_framer *f, uint32_t max_len);
 void smpp_framer_free(struct smpp_framer *f);
 /* Appends LEN bytes. Returns 0, or -ENOMEM. */

@@ -1,0 +1,266 @@
+/*
+ * config.c: parses the daemon's INI file (see config.h and etc/ermgw.conf) from a buffer.
+ * Pure: the caller reads the file. Table-driven: each key names its section, its kind and
+ * where it goes, so adding a key is one line and every key gets the same checks.
+ */
+#include "core/config.h"
+
+#include <ctype.h>
+#include <stddef.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/codeplan.h"
+
+enum config_kind { CONFIG_STR, CONFIG_UINT, CONFIG_STATUS, CONFIG_LEVEL };
+
+struct config_key {
+    const char *section;
+    const char *name;
+    enum config_kind kind;
+    size_t offset;
+    size_t size;       /* CONFIG_STR: buffer size; numbers: sizeof the field */
+    unsigned long min; /* numbers: bounds; strings: 1 when it may not be empty */
+    unsigned long max;
+    int required;
+};
+
+#define CONFIG_FIELD(f) offsetof(struct erm_config, f), sizeof(((struct erm_config *)0)->f)
+
+static const struct config_key config_keys[] = {
+    {"smsc", "host", CONFIG_STR, CONFIG_FIELD(smsc_host), 1, 0, 1},
+    {"smsc", "port", CONFIG_UINT, CONFIG_FIELD(smsc_port), 1, 65535, 1},
+    {"smsc", "system_id", CONFIG_STR, CONFIG_FIELD(system_id), 1, 0, 1},
+    {"smsc", "password", CONFIG_STR, CONFIG_FIELD(password), 0, 0, 1},
+    {"smsc", "system_type", CONFIG_STR, CONFIG_FIELD(system_type), 0, 0, 0},
+    {"smsc", "enquire_link_s", CONFIG_UINT, CONFIG_FIELD(enquire_link_s), 1, 3600, 0},
+    {"smsc", "response_timeout_s", CONFIG_UINT, CONFIG_FIELD(response_timeout_s), 1, 600, 0},
+    {"smsc", "reconnect_max_s", CONFIG_UINT, CONFIG_FIELD(reconnect_max_s), 1, 3600, 0},
+    {"smsc", "max_pdu_len", CONFIG_UINT, CONFIG_FIELD(max_pdu_len), 64, 65536, 0},
+    {"smsc", "window", CONFIG_UINT, CONFIG_FIELD(window), 1, 1000, 0},
+    {"service", "number", CONFIG_STR, CONFIG_FIELD(service_number), 1, 0, 1},
+    {"service", "db_unavailable_status", CONFIG_STATUS, CONFIG_FIELD(db_unavailable_status), 1,
+     0xFFFFFFFFul, 0},
+    {"database", "conninfo", CONFIG_STR, CONFIG_FIELD(conninfo), 0, 0, 0},
+    {"log", "file", CONFIG_STR, CONFIG_FIELD(log_file), 0, 0, 0},
+    {"log", "level", CONFIG_LEVEL, CONFIG_FIELD(log_level), 1, 0, 0},
+};
+
+#define CONFIG_NKEYS (sizeof config_keys / sizeof config_keys[0])
+
+void config_defaults(struct erm_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    snprintf(cfg->smsc_host, sizeof cfg->smsc_host, "127.0.0.1");
+    cfg->smsc_port = 2775;
+    cfg->enquire_link_s = 30;
+    cfg->response_timeout_s = 10;
+    cfg->reconnect_max_s = 30;
+    cfg->max_pdu_len = 4096;
+    cfg->window = 10;
+    snprintf(cfg->service_number, sizeof cfg->service_number, "10086");
+    cfg->db_unavailable_status = 0x64; /* ESME_RX_T_APPN: the SMSC retries later */
+    snprintf(cfg->log_level, sizeof cfg->log_level, "info");
+}
+
+/* Fills ERR with "FILE:LINE: [SECTION] KEY: WHY" (LINE 0 leaves the line out). */
+static int config_fail(char *err, size_t errlen, const char *file, unsigned line,
+                       const char *section, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+
+static int config_fail(char *err, size_t errlen, const char *file, unsigned line,
+                       const char *section, const char *key, const char *fmt, ...)
+{
+    char why[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    char where[64] = "";
+    if (line > 0)
+        snprintf(where, sizeof where, "%u:", line);
+    if (key != NULL)
+        snprintf(err, errlen, "%s:%s [%s] %s: %s", file, where, section, key, why);
+    else if (section != NULL)
+        snprintf(err, errlen, "%s:%s [%s]: %s", file, where, section, why);
+    else
+        snprintf(err, errlen, "%s:%s %s", file, where, why);
+    return -EINVAL;
+}
+
+static char *config_trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    char *end = s + strlen(s);
+    while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+        *--end = '\0';
+    return s;
+}
+
+/* Strips a ';' or '#' comment that starts a value or follows white space. */
+static void config_strip_comment(char *value)
+{
+    for (char *p = value; *p != '\0'; p++) {
+        if ((*p == ';' || *p == '#') && (p == value || p[-1] == ' ' || p[-1] == '\t')) {
+            *p = '\0';
+            return;
+        }
+    }
+}
+
+static int config_parse_ulong(const char *s, int base, unsigned long *out)
+{
+    if (*s == '\0' || *s == '-' || *s == '+' || isspace((unsigned char)*s))
+        return -EINVAL;
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, base);
+    if (errno != 0 || *end != '\0')
+        return -EINVAL;
+    *out = v;
+    return 0;
+}
+
+static void config_store_uint(void *field, size_t size, unsigned long v)
+{
+    if (size == sizeof(uint16_t))
+        *(uint16_t *)field = (uint16_t)v;
+    else if (size == sizeof(uint32_t))
+        *(uint32_t *)field = (uint32_t)v;
+    else
+        *(unsigned long *)field = v;
+}
+
+/* Checks and stores VALUE for KEY. Returns 0, or fills ERR. */
+static int config_set(const struct config_key *k, const char *value, struct erm_config *cfg,
+                      const char *file, unsigned line, char *err, size_t errlen)
+{
+    void *field = (char *)cfg + k->offset;
+    unsigned long v;
+    switch (k->kind) {
+    case CONFIG_STR:
+        if (k->min > 0 && value[0] == '\0')
+            return config_fail(err, errlen, file, line, k->section, k->name, "may not be empty");
+        if (strlen(value) >= k->size)
+            return config_fail(err, errlen, file, line, k->section, k->name,
+                               "longer than %zu characters", k->size - 1);
+        memcpy(field, value, strlen(value) + 1);
+        return 0;
+    case CONFIG_UINT:
+        if (config_parse_ulong(value, 10, &v) < 0 || v < k->min || v > k->max)
+            return config_fail(err, errlen, file, line, k->section, k->name,
+                               "\"%s\" is not a number from %lu to %lu", value, k->min, k->max);
+        config_store_uint(field, k->size, v);
+        return 0;
+    case CONFIG_STATUS:
+        if (config_parse_ulong(value, 0, &v) < 0 || v < k->min || v > k->max)
+            return config_fail(err, errlen, file, line, k->section, k->name,
+                               "\"%s\" is not a non-zero SMPP status such as 0x64", value);
+        config_store_uint(field, k->size, v);
+        return 0;
+    case CONFIG_LEVEL:
+        if (strcmp(value, "debug") != 0 && strcmp(value, "info") != 0 &&
+            strcmp(value, "warn") != 0 && strcmp(value, "error") != 0)
+            return config_fail(err, errlen, file, line, k->section, k->name,
+                               "\"%s\" is not one of debug, info, warn, error", value);
+        memcpy(field, value, strlen(value) + 1);
+        return 0;
+    }
+    return -EINVAL;
+}
+
+static const struct config_key *config_find(const char *section, const char *name)
+{
+    for (size_t i = 0; i < CONFIG_NKEYS; i++)
+        if (strcmp(config_keys[i].section, section) == 0 && strcmp(config_keys[i].name, name) == 0)
+            return &config_keys[i];
+    return NULL;
+}
+
+static int config_section_known(const char *section)
+{
+    for (size_t i = 0; i < CONFIG_NKEYS; i++)
+        if (strcmp(config_keys[i].section, section) == 0)
+            return 1;
+    return 0;
+}
+
+/* Checks what no single key can: the service number's form, keys that must be present. */
+static int config_check_whole(const struct erm_config *cfg, const unsigned char *seen,
+                              const char *file, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < CONFIG_NKEYS; i++)
+        if (config_keys[i].required && !seen[i])
+            return config_fail(err, errlen, file, 0, config_keys[i].section, config_keys[i].name,
+                               "missing (required)");
+    if (codeplan_check_service(cfg->service_number) < 0)
+        return config_fail(err, errlen, file, 0, "service", "number",
+                           "\"%s\" is not a service number of 3 to 20 digits",
+                           cfg->service_number);
+    return 0;
+}
+
+int config_parse(const char *filename, const char *buf, size_t len, struct erm_config *cfg,
+                 char *err, size_t errlen)
+{
+    unsigned char seen[CONFIG_NKEYS] = {0};
+    char section[64] = "";
+    char line[2048];
+    unsigned lineno = 0;
+    size_t pos = 0;
+
+    while (pos < len) {
+        size_t n = 0;
+        lineno++;
+        while (pos < len && buf[pos] != '\n') {
+            if (n + 1 >= sizeof line)
+                return config_fail(err, errlen, filename, lineno, NULL, NULL, "line too long");
+            if (buf[pos] == '\0')
+                return config_fail(err, errlen, filename, lineno, NULL, NULL, "NUL byte");
+            line[n++] = buf[pos++];
+        }
+        pos++; /* the newline */
+        line[n] = '\0';
+        char *s = config_trim(line);
+        if (*s == '\0' || *s == ';' || *s == '#')
+            continue;
+        if (*s == '[') {
+            char *close = strchr(s, ']');
+            if (close == NULL || *config_trim(close + 1) != '\0')
+                return config_fail(err, errlen, filename, lineno, NULL, NULL,
+                                   "malformed section header \"%s\"", s);
+            *close = '\0';
+            char *name = config_trim(s + 1);
+            if (!config_section_known(name))
+                return config_fail(err, errlen, filename, lineno, name, NULL, "unknown section");
+            snprintf(section, sizeof section, "%s", name);
+            continue;
+        }
+        char *eq = strchr(s, '=');
+        if (eq == NULL)
+            return config_fail(err, errlen, filename, lineno, NULL, NULL,
+                               "expected \"key = value\", got \"%s\"", s);
+        *eq = '\0';
+        char *key = config_trim(s);
+        char *value = eq + 1;
+        config_strip_comment(value);
+        value = config_trim(value);
+        if (section[0] == '\0')
+            return config_fail(err, errlen, filename, lineno, NULL, NULL,
+                               "key \"%s\" outside any section", key);
+        const struct config_key *k = config_find(section, key);
+        if (k == NULL)
+            return config_fail(err, errlen, filename, lineno, section, key, "unknown key");
+        if (seen[k - config_keys])
+            return config_fail(err, errlen, filename, lineno, section, key, "given twice");
+        int rc = config_set(k, value, cfg, filename, lineno, err, errlen);
+        if (rc < 0)
+            return rc;
+        seen[k - config_keys] = 1;
+    }
+    return config_check_whole(cfg, seen, filename, err, errlen);
+}

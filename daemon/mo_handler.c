@@ -1,0 +1,140 @@
+/*
+ * mo_handler.c: what ermgw does with one mobile-originated message. Decode the text, parse
+ * the command (core/), run its transaction (storage/), and only after COMMIT acknowledge the
+ * deliver_sm with status 0. When nothing could be stored (database down, lost mid-way,
+ * stopping) the answer is the configured temporary status so the SMSC delivers again later.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "core/command.h"
+#include "core/msisdn.h"
+#include "core/reply.h"
+#include "core/textcodec.h"
+#include "daemon/daemon.h"
+#include "gateway/smpp_pdu.h"
+#include "gateway/smpp_session.h"
+#include "storage/db.h"
+#include "storage/orders.h"
+#include "storage/outbox.h"
+
+/* One MO between intake and acknowledgement; owned by this file, freed in mo_finish. */
+struct mo_ctx {
+    struct erm_daemon *d;
+    uint64_t link_id;
+    uint32_t seq;
+    char customer[GW_ADDR_MAX];
+    enum cmd_kind kind;
+};
+
+static void mo_ack(struct erm_daemon *d, uint64_t link_id, uint32_t seq, uint32_t status)
+{
+    if (smpp_session_ack_mo(d->smpp, link_id, seq, status) < 0)
+        ERM_DEBUG("mo", "ack of seq %u dropped: its link is gone (the SMSC redelivers)", seq);
+}
+
+/* Acknowledges per RC (0 = committed) and frees CTX. */
+static void mo_finish(struct mo_ctx *ctx, int rc, const char *what)
+{
+    struct erm_daemon *d = ctx->d;
+    if (rc == 0) {
+        mo_ack(d, ctx->link_id, ctx->seq, SMPP_ESME_ROK);
+        ERM_INFO("mo", "from %s: %s committed, acknowledged", ctx->customer, what);
+        erm_sender_kick(d->sender);
+    } else {
+        mo_ack(d, ctx->link_id, ctx->seq, d->cfg.db_unavailable_status);
+        ERM_WARN("mo", "from %s: %s not stored (%s); answered %s for redelivery", ctx->customer,
+                 cmd_kind_name(ctx->kind), strerror(-rc),
+                 smpp_status_name(d->cfg.db_unavailable_status));
+    }
+    free(ctx);
+    d->mo_inflight--;
+    erm_daemon_mo_done(d);
+}
+
+static void mo_order_done(void *arg, int rc, enum reply_kind outcome)
+{
+    mo_finish(arg, rc, reply_kind_name(outcome));
+}
+
+static void mo_reply_done(void *arg, int rc)
+{
+    mo_finish(arg, rc, "help reply");
+}
+
+/* The customer's number as we store it: national 11 digits when it is a mainland mobile,
+ * else as received (a foreign or fixed-line sender still gets an answer). */
+static void mo_customer(const struct gw_mo *mo, char *out, size_t cap)
+{
+    if (msisdn_normalize(mo->source, out, cap) < 0)
+        snprintf(out, cap, "%s", mo->source);
+}
+
+/* Decodes the short message; an undecodable one parses as CMD_UNKNOWN (help reply). */
+static void mo_parse(const struct erm_daemon *d, const struct gw_mo *mo, struct cmd *cmd)
+{
+    char text[GW_SM_MAX * 3 + 1];
+    int n = text_decode(mo->data_coding, mo->sm, mo->sm_len, text, sizeof text);
+    if (n < 0) {
+        /* An extended destination still orders; otherwise the sender gets the help reply. */
+        ERM_WARN("mo", "from %s: data_coding 0x%02x not decoded (%s)", mo->source,
+                 mo->data_coding, strerror(-n));
+        cmd_parse_mo(d->cfg.service_number, mo->dest, "", 0, cmd);
+        return;
+    }
+    ERM_INFO("mo", "from %s to %s: \"%s\"", mo->source, mo->dest, text);
+    cmd_parse_mo(d->cfg.service_number, mo->dest, text, (size_t)n, cmd);
+}
+
+static int mo_start(struct erm_daemon *d, struct mo_ctx *ctx, const struct cmd *cmd)
+{
+    const char *service = d->cfg.service_number;
+    if (cmd->kind == CMD_ORDER)
+        return stor_order_place(d->db, ctx->customer, cmd->arg, service, mo_order_done, ctx);
+
+    /* Everything else gets the help reply in this release (claims, queries and opt-out by
+     * SMS come with their own transactions later). */
+    char text[512];
+    int n = reply_render(REPLY_HELP, NULL, NULL, service, text, sizeof text);
+    if (n < 0)
+        return n;
+    return stor_outbox_queue(d->db, ctx->customer, service, REPLY_HELP, text, mo_reply_done, ctx);
+}
+
+void erm_mo_handle(struct erm_daemon *d, const struct gw_mo *mo)
+{
+    if (mo->is_receipt) {
+        /* Receipts update outbox rows in a later release; accepting one loses nothing. */
+        ERM_INFO("mo", "delivery receipt for %s from %s accepted", mo->receipted_id,
+                 mo->source);
+        mo_ack(d, mo->link_id, mo->seq, SMPP_ESME_ROK);
+        return;
+    }
+    if (d->stopping || !stor_db_is_up(d->db)) {
+        ERM_WARN("mo", "from %s: %s; answered %s for redelivery", mo->source,
+                 d->stopping ? "stopping" : "database down",
+                 smpp_status_name(d->cfg.db_unavailable_status));
+        mo_ack(d, mo->link_id, mo->seq, d->cfg.db_unavailable_status);
+        return;
+    }
+    struct cmd cmd;
+    mo_parse(d, mo, &cmd);
+
+    struct mo_ctx *ctx = calloc(1, sizeof *ctx);
+    if (ctx == NULL) {
+        mo_ack(d, mo->link_id, mo->seq, d->cfg.db_unavailable_status);
+        return;
+    }
+    ctx->d = d;
+    ctx->link_id = mo->link_id;
+    ctx->seq = mo->seq;
+    ctx->kind = cmd.kind;
+    mo_customer(mo, ctx->customer, sizeof ctx->customer);
+    d->mo_inflight++;
+    int rc = mo_start(d, ctx, &cmd);
+    if (rc < 0)
+        mo_finish(ctx, rc, cmd_kind_name(cmd.kind));
+}

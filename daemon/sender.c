@@ -1,0 +1,322 @@
+/*
+ * sender.c: the outbox sender. Takes queued rows (storage/outbox), encodes each text into
+ * one or more parts (core/textcodec), submits the parts through the bearer within its window,
+ * and records the outcome: every part accepted -> sent with the message ids; a lost link or a
+ * timeout or a throttling status -> back to queued for a later try; any other status ->
+ * failed with that status. A timer polls for rows queued by other writers (ermctl pushes).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "core/textcodec.h"
+#include "daemon/daemon.h"
+#include "gateway/smpp_pdu.h"
+#include "gateway/smpp_session.h"
+#include "storage/db.h"
+#include "storage/outbox.h"
+
+#define SENDER_POLL_MS   1000
+#define SENDER_TAKE_MAX  32
+#define SENDER_IDS_MAX   (TEXT_MAX_PARTS * 66)
+
+/* One outbox row in flight; owned by the sender's list, freed once its outcome is stored. */
+struct sender_row {
+    struct sender_row *next;
+    uint64_t key; /* cookie = key << 8 | part index */
+    int64_t id;
+    struct gw_submit part[TEXT_MAX_PARTS];
+    unsigned nparts;
+    unsigned submitted; /* parts handed to the bearer */
+    unsigned answered;  /* parts with a response (or a give-up) */
+    int64_t status;     /* first non-zero outcome, 0 while all is well */
+    char ids[SENDER_IDS_MAX];
+    int recording; /* the outcome is being written */
+};
+
+struct erm_sender {
+    struct erm_daemon *d;
+    struct sender_row *rows;
+    uint64_t next_key;
+    uint8_t next_ref;
+    int taking;
+    int closing;
+    uv_timer_t timer;
+};
+
+static void sender_pump(struct erm_sender *s);
+
+static unsigned sender_count_rows(const struct erm_sender *s)
+{
+    unsigned n = 0;
+    for (const struct sender_row *r = s->rows; r != NULL; r = r->next)
+        n++;
+    return n;
+}
+
+unsigned erm_sender_busy(const struct erm_sender *s)
+{
+    return sender_count_rows(s) + (s->taking ? 1u : 0u);
+}
+
+static void sender_unlink(struct erm_sender *s, struct sender_row *row)
+{
+    for (struct sender_row **p = &s->rows; *p != NULL; p = &(*p)->next) {
+        if (*p == row) {
+            *p = row->next;
+            break;
+        }
+    }
+    free(row);
+}
+
+struct sender_record {
+    struct erm_sender *s;
+    struct sender_row *row;
+};
+
+static void sender_recorded(void *arg, int rc)
+{
+    struct sender_record *rec = arg;
+    struct erm_sender *s = rec->s;
+    if (rc < 0)
+        ERM_WARN("sender", "outbox row %lld: outcome not recorded (%s); it is resent after a "
+                 "restart", (long long)rec->row->id, strerror(-rc));
+    sender_unlink(s, rec->row);
+    free(rec);
+    if (!s->closing)
+        sender_pump(s);
+}
+
+/* Temporary statuses: the SMSC wants the message later, not never. */
+static int sender_status_retries(int64_t status)
+{
+    return status < 0 || status == SMPP_ESME_RTHROTTLED || status == SMPP_ESME_RMSGQFUL ||
+           status == SMPP_ESME_RX_T_APPN;
+}
+
+/* Writes the row's outcome once every submitted part is answered (or none can be sent). */
+static void sender_record(struct erm_sender *s, struct sender_row *row)
+{
+    struct sender_record *rec = calloc(1, sizeof *rec);
+    int rc = -ENOMEM;
+    row->recording = 1;
+    if (rec != NULL) {
+        rec->s = s;
+        rec->row = row;
+        if (row->status == 0) {
+            ERM_INFO("sender", "outbox row %lld sent in %u part(s), message id(s) %s",
+                     (long long)row->id, row->nparts, row->ids);
+            rc = stor_outbox_sent(s->d->db, row->id, row->ids, sender_recorded, rec);
+        } else if (sender_status_retries(row->status)) {
+            char why[64];
+            if (row->status < 0)
+                snprintf(why, sizeof why, "no response (link lost or timed out)");
+            else
+                snprintf(why, sizeof why, "%s", smpp_status_name((uint32_t)row->status));
+            ERM_WARN("sender", "outbox row %lld: %s; queued again", (long long)row->id, why);
+            rc = stor_outbox_retry(s->d->db, row->id, why, sender_recorded, rec);
+        } else {
+            ERM_WARN("sender", "outbox row %lld refused by the SMSC: %s; marked failed",
+                     (long long)row->id, smpp_status_name((uint32_t)row->status));
+            rc = stor_outbox_failed(s->d->db, row->id, (uint32_t)row->status, sender_recorded,
+                                    rec);
+        }
+    }
+    if (rc < 0) {
+        ERM_WARN("sender", "outbox row %lld: outcome not recorded (%s)", (long long)row->id,
+                 strerror(-rc));
+        free(rec);
+        sender_unlink(s, row);
+    }
+}
+
+/* A row is finished when every submitted part is answered and either all parts went or a
+ * failure stops the rest. */
+static void sender_check_done(struct erm_sender *s, struct sender_row *row)
+{
+    if (row->recording || row->answered < row->submitted)
+        return;
+    if (row->status == 0 && row->submitted < row->nparts)
+        return;
+    sender_record(s, row);
+}
+
+/* Submits what the window allows, oldest row first. */
+static void sender_pump(struct erm_sender *s)
+{
+    struct erm_daemon *d = s->d;
+    for (struct sender_row *row = s->rows; row != NULL; row = row->next) {
+        while (!row->recording && row->status == 0 && row->submitted < row->nparts) {
+            if (!smpp_session_can_submit(d->smpp))
+                return;
+            uint64_t cookie = row->key << 8 | row->submitted;
+            int rc = smpp_session_submit(d->smpp, &row->part[row->submitted], cookie);
+            if (rc < 0) {
+                ERM_DEBUG("sender", "submit of row %lld deferred: %s", (long long)row->id,
+                          strerror(-rc));
+                return;
+            }
+            row->submitted++;
+        }
+    }
+    if (s->rows == NULL)
+        erm_sender_kick(s);
+}
+
+/* Builds the parts of one row. Returns 0, or a negative errno for a text we cannot send. */
+static int sender_encode(struct erm_sender *s, struct sender_row *row,
+                         const struct stor_outbox_row *src)
+{
+    struct text_encoded enc;
+    int rc = text_encode(src->text, strlen(src->text), s->next_ref++, &enc);
+    if (rc < 0)
+        return rc;
+    for (unsigned i = 0; i < enc.nparts; i++) {
+        struct gw_submit *p = &row->part[i];
+        snprintf(p->source, sizeof p->source, "%s", src->source);
+        snprintf(p->dest, sizeof p->dest, "%s", src->dest);
+        p->esm_class = enc.esm_class;
+        p->data_coding = enc.data_coding;
+        p->registered_delivery = 1;
+        memcpy(p->data, enc.part[i].data, enc.part[i].len);
+        p->len = enc.part[i].len;
+    }
+    row->nparts = enc.nparts;
+    return 0;
+}
+
+static void sender_taken(void *arg, int rc, const struct stor_outbox_row *rows, size_t n)
+{
+    struct erm_sender *s = arg;
+    s->taking = 0;
+    if (rc < 0) {
+        ERM_WARN("sender", "taking outbox rows failed: %s", strerror(-rc));
+        return;
+    }
+    struct sender_row **tail = &s->rows;
+    while (*tail != NULL)
+        tail = &(*tail)->next;
+    for (size_t i = 0; i < n; i++) {
+        struct sender_row *row = calloc(1, sizeof *row);
+        if (row == NULL)
+            break; /* left in sending: recovered at the next start */
+        row->key = ++s->next_key;
+        row->id = rows[i].id;
+        *tail = row;
+        tail = &row->next;
+        int erc = sender_encode(s, row, &rows[i]);
+        if (erc < 0) {
+            ERM_ERROR("sender", "outbox row %lld cannot be encoded (%s); marked failed",
+                      (long long)row->id, strerror(-erc));
+            row->status = SMPP_ESME_RSYSERR; /* permanent: the same text fails again */
+            sender_check_done(s, row);
+        }
+    }
+    if (!s->closing)
+        sender_pump(s);
+}
+
+void erm_sender_kick(struct erm_sender *s)
+{
+    struct erm_daemon *d = s->d;
+    if (s->taking || s->closing || d->stopping || s->rows != NULL)
+        return;
+    if (!stor_db_is_up(d->db) || !smpp_session_can_submit(d->smpp))
+        return;
+    s->taking = 1;
+    if (stor_outbox_take(d->db, SENDER_TAKE_MAX, sender_taken, s) < 0)
+        s->taking = 0;
+}
+
+void erm_sender_on_submit_resp(struct erm_sender *s, uint64_t cookie, int64_t status,
+                               const char *message_id)
+{
+    uint64_t key = cookie >> 8;
+    struct sender_row *row = s->rows;
+    while (row != NULL && row->key != key)
+        row = row->next;
+    if (row == NULL) {
+        ERM_WARN("sender", "response for an unknown submit (cookie %llu) ignored",
+                 (unsigned long long)cookie);
+        return;
+    }
+    row->answered++;
+    if (status == 0) {
+        size_t used = strlen(row->ids);
+        snprintf(row->ids + used, sizeof row->ids - used, "%s%s", used ? " " : "", message_id);
+    } else if (row->status == 0) {
+        row->status = status;
+    }
+    sender_check_done(s, row);
+    if (!s->closing)
+        sender_pump(s);
+}
+
+void erm_sender_on_bound(struct erm_sender *s)
+{
+    sender_pump(s);
+    erm_sender_kick(s);
+}
+
+void erm_sender_on_unbound(struct erm_sender *s)
+{
+    /* Outstanding parts were answered with -1 by the bearer already; rows with parts never
+     * submitted go back to the queue now. */
+    struct sender_row *row = s->rows;
+    while (row != NULL) {
+        struct sender_row *next = row->next;
+        if (!row->recording && row->answered == row->submitted) {
+            if (row->status == 0)
+                row->status = -1;
+            sender_check_done(s, row);
+        }
+        row = next;
+    }
+}
+
+static void sender_on_timer(uv_timer_t *t)
+{
+    struct erm_sender *s = t->data;
+    erm_sender_kick(s);
+}
+
+int erm_sender_create(struct erm_daemon *d, struct erm_sender **out)
+{
+    struct erm_sender *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return -ENOMEM;
+    s->d = d;
+    int rc = uv_timer_init(d->loop, &s->timer);
+    if (rc < 0)
+        goto fail;
+    s->timer.data = s;
+    rc = uv_timer_start(&s->timer, sender_on_timer, SENDER_POLL_MS, SENDER_POLL_MS);
+    if (rc < 0)
+        goto fail;
+    *out = s;
+    return 0;
+fail:
+    free(s);
+    return rc;
+}
+
+static void sender_on_close(uv_handle_t *h)
+{
+    struct erm_sender *s = h->data;
+    while (s->rows != NULL) {
+        struct sender_row *next = s->rows->next;
+        free(s->rows);
+        s->rows = next;
+    }
+    free(s);
+}
+
+void erm_sender_destroy(struct erm_sender *s)
+{
+    s->closing = 1;
+    uv_timer_stop(&s->timer);
+    uv_close((uv_handle_t *)&s->timer, sender_on_close);
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# deps.sh: installs the Debian 12 packages ermgw needs to build, test and demo, and only
+# those that are missing (so a second run does no network work). Run as root.
+set -euo pipefail
+
+PKGS=(build-essential cmake pkg-config libuv1-dev libpq-dev libsmpp34-dev check
+      postgresql python3 libnet-smpp-perl clang-format)
+missing=()
+for p in "${PKGS[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+        missing+=("$p")
+    fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "deps: missing packages: ${missing[*]}; run as root (or install them)" >&2
+        exit 1
+    fi
+    echo "deps: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Older libsmpp34 builds over-read truncated PDUs: refuse them.
+min=1.14.1-3+deb12u1
+have=$(dpkg-query -W -f='${Version}' libsmpp34-1 2>/dev/null || true)
+if [ -z "$have" ] || ! dpkg --compare-versions "$have" ge "$min"; then
+    echo "deps: libsmpp34 $have is older than $min (over-reads truncated PDUs); upgrade it" >&2
+    exit 1
+fi

@@ -1,0 +1,357 @@
+"""ermtest: the harness of ermgw's integration tests and demo (Python 3, stdlib only).
+
+It starts real parts and waits for real events, each wait with a deadline:
+  PgCluster  a throwaway PostgreSQL cluster (initdb + pg_ctl in a temp dir, Unix socket only)
+  Sim        the bundled SMSC simulator (build/smsc_sim), driven through its stdin/stdout
+  Daemon     the real ermgw, with a config file written for the test
+  ermctl()   the admin tool against a cluster
+
+Paths come from ERM_BUILD_DIR / ERM_SOURCE_DIR (set by ctest), else ./build next to the repo.
+"""
+import glob
+import os
+import queue
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+SOURCE_DIR = os.environ.get("ERM_SOURCE_DIR") or os.path.dirname(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD_DIR = os.environ.get("ERM_BUILD_DIR") or os.path.join(SOURCE_DIR, "build")
+DEFAULT_TIMEOUT = float(os.environ.get("ERM_TEST_TIMEOUT", "20"))
+
+
+def _pg_bindir():
+    for cand in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True):
+        if os.path.exists(os.path.join(cand, "initdb")):
+            return cand
+    path = shutil.which("initdb")
+    if path:
+        return os.path.dirname(path)
+    raise RuntimeError("initdb not found: install postgresql")
+
+
+class PgCluster:
+    """A throwaway PostgreSQL cluster owned by this object; removed on exit.
+
+    Listens on a Unix socket in its own directory only (no TCP), so parallel tests never
+    collide. As root, the server runs as the 'postgres' user (initdb refuses root)."""
+
+    def __init__(self, dbname="ermgw"):
+        self.bindir = _pg_bindir()
+        self.dir = tempfile.mkdtemp(prefix="ermtest-pg-")
+        self.data = os.path.join(self.dir, "data")
+        self.sock = self.dir
+        self.dbname = dbname
+        self.port = 5432
+        self.as_user = None
+        if os.geteuid() == 0:
+            self.as_user = "postgres"
+            shutil.chown(self.dir, user="postgres")
+            os.chmod(self.dir, 0o755)
+        self.env = dict(os.environ)
+        self.env.update(PGHOST=self.sock, PGPORT=str(self.port), PGDATABASE=dbname,
+                        PGUSER="postgres", PGCONNECT_TIMEOUT="5")
+        for k in ("PGPASSWORD", "PGSERVICE", "PGSSLMODE", "PGOPTIONS"):
+            self.env.pop(k, None)
+        self.running = False
+
+    def _run(self, *cmd, check=True):
+        if self.as_user:
+            cmd = ("runuser", "-u", self.as_user, "--") + cmd
+        return subprocess.run(cmd, check=check, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+
+    def __enter__(self):
+        try:
+            self._run(os.path.join(self.bindir, "initdb"), "-D", self.data, "-U", "postgres",
+                      "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync")
+            self.start()
+            subprocess.run([os.path.join(self.bindir, "createdb"), self.dbname], env=self.env,
+                           check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        if self.running:
+            self.stop(mode="immediate")
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def start(self):
+        opts = ("-c listen_addresses='' -c unix_socket_directories='%s' -c port=%d "
+                "-c fsync=on -c max_connections=50" % (self.sock, self.port))
+        r = self._run(os.path.join(self.bindir, "pg_ctl"), "-D", self.data, "-w", "-t", "60",
+                      "-l", os.path.join(self.dir, "server.log"), "-o", opts, "start",
+                      check=False)
+        if r.returncode != 0:
+            raise RuntimeError("pg_ctl start failed: %s\n%s" % (r.stdout, self.log()))
+        self.running = True
+
+    def stop(self, mode="fast"):
+        self._run(os.path.join(self.bindir, "pg_ctl"), "-D", self.data, "-w", "-m", mode,
+                  "stop", check=False)
+        self.running = False
+
+    def log(self):
+        try:
+            with open(os.path.join(self.dir, "server.log")) as f:
+                return f.read()[-4000:]
+        except OSError:
+            return ""
+
+    def psql(self, sql, *params):
+        """Runs SQL (with psql variables :'p1', :'p2'... bound to PARAMS, quoted by psql
+        itself, never by string formatting) and returns the rows as tuples of strings."""
+        cmd = ["psql", "-X", "-q", "-A", "-t", "-F", "\x1f", "-v", "ON_ERROR_STOP=1"]
+        for i, p in enumerate(params, 1):
+            cmd += ["-v", "p%d=%s" % (i, p)]
+        r = subprocess.run(cmd, input=sql, env=self.env, text=True, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE)
+        if r.returncode != 0:
+            raise RuntimeError("psql failed: %s" % r.stderr.strip())
+        return [tuple(line.split("\x1f")) for line in r.stdout.splitlines() if line != ""]
+
+    def scalar(self, sql, *params):
+        rows = self.psql(sql, *params)
+        return rows[0][0] if rows else None
+
+
+def binary(name):
+    path = os.path.join(BUILD_DIR, name)
+    if not os.access(path, os.X_OK):
+        raise RuntimeError("%s not built (looked in %s)" % (name, BUILD_DIR))
+    return path
+
+
+def ermctl(pg, *args, check=False):
+    """Runs build/ermctl with the cluster's PG* environment; returns CompletedProcess."""
+    r = subprocess.run([binary("ermctl")] + list(args), env=pg.env, text=True,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    if check and r.returncode != 0:
+        raise AssertionError("ermctl %s failed (%d): %s" % (" ".join(args), r.returncode,
+                                                           r.stderr.strip()))
+    return r
+
+
+class _LineReader:
+    """Reads a process's output lines on a thread into a list; waits match with deadlines."""
+
+    def __init__(self, stream, echo=None):
+        self.lines = []
+        self.cond = threading.Condition()
+        self.closed = False
+        self.echo = echo
+        self.thread = threading.Thread(target=self._pump, args=(stream,), daemon=True)
+        self.thread.start()
+
+    def _pump(self, stream):
+        for line in stream:
+            line = line.rstrip("\n")
+            if self.echo:
+                self.echo(line)
+            with self.cond:
+                self.lines.append(line)
+                self.cond.notify_all()
+        with self.cond:
+            self.closed = True
+            self.cond.notify_all()
+
+    def wait(self, pattern, start=0, timeout=DEFAULT_TIMEOUT):
+        """Returns (index, match) of the first line at or after START matching PATTERN
+        (a regex), waiting up to TIMEOUT seconds; raises AssertionError on timeout."""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        i = start
+        with self.cond:
+            while True:
+                while i < len(self.lines):
+                    m = rx.search(self.lines[i])
+                    if m:
+                        return i, m
+                    i += 1
+                left = deadline - time.monotonic()
+                if left <= 0 or self.closed:
+                    break
+                self.cond.wait(left)
+        raise AssertionError("timed out after %.0fs waiting for /%s/; last lines:\n  %s" % (
+            timeout, pattern, "\n  ".join(self.lines[-15:])))
+
+    def count(self, pattern, start=0):
+        rx = re.compile(pattern)
+        with self.cond:
+            return sum(1 for line in self.lines[start:] if rx.search(line))
+
+    def mark(self):
+        with self.cond:
+            return len(self.lines)
+
+
+class Sim:
+    """The bundled SMSC simulator (tests/smsc_sim.c); see `smsc_sim --help` for its protocol."""
+
+    def __init__(self, system_id="ermgw", password="secret", extra=(), echo=None):
+        args = [binary("smsc_sim"), "--port", "0"]
+        if system_id:
+            args += ["--system-id", system_id]
+        if password:
+            args += ["--password", password]
+        args += list(extra)
+        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True, bufsize=1)
+        self.out = _LineReader(self.proc.stdout, echo)
+        self.err = _LineReader(self.proc.stderr)
+        _, m = self.out.wait(r"^LISTEN (\d+)$")
+        self.port = int(m.group(1))
+        self._tag = 0
+
+    def send(self, line):
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+
+    def next_tag(self):
+        self._tag += 1
+        return "m%d" % self._tag
+
+    def mo_text(self, source, dest, text, tag=None):
+        tag = tag or self.next_tag()
+        self.send("mo_text %s %s %s %s" % (tag, source, dest, text))
+        return tag
+
+    def mo_hex(self, source, dest, dcs, data, tag=None, seq=None):
+        tag = tag or self.next_tag()
+        if seq is None:
+            self.send("mo %s %s %s %d %s" % (tag, source, dest, dcs, data.hex()))
+        else:
+            self.send("mo_seq %s %d %s %s %d %s" % (tag, seq, source, dest, dcs, data.hex()))
+        return tag
+
+    def wait_mo_resp(self, tag, timeout=DEFAULT_TIMEOUT):
+        """Waits for the gateway's deliver_sm_resp to TAG; returns its status as int."""
+        _, m = self.out.wait(r"^MO_RESP %s 0x([0-9a-fA-F]+)$" % re.escape(tag), timeout=timeout)
+        return int(m.group(1), 16)
+
+    def wait_message(self, dest, start=0, timeout=DEFAULT_TIMEOUT):
+        """Waits for a whole message (all parts) to DEST; returns (index, source, text)."""
+        i, m = self.out.wait(r"^MESSAGE (\S+) %s (\d+) (.*)$" % re.escape(dest), start=start,
+                             timeout=timeout)
+        return i, m.group(1), m.group(3)
+
+    def wait_bound(self, start=0, timeout=DEFAULT_TIMEOUT):
+        return self.out.wait(r"^BIND \S+ \S+ \S+ 0x0+$", start=start, timeout=timeout)
+
+    def close(self):
+        if self.proc.poll() is None:
+            try:
+                self.send("quit")
+                self.proc.wait(timeout=10)
+            except (BrokenPipeError, subprocess.TimeoutExpired, ValueError):
+                self.proc.kill()
+                self.proc.wait()
+        for s in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            try:
+                s.close()
+            except Exception:
+                pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+CONFIG_TEMPLATE = """; written by ermtest for one test run
+[smsc]
+host = 127.0.0.1
+port = {port}
+system_id = {system_id}
+password = {password}
+system_type =
+enquire_link_s = {enquire_link_s}
+[service]
+number = {service}
+[database]
+conninfo = {conninfo}
+"""
+
+
+class Daemon:
+    """The real ermgw, started with a config written into a temp dir; its log lines are
+    kept for waits. Stops with SIGTERM and checks it exited 0 (ASan reports fail it)."""
+
+    def __init__(self, pg, port, service="10086", system_id="ermgw", password="secret",
+                 enquire_link_s=30, extra_config="", echo=None):
+        self.dir = tempfile.mkdtemp(prefix="ermtest-gw-")
+        self.config = os.path.join(self.dir, "ermgw.conf")
+        conninfo = "host=%s port=%s dbname=%s user=postgres" % (pg.sock, pg.port, pg.dbname)
+        with open(self.config, "w") as f:
+            f.write(CONFIG_TEMPLATE.format(port=port, system_id=system_id, password=password,
+                                           enquire_link_s=enquire_link_s, service=service,
+                                           conninfo=conninfo))
+            f.write(extra_config)
+        env = dict(os.environ)
+        env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
+        self.proc = subprocess.Popen([binary("ermgw"), "--config", self.config],
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True, bufsize=1, env=env)
+        self.log = _LineReader(self.proc.stdout, echo)
+
+    def stop(self, sig=signal.SIGTERM, timeout=DEFAULT_TIMEOUT):
+        """Stops the daemon; returns its exit status."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError("ermgw did not stop within %.0fs" % timeout)
+        self.log.thread.join(timeout=5)
+        shutil.rmtree(self.dir, ignore_errors=True)
+        return self.proc.returncode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def setup_pool(pg, product="10", name="流量包", quota="100", employee="E001",
+               msisdn="13800000001", activate=True):
+    """Migrates and puts one product with one claimed code in the pool; returns the SMS code."""
+    ermctl(pg, "migrate", check=True)
+    ermctl(pg, "product", "add", "--code", product, "--name", name, "--quota", quota,
+           "--commission", "5.00", "--intro", "每月10GB", check=True)
+    if activate:
+        ermctl(pg, "product", "activate", product, check=True)
+    ermctl(pg, "employee", "add", "--id", employee, "--name", "张三", "--msisdn", msisdn,
+           "--dept", "市场部", check=True)
+    r = ermctl(pg, "claim", "--product", product, "--employee", employee, check=True)
+    m = re.search(r"sms code (\d+), phone code (\d+)", r.stdout)
+    if not m:
+        raise AssertionError("claim printed no codes: %r" % r.stdout)
+    return m.group(1), m.group(2)
+
+
+def main():
+    unittest.main(verbosity=2)
+
+
+def wait_until(predicate, what, timeout=DEFAULT_TIMEOUT, interval=0.05):
+    """Polls PREDICATE (a state in the database, which has no event to wait on) until true
+    or the deadline; raises AssertionError naming WHAT."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if predicate():
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out after %.0fs waiting for %s" % (timeout, what))
+        time.sleep(interval)

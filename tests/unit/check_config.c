@@ -1,0 +1,126 @@
+/*
+ * check_config.c: unit tests of core/config.c, the daemon's INI parser: the example keys,
+ * defaults, and one clear line naming file, line and key for every kind of bad input.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/config.h"
+
+static const char *const good =
+    "; example\n"
+    "[smsc]\n"
+    "host = 10.1.2.3\n"
+    "port = 2776\n"
+    "system_id = ermgw\n"
+    "password = secret\n"
+    "system_type =\n"
+    "enquire_link_s = 15\n"
+    "[service]\n"
+    "number = 10086\n"
+    "[database]\n"
+    "conninfo =            ; libpq conninfo; empty means the PG* environment variables\n";
+
+static int parse(const char *text, struct erm_config *cfg, char *err, size_t errlen)
+{
+    config_defaults(cfg);
+    return config_parse("t.conf", text, strlen(text), cfg, err, errlen);
+}
+
+START_TEST(test_good)
+{
+    struct erm_config cfg;
+    char err[256] = "";
+    ck_assert_int_eq(parse(good, &cfg, err, sizeof err), 0);
+    ck_assert_str_eq(cfg.smsc_host, "10.1.2.3");
+    ck_assert_uint_eq(cfg.smsc_port, 2776);
+    ck_assert_str_eq(cfg.system_id, "ermgw");
+    ck_assert_str_eq(cfg.password, "secret");
+    ck_assert_str_eq(cfg.system_type, "");
+    ck_assert_uint_eq(cfg.enquire_link_s, 15);
+    ck_assert_str_eq(cfg.service_number, "10086");
+    ck_assert_str_eq(cfg.conninfo, "");
+    ck_assert_uint_eq(cfg.db_unavailable_status, 0x64);
+    ck_assert_uint_eq(cfg.window, 10);
+}
+END_TEST
+
+START_TEST(test_conninfo_with_spaces_and_status_hex)
+{
+    struct erm_config cfg;
+    char err[256] = "";
+    const char *t = "[smsc]\nhost=h\nport=1\nsystem_id=a\npassword=b\n"
+                    "[service]\nnumber=10086\ndb_unavailable_status = 0x58\n"
+                    "[database]\nconninfo = host=/tmp dbname=erm ; comment\n";
+    ck_assert_int_eq(parse(t, &cfg, err, sizeof err), 0);
+    ck_assert_str_eq(cfg.conninfo, "host=/tmp dbname=erm");
+    ck_assert_uint_eq(cfg.db_unavailable_status, 0x58);
+}
+END_TEST
+
+struct bad_case {
+    const char *text;
+    const char *expect; /* the error line must contain this */
+};
+
+static const struct bad_case bad_cases[] = {
+    {"[smsc]\nhost=h\nport=99999\n", "t.conf:3: [smsc] port: \"99999\" is not a number"},
+    {"[smsc]\nport=12x\n", "t.conf:2: [smsc] port:"},
+    {"[smsc]\nport=-1\n", "t.conf:2: [smsc] port:"},
+    {"[smsc]\nhots=h\n", "t.conf:2: [smsc] hots: unknown key"},
+    {"[smc]\n", "t.conf:1: [smc]: unknown section"},
+    {"host=h\n", "t.conf:1: key \"host\" outside any section"},
+    {"[smsc]\nhost\n", "t.conf:2: expected \"key = value\""},
+    {"[smsc\n", "t.conf:1: malformed section header"},
+    {"[smsc]\nsystem_id=abcdefghijklmnopq\n", "[smsc] system_id: longer than 15"},
+    {"[smsc]\npassword=123456789\n", "[smsc] password: longer than 8"},
+    {"[smsc]\nhost=h\nhost=i\n", "t.conf:3: [smsc] host: given twice"},
+    {"[smsc]\nhost=h\nport=1\npassword=p\n[service]\nnumber=10086\n",
+     "t.conf: [smsc] system_id: missing (required)"},
+    {"[smsc]\nhost=h\nport=1\nsystem_id=s\npassword=p\n[service]\nnumber=10o86\n",
+     "[service] number: \"10o86\" is not a service number"},
+    {"[service]\ndb_unavailable_status = 0\n", "[service] db_unavailable_status:"},
+    {"[log]\nlevel = loud\n", "[log] level: \"loud\" is not one of"},
+    {"[smsc]\nenquire_link_s = 0\n", "[smsc] enquire_link_s:"},
+};
+
+START_TEST(test_bad)
+{
+    struct erm_config cfg;
+    char err[256] = "";
+    const struct bad_case *c = &bad_cases[_i];
+    ck_assert_int_lt(parse(c->text, &cfg, err, sizeof err), 0);
+    ck_assert_msg(strstr(err, c->expect) != NULL, "case %d: got \"%s\", want \"%s\"", _i, err,
+                  c->expect);
+    ck_assert_ptr_null(strchr(err, '\n'));
+}
+END_TEST
+
+START_TEST(test_crlf_and_comments)
+{
+    struct erm_config cfg;
+    char err[256] = "";
+    const char *t = "# hash comment\r\n[smsc]\r\nhost = h # trailing\r\nport = 7\r\n"
+                    "system_id = s\r\npassword = p;q\r\n[service]\r\nnumber = 10086\r\n";
+    ck_assert_int_eq(parse(t, &cfg, err, sizeof err), 0);
+    ck_assert_str_eq(cfg.smsc_host, "h");
+    ck_assert_str_eq(cfg.password, "p;q"); /* ';' inside a value is not a comment */
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("config");
+    TCase *tc = tcase_create("parse");
+    tcase_add_test(tc, test_good);
+    tcase_add_test(tc, test_conninfo_with_spaces_and_status_hex);
+    tcase_add_loop_test(tc, test_bad, 0, sizeof bad_cases / sizeof bad_cases[0]);
+    tcase_add_test(tc, test_crlf_and_comments);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
