@@ -112,8 +112,7 @@ static int codeplan_is_prefix(const char *a, const char *b)
     return strncmp(a, b, la < lb ? la : lb) == 0;
 }
 
-int codeplan_clash(const char *product_a, uint32_t quota_a, const char *product_b,
-                   uint32_t quota_b)
+int codeplan_clash(const char *product_a, uint32_t quota_a, const char *product_b, uint32_t quota_b)
 {
     int wa, wb;
 

@@ -11,10 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CODEPLAN_MAX_QUOTA        99999u /* at most 5 sequence digits */
-#define CODEPLAN_MAX_PRODUCT_LEN  8      /* digits in a product code */
-#define CODEPLAN_MAX_CODE_LEN     (CODEPLAN_MAX_PRODUCT_LEN + 5)
-#define CODEPLAN_MAX_SERVICE_LEN  20
+#define CODEPLAN_MAX_QUOTA       99999u /* at most 5 sequence digits */
+#define CODEPLAN_MAX_PRODUCT_LEN 8      /* digits in a product code */
+#define CODEPLAN_MAX_CODE_LEN    (CODEPLAN_MAX_PRODUCT_LEN + 5)
+#define CODEPLAN_MAX_SERVICE_LEN 20
 
 /* Sequence width for QUOTA: its number of decimal digits (100 -> 3, 99 -> 2, 9 -> 1).
  * Returns the width (1..5), or -ERANGE when QUOTA is 0 or above CODEPLAN_MAX_QUOTA. */
@@ -65,8 +65,8 @@ int codeplan_clash(const char *product_a, uint32_t quota_a, const char *product_
  * the bind), writes the extension ("10001") to EXT and returns 1; returns 0 when DEST is the
  * service number itself, -EINVAL when DEST is neither (or SERVICE is malformed), -ENOSPC
  * when the extension does not fit EXT. The extension is not checked further: its length
- * and shape are the caller's to judge (cmd_parse_mo wants an order code). Leading '+' or "86" country prefix on
- * DEST is not stripped: carriers route the short number as is. */
+ * and shape are the caller's to judge (cmd_parse_mo wants an order code). Leading '+' or "86"
+ * country prefix on DEST is not stripped: carriers route the short number as is. */
 int codeplan_split_dest(const char *service, const char *dest, char *ext, size_t cap);
 
 #endif

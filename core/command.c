@@ -28,12 +28,12 @@ static const struct {
     enum cmd_kind kind;
     enum cmd_argtype arg;
 } cmd_keywords[] = {
-    {"?", CMD_HELP, CMD_ARG_NONE},        {"HELP", CMD_HELP, CMD_ARG_NONE},
-    {"BZ", CMD_HELP, CMD_ARG_NONE},       {"帮助", CMD_HELP, CMD_ARG_NONE},
-    {"CX", CMD_QUERY, CMD_ARG_NONE},      {"查询", CMD_QUERY, CMD_ARG_NONE},
-    {"TD", CMD_OPTOUT, CMD_ARG_NONE},     {"退订", CMD_OPTOUT, CMD_ARG_NONE},
-    {"RL", CMD_CLAIM, CMD_ARG_PRODUCT},   {"认领", CMD_CLAIM, CMD_ARG_PRODUCT},
-    {"QX", CMD_CANCEL, CMD_ARG_CODE},     {"取消", CMD_CANCEL, CMD_ARG_CODE},
+    {"?", CMD_HELP, CMD_ARG_NONE},      {"HELP", CMD_HELP, CMD_ARG_NONE},
+    {"BZ", CMD_HELP, CMD_ARG_NONE},     {"帮助", CMD_HELP, CMD_ARG_NONE},
+    {"CX", CMD_QUERY, CMD_ARG_NONE},    {"查询", CMD_QUERY, CMD_ARG_NONE},
+    {"TD", CMD_OPTOUT, CMD_ARG_NONE},   {"退订", CMD_OPTOUT, CMD_ARG_NONE},
+    {"RL", CMD_CLAIM, CMD_ARG_PRODUCT}, {"认领", CMD_CLAIM, CMD_ARG_PRODUCT},
+    {"QX", CMD_CANCEL, CMD_ARG_CODE},   {"取消", CMD_CANCEL, CMD_ARG_CODE},
 };
 
 #define CMD_KEYWORD_COUNT (sizeof cmd_keywords / sizeof cmd_keywords[0])
@@ -42,9 +42,9 @@ static const struct {
  * and the invisible zero-width characters some input methods leave behind. */
 static int cmd_is_space(uint32_t cp)
 {
-    return cp == ' ' || (cp >= 0x09 && cp <= 0x0D) || cp == 0x85 || cp == 0xA0 ||
-           cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200D) || cp == 0x2028 || cp == 0x2029 ||
-           cp == 0x202F || cp == 0x205F || cp == 0x2060 || cp == 0x3000 || cp == 0xFEFF;
+    return cp == ' ' || (cp >= 0x09 && cp <= 0x0D) || cp == 0x85 || cp == 0xA0 || cp == 0x1680 ||
+           (cp >= 0x2000 && cp <= 0x200D) || cp == 0x2028 || cp == 0x2029 || cp == 0x202F ||
+           cp == 0x205F || cp == 0x2060 || cp == 0x3000 || cp == 0xFEFF;
 }
 
 /* One code point through the normalisation: full-width to ASCII, upper case, and the other
@@ -172,8 +172,8 @@ void cmd_parse_mo(const char *service, const char *dest, const char *text, size_
 const char *cmd_kind_name(enum cmd_kind kind)
 {
     static const char *const names[] = {
-        [CMD_EMPTY] = "empty",   [CMD_HELP] = "help",     [CMD_ORDER] = "order",
-        [CMD_CLAIM] = "claim",   [CMD_QUERY] = "query",   [CMD_OPTOUT] = "optout",
+        [CMD_EMPTY] = "empty",   [CMD_HELP] = "help",       [CMD_ORDER] = "order",
+        [CMD_CLAIM] = "claim",   [CMD_QUERY] = "query",     [CMD_OPTOUT] = "optout",
         [CMD_CANCEL] = "cancel", [CMD_UNKNOWN] = "unknown",
     };
 

@@ -80,8 +80,7 @@ int msisdn_normalize(const char *in, char *out, size_t cap)
 
 int msisdn_mask(const char *msisdn, char *out, size_t cap)
 {
-    if (!msisdn || !out || strspn(msisdn, "0123456789") != MSISDN_LEN ||
-        msisdn[MSISDN_LEN] != '\0')
+    if (!msisdn || !out || strspn(msisdn, "0123456789") != MSISDN_LEN || msisdn[MSISDN_LEN] != '\0')
         return -EINVAL;
     if (cap < MSISDN_LEN + 1)
         return -ENOSPC;

@@ -8,12 +8,15 @@
 
 #define MSISDN_LEN 11
 
-/* Normalises IN ("13800000001", "+8613800000001", "8613800000001", with spaces or dashes
- * between digits) to the 11-digit national form in OUT (at least MSISDN_LEN + 1 bytes).
- * Returns 0, or -EINVAL when it is not an 11-digit number starting with 1[3-9]. */
+/* Normalises IN ("13800000001", "+8613800000001", "8613800000001", "008613800000001",
+ * with spaces or dashes between digits, e.g. "+86 138-0000-0001", and spaces around) to
+ * the 11-digit national form in OUT (at least MSISDN_LEN + 1 bytes).
+ * Returns 0, -EINVAL when it is not an 11-digit number starting with 1[3-9] (a '+' other
+ * than "+86" included), -ENOSPC when CAP is below MSISDN_LEN + 1. */
 int msisdn_normalize(const char *in, char *out, size_t cap);
 
-/* Writes the masked form "138****0001" of an 11-digit number into OUT. 0 or -EINVAL. */
+/* Writes the masked form "138****0001" of an 11-digit number (any 11 ASCII digits) into
+ * OUT. 0, -EINVAL, or -ENOSPC when CAP is below MSISDN_LEN + 1. */
 int msisdn_mask(const char *msisdn, char *out, size_t cap);
 
 #endif

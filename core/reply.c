@@ -69,8 +69,7 @@ int reply_render(enum reply_kind kind, const char *product, const char *code, co
         fill = reply_product(product);
     else if (reply_templates[kind].slot == REPLY_SLOT_CODE)
         fill = reply_code(code);
-    n = snprintf(out, cap, "%s%s%s", reply_templates[kind].head, fill,
-                 reply_templates[kind].tail);
+    n = snprintf(out, cap, "%s%s%s", reply_templates[kind].head, fill, reply_templates[kind].tail);
     if (n < 0 || (size_t)n >= cap) {
         if (cap)
             out[0] = '\0'; /* never a text cut in the middle of a character */

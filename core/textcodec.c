@@ -412,8 +412,8 @@ static void text_open_part(struct text_encoded *out, unsigned idx, int concat, u
 
 /* Second pass: fills the parts, at most LIMIT payload bytes each; a character that would
  * cross LIMIT starts the next part, so no escape sequence or surrogate pair is split. */
-static int text_fill(const char *text, size_t len, int gsm, size_t limit, int concat,
-                     uint8_t ref, struct text_encoded *out)
+static int text_fill(const char *text, size_t len, int gsm, size_t limit, int concat, uint8_t ref,
+                     struct text_encoded *out)
 {
     size_t pos = 0, head = concat ? TEXT_UDH_LEN : 0;
     unsigned idx = 0, i;

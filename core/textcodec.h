@@ -35,7 +35,8 @@ int text_ucs2_to_utf8(const uint8_t *in, size_t len, char *out, size_t cap);
 /* Reads one code point of UTF-8 S (LEN bytes) at *POS into *CP and advances *POS past it.
  * Strict: overlong forms, UTF-16 surrogates, values above U+10FFFF and truncated sequences
  * are -EILSEQ, and then *POS advances by one byte so a lenient caller can substitute U+FFFD
- * and go on. Returns 0, -EILSEQ, or -EINVAL when *POS is not below LEN. Shared by the encoders here and the command parser. */
+ * and go on. Returns 0, -EILSEQ, or -EINVAL when *POS is not below LEN. Shared by the encoders here
+ * and the command parser. */
 int text_utf8_next(const char *s, size_t len, size_t *pos, uint32_t *cp);
 
 /* Appends CP as UTF-8 to OUT (CAP bytes) at *POS and advances *POS. Writes no NUL: the
@@ -60,9 +61,9 @@ struct text_part {
 #define TEXT_MAX_PARTS 16
 
 struct text_encoded {
-    uint8_t data_coding;                     /* TEXT_DCS_DEFAULT or TEXT_DCS_UCS2 */
-    uint8_t esm_class;                       /* 0x40 (UDH indicator) when nparts > 1 */
-    unsigned nparts;                         /* 1..TEXT_MAX_PARTS */
+    uint8_t data_coding; /* TEXT_DCS_DEFAULT or TEXT_DCS_UCS2 */
+    uint8_t esm_class;   /* 0x40 (UDH indicator) when nparts > 1 */
+    unsigned nparts;     /* 1..TEXT_MAX_PARTS */
     struct text_part part[TEXT_MAX_PARTS];
 };
 

@@ -1,1 +1,1097 @@
-/* placeholder: being written */
+/*
+ * smpp_session.c: one ESME session (bind_transceiver) to an SMSC on a libuv loop.
+ *
+ * The session is a small state machine (sess_state below, names for the logs): resolve,
+ * connect, bind, bound, and back to a jittered exponential backoff after any loss. One
+ * uv_tcp_t is reused for every connection (re-initialised only after its close callback),
+ * so callbacks of an old connection (write, connect, shutdown) always run before the next
+ * connection starts and cannot be confused with it; link_id tells the app which connection
+ * an MO came on.
+ *
+ * Bytes on the wire only go through smpp_pdu.h. Writes made in one loop iteration are
+ * collected into one buffer and written from a prepare or check handle, so a burst of
+ * deliver_sm_resp and submit_sm costs one write(2).
+ *
+ * Memory: the session owns everything it allocates and frees itself after on_stopped, once
+ * every handle's close callback and the pending getaddrinfo (if any) have run; nothing is
+ * freed inside a call made by the app or inside one of our own callbacks into the app.
+ */
+#include "gateway/smpp_session.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "gateway/smpp_pdu.h"
+
+#define SESS_MOD        "smpp"
+#define SESS_SEQ_MAX    0x7FFFFFFFu
+#define SESS_RBUF_LEN   16384
+#define SESS_MIN_BACKOFF_MS 100u /* never reconnect faster than this, whatever the config */
+#define SESS_PDU_BUF    1024     /* bind or submit_sm: both well under 400 bytes */
+/* the five handles that live as long as the session: state, keepalive and submit timers,
+ * prepare and check (write flushing) */
+#define SESS_FIXED_HANDLES 5
+
+/* Where the session is. Every state has at most one timer (t_state) with its own meaning. */
+enum sess_state {
+    SESS_ST_BACKOFF,   /* waiting to reconnect; t_state = the backoff delay */
+    SESS_ST_RESOLVING, /* uv_getaddrinfo in flight */
+    SESS_ST_CONNECTING,/* uv_tcp_connect in flight; t_state = connect timeout */
+    SESS_ST_BINDING,   /* bind_transceiver sent; t_state = response timeout */
+    SESS_ST_BOUND,     /* submits flow; t_ka = keepalive */
+    SESS_ST_UNBINDING, /* stop asked while bound: unbind sent; t_state = response timeout */
+    SESS_ST_DRAINING,  /* SMSC unbound us: unbind_resp flushing before close; t_state guard */
+    SESS_ST_CLOSING,   /* link lost: waiting for the TCP handle's close callback */
+    SESS_ST_STOPPING,  /* every handle closing; on_stopped and free next */
+};
+
+static const char *const sess_state_names[] = {
+    [SESS_ST_BACKOFF] = "BACKOFF",     [SESS_ST_RESOLVING] = "RESOLVING",
+    [SESS_ST_CONNECTING] = "CONNECTING", [SESS_ST_BINDING] = "BINDING",
+    [SESS_ST_BOUND] = "BOUND",         [SESS_ST_UNBINDING] = "UNBINDING",
+    [SESS_ST_DRAINING] = "DRAINING",   [SESS_ST_CLOSING] = "CLOSING",
+    [SESS_ST_STOPPING] = "STOPPING",
+};
+
+/* One outstanding submit_sm. All share one response timeout, so deadlines grow in submit
+ * order and one timer armed at the earliest deadline serves the whole window. */
+struct sess_slot {
+    int used;
+    uint32_t seq;
+    uint64_t cookie;
+    uint64_t deadline_ms; /* uv_now() based */
+};
+
+/* One uv_write: the request and its bytes in one allocation, freed in the write callback. */
+struct sess_wreq {
+    uv_write_t req;
+    struct smpp_session *s;
+    uint64_t link_id;
+    size_t len;
+    uint8_t data[];
+};
+
+struct smpp_session {
+    uv_loop_t *loop;
+    struct smpp_session_cfg cfg; /* strings below are our copies */
+    char *host, *system_id, *password, *system_type;
+    char peer[300]; /* "host:port" for logs */
+    struct smpp_session_events ev;
+    void *ud;
+
+    enum sess_state state;
+    int stopping; /* smpp_session_stop() was called */
+    int bound;    /* on_bound was called for the current link (on_unbound is owed) */
+
+    /* connection */
+    uv_getaddrinfo_t gai;
+    int gai_pending;
+    struct sockaddr_storage addr;
+    int addr_known; /* host was a literal: no resolution needed */
+    uv_tcp_t tcp;
+    int tcp_inited; /* uv_tcp_init done and its close callback not yet run */
+    uv_connect_t connect_req;
+    uv_shutdown_t shutdown_req;
+    uint64_t link_id; /* of the current (or last) connection; 0 before the first */
+    struct smpp_framer framer;
+    uint8_t rbuf[SESS_RBUF_LEN];
+
+    /* timers and write flushing */
+    uv_timer_t t_state;
+    uv_timer_t t_ka;
+    uv_timer_t t_submit;
+    uv_prepare_t prep;
+    uv_check_t check;
+    int open_handles; /* handles whose close callback has not run yet */
+    uint8_t *wbuf;    /* pending bytes of this iteration, written by sess_flush */
+    size_t wlen, wcap;
+    int flush_armed;
+
+    /* sequence numbers and outstanding requests */
+    uint32_t next_seq;
+    uint32_t bind_seq, unbind_seq, ka_seq;
+    int ka_pending; /* enquire_link sent, nothing received since */
+    struct sess_slot *slots;
+    unsigned nslots_used;
+
+    /* backoff */
+    unsigned backoff_ms; /* last base step; 0 after a successful bind */
+    unsigned retry_ms;   /* delay chosen for the pending reconnect */
+    uint64_t rng;
+
+    /* SESS_ST_DRAINING: why, for the link-lost line once the drain ends */
+    enum erm_log_level drain_level;
+    char drain_reason[160];
+};
+
+static void sess_connect_start(struct smpp_session *s);
+static void sess_link_lost(struct smpp_session *s, enum erm_log_level level, const char *fmt,
+                           ...) __attribute__((format(printf, 3, 4)));
+static void sess_shutdown(struct smpp_session *s);
+static void sess_flush(struct smpp_session *s);
+
+static const char *sess_state_name(enum sess_state st)
+{
+    if ((unsigned)st < sizeof sess_state_names / sizeof sess_state_names[0] &&
+        sess_state_names[st] != NULL)
+        return sess_state_names[st];
+    return "unknown";
+}
+
+static void sess_set_state(struct smpp_session *s, enum sess_state st)
+{
+    if (s->state != st)
+        ERM_DEBUG(SESS_MOD, "%s: %s -> %s", s->peer, sess_state_name(s->state),
+                  sess_state_name(st));
+    s->state = st;
+}
+
+/* States in which the TCP link is up and we may still send PDUs. */
+static int sess_can_send(const struct smpp_session *s)
+{
+    return s->tcp_inited && !uv_is_closing((const uv_handle_t *)&s->tcp) &&
+           (s->state == SESS_ST_BINDING || s->state == SESS_ST_BOUND ||
+            s->state == SESS_ST_UNBINDING);
+}
+
+static uint64_t sess_ms(unsigned seconds)
+{
+    return (uint64_t)seconds * 1000u;
+}
+
+/* Sequence numbers run 1..0x7FFFFFFF and wrap, never 0 (SMPP 3.4 5.1.4). */
+static uint32_t sess_next_seq(struct smpp_session *s)
+{
+    uint32_t seq = s->next_seq;
+    s->next_seq = seq >= SESS_SEQ_MAX ? 1 : seq + 1;
+    return seq;
+}
+
+/* xorshift64*: jitter only, no need for anything better. */
+static uint32_t sess_rand(struct smpp_session *s)
+{
+    s->rng ^= s->rng >> 12;
+    s->rng ^= s->rng << 25;
+    s->rng ^= s->rng >> 27;
+    return (uint32_t)((s->rng * 0x2545F4914F6CDD1DULL) >> 32);
+}
+
+/* The next reconnect delay: min, doubling to max, then ±20% so that several gateways that
+ * lost the SMSC together do not come back in lockstep. */
+static unsigned sess_next_backoff(struct smpp_session *s)
+{
+    unsigned base;
+    if (s->backoff_ms == 0)
+        base = s->cfg.reconnect_min_ms;
+    else if (s->backoff_ms >= s->cfg.reconnect_max_ms / 2)
+        base = s->cfg.reconnect_max_ms;
+    else
+        base = s->backoff_ms * 2;
+    s->backoff_ms = base;
+    unsigned spread = base / 5;
+    unsigned delay = base - spread + (spread ? sess_rand(s) % (2 * spread + 1) : 0);
+    return delay < SESS_MIN_BACKOFF_MS ? SESS_MIN_BACKOFF_MS : delay;
+}
+
+/* ---- writing ---- */
+
+/* Queues LEN bytes for the current link; they go out at the end of this loop iteration.
+ * DATA stays the caller's (copied). Returns 0, -ENOTCONN or -ENOMEM. */
+static int sess_send(struct smpp_session *s, const uint8_t *data, size_t len)
+{
+    if (!sess_can_send(s))
+        return -ENOTCONN;
+    if (s->wlen + len > s->wcap) {
+        size_t cap = s->wcap ? s->wcap : 512;
+        while (cap < s->wlen + len)
+            cap *= 2;
+        uint8_t *nb = realloc(s->wbuf, cap);
+        if (nb == NULL)
+            return -ENOMEM;
+        s->wbuf = nb;
+        s->wcap = cap;
+    }
+    memcpy(s->wbuf + s->wlen, data, len);
+    s->wlen += len;
+    if (!s->flush_armed) {
+        /* prepare runs before the loop blocks, check right after I/O callbacks: whichever
+         * phase queued the bytes, one of them writes them before the loop sleeps */
+        uv_prepare_start(&s->prep, (uv_prepare_cb)(void (*)(void))NULL);
+        s->flush_armed = 1;
+    }
+    return 0;
+}
+
+static void sess_disarm_flush(struct smpp_session *s)
+{
+    if (s->flush_armed) {
+        uv_prepare_stop(&s->prep);
+        uv_check_stop(&s->check);
+        s->flush_armed = 0;
+    }
+}
+
+/* Write completion: frees the request. An error on the current link is a lost link;
+ * UV_ECANCELED means we closed the handle ourselves. */
+static void sess_on_write(uv_write_t *req, int status)
+{
+    struct sess_wreq *w = (struct sess_wreq *)req;
+    struct smpp_session *s = w->s;
+    uint64_t link_id = w->link_id;
+    free(w);
+    if (status < 0 && status != UV_ECANCELED && link_id == s->link_id && sess_can_send(s))
+        sess_link_lost(s, ERM_LOG_WARN, "write to %s: %s", s->peer, uv_strerror(status));
+}
+
+/* Writes the pending buffer as one uv_write (a copy owned by the write request). */
+static void sess_flush(struct smpp_session *s)
+{
+    sess_disarm_flush(s);
+    if (s->wlen == 0)
+        return;
+    if (!s->tcp_inited || uv_is_closing((uv_handle_t *)&s->tcp)) {
+        s->wlen = 0;
+        return;
+    }
+    struct sess_wreq *w = malloc(sizeof *w + s->wlen);
+    if (w == NULL) {
+        s->wlen = 0;
+        sess_link_lost(s, ERM_LOG_ERROR, "write to %s: out of memory", s->peer);
+        return;
+    }
+    w->s = s;
+    w->link_id = s->link_id;
+    w->len = s->wlen;
+    memcpy(w->data, s->wbuf, s->wlen);
+    s->wlen = 0;
+    uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)w->len);
+    int rc = uv_write(&w->req, (uv_stream_t *)&s->tcp, &b, 1, sess_on_write);
+    if (rc < 0) {
+        free(w);
+        if (sess_can_send(s))
+            sess_link_lost(s, ERM_LOG_WARN, "write to %s: %s", s->peer, uv_strerror(rc));
+    }
+}
+
+static void sess_on_prepare(uv_prepare_t *h)
+{
+    sess_flush(h->data);
+}
+
+static void sess_on_check(uv_check_t *h)
+{
+    sess_flush(h->data);
+}
+
+/* Builds and queues a header-only or message_id response (see smpp_pdu_build_resp). */
+static int sess_send_resp(struct smpp_session *s, uint32_t id, uint32_t status, uint32_t seq)
+{
+    uint8_t buf[32];
+    size_t n = smpp_pdu_build_resp(buf, id, status, seq);
+    ERM_DEBUG(SESS_MOD, "tx %s seq %" PRIu32 " status %s (0x%08" PRIx32 ")",
+              smpp_command_name(id), seq, smpp_status_name(status), status);
+    return sess_send(s, buf, n);
+}
+
+static int sess_send_simple(struct smpp_session *s, uint32_t id, uint32_t seq)
+{
+    uint8_t buf[SMPP_HEADER_LEN];
+    size_t n = smpp_pdu_build_simple(buf, id, seq);
+    ERM_DEBUG(SESS_MOD, "tx %s seq %" PRIu32, smpp_command_name(id), seq);
+    return sess_send(s, buf, n);
+}
+
+/* ---- submit window ---- */
+
+static struct sess_slot *sess_slot_find(struct smpp_session *s, uint32_t seq)
+{
+    for (unsigned i = 0; i < s->cfg.window; i++)
+        if (s->slots[i].used && s->slots[i].seq == seq)
+            return &s->slots[i];
+    return NULL;
+}
+
+/* Arms t_submit at the earliest deadline in the window, or stops it when the window is
+ * empty. */
+static void sess_submit_timer_rearm(struct smpp_session *s)
+{
+    if (s->state == SESS_ST_STOPPING || uv_is_closing((uv_handle_t *)&s->t_submit))
+        return;
+    uint64_t first = UINT64_MAX;
+    for (unsigned i = 0; i < s->cfg.window; i++)
+        if (s->slots[i].used && s->slots[i].deadline_ms < first)
+            first = s->slots[i].deadline_ms;
+    if (first == UINT64_MAX) {
+        uv_timer_stop(&s->t_submit);
+        return;
+    }
+    uint64_t now = uv_now(s->loop);
+    uv_timer_start(&s->t_submit, (uv_timer_cb)(void (*)(void))NULL,
+                   first > now ? first - now : 0, 0);
+}
+
+/* Frees SLOT and reports STATUS to the app. The slot is released before the callback so
+ * that the app may submit again from inside it. */
+static void sess_slot_report(struct smpp_session *s, struct sess_slot *slot, int64_t status,
+                             const char *message_id)
+{
+    uint64_t cookie = slot->cookie;
+    slot->used = 0;
+    s->nslots_used--;
+    if (s->ev.on_submit_resp)
+        s->ev.on_submit_resp(s->ud, cookie, status, message_id);
+}
+
+static void sess_on_submit_timer(uv_timer_t *t)
+{
+    struct smpp_session *s = t->data;
+    uint64_t now = uv_now(s->loop);
+    for (unsigned i = 0; i < s->cfg.window; i++) {
+        struct sess_slot *slot = &s->slots[i];
+        if (!slot->used || slot->deadline_ms > now)
+            continue;
+        ERM_WARN(SESS_MOD, "submit_sm seq %" PRIu32 " to %s: no response in %u s; given up",
+                 slot->seq, s->peer, s->cfg.response_timeout_s);
+        /* the app may submit (taking a slot with a later deadline) or stop from here */
+        sess_slot_report(s, slot, -1, "");
+    }
+    sess_submit_timer_rearm(s);
+}
+
+/* Every outstanding submit is answered -1: the link is gone, and its answer with it. */
+static void sess_fail_submits(struct smpp_session *s)
+{
+    for (unsigned i = 0; i < s->cfg.window; i++)
+        if (s->slots[i].used)
+            sess_slot_report(s, &s->slots[i], -1, "");
+    if (!uv_is_closing((uv_handle_t *)&s->t_submit))
+        uv_timer_stop(&s->t_submit);
+}
+
+/* ---- link up / down ---- */
+
+static void sess_on_tcp_closed(uv_handle_t *h);
+
+/* Takes the link down: timers of the link stopped, pending bytes dropped, the TCP handle
+ * closing, outstanding submits failed, and on_unbound if on_bound had been said. The
+ * state must already be CLOSING or STOPPING, so that the app, called from here, sees the
+ * session as not bound (submit gives -ENOTCONN, acks are dropped). */
+static void sess_drop_link(struct smpp_session *s)
+{
+    if (!uv_is_closing((uv_handle_t *)&s->t_ka))
+        uv_timer_stop(&s->t_ka);
+    if (!uv_is_closing((uv_handle_t *)&s->t_state))
+        uv_timer_stop(&s->t_state);
+    s->wlen = 0;
+    s->ka_pending = 0;
+    if (!uv_is_closing((uv_handle_t *)&s->prep))
+        sess_disarm_flush(s);
+    if (s->tcp_inited && !uv_is_closing((uv_handle_t *)&s->tcp)) {
+        uv_read_stop((uv_stream_t *)&s->tcp);
+        uv_close((uv_handle_t *)&s->tcp, sess_on_tcp_closed);
+    }
+    int was_bound = s->bound;
+    s->bound = 0;
+    sess_fail_submits(s);
+    if (was_bound && s->ev.on_unbound)
+        s->ev.on_unbound(s->ud);
+}
+
+/* The link is down and the TCP handle closed (or never opened): wait, then reconnect;
+ * or finish stopping. */
+static void sess_after_close(struct smpp_session *s)
+{
+    if (s->state == SESS_ST_STOPPING)
+        return;
+    if (s->stopping) {
+        sess_shutdown(s);
+        return;
+    }
+    sess_set_state(s, SESS_ST_BACKOFF);
+    uv_timer_start(&s->t_state, (uv_timer_cb)(void (*)(void))NULL, s->retry_ms, 0);
+}
+
+/* The one place a link is given up: logs one line saying why and when we retry, then
+ * drops the link. Safe from any of our callbacks, including while reading. */
+static void sess_link_lost(struct smpp_session *s, enum erm_log_level level, const char *fmt,
+                           ...)
+{
+    char why[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+
+    if (s->state == SESS_ST_STOPPING || s->state == SESS_ST_CLOSING)
+        return;
+    if (s->stopping) {
+        erm_log(level, SESS_MOD, "%s", why);
+        sess_shutdown(s);
+        return;
+    }
+    s->retry_ms = sess_next_backoff(s);
+    erm_log(level, SESS_MOD, "%s; retry in %.1f s", why, s->retry_ms / 1000.0);
+    sess_set_state(s, SESS_ST_CLOSING);
+    sess_drop_link(s);
+    /* without a TCP handle to wait for (resolution failed), go on now; otherwise its close
+     * callback does. The app may have called stop from sess_drop_link's callbacks. */
+    if (!s->tcp_inited)
+        sess_after_close(s);
+}
+
+/* Frees the session once nothing of libuv refers to it any more. */
+static void sess_maybe_free(struct smpp_session *s)
+{
+    if (s->state != SESS_ST_STOPPING || s->open_handles > 0 || s->gai_pending)
+        return;
+    ERM_INFO(SESS_MOD, "session to %s stopped", s->peer);
+    if (s->ev.on_stopped)
+        s->ev.on_stopped(s->ud);
+    smpp_framer_free(&s->framer);
+    free(s->wbuf);
+    free(s->slots);
+    free(s->host);
+    free(s->system_id);
+    free(s->password);
+    free(s->system_type);
+    free(s);
+}
+
+static void sess_on_handle_closed(uv_handle_t *h)
+{
+    struct smpp_session *s = h->data;
+    s->open_handles--;
+    sess_maybe_free(s);
+}
+
+static void sess_on_tcp_closed(uv_handle_t *h)
+{
+    struct smpp_session *s = h->data;
+    s->tcp_inited = 0;
+    s->open_handles--;
+    if (s->state == SESS_ST_STOPPING)
+        sess_maybe_free(s);
+    else
+        sess_after_close(s);
+}
+
+static void sess_close_handle(struct smpp_session *s, uv_handle_t *h)
+{
+    (void)s;
+    if (!uv_is_closing(h))
+        uv_close(h, sess_on_handle_closed);
+}
+
+/* Final stop: the link (if any) dropped, every handle closed; the last close callback (or
+ * the cancelled getaddrinfo) frees the session. Idempotent. */
+static void sess_shutdown(struct smpp_session *s)
+{
+    if (s->state == SESS_ST_STOPPING)
+        return;
+    sess_set_state(s, SESS_ST_STOPPING);
+    s->flush_armed = 0;
+    sess_close_handle(s, (uv_handle_t *)&s->prep);
+    sess_close_handle(s, (uv_handle_t *)&s->check);
+    sess_close_handle(s, (uv_handle_t *)&s->t_state);
+    sess_close_handle(s, (uv_handle_t *)&s->t_ka);
+    sess_drop_link(s); /* fails submits before t_submit goes; may call the app */
+    sess_close_handle(s, (uv_handle_t *)&s->t_submit);
+    if (s->gai_pending)
+        uv_cancel((uv_req_t *)&s->gai); /* if already running, its callback just comes */
+}
+
+/* Half-closes after the unbind_resp we just queued is written (uv_shutdown waits for the
+ * write queue), then the link is lost with WHY. t_state guards against a peer that never
+ * reads. */
+static void sess_on_shutdown(uv_shutdown_t *req, int status)
+{
+    struct smpp_session *s = req->data;
+    (void)status;
+    if (s->state == SESS_ST_DRAINING)
+        sess_link_lost(s, s->drain_level, "%s", s->drain_reason);
+}
+
+static void sess_drain(struct smpp_session *s, enum erm_log_level level, const char *why)
+{
+    snprintf(s->drain_reason, sizeof s->drain_reason, "%s", why);
+    s->drain_level = level;
+    sess_flush(s);
+    if (s->state == SESS_ST_CLOSING || s->state == SESS_ST_STOPPING)
+        return; /* the flush itself failed */
+    uv_read_stop((uv_stream_t *)&s->tcp);
+    uv_timer_stop(&s->t_ka);
+    sess_set_state(s, SESS_ST_DRAINING);
+    s->shutdown_req.data = s;
+    int rc = uv_shutdown(&s->shutdown_req, (uv_stream_t *)&s->tcp, sess_on_shutdown);
+    if (rc < 0) {
+        sess_link_lost(s, level, "%s", why);
+        return;
+    }
+    uv_timer_start(&s->t_state, (uv_timer_cb)(void (*)(void))NULL,
+                   sess_ms(s->cfg.response_timeout_s), 0);
+}
+
+/* ---- keepalive ---- */
+
+/* Any PDU from the SMSC proves the link alive: forget the pending enquire_link and wait a
+ * full idle interval again. */
+static void sess_ka_touch(struct smpp_session *s)
+{
+    s->ka_pending = 0;
+    if (s->state == SESS_ST_BOUND && s->cfg.enquire_link_s > 0)
+        uv_timer_start(&s->t_ka, (uv_timer_cb)(void (*)(void))NULL,
+                       sess_ms(s->cfg.enquire_link_s), 0);
+}
+
+static void sess_on_ka_timer(uv_timer_t *t)
+{
+    struct smpp_session *s = t->data;
+    if (s->state != SESS_ST_BOUND)
+        return;
+    if (s->ka_pending) {
+        sess_link_lost(s, ERM_LOG_WARN, "%s: no answer to enquire_link in %u s; link dead",
+                       s->peer, s->cfg.response_timeout_s);
+        return;
+    }
+    s->ka_seq = sess_next_seq(s);
+    if (sess_send_simple(s, SMPP_ENQUIRE_LINK, s->ka_seq) < 0) {
+        sess_link_lost(s, ERM_LOG_ERROR, "%s: cannot queue enquire_link", s->peer);
+        return;
+    }
+    s->ka_pending = 1;
+    uv_timer_start(&s->t_ka, (uv_timer_cb)(void (*)(void))NULL,
+                   sess_ms(s->cfg.response_timeout_s), 0);
+}
+
+/* ---- reading ---- */
+
+static void sess_on_bind_resp(struct smpp_session *s, const uint8_t *pdu, uint32_t len,
+                              const struct smpp_hdr *h)
+{
+    if (s->state != SESS_ST_BINDING || h->seq != s->bind_seq) {
+        ERM_WARN(SESS_MOD, "%s: unexpected bind_transceiver_resp seq %" PRIu32 " in %s; ignored",
+                 s->peer, h->seq, sess_state_name(s->state));
+        return;
+    }
+    if (h->status != SMPP_ESME_ROK) {
+        sess_link_lost(s, ERM_LOG_WARN, "bind refused by %s: %s (0x%08" PRIx32 ")", s->peer,
+                       smpp_status_name(h->status), h->status);
+        return;
+    }
+    char smsc_id[32];
+    if (smpp_pdu_resp_cstring(pdu, len, smsc_id, sizeof smsc_id) < 0)
+        snprintf(smsc_id, sizeof smsc_id, "?");
+    uv_timer_stop(&s->t_state);
+    s->backoff_ms = 0;
+    sess_set_state(s, SESS_ST_BOUND);
+    s->bound = 1;
+    ERM_INFO(SESS_MOD, "bound to %s as %s (SMSC system_id \"%s\", link %" PRIu64 ")", s->peer,
+             s->system_id, smsc_id, s->link_id);
+    sess_ka_touch(s);
+    if (s->ev.on_bound)
+        s->ev.on_bound(s->ud);
+}
+
+static void sess_on_submit_resp(struct smpp_session *s, const uint8_t *pdu, uint32_t len,
+                                const struct smpp_hdr *h)
+{
+    struct sess_slot *slot = sess_slot_find(s, h->seq);
+    if (slot == NULL) {
+        ERM_WARN(SESS_MOD,
+                 "%s: submit_sm_resp seq %" PRIu32 " matches no outstanding submit; ignored",
+                 s->peer, h->seq);
+        return;
+    }
+    char id[72] = "";
+    if (h->status == SMPP_ESME_ROK && smpp_pdu_resp_cstring(pdu, len, id, sizeof id) < 0) {
+        /* the SMSC accepted the message: report success (a failure would resend it) */
+        ERM_WARN(SESS_MOD, "%s: submit_sm_resp seq %" PRIu32 " has a malformed message_id",
+                 s->peer, h->seq);
+        id[0] = '\0';
+    }
+    if (h->status != SMPP_ESME_ROK)
+        ERM_INFO(SESS_MOD, "%s: submit_sm seq %" PRIu32 " refused: %s (0x%08" PRIx32 ")",
+                 s->peer, h->seq, smpp_status_name(h->status), h->status);
+    sess_slot_report(s, slot, h->status, id);
+    sess_submit_timer_rearm(s);
+}
+
+static void sess_on_generic_nack(struct smpp_session *s, const struct smpp_hdr *h)
+{
+    ERM_WARN(SESS_MOD, "%s: generic_nack seq %" PRIu32 ": %s (0x%08" PRIx32 ")", s->peer, h->seq,
+             smpp_status_name(h->status), h->status);
+    struct sess_slot *slot = sess_slot_find(s, h->seq);
+    if (slot != NULL) {
+        /* a nack with status 0 makes no sense; never let it pass for an accepted submit */
+        uint32_t st = h->status != SMPP_ESME_ROK ? h->status : SMPP_ESME_RUNKNOWNERR;
+        sess_slot_report(s, slot, st, "");
+        sess_submit_timer_rearm(s);
+    } else if (s->state == SESS_ST_BINDING && h->seq == s->bind_seq) {
+        sess_link_lost(s, ERM_LOG_WARN, "bind refused by %s: generic_nack %s (0x%08" PRIx32 ")",
+                       s->peer, smpp_status_name(h->status), h->status);
+    } else if (s->state == SESS_ST_UNBINDING && h->seq == s->unbind_seq) {
+        sess_shutdown(s);
+    }
+}
+
+static void sess_on_deliver_sm(struct smpp_session *s, const uint8_t *pdu, uint32_t len,
+                               const struct smpp_hdr *h)
+{
+    if (s->state != SESS_ST_BOUND) {
+        /* binding: not bound yet; unbinding: we are going away, the SMSC delivers later */
+        uint32_t st =
+            s->state == SESS_ST_BINDING ? SMPP_ESME_RINVBNDSTS : SMPP_ESME_RX_T_APPN;
+        ERM_INFO(SESS_MOD, "%s: deliver_sm seq %" PRIu32 " in %s; answered %s", s->peer, h->seq,
+                 sess_state_name(s->state), smpp_status_name(st));
+        sess_send_resp(s, SMPP_DELIVER_SM_RESP, st, h->seq);
+        return;
+    }
+    struct gw_mo mo;
+    memset(&mo, 0, sizeof mo);
+    uint32_t st = smpp_pdu_decode_deliver_sm(pdu, len, &mo);
+    if (st != SMPP_ESME_ROK) {
+        ERM_WARN(SESS_MOD, "%s: deliver_sm seq %" PRIu32 " refused: %s (0x%08" PRIx32 ")",
+                 s->peer, h->seq, smpp_status_name(st), st);
+        sess_send_resp(s, SMPP_DELIVER_SM_RESP, st, h->seq);
+        return;
+    }
+    mo.link_id = s->link_id;
+    mo.seq = h->seq;
+    if (s->ev.on_mo)
+        s->ev.on_mo(s->ud, &mo);
+    else
+        sess_send_resp(s, SMPP_DELIVER_SM_RESP, SMPP_ESME_RX_T_APPN, h->seq);
+}
+
+/* Answers every PDU the SMSC sends (responses are matched, never answered). */
+static void sess_dispatch(struct smpp_session *s, const uint8_t *pdu, uint32_t len)
+{
+    struct smpp_hdr h;
+    smpp_hdr_read(pdu, &h);
+    ERM_DEBUG(SESS_MOD,
+              "rx %s (0x%08" PRIx32 ") seq %" PRIu32 " status 0x%08" PRIx32 " len %" PRIu32,
+              smpp_command_name(h.id), h.id, h.seq, h.status, h.len);
+    sess_ka_touch(s);
+
+    switch (h.id) {
+    case SMPP_DELIVER_SM:
+        sess_on_deliver_sm(s, pdu, len, &h);
+        break;
+    case SMPP_ENQUIRE_LINK:
+        sess_send_resp(s, SMPP_ENQUIRE_LINK_RESP, SMPP_ESME_ROK, h.seq);
+        break;
+    case SMPP_UNBIND:
+        sess_send_resp(s, SMPP_UNBIND_RESP, SMPP_ESME_ROK, h.seq);
+        if (s->stopping) {
+            sess_drain(s, ERM_LOG_INFO, "SMSC unbound");
+        } else {
+            char why[sizeof s->peer + 32];
+            snprintf(why, sizeof why, "SMSC %s unbound", s->peer);
+            sess_drain(s, ERM_LOG_INFO, why);
+        }
+        break;
+    case SMPP_BIND_TRANSCEIVER_RESP:
+        sess_on_bind_resp(s, pdu, len, &h);
+        break;
+    case SMPP_SUBMIT_SM_RESP:
+        sess_on_submit_resp(s, pdu, len, &h);
+        break;
+    case SMPP_ENQUIRE_LINK_RESP:
+        break; /* sess_ka_touch did the work */
+    case SMPP_UNBIND_RESP:
+        if (s->state == SESS_ST_UNBINDING && h.seq == s->unbind_seq) {
+            ERM_INFO(SESS_MOD, "unbound from %s", s->peer);
+            sess_shutdown(s);
+        } else {
+            ERM_DEBUG(SESS_MOD, "%s: unexpected unbind_resp seq %" PRIu32 "; ignored", s->peer,
+                      h.seq);
+        }
+        break;
+    case SMPP_GENERIC_NACK:
+        sess_on_generic_nack(s, &h);
+        break;
+    default:
+        if (h.id & SMPP_RESP_BIT) {
+            /* answering a response could start a nack ping-pong */
+            ERM_WARN(SESS_MOD, "%s: unexpected %s (0x%08" PRIx32 ") seq %" PRIu32 "; ignored",
+                     s->peer, smpp_command_name(h.id), h.id, h.seq);
+        } else {
+            ERM_WARN(SESS_MOD,
+                     "%s: unsupported %s (0x%08" PRIx32 ") seq %" PRIu32
+                     "; answered generic_nack ESME_RINVCMDID",
+                     s->peer, smpp_command_name(h.id), h.id, h.seq);
+            sess_send_resp(s, SMPP_GENERIC_NACK, SMPP_ESME_RINVCMDID, h.seq);
+        }
+        break;
+    }
+}
+
+static void sess_on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    struct smpp_session *s = h->data;
+    (void)suggested;
+    *buf = uv_buf_init((char *)s->rbuf, sizeof s->rbuf);
+}
+
+/* Bytes in: through the framer, one PDU at a time. After each PDU (and the app callbacks it
+ * caused) the link may be gone or the session stopping: then the rest is not for us. */
+static void sess_on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+{
+    struct smpp_session *s = st->data;
+    (void)buf;
+    if (nread == 0)
+        return;
+    if (nread < 0) {
+        if (nread == UV_EOF)
+            sess_link_lost(s, ERM_LOG_WARN, "%s closed the connection", s->peer);
+        else
+            sess_link_lost(s, ERM_LOG_WARN, "read from %s: %s", s->peer,
+                           uv_strerror((int)nread));
+        return;
+    }
+    if (smpp_framer_push(&s->framer, s->rbuf, (size_t)nread) < 0) {
+        sess_link_lost(s, ERM_LOG_ERROR, "%s: out of memory reading", s->peer);
+        return;
+    }
+    uint64_t link_id = s->link_id;
+    for (;;) {
+        const uint8_t *pdu;
+        uint32_t len;
+        int rc = smpp_framer_next(&s->framer, &pdu, &len);
+        if (rc == 0)
+            return;
+        if (rc < 0) {
+            sess_link_lost(s, ERM_LOG_WARN,
+                           "framing error from %s: command_length %" PRIu32
+                           " out of bounds [16, %" PRIu32 "]",
+                           s->peer, len, s->cfg.max_pdu_len);
+            return;
+        }
+        sess_dispatch(s, pdu, len);
+        if (s->link_id != link_id ||
+            (s->state != SESS_ST_BINDING && s->state != SESS_ST_BOUND &&
+             s->state != SESS_ST_UNBINDING))
+            return;
+    }
+}
+
+/* ---- connecting ---- */
+
+static void sess_on_connect(uv_connect_t *req, int status)
+{
+    struct smpp_session *s = req->data;
+    if (status == UV_ECANCELED || s->state != SESS_ST_CONNECTING)
+        return; /* we closed the handle (stop or timeout) */
+    if (status < 0) {
+        sess_link_lost(s, ERM_LOG_WARN, "connect %s: %s", s->peer, uv_strerror(status));
+        return;
+    }
+    uv_timer_stop(&s->t_state);
+    int rc = uv_read_start((uv_stream_t *)&s->tcp, sess_on_alloc, sess_on_read);
+    if (rc < 0) {
+        sess_link_lost(s, ERM_LOG_WARN, "read from %s: %s", s->peer, uv_strerror(rc));
+        return;
+    }
+    sess_set_state(s, SESS_ST_BINDING);
+    uint8_t buf[SESS_PDU_BUF];
+    s->bind_seq = sess_next_seq(s);
+    int n = smpp_pdu_pack_bind_trx(buf, sizeof buf, s->bind_seq, s->system_id, s->password,
+                                   s->system_type);
+    if (n < 0 || sess_send(s, buf, (size_t)n) < 0) {
+        /* checked in smpp_session_start, so only memory can fail here */
+        sess_link_lost(s, ERM_LOG_ERROR, "bind to %s: cannot build bind_transceiver",
+                       s->peer);
+        return;
+    }
+    ERM_DEBUG(SESS_MOD, "connected to %s (link %" PRIu64 "); tx bind_transceiver seq %" PRIu32,
+              s->peer, s->link_id, s->bind_seq);
+    uv_timer_start(&s->t_state, (uv_timer_cb)(void (*)(void))NULL,
+                   sess_ms(s->cfg.response_timeout_s), 0);
+}
+
+/* A new link on ADDR: fresh TCP handle, framer and link_id. */
+static void sess_connect_addr(struct smpp_session *s, const struct sockaddr *addr)
+{
+    s->link_id++;
+    smpp_framer_free(&s->framer);
+    smpp_framer_init(&s->framer, s->cfg.max_pdu_len);
+    int rc = uv_tcp_init(s->loop, &s->tcp);
+    if (rc < 0) {
+        sess_link_lost(s, ERM_LOG_ERROR, "connect %s: %s", s->peer, uv_strerror(rc));
+        return;
+    }
+    s->tcp.data = s;
+    s->tcp_inited = 1;
+    s->open_handles++;
+    uv_tcp_nodelay(&s->tcp, 1);
+    sess_set_state(s, SESS_ST_CONNECTING);
+    s->connect_req.data = s;
+    rc = uv_tcp_connect(&s->connect_req, &s->tcp, addr, sess_on_connect);
+    if (rc < 0) {
+        sess_link_lost(s, ERM_LOG_WARN, "connect %s: %s", s->peer, uv_strerror(rc));
+        return;
+    }
+    /* a SYN into a black hole takes minutes to fail on its own */
+    uv_timer_start(&s->t_state, (uv_timer_cb)(void (*)(void))NULL,
+                   sess_ms(s->cfg.response_timeout_s), 0);
+}
+
+static void sess_on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
+{
+    struct smpp_session *s = req->data;
+    s->gai_pending = 0;
+    if (s->state != SESS_ST_RESOLVING) {
+        /* stopped meanwhile (status is UV_EAI_CANCELED, or the answer came anyway) */
+        if (res != NULL)
+            uv_freeaddrinfo(res);
+        sess_maybe_free(s);
+        return;
+    }
+    if (status < 0 || res == NULL) {
+        if (res != NULL)
+            uv_freeaddrinfo(res);
+        sess_link_lost(s, ERM_LOG_WARN, "resolve %s: %s", s->host,
+                       status < 0 ? uv_strerror(status) : "no address");
+        return;
+    }
+    /* the first address only: an SMSC is one host, a name with several addresses is rare */
+    memset(&s->addr, 0, sizeof s->addr);
+    memcpy(&s->addr, res->ai_addr,
+           res->ai_addrlen < sizeof s->addr ? res->ai_addrlen : sizeof s->addr);
+    uv_freeaddrinfo(res);
+    sess_connect_addr(s, (const struct sockaddr *)&s->addr);
+}
+
+/* One connection attempt: straight to connect for a literal address, else resolve. */
+static void sess_connect_start(struct smpp_session *s)
+{
+    if (s->addr_known) {
+        sess_connect_addr(s, (const struct sockaddr *)&s->addr);
+        return;
+    }
+    char port[8];
+    snprintf(port, sizeof port, "%u", (unsigned)s->cfg.port);
+    struct addrinfo hints;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    s->gai.data = s;
+    sess_set_state(s, SESS_ST_RESOLVING);
+    int rc = uv_getaddrinfo(s->loop, &s->gai, sess_on_resolved, s->host, port, &hints);
+    if (rc < 0) {
+        sess_link_lost(s, ERM_LOG_WARN, "resolve %s: %s", s->host, uv_strerror(rc));
+        return;
+    }
+    s->gai_pending = 1;
+}
+
+/* t_state: what its expiry means depends on the state. */
+static void sess_on_state_timer(uv_timer_t *t)
+{
+    struct smpp_session *s = t->data;
+    switch (s->state) {
+    case SESS_ST_BACKOFF:
+        sess_connect_start(s);
+        break;
+    case SESS_ST_CONNECTING:
+        sess_link_lost(s, ERM_LOG_WARN, "connect %s: timed out after %u s", s->peer,
+                       s->cfg.response_timeout_s);
+        break;
+    case SESS_ST_BINDING:
+        sess_link_lost(s, ERM_LOG_WARN, "bind to %s: no bind_transceiver_resp in %u s", s->peer,
+                       s->cfg.response_timeout_s);
+        break;
+    case SESS_ST_UNBINDING:
+        ERM_WARN(SESS_MOD, "%s: no unbind_resp in %u s; closing", s->peer,
+                 s->cfg.response_timeout_s);
+        sess_shutdown(s);
+        break;
+    case SESS_ST_DRAINING:
+        sess_link_lost(s, s->drain_level, "%s", s->drain_reason);
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- public API ---- */
+
+static char *sess_strdup(const char *v)
+{
+    return strdup(v != NULL ? v : "");
+}
+
+int smpp_session_start(uv_loop_t *loop, const struct smpp_session_cfg *cfg,
+                       const struct smpp_session_events *ev, void *ud, struct smpp_session **out)
+{
+    int rc = -ENOMEM;
+    if (loop == NULL || cfg == NULL || ev == NULL || out == NULL || cfg->host == NULL ||
+        cfg->host[0] == '\0' || cfg->system_id == NULL || cfg->port == 0 || cfg->window == 0 ||
+        cfg->response_timeout_s == 0)
+        return -EINVAL;
+    *out = NULL;
+
+    struct smpp_session *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return -ENOMEM;
+    s->loop = loop;
+    s->cfg = *cfg;
+    s->ev = *ev;
+    s->ud = ud;
+    s->host = sess_strdup(cfg->host);
+    s->system_id = sess_strdup(cfg->system_id);
+    s->password = sess_strdup(cfg->password);
+    s->system_type = sess_strdup(cfg->system_type);
+    s->slots = calloc(cfg->window, sizeof *s->slots);
+    if (s->host == NULL || s->system_id == NULL || s->password == NULL ||
+        s->system_type == NULL || s->slots == NULL)
+        goto fail;
+    s->cfg.host = s->host;
+    s->cfg.system_id = s->system_id;
+    s->cfg.password = s->password;
+    s->cfg.system_type = s->system_type;
+    /* a zero or inverted backoff would reconnect in a hot loop */
+    if (s->cfg.reconnect_min_ms < SESS_MIN_BACKOFF_MS)
+        s->cfg.reconnect_min_ms = SESS_MIN_BACKOFF_MS;
+    if (s->cfg.reconnect_max_ms < s->cfg.reconnect_min_ms)
+        s->cfg.reconnect_max_ms = s->cfg.reconnect_min_ms;
+    if (s->cfg.max_pdu_len < SMPP_HEADER_LEN)
+        s->cfg.max_pdu_len = SMPP_DEFAULT_MAX_PDU;
+    snprintf(s->peer, sizeof s->peer, strchr(s->host, ':') ? "[%s]:%u" : "%s:%u", s->host,
+             (unsigned)cfg->port);
+
+    /* a credential too long for bind_transceiver would fail every attempt: refuse now */
+    uint8_t probe[SESS_PDU_BUF];
+    rc = smpp_pdu_pack_bind_trx(probe, sizeof probe, 1, s->system_id, s->password,
+                                s->system_type);
+    if (rc < 0) {
+        ERM_ERROR(SESS_MOD, "cannot bind as \"%s\": system_id, password or system_type too long",
+                  s->system_id);
+        goto fail;
+    }
+
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&s->addr;
+    struct sockaddr_in *a4 = (struct sockaddr_in *)&s->addr;
+    if (uv_ip4_addr(s->host, cfg->port, a4) == 0 || uv_ip6_addr(s->host, cfg->port, a6) == 0)
+        s->addr_known = 1;
+
+    s->next_seq = 1;
+    s->rng = uv_hrtime() ^ (uint64_t)(uintptr_t)s;
+    if (s->rng == 0)
+        s->rng = 0x9E3779B97F4A7C15ULL;
+    smpp_framer_init(&s->framer, s->cfg.max_pdu_len);
+
+    /* these cannot fail on a live loop; init them all so that stop closes all five */
+    uv_timer_init(loop, &s->t_state);
+    uv_timer_init(loop, &s->t_ka);
+    uv_timer_init(loop, &s->t_submit);
+    uv_prepare_init(loop, &s->prep);
+    uv_check_init(loop, &s->check);
+    s->t_state.data = s->t_ka.data = s->t_submit.data = s;
+    s->prep.data = s->check.data = s;
+    s->open_handles = SESS_FIXED_HANDLES;
+    s->state = SESS_ST_BACKOFF;
+
+    ERM_INFO(SESS_MOD, "connecting to %s as %s", s->peer, s->system_id);
+    sess_connect_start(s);
+    *out = s;
+    return 0;
+
+fail:
+    free(s->slots);
+    free(s->host);
+    free(s->system_id);
+    free(s->password);
+    free(s->system_type);
+    free(s);
+    return rc;
+}
+
+int smpp_session_can_submit(const struct smpp_session *s)
+{
+    return s != NULL && s->state == SESS_ST_BOUND && s->nslots_used < s->cfg.window;
+}
+
+int smpp_session_submit(struct smpp_session *s, const struct gw_submit *msg, uint64_t cookie)
+{
+    if (s == NULL || msg == NULL)
+        return -EINVAL;
+    if (s->state != SESS_ST_BOUND)
+        return -ENOTCONN;
+    if (s->nslots_used >= s->cfg.window)
+        return -EAGAIN;
+    struct sess_slot *slot = NULL;
+    for (unsigned i = 0; i < s->cfg.window && slot == NULL; i++)
+        if (!s->slots[i].used)
+            slot = &s->slots[i];
+    if (slot == NULL)
+        return -EAGAIN;
+
+    uint8_t buf[SESS_PDU_BUF];
+    uint32_t seq = sess_next_seq(s);
+    int n = smpp_pdu_pack_submit_sm(buf, sizeof buf, seq, msg);
+    if (n < 0)
+        return n;
+    int rc = sess_send(s, buf, (size_t)n);
+    if (rc < 0)
+        return rc;
+    ERM_DEBUG(SESS_MOD, "tx submit_sm seq %" PRIu32 " cookie %" PRIu64 " to %s (%u bytes)", seq,
+              cookie, msg->dest, (unsigned)msg->len);
+    slot->used = 1;
+    slot->seq = seq;
+    slot->cookie = cookie;
+    slot->deadline_ms = uv_now(s->loop) + sess_ms(s->cfg.response_timeout_s);
+    s->nslots_used++;
+    if (!uv_is_active((uv_handle_t *)&s->t_submit))
+        sess_submit_timer_rearm(s);
+    return 0;
+}
+
+int smpp_session_ack_mo(struct smpp_session *s, uint64_t link_id, uint32_t seq, uint32_t status)
+{
+    if (s == NULL)
+        return -EINVAL;
+    if (link_id != s->link_id ||
+        (s->state != SESS_ST_BOUND && s->state != SESS_ST_UNBINDING)) {
+        ERM_DEBUG(SESS_MOD,
+                  "ack of deliver_sm seq %" PRIu32 " (link %" PRIu64 ") dropped: link %" PRIu64
+                  " is %s",
+                  seq, link_id, s->link_id, sess_state_name(s->state));
+        return -ENOTCONN;
+    }
+    return sess_send_resp(s, SMPP_DELIVER_SM_RESP, status, seq);
+}
+
+void smpp_session_stop(struct smpp_session *s)
+{
+    if (s == NULL || s->stopping)
+        return;
+    s->stopping = 1;
+    switch (s->state) {
+    case SESS_ST_BOUND:
+        s->unbind_seq = sess_next_seq(s);
+        if (sess_send_simple(s, SMPP_UNBIND, s->unbind_seq) < 0)
+            break;
+        ERM_INFO(SESS_MOD, "stopping: unbinding from %s", s->peer);
+        uv_timer_stop(&s->t_ka);
+        sess_set_state(s, SESS_ST_UNBINDING);
+        uv_timer_start(&s->t_state, (uv_timer_cb)(void (*)(void))NULL,
+                       sess_ms(s->cfg.response_timeout_s), 0);
+        return;
+    case SESS_ST_DRAINING:
+        return; /* the drain ends in sess_link_lost, which sees stopping */
+    case SESS_ST_CLOSING:
+        if (s->tcp_inited)
+            return; /* the TCP close callback goes on to sess_shutdown */
+        break;
+    default:
+        break;
+    }
+    ERM_INFO(SESS_MOD, "stopping session to %s (%s)", s->peer, sess_state_name(s->state));
+    sess_shutdown(s);
+}

@@ -1,0 +1,77 @@
+/*
+ * db_internal.h: private to storage/. The job queue of the daemon's connection (db.c) that
+ * orders.c and outbox.c put their work on, the prepared-statement tables they contribute,
+ * and the libpq handle behind the blocking admin connection (admin.c, migrate.c).
+ *
+ * A job is a small state machine: db.c calls its step() with no result to start it, step()
+ * sends one statement (stor_job_send / stor_job_send_sql) and returns STOR_JOB_SENT; when
+ * the statement's result is in, step() is called again with it, and so on until it returns
+ * STOR_JOB_DONE. A statement error or a negative return rolls the open transaction back and
+ * fails the job (-EIO for a statement error). finish() is called exactly once per job that
+ * was accepted, with 0 or the negative errno, and owns freeing it.
+ */
+#ifndef ERM_DB_INTERNAL_H
+#define ERM_DB_INTERNAL_H
+
+#include <stddef.h>
+
+#include <libpq-fe.h>
+
+#include "storage/db.h"
+
+/* A statement prepared once per connection. Tables end with a { NULL } entry. */
+struct stor_stmt {
+    const char *name;
+    const char *sql;
+    int nparams;
+};
+
+extern const struct stor_stmt stor_order_stmts[];
+extern const struct stor_stmt stor_outbox_stmts[];
+
+/* The outbox insert, shared by outbox.c (its owner) and the order transaction. Parameters:
+ * dest, source, kind, text. */
+#define STOR_STMT_OUTBOX_INSERT "outbox_insert"
+
+enum { STOR_JOB_SENT = 0, STOR_JOB_DONE = 1 };
+
+struct stor_job;
+
+struct stor_job_ops {
+    const char *name; /* static, for log lines: "order", "outbox take" */
+    /* RES is NULL at the start, then the result (PGRES_COMMAND_OK or PGRES_TUPLES_OK) of
+     * the statement sent last; it is db.c's and valid during the call only. Returns
+     * STOR_JOB_SENT, STOR_JOB_DONE or a negative errno. */
+    int (*step)(struct stor_job *job, const PGresult *res);
+    /* The outcome, exactly once: calls the user's callback and frees the job. */
+    void (*finish)(struct stor_job *job, int rc);
+};
+
+/* Embedded first in each module's job struct; db.c owns the fields. */
+struct stor_job {
+    const struct stor_job_ops *ops;
+    struct stor_db *db;
+    struct stor_job *next;
+};
+
+/* Queues JOB (ops set; the rest is filled in). Returns 0 (finish() follows), -ENOTCONN when
+ * the database is down or still connecting, -ECANCELED when it is closing; on error the job
+ * is untouched and still the caller's. */
+int stor_db_submit(struct stor_db *db, struct stor_job *job);
+
+/* Sends the prepared statement STMT with NPARAMS text VALUES (NULL entries are SQL NULL) for
+ * JOB, from within its step(). Values are copied by libpq. Returns 0 or -EIO. */
+int stor_job_send(struct stor_job *job, const char *stmt, int nparams, const char *const *values);
+
+/* Sends a constant statement without parameters ("BEGIN", "COMMIT"). 0 or -EIO. */
+int stor_job_send_sql(struct stor_job *job, const char *sql);
+
+/* Copies libpq's message MSG (possibly several lines, tab-indented) into OUT as one line:
+ * white space runs become one space, trailing white space is dropped. */
+void stor_pg_oneline(const char *msg, char *out, size_t cap);
+
+/* The libpq connection of an admin handle (admin.c), for migrate.c. */
+struct stor_admin;
+PGconn *stor_admin_pg(struct stor_admin *adm);
+
+#endif

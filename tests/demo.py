@@ -1,0 +1,99 @@
+"""demo.py: the demo of ermgw's main job (run by scripts/demo.sh). Starts a throwaway
+PostgreSQL cluster and the bundled SMSC simulator, puts a product in the pool, lets an
+employee claim a code, starts ermgw bound to the simulator, and plays a customer's order,
+a repeat order, an order through the extended number and an unknown code, printing every
+SMS that crosses the bind. Stops everything it started."""
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "integration"))
+import ermtest  # noqa: E402
+
+
+def say(text):
+    print(text, flush=True)
+
+
+def show_sim_event(line):
+    m = re.match(r"^MESSAGE (\S+) (\S+) (\d+) (.*)$", line)
+    if m:
+        parts = "" if m.group(3) == "1" else " (%s parts)" % m.group(3)
+        say("    SMSC <- ermgw  submit_sm   %s -> %s%s: %s" % (m.group(1), m.group(2), parts,
+                                                             m.group(4)))
+        return
+    m = re.match(r"^MO_RESP \S+ 0x([0-9a-f]+)$", line)
+    if m:
+        status = int(m.group(1), 16)
+        say("    SMSC <- ermgw  deliver_sm_resp status 0x%02x%s" % (
+            status, " (stored and committed)" if status == 0 else " (temporary error)"))
+        return
+    m = re.match(r"^BIND (\S+) \S+ \S+ 0x([0-9a-f]+)$", line)
+    if m:
+        say("    SMSC <- ermgw  bind_transceiver as %s: status 0x%s" % (m.group(1), m.group(2)))
+
+
+def run(pg, cmd):
+    say("$ ermctl " + " ".join(cmd))
+    r = ermtest.ermctl(pg, *cmd, check=True)
+    for line in r.stdout.splitlines():
+        say("  " + line)
+    return r.stdout
+
+
+def mo(sim, customer, dest, text):
+    mark = sim.out.mark()
+    say("    SMSC -> ermgw  deliver_sm  %s -> %s: %s" % (customer, dest, text))
+    tag = sim.mo_text(customer, dest, text)
+    status = sim.wait_mo_resp(tag)
+    if status == 0:
+        sim.wait_message(customer, start=mark)
+
+
+def main():
+    say("== ermgw demo: a throwaway PostgreSQL cluster, the SMSC simulator, the real daemon")
+    with ermtest.PgCluster() as pg:
+        say("-- a manager sets up the pool")
+        run(pg, ["migrate"])
+        run(pg, ["product", "add", "--code", "10", "--name", "畅享流量包", "--quota", "100",
+                 "--commission", "5.00", "--intro", "每月30GB国内流量，月费29元"])
+        run(pg, ["product", "activate", "10"])
+        run(pg, ["employee", "add", "--id", "E001", "--name", "张三", "--msisdn",
+                 "13800000001", "--dept", "市场部"])
+        say("-- the employee gets a code of their own")
+        out = run(pg, ["claim", "--product", "10", "--employee", "E001"])
+        code = re.search(r"sms code (\d+)", out).group(1)
+        phone = re.search(r"phone code (\d+)", out).group(1)
+
+        with ermtest.Sim(echo=show_sim_event) as sim:
+            say("-- ermgw starts and binds to the SMSC simulator on port %d" % sim.port)
+            with ermtest.Daemon(pg, sim.port) as gw:
+                sim.wait_bound()
+                gw.log.wait(r"database up")
+                say("-- a friend texts the employee's code %s to 10086" % code)
+                mo(sim, "13912345678", "10086", code)
+                say("-- the same friend orders again: answered, not counted twice")
+                mo(sim, "13912345678", "10086", code)
+                say("-- another friend dials the extended number %s (full-width text)" % phone)
+                mo(sim, "13787654321", phone, "订购")
+                say("-- someone texts a code nobody holds")
+                mo(sim, "13600000000", "10086", "１０１９９")
+                say("-- and someone texts something else")
+                mo(sim, "13600000000", "10086", "你好")
+                ermtest.wait_until(lambda: pg.scalar(
+                    "SELECT count(*) FROM outbox WHERE state <> 'sent'") == "0",
+                    "every reply sent")
+            say("-- ermgw stopped (exit %d)" % gw.proc.returncode)
+        say("-- what the database holds")
+        for row in pg.psql("SELECT o.id, o.customer, o.code, e.name, p.name, o.channel "
+                           "FROM orders o JOIN employees e ON e.id = o.employee_id "
+                           "JOIN products p ON p.code = o.product_code ORDER BY o.id"):
+            say("  order %s: customer %s, code %s, employee %s, product %s, channel %s" % row)
+        for row in pg.psql("SELECT id, dest, kind, state, message_ids FROM outbox ORDER BY id"):
+            say("  outbox %s: to %s, %s, %s, message id %s" % row)
+    say("== demo done: cluster, simulator and daemon stopped")
+    return 0 if gw.proc.returncode == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
