@@ -199,8 +199,7 @@ static int config_check_whole(const struct erm_config *cfg, const unsigned char 
                                "missing (required)");
     if (codeplan_check_service(cfg->service_number) < 0)
         return config_fail(err, errlen, file, 0, "service", "number",
-                           "\"%s\" is not a service number of 3 to 20 digits",
-                           cfg->service_number);
+                           "\"%s\" is not a service number of 3 to 20 digits", cfg->service_number);
     return 0;
 }
 

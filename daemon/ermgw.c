@@ -23,21 +23,20 @@
 
 static void ermgw_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: ermgw --config FILE [--check]\n"
-            "\n"
-            "The ermgw daemon: binds to the carrier's SMSC over SMPP 3.4 as a transceiver,\n"
-            "turns customers' SMS (product codes such as 10001 sent to the service number)\n"
-            "into orders stored in PostgreSQL, and sends the replies from the outbox.\n"
-            "\n"
-            "  -c, --config FILE  the INI configuration (see etc/ermgw.conf)\n"
-            "      --check        check the configuration, print it, and exit\n"
-            "  -h, --help         this text\n"
-            "  -V, --version      the version\n"
-            "\n"
-            "Signals: SIGTERM/SIGINT stop gracefully (exit 0); SIGHUP reopens the log file.\n"
-            "Exit status: 0 stopped cleanly, 1 runtime failure, 2 bad command line or "
-            "configuration.\n");
+    fprintf(out, "usage: ermgw --config FILE [--check]\n"
+                 "\n"
+                 "The ermgw daemon: binds to the carrier's SMSC over SMPP 3.4 as a transceiver,\n"
+                 "turns customers' SMS (product codes such as 10001 sent to the service number)\n"
+                 "into orders stored in PostgreSQL, and sends the replies from the outbox.\n"
+                 "\n"
+                 "  -c, --config FILE  the INI configuration (see etc/ermgw.conf)\n"
+                 "      --check        check the configuration, print it, and exit\n"
+                 "  -h, --help         this text\n"
+                 "  -V, --version      the version\n"
+                 "\n"
+                 "Signals: SIGTERM/SIGINT stop gracefully (exit 0); SIGHUP reopens the log file.\n"
+                 "Exit status: 0 stopped cleanly, 1 runtime failure, 2 bad command line or "
+                 "configuration.\n");
 }
 
 /* Reads FILE whole into a malloc'd buffer the caller frees. Returns 0 or a negative errno. */
@@ -125,8 +124,7 @@ static void ermgw_on_mo(void *ud, const struct gw_mo *mo)
     erm_mo_handle(ud, mo);
 }
 
-static void ermgw_on_submit_resp(void *ud, uint64_t cookie, int64_t status,
-                                 const char *message_id)
+static void ermgw_on_submit_resp(void *ud, uint64_t cookie, int64_t status, const char *message_id)
 {
     struct erm_daemon *d = ud;
     erm_sender_on_submit_resp(d->sender, cookie, status, message_id);
@@ -216,8 +214,10 @@ static void ermgw_recovered(void *ud, int rc)
 {
     struct erm_daemon *d = ud;
     if (rc < 0)
-        ERM_WARN("ermgw", "outbox recovery failed (%s); rows left sending stay until the "
-                 "next start", strerror(-rc));
+        ERM_WARN("ermgw",
+                 "outbox recovery failed (%s); rows left sending stay until the "
+                 "next start",
+                 strerror(-rc));
     erm_sender_kick(d->sender);
 }
 

@@ -80,8 +80,8 @@ static void mo_parse(const struct erm_daemon *d, const struct gw_mo *mo, struct 
     int n = text_decode(mo->data_coding, mo->sm, mo->sm_len, text, sizeof text);
     if (n < 0) {
         /* An extended destination still orders; otherwise the sender gets the help reply. */
-        ERM_WARN("mo", "from %s: data_coding 0x%02x not decoded (%s)", mo->source,
-                 mo->data_coding, strerror(-n));
+        ERM_WARN("mo", "from %s: data_coding 0x%02x not decoded (%s)", mo->source, mo->data_coding,
+                 strerror(-n));
         cmd_parse_mo(d->cfg.service_number, mo->dest, "", 0, cmd);
         return;
     }
@@ -108,8 +108,7 @@ void erm_mo_handle(struct erm_daemon *d, const struct gw_mo *mo)
 {
     if (mo->is_receipt) {
         /* Receipts update outbox rows in a later release; accepting one loses nothing. */
-        ERM_INFO("mo", "delivery receipt for %s from %s accepted", mo->receipted_id,
-                 mo->source);
+        ERM_INFO("mo", "delivery receipt for %s from %s accepted", mo->receipted_id, mo->source);
         mo_ack(d, mo->link_id, mo->seq, SMPP_ESME_ROK);
         return;
     }

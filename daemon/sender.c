@@ -18,9 +18,9 @@
 #include "storage/db.h"
 #include "storage/outbox.h"
 
-#define SENDER_POLL_MS   1000
-#define SENDER_TAKE_MAX  32
-#define SENDER_IDS_MAX   (TEXT_MAX_PARTS * 66)
+#define SENDER_POLL_MS  1000
+#define SENDER_TAKE_MAX 32
+#define SENDER_IDS_MAX  (TEXT_MAX_PARTS * 66)
 
 /* One outbox row in flight; owned by the sender's list, freed once its outcome is stored. */
 struct sender_row {
@@ -82,8 +82,10 @@ static void sender_recorded(void *arg, int rc)
     struct sender_record *rec = arg;
     struct erm_sender *s = rec->s;
     if (rc < 0)
-        ERM_WARN("sender", "outbox row %lld: outcome not recorded (%s); it is resent after a "
-                 "restart", (long long)rec->row->id, strerror(-rc));
+        ERM_WARN("sender",
+                 "outbox row %lld: outcome not recorded (%s); it is resent after a "
+                 "restart",
+                 (long long)rec->row->id, strerror(-rc));
     sender_unlink(s, rec->row);
     free(rec);
     if (!s->closing)
@@ -121,8 +123,7 @@ static void sender_record(struct erm_sender *s, struct sender_row *row)
         } else {
             ERM_WARN("sender", "outbox row %lld refused by the SMSC: %s; marked failed",
                      (long long)row->id, smpp_status_name((uint32_t)row->status));
-            rc = stor_outbox_failed(s->d->db, row->id, (uint32_t)row->status, sender_recorded,
-                                    rec);
+            rc = stor_outbox_failed(s->d->db, row->id, (uint32_t)row->status, sender_recorded, rec);
         }
     }
     if (rc < 0) {
