@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,33 +29,35 @@
 #include "common/log.h"
 #include "gateway/smpp_pdu.h"
 
-#define SESS_MOD        "smpp"
-#define SESS_SEQ_MAX    0x7FFFFFFFu
-#define SESS_RBUF_LEN   16384
+#define SESS_MOD            "smpp"
+#define SESS_SEQ_MAX        0x7FFFFFFFu
+#define SESS_RBUF_LEN       16384
 #define SESS_MIN_BACKOFF_MS 100u /* never reconnect faster than this, whatever the config */
-#define SESS_PDU_BUF    1024     /* bind or submit_sm: both well under 400 bytes */
+#define SESS_PDU_BUF        1024 /* bind or submit_sm: both well under 400 bytes */
+#define SESS_PEER_MAX       300  /* "host:port" for logs */
+#define SESS_WHY_MAX        (SESS_PEER_MAX + 200) /* one log line's reason */
 /* the five handles that live as long as the session: state, keepalive and submit timers,
  * prepare and check (write flushing) */
 #define SESS_FIXED_HANDLES 5
 
 /* Where the session is. Every state has at most one timer (t_state) with its own meaning. */
 enum sess_state {
-    SESS_ST_BACKOFF,   /* waiting to reconnect; t_state = the backoff delay */
-    SESS_ST_RESOLVING, /* uv_getaddrinfo in flight */
-    SESS_ST_CONNECTING,/* uv_tcp_connect in flight; t_state = connect timeout */
-    SESS_ST_BINDING,   /* bind_transceiver sent; t_state = response timeout */
-    SESS_ST_BOUND,     /* submits flow; t_ka = keepalive */
-    SESS_ST_UNBINDING, /* stop asked while bound: unbind sent; t_state = response timeout */
-    SESS_ST_DRAINING,  /* SMSC unbound us: unbind_resp flushing before close; t_state guard */
-    SESS_ST_CLOSING,   /* link lost: waiting for the TCP handle's close callback */
-    SESS_ST_STOPPING,  /* every handle closing; on_stopped and free next */
+    SESS_ST_BACKOFF,    /* waiting to reconnect; t_state = the backoff delay */
+    SESS_ST_RESOLVING,  /* uv_getaddrinfo in flight */
+    SESS_ST_CONNECTING, /* uv_tcp_connect in flight; t_state = connect timeout */
+    SESS_ST_BINDING,    /* bind_transceiver sent; t_state = response timeout */
+    SESS_ST_BOUND,      /* submits flow; t_ka = keepalive */
+    SESS_ST_UNBINDING,  /* stop asked while bound: unbind sent; t_state = response timeout */
+    SESS_ST_DRAINING,   /* SMSC unbound us: unbind_resp flushing before close; t_state guard */
+    SESS_ST_CLOSING,    /* link lost: waiting for the TCP handle's close callback */
+    SESS_ST_STOPPING,   /* every handle closing; on_stopped and free next */
 };
 
 static const char *const sess_state_names[] = {
-    [SESS_ST_BACKOFF] = "BACKOFF",     [SESS_ST_RESOLVING] = "RESOLVING",
+    [SESS_ST_BACKOFF] = "BACKOFF",       [SESS_ST_RESOLVING] = "RESOLVING",
     [SESS_ST_CONNECTING] = "CONNECTING", [SESS_ST_BINDING] = "BINDING",
-    [SESS_ST_BOUND] = "BOUND",         [SESS_ST_UNBINDING] = "UNBINDING",
-    [SESS_ST_DRAINING] = "DRAINING",   [SESS_ST_CLOSING] = "CLOSING",
+    [SESS_ST_BOUND] = "BOUND",           [SESS_ST_UNBINDING] = "UNBINDING",
+    [SESS_ST_DRAINING] = "DRAINING",     [SESS_ST_CLOSING] = "CLOSING",
     [SESS_ST_STOPPING] = "STOPPING",
 };
 
@@ -80,7 +83,7 @@ struct smpp_session {
     uv_loop_t *loop;
     struct smpp_session_cfg cfg; /* strings below are our copies */
     char *host, *system_id, *password, *system_type;
-    char peer[300]; /* "host:port" for logs */
+    char peer[SESS_PEER_MAX];
     struct smpp_session_events ev;
     void *ud;
 
@@ -126,14 +129,19 @@ struct smpp_session {
 
     /* SESS_ST_DRAINING: why, for the link-lost line once the drain ends */
     enum erm_log_level drain_level;
-    char drain_reason[160];
+    char drain_reason[SESS_WHY_MAX];
 };
 
 static void sess_connect_start(struct smpp_session *s);
-static void sess_link_lost(struct smpp_session *s, enum erm_log_level level, const char *fmt,
-                           ...) __attribute__((format(printf, 3, 4)));
+static void sess_link_lost(struct smpp_session *s, enum erm_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void sess_shutdown(struct smpp_session *s);
 static void sess_flush(struct smpp_session *s);
+static void sess_on_prepare(uv_prepare_t *h);
+static void sess_on_check(uv_check_t *h);
+static void sess_on_state_timer(uv_timer_t *t);
+static void sess_on_ka_timer(uv_timer_t *t);
+static void sess_on_submit_timer(uv_timer_t *t);
 
 static const char *sess_state_name(enum sess_state st)
 {
@@ -162,6 +170,12 @@ static int sess_can_send(const struct smpp_session *s)
 static uint64_t sess_ms(unsigned seconds)
 {
     return (uint64_t)seconds * 1000u;
+}
+
+/* (Re)arms the state timer; see sess_on_state_timer for what expiry means per state. */
+static void sess_arm_state(struct smpp_session *s, uint64_t ms)
+{
+    uv_timer_start(&s->t_state, sess_on_state_timer, ms, 0);
 }
 
 /* Sequence numbers run 1..0x7FFFFFFF and wrap, never 0 (SMPP 3.4 5.1.4). */
@@ -221,7 +235,8 @@ static int sess_send(struct smpp_session *s, const uint8_t *data, size_t len)
     if (!s->flush_armed) {
         /* prepare runs before the loop blocks, check right after I/O callbacks: whichever
          * phase queued the bytes, one of them writes them before the loop sleeps */
-        uv_prepare_start(&s->prep, (uv_prepare_cb)(void (*)(void))NULL);
+        uv_prepare_start(&s->prep, sess_on_prepare);
+        uv_check_start(&s->check, sess_on_check);
         s->flush_armed = 1;
     }
     return 0;
@@ -293,8 +308,8 @@ static int sess_send_resp(struct smpp_session *s, uint32_t id, uint32_t status, 
 {
     uint8_t buf[32];
     size_t n = smpp_pdu_build_resp(buf, id, status, seq);
-    ERM_DEBUG(SESS_MOD, "tx %s seq %" PRIu32 " status %s (0x%08" PRIx32 ")",
-              smpp_command_name(id), seq, smpp_status_name(status), status);
+    ERM_DEBUG(SESS_MOD, "tx %s seq %" PRIu32 " status %s (0x%08" PRIx32 ")", smpp_command_name(id),
+              seq, smpp_status_name(status), status);
     return sess_send(s, buf, n);
 }
 
@@ -331,8 +346,7 @@ static void sess_submit_timer_rearm(struct smpp_session *s)
         return;
     }
     uint64_t now = uv_now(s->loop);
-    uv_timer_start(&s->t_submit, (uv_timer_cb)(void (*)(void))NULL,
-                   first > now ? first - now : 0, 0);
+    uv_timer_start(&s->t_submit, sess_on_submit_timer, first > now ? first - now : 0, 0);
 }
 
 /* Frees SLOT and reports STATUS to the app. The slot is released before the callback so
@@ -413,15 +427,14 @@ static void sess_after_close(struct smpp_session *s)
         return;
     }
     sess_set_state(s, SESS_ST_BACKOFF);
-    uv_timer_start(&s->t_state, (uv_timer_cb)(void (*)(void))NULL, s->retry_ms, 0);
+    sess_arm_state(s, s->retry_ms);
 }
 
 /* The one place a link is given up: logs one line saying why and when we retry, then
  * drops the link. Safe from any of our callbacks, including while reading. */
-static void sess_link_lost(struct smpp_session *s, enum erm_log_level level, const char *fmt,
-                           ...)
+static void sess_link_lost(struct smpp_session *s, enum erm_log_level level, const char *fmt, ...)
 {
-    char why[256];
+    char why[SESS_WHY_MAX];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(why, sizeof why, fmt, ap);
@@ -480,9 +493,8 @@ static void sess_on_tcp_closed(uv_handle_t *h)
         sess_after_close(s);
 }
 
-static void sess_close_handle(struct smpp_session *s, uv_handle_t *h)
+static void sess_close_handle(uv_handle_t *h)
 {
-    (void)s;
     if (!uv_is_closing(h))
         uv_close(h, sess_on_handle_closed);
 }
@@ -495,12 +507,12 @@ static void sess_shutdown(struct smpp_session *s)
         return;
     sess_set_state(s, SESS_ST_STOPPING);
     s->flush_armed = 0;
-    sess_close_handle(s, (uv_handle_t *)&s->prep);
-    sess_close_handle(s, (uv_handle_t *)&s->check);
-    sess_close_handle(s, (uv_handle_t *)&s->t_state);
-    sess_close_handle(s, (uv_handle_t *)&s->t_ka);
+    sess_close_handle((uv_handle_t *)&s->prep);
+    sess_close_handle((uv_handle_t *)&s->check);
+    sess_close_handle((uv_handle_t *)&s->t_state);
+    sess_close_handle((uv_handle_t *)&s->t_ka);
     sess_drop_link(s); /* fails submits before t_submit goes; may call the app */
-    sess_close_handle(s, (uv_handle_t *)&s->t_submit);
+    sess_close_handle((uv_handle_t *)&s->t_submit);
     if (s->gai_pending)
         uv_cancel((uv_req_t *)&s->gai); /* if already running, its callback just comes */
 }
@@ -532,8 +544,7 @@ static void sess_drain(struct smpp_session *s, enum erm_log_level level, const c
         sess_link_lost(s, level, "%s", why);
         return;
     }
-    uv_timer_start(&s->t_state, (uv_timer_cb)(void (*)(void))NULL,
-                   sess_ms(s->cfg.response_timeout_s), 0);
+    sess_arm_state(s, sess_ms(s->cfg.response_timeout_s));
 }
 
 /* ---- keepalive ---- */
@@ -544,8 +555,7 @@ static void sess_ka_touch(struct smpp_session *s)
 {
     s->ka_pending = 0;
     if (s->state == SESS_ST_BOUND && s->cfg.enquire_link_s > 0)
-        uv_timer_start(&s->t_ka, (uv_timer_cb)(void (*)(void))NULL,
-                       sess_ms(s->cfg.enquire_link_s), 0);
+        uv_timer_start(&s->t_ka, sess_on_ka_timer, sess_ms(s->cfg.enquire_link_s), 0);
 }
 
 static void sess_on_ka_timer(uv_timer_t *t)
@@ -554,8 +564,8 @@ static void sess_on_ka_timer(uv_timer_t *t)
     if (s->state != SESS_ST_BOUND)
         return;
     if (s->ka_pending) {
-        sess_link_lost(s, ERM_LOG_WARN, "%s: no answer to enquire_link in %u s; link dead",
-                       s->peer, s->cfg.response_timeout_s);
+        sess_link_lost(s, ERM_LOG_WARN, "%s: no answer to enquire_link in %u s; link dead", s->peer,
+                       s->cfg.response_timeout_s);
         return;
     }
     s->ka_seq = sess_next_seq(s);
@@ -564,8 +574,7 @@ static void sess_on_ka_timer(uv_timer_t *t)
         return;
     }
     s->ka_pending = 1;
-    uv_timer_start(&s->t_ka, (uv_timer_cb)(void (*)(void))NULL,
-                   sess_ms(s->cfg.response_timeout_s), 0);
+    uv_timer_start(&s->t_ka, sess_on_ka_timer, sess_ms(s->cfg.response_timeout_s), 0);
 }
 
 /* ---- reading ---- */
@@ -610,13 +619,13 @@ static void sess_on_submit_resp(struct smpp_session *s, const uint8_t *pdu, uint
     char id[72] = "";
     if (h->status == SMPP_ESME_ROK && smpp_pdu_resp_cstring(pdu, len, id, sizeof id) < 0) {
         /* the SMSC accepted the message: report success (a failure would resend it) */
-        ERM_WARN(SESS_MOD, "%s: submit_sm_resp seq %" PRIu32 " has a malformed message_id",
-                 s->peer, h->seq);
+        ERM_WARN(SESS_MOD, "%s: submit_sm_resp seq %" PRIu32 " has a malformed message_id", s->peer,
+                 h->seq);
         id[0] = '\0';
     }
     if (h->status != SMPP_ESME_ROK)
-        ERM_INFO(SESS_MOD, "%s: submit_sm seq %" PRIu32 " refused: %s (0x%08" PRIx32 ")",
-                 s->peer, h->seq, smpp_status_name(h->status), h->status);
+        ERM_INFO(SESS_MOD, "%s: submit_sm seq %" PRIu32 " refused: %s (0x%08" PRIx32 ")", s->peer,
+                 h->seq, smpp_status_name(h->status), h->status);
     sess_slot_report(s, slot, h->status, id);
     sess_submit_timer_rearm(s);
 }
@@ -644,8 +653,7 @@ static void sess_on_deliver_sm(struct smpp_session *s, const uint8_t *pdu, uint3
 {
     if (s->state != SESS_ST_BOUND) {
         /* binding: not bound yet; unbinding: we are going away, the SMSC delivers later */
-        uint32_t st =
-            s->state == SESS_ST_BINDING ? SMPP_ESME_RINVBNDSTS : SMPP_ESME_RX_T_APPN;
+        uint32_t st = s->state == SESS_ST_BINDING ? SMPP_ESME_RINVBNDSTS : SMPP_ESME_RX_T_APPN;
         ERM_INFO(SESS_MOD, "%s: deliver_sm seq %" PRIu32 " in %s; answered %s", s->peer, h->seq,
                  sess_state_name(s->state), smpp_status_name(st));
         sess_send_resp(s, SMPP_DELIVER_SM_RESP, st, h->seq);
@@ -655,8 +663,8 @@ static void sess_on_deliver_sm(struct smpp_session *s, const uint8_t *pdu, uint3
     memset(&mo, 0, sizeof mo);
     uint32_t st = smpp_pdu_decode_deliver_sm(pdu, len, &mo);
     if (st != SMPP_ESME_ROK) {
-        ERM_WARN(SESS_MOD, "%s: deliver_sm seq %" PRIu32 " refused: %s (0x%08" PRIx32 ")",
-                 s->peer, h->seq, smpp_status_name(st), st);
+        ERM_WARN(SESS_MOD, "%s: deliver_sm seq %" PRIu32 " refused: %s (0x%08" PRIx32 ")", s->peer,
+                 h->seq, smpp_status_name(st), st);
         sess_send_resp(s, SMPP_DELIVER_SM_RESP, st, h->seq);
         return;
     }
@@ -685,16 +693,14 @@ static void sess_dispatch(struct smpp_session *s, const uint8_t *pdu, uint32_t l
     case SMPP_ENQUIRE_LINK:
         sess_send_resp(s, SMPP_ENQUIRE_LINK_RESP, SMPP_ESME_ROK, h.seq);
         break;
-    case SMPP_UNBIND:
+    case SMPP_UNBIND: {
+        /* answer, let the answer reach the SMSC, then close (and reconnect unless stopping) */
+        char why[SESS_WHY_MAX];
+        snprintf(why, sizeof why, "%s: SMSC unbound", s->peer);
         sess_send_resp(s, SMPP_UNBIND_RESP, SMPP_ESME_ROK, h.seq);
-        if (s->stopping) {
-            sess_drain(s, ERM_LOG_INFO, "SMSC unbound");
-        } else {
-            char why[sizeof s->peer + 32];
-            snprintf(why, sizeof why, "SMSC %s unbound", s->peer);
-            sess_drain(s, ERM_LOG_INFO, why);
-        }
+        sess_drain(s, ERM_LOG_INFO, why);
         break;
+    }
     case SMPP_BIND_TRANSCEIVER_RESP:
         sess_on_bind_resp(s, pdu, len, &h);
         break;
@@ -750,8 +756,7 @@ static void sess_on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
         if (nread == UV_EOF)
             sess_link_lost(s, ERM_LOG_WARN, "%s closed the connection", s->peer);
         else
-            sess_link_lost(s, ERM_LOG_WARN, "read from %s: %s", s->peer,
-                           uv_strerror((int)nread));
+            sess_link_lost(s, ERM_LOG_WARN, "read from %s: %s", s->peer, uv_strerror((int)nread));
         return;
     }
     if (smpp_framer_push(&s->framer, s->rbuf, (size_t)nread) < 0) {
@@ -773,9 +778,8 @@ static void sess_on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
             return;
         }
         sess_dispatch(s, pdu, len);
-        if (s->link_id != link_id ||
-            (s->state != SESS_ST_BINDING && s->state != SESS_ST_BOUND &&
-             s->state != SESS_ST_UNBINDING))
+        if (s->link_id != link_id || (s->state != SESS_ST_BINDING && s->state != SESS_ST_BOUND &&
+                                      s->state != SESS_ST_UNBINDING))
             return;
     }
 }
@@ -804,14 +808,12 @@ static void sess_on_connect(uv_connect_t *req, int status)
                                    s->system_type);
     if (n < 0 || sess_send(s, buf, (size_t)n) < 0) {
         /* checked in smpp_session_start, so only memory can fail here */
-        sess_link_lost(s, ERM_LOG_ERROR, "bind to %s: cannot build bind_transceiver",
-                       s->peer);
+        sess_link_lost(s, ERM_LOG_ERROR, "bind to %s: cannot build bind_transceiver", s->peer);
         return;
     }
     ERM_DEBUG(SESS_MOD, "connected to %s (link %" PRIu64 "); tx bind_transceiver seq %" PRIu32,
               s->peer, s->link_id, s->bind_seq);
-    uv_timer_start(&s->t_state, (uv_timer_cb)(void (*)(void))NULL,
-                   sess_ms(s->cfg.response_timeout_s), 0);
+    sess_arm_state(s, sess_ms(s->cfg.response_timeout_s));
 }
 
 /* A new link on ADDR: fresh TCP handle, framer and link_id. */
@@ -837,8 +839,7 @@ static void sess_connect_addr(struct smpp_session *s, const struct sockaddr *add
         return;
     }
     /* a SYN into a black hole takes minutes to fail on its own */
-    uv_timer_start(&s->t_state, (uv_timer_cb)(void (*)(void))NULL,
-                   sess_ms(s->cfg.response_timeout_s), 0);
+    sess_arm_state(s, sess_ms(s->cfg.response_timeout_s));
 }
 
 static void sess_on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
@@ -948,8 +949,8 @@ int smpp_session_start(uv_loop_t *loop, const struct smpp_session_cfg *cfg,
     s->password = sess_strdup(cfg->password);
     s->system_type = sess_strdup(cfg->system_type);
     s->slots = calloc(cfg->window, sizeof *s->slots);
-    if (s->host == NULL || s->system_id == NULL || s->password == NULL ||
-        s->system_type == NULL || s->slots == NULL)
+    if (s->host == NULL || s->system_id == NULL || s->password == NULL || s->system_type == NULL ||
+        s->slots == NULL)
         goto fail;
     s->cfg.host = s->host;
     s->cfg.system_id = s->system_id;
@@ -967,8 +968,7 @@ int smpp_session_start(uv_loop_t *loop, const struct smpp_session_cfg *cfg,
 
     /* a credential too long for bind_transceiver would fail every attempt: refuse now */
     uint8_t probe[SESS_PDU_BUF];
-    rc = smpp_pdu_pack_bind_trx(probe, sizeof probe, 1, s->system_id, s->password,
-                                s->system_type);
+    rc = smpp_pdu_pack_bind_trx(probe, sizeof probe, 1, s->system_id, s->password, s->system_type);
     if (rc < 0) {
         ERM_ERROR(SESS_MOD, "cannot bind as \"%s\": system_id, password or system_type too long",
                   s->system_id);
@@ -1040,8 +1040,8 @@ int smpp_session_submit(struct smpp_session *s, const struct gw_submit *msg, uin
     int rc = sess_send(s, buf, (size_t)n);
     if (rc < 0)
         return rc;
-    ERM_DEBUG(SESS_MOD, "tx submit_sm seq %" PRIu32 " cookie %" PRIu64 " to %s (%u bytes)", seq,
-              cookie, msg->dest, (unsigned)msg->len);
+    ERM_DEBUG(SESS_MOD, "tx submit_sm seq %" PRIu32 " cookie %" PRIu64 " to %.*s (%u bytes)", seq,
+              cookie, (int)strnlen(msg->dest, sizeof msg->dest), msg->dest, (unsigned)msg->len);
     slot->used = 1;
     slot->seq = seq;
     slot->cookie = cookie;
@@ -1056,8 +1056,7 @@ int smpp_session_ack_mo(struct smpp_session *s, uint64_t link_id, uint32_t seq, 
 {
     if (s == NULL)
         return -EINVAL;
-    if (link_id != s->link_id ||
-        (s->state != SESS_ST_BOUND && s->state != SESS_ST_UNBINDING)) {
+    if (link_id != s->link_id || (s->state != SESS_ST_BOUND && s->state != SESS_ST_UNBINDING)) {
         ERM_DEBUG(SESS_MOD,
                   "ack of deliver_sm seq %" PRIu32 " (link %" PRIu64 ") dropped: link %" PRIu64
                   " is %s",
@@ -1074,14 +1073,13 @@ void smpp_session_stop(struct smpp_session *s)
     s->stopping = 1;
     switch (s->state) {
     case SESS_ST_BOUND:
+        ERM_INFO(SESS_MOD, "stopping: unbinding from %s", s->peer);
         s->unbind_seq = sess_next_seq(s);
         if (sess_send_simple(s, SMPP_UNBIND, s->unbind_seq) < 0)
             break;
-        ERM_INFO(SESS_MOD, "stopping: unbinding from %s", s->peer);
         uv_timer_stop(&s->t_ka);
         sess_set_state(s, SESS_ST_UNBINDING);
-        uv_timer_start(&s->t_state, (uv_timer_cb)(void (*)(void))NULL,
-                       sess_ms(s->cfg.response_timeout_s), 0);
+        sess_arm_state(s, sess_ms(s->cfg.response_timeout_s));
         return;
     case SESS_ST_DRAINING:
         return; /* the drain ends in sess_link_lost, which sees stopping */
