@@ -24,8 +24,8 @@ struct gw_mo {
     uint8_t data_coding;
     uint8_t sm[GW_SM_MAX]; /* raw bytes, undecoded */
     size_t sm_len;
-    int is_receipt;           /* a delivery receipt rather than a customer's message */
-    char receipted_id[65];    /* the receipted_message_id TLV, when present */
+    int is_receipt;        /* a delivery receipt rather than a customer's message */
+    char receipted_id[65]; /* the receipted_message_id TLV, when present */
 };
 
 /* One message part to submit. The caller keeps it; the bearer copies what it sends. */

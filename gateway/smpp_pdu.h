@@ -16,8 +16,8 @@
 
 #include "gateway/gw.h"
 
-#define SMPP_HEADER_LEN   16
-#define SMPP_MAX_TLVS     16    /* more in one PDU is refused (libsmpp34 overruns at 34) */
+#define SMPP_HEADER_LEN      16
+#define SMPP_MAX_TLVS        16 /* more in one PDU is refused (libsmpp34 overruns at 34) */
 #define SMPP_DEFAULT_MAX_PDU 4096
 
 /* Command ids and statuses we use (the rest come from libsmpp34's smpp34.h inside
@@ -35,22 +35,22 @@
 #define SMPP_ENQUIRE_LINK_RESP     0x80000015u
 #define SMPP_RESP_BIT              0x80000000u
 
-#define SMPP_ESME_ROK            0x00u
-#define SMPP_ESME_RINVMSGLEN     0x01u
-#define SMPP_ESME_RINVCMDLEN     0x02u
-#define SMPP_ESME_RINVCMDID      0x03u
-#define SMPP_ESME_RINVBNDSTS     0x04u
-#define SMPP_ESME_RSYSERR        0x08u
-#define SMPP_ESME_RBINDFAIL      0x0Du
-#define SMPP_ESME_RINVPASWD      0x0Eu
-#define SMPP_ESME_RINVSYSID      0x0Fu
-#define SMPP_ESME_RMSGQFUL       0x14u
-#define SMPP_ESME_RTHROTTLED     0x58u
-#define SMPP_ESME_RX_T_APPN      0x64u
-#define SMPP_ESME_RX_P_APPN      0x65u
+#define SMPP_ESME_ROK              0x00u
+#define SMPP_ESME_RINVMSGLEN       0x01u
+#define SMPP_ESME_RINVCMDLEN       0x02u
+#define SMPP_ESME_RINVCMDID        0x03u
+#define SMPP_ESME_RINVBNDSTS       0x04u
+#define SMPP_ESME_RSYSERR          0x08u
+#define SMPP_ESME_RBINDFAIL        0x0Du
+#define SMPP_ESME_RINVPASWD        0x0Eu
+#define SMPP_ESME_RINVSYSID        0x0Fu
+#define SMPP_ESME_RMSGQFUL         0x14u
+#define SMPP_ESME_RTHROTTLED       0x58u
+#define SMPP_ESME_RX_T_APPN        0x64u
+#define SMPP_ESME_RX_P_APPN        0x65u
 #define SMPP_ESME_RINVOPTPARSTREAM 0xC0u
-#define SMPP_ESME_RINVPARLEN     0xC2u
-#define SMPP_ESME_RUNKNOWNERR    0xFFu
+#define SMPP_ESME_RINVPARLEN       0xC2u
+#define SMPP_ESME_RUNKNOWNERR      0xFFu
 
 struct smpp_hdr {
     uint32_t len;
@@ -65,11 +65,11 @@ void smpp_hdr_read(const uint8_t *buf, struct smpp_hdr *h);
 /* Framing state machine: bytes in, whole PDUs out. Length first, bounded: a command_length
  * below 16 or above max_len is a framing error (the stream cannot be trusted after it). */
 struct smpp_framer {
-    uint8_t *buf;  /* owned by the framer (malloc): a partial PDU plus the last chunk pushed */
-    size_t off;    /* start of the bytes not yet taken */
-    size_t have;   /* end of the bytes received */
+    uint8_t *buf; /* owned by the framer (malloc): a partial PDU plus the last chunk pushed */
+    size_t off;   /* start of the bytes not yet taken */
+    size_t have;  /* end of the bytes received */
     size_t cap;
-    size_t taken;  /* length of the PDU last returned by next, dropped on the next call */
+    size_t taken; /* length of the PDU last returned by next, dropped on the next call */
     uint32_t max_len;
 };
 
@@ -84,15 +84,17 @@ int smpp_framer_push(struct smpp_framer *f, const uint8_t *data, size_t len);
 int smpp_framer_next(struct smpp_framer *f, const uint8_t **pdu, uint32_t *len);
 
 /* Checks the optional-parameter area BODY[0..LEN): every TLV complete, at most
- * SMPP_MAX_TLVS, known fixed-size tags with the right length. Returns 0, or the SMPP status
- * to answer: SMPP_ESME_RINVOPTPARSTREAM (truncated / too many) or SMPP_ESME_RINVPARLEN. */
+ * SMPP_MAX_TLVS, known fixed-size tags with the right length, none longer than libsmpp34
+ * takes (message_payload at most GW_SM_MAX). Returns 0, or the SMPP status to answer:
+ * SMPP_ESME_RINVOPTPARSTREAM (truncated / too many) or SMPP_ESME_RINVPARLEN. */
 uint32_t smpp_tlv_check(const uint8_t *body, size_t len);
 
 /* Decodes a whole deliver_sm PDU into MO (link_id is left for the caller). short_message or,
  * when present, the message_payload TLV fills sm; esm_class bit 0x04 or a
  * receipted_message_id TLV marks a receipt. Returns 0, or the SMPP status to answer
  * (never 0 on failure): a malformed body gives SMPP_ESME_RINVMSGLEN / RINVOPTPARSTREAM /
- * RINVPARLEN, and nothing reaches libsmpp34 unchecked. */
+ * RINVPARLEN, a command_length other than LEN RINVCMDLEN, and nothing reaches libsmpp34
+ * unchecked (should it still refuse one: RSYSERR). Sequence 0 is fine. */
 uint32_t smpp_pdu_decode_deliver_sm(const uint8_t *pdu, size_t len, struct gw_mo *mo);
 
 /* Builds a header-only or message_id-carrying response by hand: deliver_sm_resp (with an
@@ -108,28 +110,35 @@ size_t smpp_pdu_build_simple(uint8_t *out, uint32_t command_id, uint32_t seq);
 int smpp_pdu_pack_bind_trx(uint8_t *out, size_t cap, uint32_t seq, const char *system_id,
                            const char *password, const char *system_type);
 
-/* Packs submit_sm for one part. Returns the length or a negative errno. */
+/* Packs submit_sm for one part (a 254-octet part goes in message_payload: libsmpp34 will not
+ * pack sm_length 254). Returns the length, -EINVAL for a field too long, -ENOSPC when CAP is
+ * too small. */
 int smpp_pdu_pack_submit_sm(uint8_t *out, size_t cap, uint32_t seq, const struct gw_submit *s);
 
 /* Reads the message_id of a submit_sm_resp or the system_id of a bind_*_resp whose status
- * is 0 into OUT (CAP bytes, NUL-terminated, empty when the body is absent). Bounded by hand:
- * the C-octet string must end within the PDU. Returns 0 or -EPROTO. */
+ * is 0 into OUT (CAP bytes, NUL-terminated, empty when the body is absent or the status is
+ * not 0). Bounded by hand: the C-octet string must end within the PDU and fit OUT.
+ * Returns 0 or -EPROTO. */
 int smpp_pdu_resp_cstring(const uint8_t *pdu, size_t len, char *out, size_t cap);
 
 /* Packs a deliver_sm (the simulator's side; the gateway never sends one). MO's fields are
- * used as is; sm_len above 254 goes into message_payload. Returns the length or -errno. */
+ * used as is (a non-empty receipted_id becomes the receipted_message_id TLV); sm_len above 253
+ * goes into message_payload. Returns the length or -errno. */
 int smpp_pdu_pack_deliver_sm(uint8_t *out, size_t cap, uint32_t seq, const struct gw_mo *mo);
 
 /* Decodes a submit_sm (the simulator's side) into S, the same checks as for deliver_sm.
  * Returns 0 or the SMPP status to answer. */
 uint32_t smpp_pdu_decode_submit_sm(const uint8_t *pdu, size_t len, struct gw_submit *s);
 
-/* Decodes a bind_transceiver (the simulator's side). Returns 0 or the status to answer. */
+/* Decodes a bind_transceiver (the simulator's side). A string that does not fit its buffer
+ * is refused, never truncated. Returns 0 or the status to answer (RINVSYSID, RINVPASWD for
+ * those fields, RINVCMDLEN for a truncated body). */
 uint32_t smpp_pdu_decode_bind(const uint8_t *pdu, size_t len, char *system_id, size_t id_cap,
                               char *password, size_t pw_cap, char *system_type, size_t st_cap);
 
 /* Packs a bind_transceiver_resp or submit_sm_resp carrying a C-octet string (system_id or
- * message_id) by hand; for a non-zero status the body is left out. Returns the length. */
+ * message_id) by hand; for a non-zero status the body is left out. Returns the length,
+ * -EINVAL when STR is too long (15 / 64 characters), -ENOSPC when CAP is too small. */
 int smpp_pdu_build_resp_cstring(uint8_t *out, size_t cap, uint32_t command_id, uint32_t status,
                                 uint32_t seq, const char *str);
 
