@@ -160,10 +160,15 @@ static void ermgw_on_stopped(void *ud)
 /* The last step of a stop: unbind once nothing is in flight (or the stop timer fired). */
 static void ermgw_finish_stop(struct erm_daemon *d)
 {
-    if (d->smpp == NULL || d->stopping != 1)
+    if (d->stopping != 1)
         return;
     d->stopping = 2;
     uv_timer_stop(&d->stop_timer);
+    if (d->smpp == NULL) {
+        /* Never bound (the database never came up): only the database to close. */
+        stor_db_close(d->db, ermgw_db_closed, d);
+        return;
+    }
     ERM_INFO("ermgw", "unbinding and closing");
     smpp_session_stop(d->smpp);
 }
@@ -177,8 +182,9 @@ void erm_daemon_mo_done(struct erm_daemon *d)
 static void ermgw_on_stop_timer(uv_timer_t *t)
 {
     struct erm_daemon *d = t->data;
-    ERM_WARN("ermgw", "stop: %u MO transaction(s) still running after %d ms; closing anyway",
-             d->mo_inflight, ERMGW_STOP_TIMEOUT_MS);
+    if (d->mo_inflight > 0)
+        ERM_WARN("ermgw", "stop: %u MO transaction(s) still running after %d ms; closing anyway",
+                 d->mo_inflight, ERMGW_STOP_TIMEOUT_MS);
     ermgw_finish_stop(d);
 }
 
@@ -221,27 +227,29 @@ static void ermgw_recovered(void *ud, int rc)
     erm_sender_kick(d->sender);
 }
 
+static int ermgw_start_session(struct erm_daemon *d);
+
 static void ermgw_on_db_change(void *ud, int up)
 {
     struct erm_daemon *d = ud;
     ermgw_on_db_state(ud, up);
-    if (up && !d->outbox_recovered) {
-        d->outbox_recovered = 1;
-        if (stor_outbox_recover(d->db, ermgw_recovered, d) < 0)
-            ERM_WARN("ermgw", "outbox recovery not started");
+    if (!up || d->outbox_recovered)
+        return;
+    d->outbox_recovered = 1;
+    if (stor_outbox_recover(d->db, ermgw_recovered, d) < 0)
+        ERM_WARN("ermgw", "outbox recovery not started");
+    if (!d->stopping && d->smpp == NULL && ermgw_start_session(d) < 0) {
+        /* Stop from the timer, not from inside the database's own callback. */
+        d->exit_code = 1;
+        d->stopping = 1;
+        uv_timer_start(&d->stop_timer, ermgw_on_stop_timer, 0, 0);
     }
 }
 
-static int ermgw_start(struct erm_daemon *d)
+/* Binds to the SMSC. Called once the database is first up: while it cannot store anything,
+ * the SMSC keeps the MOs queued rather than having them refused. */
+static int ermgw_start_session(struct erm_daemon *d)
 {
-    int rc = stor_db_open(d->loop, d->cfg.conninfo, ermgw_on_db_change, d, &d->db);
-    if (rc < 0) {
-        ERM_ERROR("ermgw", "database: %s", strerror(-rc));
-        return rc;
-    }
-    rc = erm_sender_create(d, &d->sender);
-    if (rc < 0)
-        return rc;
     static const struct smpp_session_events ev = {
         .on_bound = ermgw_on_bound,
         .on_unbound = ermgw_on_unbound,
@@ -262,12 +270,23 @@ static int ermgw_start(struct erm_daemon *d)
         .max_pdu_len = d->cfg.max_pdu_len,
         .window = d->cfg.window,
     };
-    rc = smpp_session_start(d->loop, &sc, &ev, d, &d->smpp);
-    if (rc < 0) {
+    int rc = smpp_session_start(d->loop, &sc, &ev, d, &d->smpp);
+    if (rc < 0)
         ERM_ERROR("ermgw", "SMPP session: %s", uv_strerror(rc));
+    return rc;
+}
+
+static int ermgw_start(struct erm_daemon *d)
+{
+    int rc = erm_sender_create(d, &d->sender);
+    if (rc < 0)
         return rc;
-    }
-    return 0;
+    rc = stor_db_open(d->loop, d->cfg.conninfo, ermgw_on_db_change, d, &d->db);
+    if (rc < 0)
+        ERM_ERROR("ermgw", "database: %s", strerror(-rc));
+    else
+        ERM_INFO("ermgw", "waiting for the database before binding to the SMSC");
+    return rc;
 }
 
 static int ermgw_signals(struct erm_daemon *d)
@@ -358,10 +377,8 @@ int main(int argc, char **argv)
     if (rc < 0) {
         d.exit_code = 1;
         /* Unwind what started: stopping runs the same path as a signal. */
-        d.stopping = 1;
-        if (d.smpp != NULL)
-            ermgw_finish_stop(&d);
-        else if (d.db != NULL)
+        d.stopping = 2;
+        if (d.db != NULL)
             stor_db_close(d.db, ermgw_db_closed, &d);
         else
             ermgw_db_closed(&d);

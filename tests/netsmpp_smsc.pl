@@ -69,6 +69,13 @@ while (time < $deadline) {
     } elsif ($cmd == 0x80000005) {
         my $n = delete $pending{$pdu->{seq}};
         printf "MO_RESP %d 0x%02x\n", $n // -1, $pdu->{status};
+        if ($pdu->{status} != 0 && defined $n) {
+            # A temporary error: deliver the same MO again a moment later, as an SMSC does.
+            sleep 1;
+            $next = $n;
+            send_next_mo();
+            next;
+        }
         $resp_seen = 1;
     } elsif ($cmd == 0x00000004) {
         $c->submit_sm_resp(message_id => $msgid++, seq => $pdu->{seq});

@@ -314,6 +314,7 @@ class Daemon:
                 self.proc.wait()
                 raise AssertionError("ermgw did not stop within %.0fs" % timeout)
         self.log.thread.join(timeout=5)
+        self.proc.stdout.close()
         shutil.rmtree(self.dir, ignore_errors=True)
         return self.proc.returncode
 

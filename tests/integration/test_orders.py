@@ -23,6 +23,7 @@ class OrderPath(unittest.TestCase):
             cls.sim = ermtest.Sim()
             cls.gw = ermtest.Daemon(cls.pg, cls.sim.port)
             cls.sim.wait_bound()
+            cls.gw.log.wait(r"database up")
         except BaseException:
             cls.tearDownClass()
             raise
