@@ -66,12 +66,30 @@ int stor_job_send(struct stor_job *job, const char *stmt, int nparams, const cha
 /* Sends a constant statement without parameters ("BEGIN", "COMMIT"). 0 or -EIO. */
 int stor_job_send_sql(struct stor_job *job, const char *sql);
 
+/* Checks CONNINFO as libpq will read it with expand_dbname: a "key=value" string or a
+ * postgres:// URI is parsed, anything else is a database name. Returns 0, or -EINVAL with
+ * libpq's complaint in MSG as one line (-ENOMEM). */
+int stor_conninfo_check(const char *conninfo, char *msg, size_t cap);
+
 /* Copies libpq's message MSG (possibly several lines, tab-indented) into OUT as one line:
  * white space runs become one space, trailing white space is dropped. */
 void stor_pg_oneline(const char *msg, char *out, size_t cap);
 
-/* The libpq connection of an admin handle (admin.c), for migrate.c. */
+/* The admin connection (admin.c), shared with migrate.c. */
 struct stor_admin;
+
+/* The libpq connection of ADM. */
 PGconn *stor_admin_pg(struct stor_admin *adm);
+
+/* Runs SQL with N text parameters VALS on ADM, blocking. On success returns 0 and, when RES
+ * is not NULL, stores the result there (the caller PQclear()s it). On a statement error
+ * returns -EIO (-ECONNRESET when the connection broke) with ERR = "WHAT: message"; *RES
+ * (when given) still gets the failed result so the caller can look at its SQL state. */
+int stor_admin_exec(struct stor_admin *adm, PGresult **res, const char *what, const char *sql,
+                    int n, const char *const *vals, char *err, size_t errlen);
+
+/* Rolls back the transaction open on ADM, if any; errors are ignored (ERR keeps the first
+ * failure). */
+void stor_admin_rollback(struct stor_admin *adm);
 
 #endif

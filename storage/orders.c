@@ -1,1 +1,168 @@
-/* placeholder: being written */
+/*
+ * orders.c: the order transaction of orders.h, as one job on the daemon's connection:
+ *
+ *   BEGIN
+ *   SELECT * FROM erm_place_order(customer, code, 'sms')   -- schema/001_init.sql
+ *   INSERT INTO outbox (...) the reply rendered by core's reply_render()
+ *   COMMIT
+ *
+ * erm_place_order() resolves the code to its claim and product and inserts the order with
+ * ON CONFLICT DO NOTHING on (customer, product_code), so a repeat order, even a concurrent
+ * one, is answered as a duplicate and never counted twice. Any error rolls everything back.
+ *
+ * The customer is stored in its national 11-digit form when it is a mainland mobile number
+ * ("8613800000001" and "13800000001" are one customer), else as received; the reply goes
+ * to the address exactly as received.
+ */
+#include "storage/orders.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "core/msisdn.h"
+#include "storage/db_internal.h"
+
+#define ORDER_REPLY_MAX 2048
+#define ORDER_ADDR_MAX  20 /* SMPP source/destination addresses */
+
+const struct stor_stmt stor_order_stmts[] = {
+    {"order_place", "SELECT outcome, product_name, order_id FROM erm_place_order($1, $2, $3)", 3},
+    {NULL, NULL, 0},
+};
+
+enum order_step { ORDER_BEGIN, ORDER_PLACE, ORDER_REPLY, ORDER_COMMIT, ORDER_DONE };
+
+struct order_job {
+    struct stor_job job; /* first: db.c sees this */
+    enum order_step step;
+    char *customer;               /* as received: the reply's destination */
+    char key[ORDER_ADDR_MAX + 1]; /* the customer as stored */
+    char *code;
+    char *service;
+    enum reply_kind outcome;
+    stor_order_cb cb;
+    void *arg;
+};
+
+static const struct {
+    const char *name;
+    enum reply_kind kind;
+} order_outcomes[] = {
+    {"ok", REPLY_ORDER_OK},
+    {"dup", REPLY_ORDER_DUP},
+    {"unknown", REPLY_CODE_UNKNOWN},
+    {"inactive", REPLY_PRODUCT_INACTIVE},
+};
+
+/* Renders the reply for the result of erm_place_order() and sends its outbox insert. */
+static int order_send_reply(struct order_job *o, const PGresult *res)
+{
+    if (PQntuples(res) != 1 || PQnfields(res) != 3) {
+        ERM_ERROR("db", "order %s: erm_place_order gave %d rows", o->code, PQntuples(res));
+        return -EIO;
+    }
+    const char *outcome = PQgetvalue(res, 0, 0);
+    const char *product = PQgetisnull(res, 0, 1) ? NULL : PQgetvalue(res, 0, 1);
+    size_t i;
+    for (i = 0; i < sizeof order_outcomes / sizeof order_outcomes[0]; i++)
+        if (strcmp(outcome, order_outcomes[i].name) == 0)
+            break;
+    if (i == sizeof order_outcomes / sizeof order_outcomes[0]) {
+        ERM_ERROR("db", "order %s: unexpected outcome \"%s\"", o->code, outcome);
+        return -EIO;
+    }
+    o->outcome = order_outcomes[i].kind;
+
+    char *text = malloc(ORDER_REPLY_MAX);
+    if (text == NULL)
+        return -ENOMEM;
+    int n = reply_render(o->outcome, product, o->code, o->service, text, ORDER_REPLY_MAX);
+    if (n < 0) {
+        ERM_ERROR("db", "order %s: rendering the %s reply: %s", o->code,
+                  reply_kind_name(o->outcome), strerror(-n));
+        free(text);
+        return n;
+    }
+    const char *params[] = {o->customer, o->service, reply_kind_name(o->outcome), text};
+    int rc = stor_job_send(&o->job, STOR_STMT_OUTBOX_INSERT, 4, params);
+    free(text); /* libpq copied it into its output buffer */
+    return rc;
+}
+
+static int order_step(struct stor_job *job, const PGresult *res)
+{
+    struct order_job *o = (struct order_job *)job;
+    switch (o->step++) {
+    case ORDER_BEGIN:
+        return stor_job_send_sql(job, "BEGIN");
+    case ORDER_PLACE: {
+        const char *params[] = {o->key, o->code, "sms"};
+        return stor_job_send(job, "order_place", 3, params);
+    }
+    case ORDER_REPLY:
+        return order_send_reply(o, res);
+    case ORDER_COMMIT:
+        return stor_job_send_sql(job, "COMMIT");
+    default:
+        ERM_DEBUG("db", "order %s from %s: %s", o->code, o->key, reply_kind_name(o->outcome));
+        return STOR_JOB_DONE;
+    }
+}
+
+static void order_free(struct order_job *o)
+{
+    free(o->customer);
+    free(o->code);
+    free(o->service);
+    free(o);
+}
+
+static void order_finish(struct stor_job *job, int rc)
+{
+    struct order_job *o = (struct order_job *)job;
+    o->cb(o->arg, rc, o->outcome);
+    order_free(o);
+}
+
+static const struct stor_job_ops order_ops = {"order", order_step, order_finish};
+
+int stor_order_place(struct stor_db *db, const char *customer, const char *code,
+                     const char *service, stor_order_cb cb, void *arg)
+{
+    struct order_job *o = NULL;
+    int rc;
+    size_t clen = strlen(customer);
+
+    if (clen == 0 || clen > ORDER_ADDR_MAX || code[0] == '\0' || service[0] == '\0' ||
+        strlen(service) > ORDER_ADDR_MAX) {
+        ERM_WARN("db", "order refused: customer \"%s\", code \"%s\", service \"%s\"", customer,
+                 code, service);
+        return -EINVAL;
+    }
+    o = calloc(1, sizeof *o);
+    if (o == NULL)
+        return -ENOMEM;
+    o->job.ops = &order_ops;
+    o->customer = strdup(customer);
+    o->code = strdup(code);
+    o->service = strdup(service);
+    if (o->customer == NULL || o->code == NULL || o->service == NULL) {
+        rc = -ENOMEM;
+        goto fail;
+    }
+    if (msisdn_normalize(customer, o->key, sizeof o->key) < 0)
+        memcpy(o->key, customer, clen + 1);
+    o->outcome = REPLY_CODE_UNKNOWN;
+    o->cb = cb;
+    o->arg = arg;
+    rc = stor_db_submit(db, &o->job);
+    if (rc < 0)
+        goto fail;
+    return 0;
+
+fail:
+    order_free(o);
+    return rc;
+}

@@ -1,1 +1,244 @@
-/* placeholder: being written */
+/*
+ * outbox.c: the outbox calls of outbox.h, each one statement (so one implicit transaction)
+ * run as a job on the daemon's connection. Parameters are copied when the call is made;
+ * rows taken are copied out of libpq's result before the callback sees them.
+ *
+ * A state change that finds no row in the state it expects (a late response for a row that
+ * already went on) changes nothing and completes with -ENOENT, logged here.
+ */
+#include "storage/outbox.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "storage/db_internal.h"
+
+#define OUTBOX_MAX_PARAMS 4
+
+const struct stor_stmt stor_outbox_stmts[] = {
+    {STOR_STMT_OUTBOX_INSERT,
+     "INSERT INTO outbox (dest, source, kind, text) VALUES ($1, $2, $3, $4)", 4},
+    {"outbox_take",
+     "WITH picked AS (SELECT id FROM outbox WHERE state = 'queued' ORDER BY id LIMIT $1"
+     "                FOR UPDATE SKIP LOCKED),"
+     "     taken AS (UPDATE outbox o SET state = 'sending', tries = o.tries + 1,"
+     "                      updated_at = now()"
+     "               FROM picked WHERE o.id = picked.id"
+     "               RETURNING o.id, o.dest, o.source, o.text)"
+     " SELECT id, dest, source, text FROM taken ORDER BY id",
+     1},
+    {"outbox_sent",
+     "UPDATE outbox SET state = 'sent', message_ids = $2, error = NULL, sent_at = now(),"
+     " updated_at = now() WHERE id = $1 AND state IN ('queued', 'sending')",
+     2},
+    {"outbox_retry",
+     "UPDATE outbox SET state = 'queued', error = $2, updated_at = now()"
+     " WHERE id = $1 AND state = 'sending'",
+     2},
+    {"outbox_failed",
+     "UPDATE outbox SET state = 'failed', error = $2, updated_at = now()"
+     " WHERE id = $1 AND state IN ('queued', 'sending')",
+     2},
+    {"outbox_recover",
+     "UPDATE outbox SET state = 'queued', updated_at = now() WHERE state = 'sending'", 0},
+    {NULL, NULL, 0},
+};
+
+struct outbox_job {
+    struct stor_job job; /* first: db.c sees this */
+    const char *stmt;
+    const char *what; /* for log lines */
+    int nparams;
+    char *params[OUTBOX_MAX_PARAMS];
+    int64_t id;   /* the row concerned, 0 for none */
+    int need_row; /* -ENOENT when the statement changed no row */
+    int sent;     /* the statement has been sent */
+    stor_done_cb done;
+    stor_outbox_rows_cb rows_cb;
+    void *arg;
+    struct stor_outbox_row *rows; /* take: the rows, their texts after them */
+    size_t nrows;
+};
+
+/* Copies the rows of a take into one allocation owned by the job. */
+static int outbox_copy_rows(struct outbox_job *j, const PGresult *res)
+{
+    size_t n = (size_t)PQntuples(res), bytes = n * sizeof(struct stor_outbox_row);
+    if (n == 0)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        bytes += (size_t)PQgetlength(res, (int)i, 3) + 1;
+    j->rows = malloc(bytes);
+    if (j->rows == NULL)
+        return -ENOMEM;
+    char *text = (char *)(j->rows + n);
+    for (size_t i = 0; i < n; i++) {
+        struct stor_outbox_row *r = &j->rows[i];
+        int k = (int)i;
+        r->id = strtoll(PQgetvalue(res, k, 0), NULL, 10);
+        snprintf(r->dest, sizeof r->dest, "%s", PQgetvalue(res, k, 1));
+        snprintf(r->source, sizeof r->source, "%s", PQgetvalue(res, k, 2));
+        size_t len = (size_t)PQgetlength(res, k, 3);
+        memcpy(text, PQgetvalue(res, k, 3), len + 1);
+        r->text = text;
+        text += len + 1;
+    }
+    j->nrows = n;
+    return 0;
+}
+
+static int outbox_step(struct stor_job *job, const PGresult *res)
+{
+    struct outbox_job *j = (struct outbox_job *)job;
+    if (!j->sent) {
+        j->sent = 1;
+        return stor_job_send(job, j->stmt, j->nparams, (const char *const *)j->params);
+    }
+    if (j->rows_cb != NULL) {
+        int rc = outbox_copy_rows(j, res);
+        return rc < 0 ? rc : STOR_JOB_DONE;
+    }
+    const char *changed = PQcmdTuples((PGresult *)res);
+    if (j->need_row && strcmp(changed, "0") == 0) {
+        ERM_WARN("db", "%s: outbox row %" PRId64 " is not in a state for it; left as it is",
+                 j->what, j->id);
+        return -ENOENT;
+    }
+    if (strcmp(j->stmt, "outbox_recover") == 0 && strcmp(changed, "0") != 0)
+        ERM_INFO("db", "outbox: %s rows left sending put back to queued", changed);
+    return STOR_JOB_DONE;
+}
+
+static void outbox_free(struct outbox_job *j)
+{
+    for (int i = 0; i < OUTBOX_MAX_PARAMS; i++)
+        free(j->params[i]);
+    free(j->rows);
+    free(j);
+}
+
+static void outbox_finish(struct stor_job *job, int rc)
+{
+    struct outbox_job *j = (struct outbox_job *)job;
+    if (j->rows_cb != NULL)
+        j->rows_cb(j->arg, rc, rc == 0 ? j->rows : NULL, rc == 0 ? j->nrows : 0);
+    else if (j->done != NULL)
+        j->done(j->arg, rc);
+    outbox_free(j);
+}
+
+static const struct stor_job_ops outbox_ops = {"outbox", outbox_step, outbox_finish};
+
+/* Makes a job for STMT with the N strings of VALUES (copied; NULL stays NULL). */
+static struct outbox_job *outbox_job_new(const char *stmt, const char *what, int n,
+                                         const char *const *values)
+{
+    struct outbox_job *j = calloc(1, sizeof *j);
+    if (j == NULL)
+        return NULL;
+    j->job.ops = &outbox_ops;
+    j->stmt = stmt;
+    j->what = what;
+    j->nparams = n;
+    for (int i = 0; i < n; i++) {
+        if (values[i] == NULL)
+            continue;
+        j->params[i] = strdup(values[i]);
+        if (j->params[i] == NULL) {
+            outbox_free(j);
+            return NULL;
+        }
+    }
+    return j;
+}
+
+/* Queues J, or frees it when refused. */
+static int outbox_submit(struct stor_db *db, struct outbox_job *j)
+{
+    if (j == NULL)
+        return -ENOMEM;
+    int rc = stor_db_submit(db, &j->job);
+    if (rc < 0)
+        outbox_free(j);
+    return rc;
+}
+
+int stor_outbox_queue(struct stor_db *db, const char *dest, const char *source,
+                      enum reply_kind kind, const char *text, stor_done_cb cb, void *arg)
+{
+    if (dest[0] == '\0' || strlen(dest) > 20 || source[0] == '\0' || strlen(source) > 20) {
+        ERM_WARN("db", "outbox: refusing a message from \"%s\" to \"%s\"", source, dest);
+        return -EINVAL;
+    }
+    const char *v[] = {dest, source, reply_kind_name(kind), text};
+    struct outbox_job *j = outbox_job_new(STOR_STMT_OUTBOX_INSERT, "outbox queue", 4, v);
+    if (j != NULL) {
+        j->done = cb;
+        j->arg = arg;
+    }
+    return outbox_submit(db, j);
+}
+
+int stor_outbox_take(struct stor_db *db, size_t max, stor_outbox_rows_cb cb, void *arg)
+{
+    char limit[24];
+    if (max == 0)
+        return -EINVAL;
+    snprintf(limit, sizeof limit, "%zu", max);
+    const char *v[] = {limit};
+    struct outbox_job *j = outbox_job_new("outbox_take", "outbox take", 1, v);
+    if (j != NULL) {
+        j->rows_cb = cb;
+        j->arg = arg;
+    }
+    return outbox_submit(db, j);
+}
+
+/* A state change of row ID with ARG2 as the second parameter. */
+static int outbox_change(struct stor_db *db, const char *stmt, const char *what, int64_t id,
+                         const char *arg2, stor_done_cb cb, void *arg)
+{
+    char sid[24];
+    snprintf(sid, sizeof sid, "%" PRId64, id);
+    const char *v[] = {sid, arg2};
+    struct outbox_job *j = outbox_job_new(stmt, what, 2, v);
+    if (j != NULL) {
+        j->id = id;
+        j->need_row = 1;
+        j->done = cb;
+        j->arg = arg;
+    }
+    return outbox_submit(db, j);
+}
+
+int stor_outbox_sent(struct stor_db *db, int64_t id, const char *message_ids, stor_done_cb cb,
+                     void *arg)
+{
+    return outbox_change(db, "outbox_sent", "outbox sent", id, message_ids, cb, arg);
+}
+
+int stor_outbox_retry(struct stor_db *db, int64_t id, const char *error, stor_done_cb cb, void *arg)
+{
+    return outbox_change(db, "outbox_retry", "outbox retry", id, error, cb, arg);
+}
+
+int stor_outbox_failed(struct stor_db *db, int64_t id, uint32_t status, stor_done_cb cb, void *arg)
+{
+    char error[40];
+    snprintf(error, sizeof error, "SMPP status 0x%08" PRIX32, status);
+    return outbox_change(db, "outbox_failed", "outbox failed", id, error, cb, arg);
+}
+
+int stor_outbox_recover(struct stor_db *db, stor_done_cb cb, void *arg)
+{
+    struct outbox_job *j = outbox_job_new("outbox_recover", "outbox recover", 0, NULL);
+    if (j != NULL) {
+        j->done = cb;
+        j->arg = arg;
+    }
+    return outbox_submit(db, j);
+}
