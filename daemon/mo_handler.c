@@ -11,7 +11,6 @@
 
 #include "common/log.h"
 #include "core/command.h"
-#include "core/msisdn.h"
 #include "core/reply.h"
 #include "core/textcodec.h"
 #include "daemon/daemon.h"
@@ -63,14 +62,6 @@ static void mo_order_done(void *arg, int rc, enum reply_kind outcome)
 static void mo_reply_done(void *arg, int rc)
 {
     mo_finish(arg, rc, "help reply");
-}
-
-/* The customer's number as we store it: national 11 digits when it is a mainland mobile,
- * else as received (a foreign or fixed-line sender still gets an answer). */
-static void mo_customer(const struct gw_mo *mo, char *out, size_t cap)
-{
-    if (msisdn_normalize(mo->source, out, cap) < 0)
-        snprintf(out, cap, "%s", mo->source);
 }
 
 /* Decodes the short message; an undecodable one parses as CMD_UNKNOWN (help reply). */
@@ -131,7 +122,8 @@ void erm_mo_handle(struct erm_daemon *d, const struct gw_mo *mo)
     ctx->link_id = mo->link_id;
     ctx->seq = mo->seq;
     ctx->kind = cmd.kind;
-    mo_customer(mo, ctx->customer, sizeof ctx->customer);
+    /* As received: storage normalises it for the order, the reply goes back to it as is. */
+    snprintf(ctx->customer, sizeof ctx->customer, "%s", mo->source);
     d->mo_inflight++;
     int rc = mo_start(d, ctx, &cmd);
     if (rc < 0)

@@ -237,6 +237,13 @@ int stor_admin_product_check(const struct stor_product_spec *p, char *err, size_
     if (codeplan_width(p->quota) < 0)
         return adm_fail(err, errlen, -EINVAL, "--quota: %u is not a number from 1 to %u", p->quota,
                         CODEPLAN_MAX_QUOTA);
+    /* The order parser takes codes of 3 digits or more (shorter texts are too easily sent by
+     * mistake), so a plan whose codes would be shorter could never be ordered by SMS. */
+    if (strlen(p->code) + (size_t)codeplan_width(p->quota) < 3)
+        return adm_fail(err, errlen, -EINVAL,
+                        "--quota: with product code %s, quota %u gives codes of fewer than 3 "
+                        "digits; use a quota of 10 or more",
+                        p->code, p->quota);
     if (p->commission_fen < 0 || p->commission_fen > MONEY_MAX_FEN)
         return adm_fail(err, errlen, -EINVAL, "--commission: out of range");
     if (p->service != NULL && codeplan_check_service(p->service) < 0)

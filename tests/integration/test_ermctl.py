@@ -190,6 +190,7 @@ class ErmctlTest(unittest.TestCase):
         bad("--quota", quota="1e3")
         bad("--code", code="01")
         bad("--code", code="1a")
+        self.assertIn("fewer than 3 digits", bad("--quota", code="1", quota="9"))
         bad("--name", name=None)
         bad("--name", name="")
         bad("--start", start="2026-02-30")
@@ -283,21 +284,21 @@ class ErmctlTest(unittest.TestCase):
 
     def test_claim_quota_and_refusals(self):
         self.migrate()
-        self.product("7", "2")
+        self.product("77", "2")
         for i in range(1, 4):
             self.employee("E%03d" % i, "1380000000%d" % i)
-        self.claim("7", "E001")
-        self.claim("7", "E002")
-        line = self.refused(2, "claim", "--product", "7", "--employee", "E003")
+        self.claim("77", "E001")
+        self.claim("77", "E002")
+        line = self.refused(2, "claim", "--product", "77", "--employee", "E003")
         self.assertIn("--product", line)
         self.assertIn("claimed", line)
         self.assertEqual(self.count("claims"), 2)
         # The holders still get theirs.
-        self.assertIn("sms code 72,", self.claim("7", "E002"))
+        self.assertIn("sms code 772,", self.claim("77", "E002"))
 
         self.assertIn("--product", self.refused(2, "claim", "--product", "8",
                                                 "--employee", "E001"))
-        self.assertIn("--employee", self.refused(2, "claim", "--product", "7",
+        self.assertIn("--employee", self.refused(2, "claim", "--product", "77",
                                                  "--employee", "E999"))
         self.pg.psql("UPDATE employees SET active = false WHERE id = 'E003'")
         self.product("9", "10")
