@@ -74,7 +74,7 @@ def main():
                 mo(sim, "13912345678", "10086", code)
                 say("-- the same friend orders again: answered, not counted twice")
                 mo(sim, "13912345678", "10086", code)
-                say("-- another friend dials the extended number %s (full-width text)" % phone)
+                say("-- another friend texts anything to the extended number %s" % phone)
                 mo(sim, "13787654321", phone, "订购")
                 say("-- someone texts a code nobody holds")
                 mo(sim, "13600000000", "10086", "１０１９９")
