@@ -15,7 +15,7 @@
 
 #include "core/codeplan.h"
 
-enum config_kind { CONFIG_STR, CONFIG_UINT, CONFIG_STATUS, CONFIG_LEVEL };
+enum config_kind { CONFIG_STR, CONFIG_UINT, CONFIG_STATUS, CONFIG_LEVEL, CONFIG_IDS };
 
 struct config_key {
     const char *section;
@@ -41,9 +41,13 @@ static const struct config_key config_keys[] = {
     {"smsc", "reconnect_max_s", CONFIG_UINT, CONFIG_FIELD(reconnect_max_s), 1, 3600, 0},
     {"smsc", "max_pdu_len", CONFIG_UINT, CONFIG_FIELD(max_pdu_len), 64, 65536, 0},
     {"smsc", "window", CONFIG_UINT, CONFIG_FIELD(window), 1, 1000, 0},
+    {"smsc", "max_submit_rate", CONFIG_UINT, CONFIG_FIELD(max_submit_rate), 0, 100000, 0},
+    {"smsc", "message_ids", CONFIG_IDS, CONFIG_FIELD(message_ids), 1, 0, 0},
     {"service", "number", CONFIG_STR, CONFIG_FIELD(service_number), 1, 0, 1},
     {"service", "db_unavailable_status", CONFIG_STATUS, CONFIG_FIELD(db_unavailable_status), 1,
      0xFFFFFFFFul, 0},
+    {"service", "concat_timeout_s", CONFIG_UINT, CONFIG_FIELD(concat_timeout_s), 1, 86400, 0},
+    {"service", "dedupe_window_s", CONFIG_UINT, CONFIG_FIELD(dedupe_window_s), 1, 604800, 0},
     {"database", "conninfo", CONFIG_STR, CONFIG_FIELD(conninfo), 0, 0, 0},
     {"log", "file", CONFIG_STR, CONFIG_FIELD(log_file), 0, 0, 0},
     {"log", "level", CONFIG_LEVEL, CONFIG_FIELD(log_level), 1, 0, 0},
@@ -63,6 +67,9 @@ void config_defaults(struct erm_config *cfg)
     cfg->window = 10;
     snprintf(cfg->service_number, sizeof cfg->service_number, "10086");
     cfg->db_unavailable_status = 0x64; /* ESME_RX_T_APPN: the SMSC retries later */
+    cfg->concat_timeout_s = 600;
+    snprintf(cfg->message_ids, sizeof cfg->message_ids, "same");
+    cfg->dedupe_window_s = 600;
     snprintf(cfg->log_level, sizeof cfg->log_level, "info");
 }
 
@@ -135,6 +142,10 @@ static void config_store_uint(void *field, size_t size, unsigned long v)
         *(unsigned long *)field = v;
 }
 
+/* The words a CONFIG_LEVEL or CONFIG_IDS value may be. */
+static const char *const config_level_words[] = {"debug", "info", "warn", "error", NULL};
+static const char *const config_ids_words[] = {"same", "hex_dec", "dec_hex", NULL};
+
 /* Checks and stores VALUE for KEY. Returns 0, or fills ERR. */
 static int config_set(const struct config_key *k, const char *value, struct erm_config *cfg,
                       const char *file, unsigned line, char *err, size_t errlen)
@@ -162,13 +173,18 @@ static int config_set(const struct config_key *k, const char *value, struct erm_
                                "\"%s\" is not a non-zero SMPP status such as 0x64", value);
         config_store_uint(field, k->size, v);
         return 0;
-    case CONFIG_LEVEL:
-        if (strcmp(value, "debug") != 0 && strcmp(value, "info") != 0 &&
-            strcmp(value, "warn") != 0 && strcmp(value, "error") != 0)
-            return config_fail(err, errlen, file, line, k->section, k->name,
-                               "\"%s\" is not one of debug, info, warn, error", value);
+    case CONFIG_IDS:
+    case CONFIG_LEVEL: {
+        const char *const *w = k->kind == CONFIG_IDS ? config_ids_words : config_level_words;
+        while (*w != NULL && strcmp(value, *w) != 0)
+            w++;
+        if (*w == NULL)
+            return config_fail(
+                err, errlen, file, line, k->section, k->name, "\"%s\" is not one of %s", value,
+                k->kind == CONFIG_IDS ? "same, hex_dec, dec_hex" : "debug, info, warn, error");
         memcpy(field, value, strlen(value) + 1);
         return 0;
+    }
     }
     return -EINVAL;
 }

@@ -21,9 +21,13 @@ struct erm_config {
     unsigned reconnect_max_s;    /* cap of the reconnect backoff */
     uint32_t max_pdu_len;        /* larger command_length closes the session */
     unsigned window;             /* submit_sm outstanding at most */
+    unsigned max_submit_rate;    /* submit_sm per second at most (the SMSC contract's); 0: none */
+    char message_ids[8];         /* how the SMSC writes message ids: same, hex_dec, dec_hex */
     /* [service] */
     char service_number[21];
     uint32_t db_unavailable_status; /* deliver_sm_resp status when the database is down */
+    unsigned concat_timeout_s;      /* a long MO's missing parts are given up on after it */
+    unsigned dedupe_window_s;       /* how long a handled MO is known, for redeliveries */
     /* [database] */
     char conninfo[1024]; /* empty: the PG* environment variables */
     /* [log] */

@@ -1,13 +1,16 @@
 /*
- * ermctl.c: the administration tool of ermgw. Migrates the schema, puts products into the
- * pool, registers employees and hands out codes, against the same database as the daemon
- * (--db CONNINFO, or the PG* environment variables).
+ * ermctl.c: the administration tool of ermgw. Migrates the schema, runs the product pool,
+ * registers (and imports) employees, builds virtual teams and hands out codes with their
+ * promo pushes, against the same database as the daemon (--db CONNINFO, or the PG*
+ * environment variables).
  *
  * Output contract: success lines on stdout, one per result; a failure is ONE line on stderr
  * starting "ermctl: ". Exit status 0 success, 1 runtime failure (database unreachable, SQL
  * error), 2 bad input (usage, an invalid or unknown value, a duplicate, a clash, an
  * exhausted quota); on a failure nothing is written to the database. Input is checked
  * before connecting, so bad input is reported as such even when the database is down.
+ * One exception to the one line: `employee import` lists every bad line of the file, one
+ * "ermctl: FILE:LINE: reason" line each, then its verdict.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -15,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/codeplan.h"
 #include "core/money.h"
@@ -28,7 +32,7 @@
 /* One --name VALUE option of a command. */
 struct opt {
     const char *name; /* without the dashes */
-    const char *meta; /* value placeholder in the help */
+    const char *meta; /* value placeholder in the help; NULL: a flag without value */
     int required;
     const char *help;
     const char *value; /* parsed: points into argv */
@@ -76,9 +80,20 @@ static void usage_main(FILE *f)
             "  migrate [--schema DIR]          apply the pending schema migrations\n"
             "  product add --code CODE ...     put a product into the pool as a draft\n"
             "  product activate CODE           make a draft product orderable\n"
+            "  product retire CODE             stop a product's orders and claims\n"
+            "  product list                    the pool: claims, orders, commission\n"
+            "  product show CODE               one product and who holds which code\n"
             "  employee add --id ID ...        register an employee and their number\n"
+            "  employee import FILE.csv        add or update employees from a file\n"
+            "  employee deactivate ID          a leaver: their codes take no new orders\n"
+            "  team create NAME --leader ID    a virtual team, which can hold codes\n"
+            "  team add NAME --employee ID | --msisdn NUMBER --name NAME\n"
+            "                                  add a member to a team\n"
+            "  assign --product CODE --dept DEPT | --team NAME | --employee ID\n"
+            "                                  hand out codes and queue their promo pushes\n"
             "  claim --product CODE --employee ID\n"
-            "                                  give an employee their code of a product\n"
+            "                                  give an employee their code (no push)\n"
+            "  optout list                     numbers that texted TD (no promo pushes)\n"
             "\n"
             "options:\n"
             "  --db CONNINFO   libpq connection string or URI (default: the PG* environment\n"
@@ -96,7 +111,8 @@ static void usage_cmd(const struct cmd *c)
         printf("\noptions:\n");
     for (size_t i = 0; i < c->nopts; i++) {
         char left[64];
-        snprintf(left, sizeof left, "--%s %s", c->opts[i].name, c->opts[i].meta);
+        snprintf(left, sizeof left, "--%s %s", c->opts[i].name,
+                 c->opts[i].meta != NULL ? c->opts[i].meta : "");
         printf("  %-22s %s%s\n", left, c->opts[i].help, c->opts[i].required ? " (required)" : "");
     }
 }
@@ -140,7 +156,11 @@ static int parse(const struct cmd *c, int argc, char **argv, const char **pos)
                         (int)len + 2, a, c->name);
         if (o->value != NULL)
             return fail(EXIT_INPUT, "--%s: given twice", o->name);
-        if (eq != NULL) {
+        if (o->meta == NULL) {
+            if (eq != NULL)
+                return fail(EXIT_INPUT, "--%s: takes no value", o->name);
+            o->value = "yes";
+        } else if (eq != NULL) {
             o->value = eq + 1;
         } else {
             if (i + 1 >= argc || strncmp(argv[i + 1], "--", 2) == 0)
@@ -289,6 +309,30 @@ static int cmd_product_add(int argc, char **argv)
     return 0;
 }
 
+/* "product activate|retire CODE": C describes the command, MOVE is the storage call, the
+ * answer is "product CODE DONE" or "product CODE is already ALREADY". */
+static int product_move(const struct cmd *c, int argc, char **argv,
+                        int (*move)(struct stor_admin *, const char *, int *, char *, size_t),
+                        const char *done, const char *already)
+{
+    const char *pos[1] = {NULL};
+    struct stor_admin *adm = NULL;
+    char err[1024];
+    int was = 0, st = parse(c, argc, argv, pos);
+    if (st >= 0)
+        return st;
+    if (codeplan_check_product(pos[0]) < 0)
+        return fail(EXIT_INPUT, "%s: \"%s\" is not a product code", c->name, pos[0]);
+    if ((st = connect_db(&adm)) != 0)
+        return st;
+    int rc = move(adm, pos[0], &was, err, sizeof err);
+    stor_admin_close(adm);
+    if (rc < 0)
+        return fail_rc(rc, err);
+    printf("product %s %s%s\n", pos[0], was ? "is already " : "", was ? already : done);
+    return 0;
+}
+
 static int cmd_product_activate(int argc, char **argv)
 {
     struct cmd c = {"product activate",
@@ -298,22 +342,7 @@ static int cmd_product_activate(int argc, char **argv)
                     0,
                     1,
                     "CODE"};
-    const char *pos[1] = {NULL};
-    struct stor_admin *adm = NULL;
-    char err[1024];
-    int was_active = 0, st = parse(&c, argc, argv, pos);
-    if (st >= 0)
-        return st;
-    if (codeplan_check_product(pos[0]) < 0)
-        return fail(EXIT_INPUT, "product activate: \"%s\" is not a product code", pos[0]);
-    if ((st = connect_db(&adm)) != 0)
-        return st;
-    int rc = stor_admin_product_activate(adm, pos[0], &was_active, err, sizeof err);
-    stor_admin_close(adm);
-    if (rc < 0)
-        return fail_rc(rc, err);
-    printf(was_active ? "product %s is already active\n" : "product %s activated\n", pos[0]);
-    return 0;
+    return product_move(&c, argc, argv, stor_admin_product_activate, "activated", "active");
 }
 
 static int cmd_employee_add(int argc, char **argv)
@@ -362,7 +391,8 @@ static int cmd_claim(int argc, char **argv)
     struct cmd c = {"claim",
                     "--product CODE --employee ID",
                     "Gives the employee the next code of the product (draft or active), or the\n"
-                    "code they already hold. Prints one line:\n"
+                    "code they already hold, without a promo push (assign --employee pushes).\n"
+                    "Prints one line:\n"
                     "  sms code 10001, phone code 1008610001 (product 10, employee E001)",
                     opts,
                     2,
@@ -385,20 +415,691 @@ static int cmd_claim(int argc, char **argv)
     return 0;
 }
 
+static int cmd_product_retire(int argc, char **argv)
+{
+    struct cmd c = {"product retire",
+                    "CODE",
+                    "Retires a product: its codes take no more orders (customers are told it is\n"
+                    "not open) and no more claims. Claims and orders stay for the reports.",
+                    NULL,
+                    0,
+                    1,
+                    "CODE"};
+    return product_move(&c, argc, argv, stor_admin_product_retire, "retired", "retired");
+}
+
+/* "5.00", or "?" for an amount money_format() refuses. */
+static const char *yuan(int64_t fen, char *buf, size_t cap)
+{
+    if (money_format(fen, buf, cap) < 0)
+        snprintf(buf, cap, "?");
+    return buf;
+}
+
+static void print_product_line(void *arg, const struct stor_product_row *p)
+{
+    char money[32], claimed[32];
+    (void)arg;
+    snprintf(claimed, sizeof claimed, "%lld/%" PRIu32, p->claimed, p->quota);
+    printf("%-8s  %-7s  %11s  %8lld  %10s  %s\n", p->code, p->status, claimed, p->orders,
+           yuan(p->commission_fen, money, sizeof money), p->name);
+}
+
+static int cmd_product_list(int argc, char **argv)
+{
+    struct cmd c = {"product list",
+                    "",
+                    "Lists the pool, one product a line: code, status, codes claimed of the\n"
+                    "quota, orders so far, commission per order (yuan), name.",
+                    NULL,
+                    0,
+                    0,
+                    NULL};
+    struct stor_admin *adm = NULL;
+    char err[1024];
+    int st = parse(&c, argc, argv, NULL);
+    if (st >= 0)
+        return st;
+    if ((st = connect_db(&adm)) != 0)
+        return st;
+    printf("%-8s  %-7s  %11s  %8s  %10s  %s\n", "CODE", "STATUS", "CLAIMED", "ORDERS", "COMMISSION",
+           "NAME");
+    int rc = stor_admin_product_list(adm, print_product_line, NULL, err, sizeof err);
+    stor_admin_close(adm);
+    return rc < 0 ? fail_rc(rc, err) : 0;
+}
+
+/* Prints TEXT after LABEL, its later lines indented under the first. */
+static void print_indented(const char *label, const char *text)
+{
+    printf("  %-10s", label);
+    for (const char *p = text; *p != '\0'; p++) {
+        putchar(*p);
+        if (*p == '\n')
+            printf("  %-10s", "");
+    }
+    putchar('\n');
+}
+
+static void print_product_detail(void *arg, const struct stor_product_row *p)
+{
+    char money[32], first[CODEPLAN_MAX_CODE_LEN + 1] = "?", last[CODEPLAN_MAX_CODE_LEN + 1] = "?";
+    (void)arg;
+    codeplan_sms_code(p->code, p->quota, 1, first, sizeof first);
+    codeplan_sms_code(p->code, p->quota, p->quota, last, sizeof last);
+    printf("product %s %s: %s\n", p->code, p->name, p->status);
+    printf("  %-10scodes %s to %s, texted to %s; commission %s per order\n", "plan:", first, last,
+           p->service, yuan(p->commission_fen, money, sizeof money));
+    if (p->starts_on == NULL && p->ends_on == NULL)
+        printf("  %-10sno dates\n", "campaign:");
+    else
+        printf("  %-10s%s to %s\n", "campaign:", p->starts_on != NULL ? p->starts_on : "(open)",
+               p->ends_on != NULL ? p->ends_on : "(open)");
+    printf("  %-10s%lld of %" PRIu32 " used, %lld left\n", "claims:", p->claimed, p->quota,
+           (long long)p->quota - p->claimed);
+    printf("  %-10s%lld so far\n", "orders:", p->orders);
+    print_indented("intro:", p->intro);
+    print_indented("fee:", p->fee_text);
+}
+
+/* "sent", "2 sent, 1 opted out", "none": where a code's promo pushes are. */
+static void push_state(const struct stor_holder_row *h, char *out, size_t cap)
+{
+    const struct {
+        long long n;
+        const char *what;
+    } parts[] = {{h->pushes_sent, "sent"},
+                 {h->pushes_queued, "queued"},
+                 {h->pushes_failed, "failed"},
+                 {h->pushes_optout, "not sent (opted out)"}};
+    size_t len = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        if (parts[i].n == 0 || len >= cap)
+            continue;
+        len += (size_t)snprintf(out + len, cap - len, "%s%lld %s", len > 0 ? ", " : "", parts[i].n,
+                                parts[i].what);
+    }
+    if (len == 0)
+        snprintf(out, cap, "none");
+}
+
+static void print_holder(void *arg, const struct stor_holder_row *h)
+{
+    char push[128];
+    int *first = arg;
+    if (*first) {
+        printf("holders:\n");
+        *first = 0;
+    }
+    push_state(h, push, sizeof push);
+    if (h->team)
+        printf("  %-13s team %s (leader %s)", h->code, h->holder, h->name);
+    else
+        printf("  %-13s %s %s (%s%s%s)", h->code, h->holder, h->name, h->dept,
+               h->dept[0] != '\0' && !h->active ? ", " : "", h->active ? "" : "deactivated");
+    printf(", claimed %s, %lld order%s, promo push: %s\n", h->claimed_at, h->orders,
+           h->orders == 1 ? "" : "s", push);
+}
+
+static int cmd_product_show(int argc, char **argv)
+{
+    struct cmd c = {"product show",
+                    "CODE",
+                    "Shows one product: its plan, campaign dates, claims used of the quota,\n"
+                    "orders so far, texts, and who holds which code: each holder's orders and\n"
+                    "where their promo push is (sent, queued, failed, not sent as opted out).",
+                    NULL,
+                    0,
+                    1,
+                    "CODE"};
+    const char *pos[1] = {NULL};
+    struct stor_admin *adm = NULL;
+    char err[1024];
+    int first = 1, st = parse(&c, argc, argv, pos);
+    if (st >= 0)
+        return st;
+    if (codeplan_check_product(pos[0]) < 0)
+        return fail(EXIT_INPUT, "product show: \"%s\" is not a product code", pos[0]);
+    if ((st = connect_db(&adm)) != 0)
+        return st;
+    int rc = stor_admin_product_show(adm, pos[0], print_product_detail, print_holder, &first, err,
+                                     sizeof err);
+    stor_admin_close(adm);
+    if (rc < 0)
+        return fail_rc(rc, err);
+    if (first)
+        printf("holders: none yet\n");
+    return 0;
+}
+
+/* ---- employee import ------------------------------------------------------------------- */
+
+#define IMPORT_MAX_BYTES (64L * 1024 * 1024)
+#define IMPORT_MAX_ROWS  200000
+#define IMPORT_COLUMNS   4
+
+/* The bad lines of an import file, reported sorted by line at the end. */
+struct import_bad {
+    unsigned line, seq;
+    char *why;
+};
+
+struct import_report {
+    struct import_bad *v;
+    size_t n, cap;
+    int oom;
+};
+
+static void import_bad(void *arg, unsigned line, const char *why)
+{
+    struct import_report *r = arg;
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 16;
+        struct import_bad *v = realloc(r->v, cap * sizeof *v);
+        if (v == NULL) {
+            r->oom = 1;
+            return;
+        }
+        r->v = v;
+        r->cap = cap;
+    }
+    r->v[r->n].line = line;
+    r->v[r->n].seq = (unsigned)r->n;
+    r->v[r->n].why = strdup(why);
+    if (r->v[r->n].why == NULL) {
+        r->oom = 1;
+        return;
+    }
+    r->n++;
+}
+
+/* Forgets the reports after the first KEEP. */
+static void import_truncate(struct import_report *r, size_t keep)
+{
+    while (r->n > keep)
+        free(r->v[--r->n].why);
+}
+
+static int import_bad_cmp(const void *a, const void *b)
+{
+    const struct import_bad *x = a, *y = b;
+    if (x->line != y->line)
+        return x->line < y->line ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Prints every bad line of FILE, sorted, and the verdict; returns the exit status. */
+static int import_print_bad(struct import_report *r, const char *file)
+{
+    qsort(r->v, r->n, sizeof *r->v, import_bad_cmp);
+    for (size_t i = 0; i < r->n; i++)
+        fprintf(stderr, "ermctl: %s:%u: %s\n", file, r->v[i].line, r->v[i].why);
+    return fail(EXIT_INPUT, "%s: %zu bad line%s; nothing imported", file, r->n,
+                r->n == 1 ? "" : "s");
+}
+
+/* Splits the CSV line LINE (modified in place: quotes removed, fields NUL-terminated) into
+ * FIELDS (at most MAX kept). Quoted fields may hold commas and doubled quotes; spaces
+ * around unquoted fields are dropped. Returns the number of fields, or -1 with *WHY. */
+static int csv_split(char *line, char **fields, int max, const char **why)
+{
+    char *r = line, *w = line;
+    int n = 0;
+    for (;;) {
+        while (*r == ' ' || *r == '\t')
+            r++;
+        char *start = w;
+        if (*r == '"') {
+            for (r++;; r++) {
+                if (*r == '\0') {
+                    *why = "a quoted field is not closed (fields cannot span lines)";
+                    return -1;
+                }
+                if (*r == '"' && r[1] != '"')
+                    break;
+                *w++ = *r;
+                if (*r == '"')
+                    r++; /* "" is one quote */
+            }
+            for (r++; *r == ' ' || *r == '\t'; r++)
+                ;
+            if (*r != ',' && *r != '\0') {
+                *why = "text after a closing quote";
+                return -1;
+            }
+        } else {
+            for (; *r != ',' && *r != '\0'; r++) {
+                if (*r == '"') {
+                    *why = "a quote inside an unquoted field";
+                    return -1;
+                }
+                *w++ = *r;
+            }
+            while (w > start && (w[-1] == ' ' || w[-1] == '\t'))
+                w--;
+        }
+        char sep = *r; /* read before the NUL below, which may land on it */
+        *w++ = '\0';
+        if (n < max)
+            fields[n] = start;
+        n++;
+        if (sep == '\0')
+            return n;
+        r++;
+    }
+}
+
+/* Reads FILE whole into *BUF (NUL-terminated, the caller frees). Exit status or -1. */
+static int import_read(const char *file, char **buf)
+{
+    FILE *f = fopen(file, "rb");
+    if (f == NULL)
+        return fail(EXIT_INPUT, "%s: %s", file, strerror(errno));
+    char *b = malloc(IMPORT_MAX_BYTES + 1);
+    size_t n = b != NULL ? fread(b, 1, IMPORT_MAX_BYTES + 1, f) : 0;
+    int bad = b == NULL ? ENOMEM : ferror(f) ? EIO : 0;
+    fclose(f);
+    if (bad != 0 || n > IMPORT_MAX_BYTES) {
+        free(b);
+        return bad != 0 ? fail(EXIT_RUNTIME, "%s: %s", file, strerror(bad))
+                        : fail(EXIT_INPUT, "%s: larger than %ld MB", file,
+                               IMPORT_MAX_BYTES / 1024 / 1024);
+    }
+    b[n] = '\0';
+    if (memchr(b, '\0', n) != NULL) {
+        free(b);
+        return fail(EXIT_INPUT, "%s: not a text file (NUL bytes)", file);
+    }
+    *buf = b;
+    return -1;
+}
+
+/* 1 when the header FIELDS (N of them) are id,name,msisdn,dept (any case). */
+static int import_header_ok(char **fields, int n)
+{
+    static const char *const want[IMPORT_COLUMNS] = {"id", "name", "msisdn", "dept"};
+    if (n != IMPORT_COLUMNS)
+        return 0;
+    for (int i = 0; i < IMPORT_COLUMNS; i++)
+        if (strcasecmp(fields[i], want[i]) != 0)
+            return 0;
+    return 1;
+}
+
+/* Parses the CSV text BUF into *ROWS (*N of them; pointers into BUF), reporting lines that
+ * are not rows to REP. Returns an exit status, or -1 to go on. */
+static int import_parse(const char *file, char *buf, struct stor_import_row **rows, size_t *n,
+                        struct import_report *rep)
+{
+    struct stor_import_row *v = NULL;
+    size_t cap = 0;
+    int header = 0;
+    char *p = strncmp(buf, "\xEF\xBB\xBF", 3) == 0 ? buf + 3 : buf; /* a BOM, as Excel writes */
+    *n = 0;
+    for (unsigned line = 1; *p != '\0'; line++) {
+        char *end = strchr(p, '\n'), *next = end != NULL ? end + 1 : p + strlen(p);
+        if (end == NULL)
+            end = next;
+        if (end > p && end[-1] == '\r')
+            end--;
+        *end = '\0';
+        char *fields[IMPORT_COLUMNS];
+        const char *why = NULL;
+        int nf = strspn(p, " \t") == strlen(p) ? 0 : csv_split(p, fields, IMPORT_COLUMNS, &why);
+        p = next;
+        if (nf == 0)
+            continue; /* blank line */
+        if (!header) {
+            header = 1;
+            if (nf < 0 || !import_header_ok(fields, nf)) {
+                free(v);
+                return fail(EXIT_INPUT,
+                            "%s:%u: the first line must be the header "
+                            "id,name,msisdn,dept",
+                            file, line);
+            }
+            continue;
+        }
+        if (nf < 0 || nf != IMPORT_COLUMNS) {
+            char msg[96];
+            if (nf >= 0)
+                snprintf(msg, sizeof msg, "%d field%s, expected %d (id,name,msisdn,dept)", nf,
+                         nf == 1 ? "" : "s", IMPORT_COLUMNS);
+            import_bad(rep, line, nf < 0 ? why : msg);
+            continue;
+        }
+        if (*n == IMPORT_MAX_ROWS) {
+            free(v);
+            return fail(EXIT_INPUT, "%s: more than %d employees in one file", file,
+                        IMPORT_MAX_ROWS);
+        }
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 64;
+            struct stor_import_row *nv = realloc(v, cap * sizeof *nv);
+            if (nv == NULL) {
+                free(v);
+                return fail(EXIT_RUNTIME, "%s: out of memory", file);
+            }
+            v = nv;
+        }
+        v[(*n)++] = (struct stor_import_row){line, {fields[0], fields[1], fields[2], fields[3]}};
+    }
+    if (!header)
+        return fail(EXIT_INPUT, "%s: empty; the first line must be the header id,name,msisdn,dept",
+                    file);
+    if (*n == 0 && rep->n == 0)
+        return fail(EXIT_INPUT, "%s: no employees after the header", file);
+    *rows = v;
+    return -1;
+}
+
+/* Checks and imports ROWS; lines that were not rows are already in REP. Exit status. */
+static int import_run(const char *file, const struct stor_import_row *rows, size_t n, int dry_run,
+                      struct import_report *rep)
+{
+    struct stor_admin *adm = NULL;
+    struct stor_import_counts cnt;
+    char err[1024];
+    size_t keep = rep->n;
+    int rc = stor_admin_import_check(rows, n, import_bad, rep);
+    if (rc >= 0 && !rep->oom)
+        rc = stor_admin_connect(conninfo, &adm, err, sizeof err);
+    if (rc < 0 || rep->oom) {
+        /* No database: what the file alone shows is reported as bad input first. */
+        if (rep->n > 0 && !rep->oom)
+            return import_print_bad(rep, file);
+        return rep->oom ? fail(EXIT_RUNTIME, "out of memory") : fail_rc(rc, err);
+    }
+    import_truncate(rep, keep); /* the import reports them again, with the database's */
+    rc = stor_admin_employee_import(adm, rows, n, dry_run || rep->n > 0, import_bad, rep, &cnt, err,
+                                    sizeof err);
+    stor_admin_close(adm);
+    if (rep->oom)
+        return fail(EXIT_RUNTIME, "out of memory");
+    if (rep->n > 0)
+        return import_print_bad(rep, file);
+    if (rc < 0)
+        return fail_rc(rc, err);
+    printf("%s: %s%u added, %u updated, %u unchanged%s\n", file, dry_run ? "would be " : "",
+           cnt.added, cnt.updated, cnt.unchanged, dry_run ? " (dry run: nothing written)" : "");
+    return 0;
+}
+
+static int cmd_employee_import(int argc, char **argv)
+{
+    struct opt opts[] = {
+        {"dry-run", NULL, 0, "check the file and say what would change; write nothing", NULL},
+    };
+    struct cmd c = {"employee import",
+                    "FILE.csv [--dry-run]",
+                    "Imports employees from a UTF-8 CSV file whose first line is the header\n"
+                    "id,name,msisdn,dept (Excel's BOM and CRLF line ends are fine; quote a\n"
+                    "field that holds a comma). Numbers are mainland mobiles, +86/86 allowed.\n"
+                    "All or nothing: on any bad line nothing is imported and every bad line is\n"
+                    "printed with its number and reason. New ids are added, changed rows\n"
+                    "update their employee, unchanged rows write nothing, so importing the\n"
+                    "same file again changes nothing. Employees missing from the file are\n"
+                    "left as they are (see employee deactivate).",
+                    opts,
+                    1,
+                    1,
+                    "FILE.csv"};
+    const char *pos[1] = {NULL};
+    struct import_report rep = {0};
+    struct stor_import_row *rows = NULL;
+    char *buf = NULL;
+    size_t n = 0;
+    int st = parse(&c, argc, argv, pos);
+    if (st >= 0)
+        return st;
+    if ((st = import_read(pos[0], &buf)) < 0 &&
+        (st = import_parse(pos[0], buf, &rows, &n, &rep)) < 0)
+        st = import_run(pos[0], rows, n, opts[0].value != NULL, &rep);
+    import_truncate(&rep, 0);
+    free(rep.v);
+    free(rows);
+    free(buf);
+    return st;
+}
+
+static int cmd_employee_deactivate(int argc, char **argv)
+{
+    struct cmd c = {"employee deactivate",
+                    "ID",
+                    "Deactivates a leaver: their codes take no new orders (customers are told\n"
+                    "the code is no longer valid), they cannot claim, and promo pushes skip\n"
+                    "them. Their claims and orders stay in the history.",
+                    NULL,
+                    0,
+                    1,
+                    "ID"};
+    const char *pos[1] = {NULL};
+    struct stor_admin *adm = NULL;
+    char err[1024];
+    long long codes = 0;
+    int was = 0, st = parse(&c, argc, argv, pos);
+    if (st >= 0)
+        return st;
+    if ((st = connect_db(&adm)) != 0)
+        return st;
+    int rc = stor_admin_employee_deactivate(adm, pos[0], &was, &codes, err, sizeof err);
+    stor_admin_close(adm);
+    if (rc < 0)
+        return fail_rc(rc, err);
+    if (was)
+        printf("employee %s is already deactivated\n", pos[0]);
+    else
+        printf("employee %s deactivated; their %lld code%s no longer take%s orders\n", pos[0],
+               codes, codes == 1 ? "" : "s", codes == 1 ? "s" : "");
+    return 0;
+}
+
+/* ---- teams ------------------------------------------------------------------------------ */
+
+static int cmd_team_create(int argc, char **argv)
+{
+    struct opt opts[] = {
+        {"leader", "ID", 1, "the employee who leads the team (its first member)", NULL},
+    };
+    struct cmd c = {"team create",
+                    "NAME --leader ID",
+                    "Creates a virtual team (虚拟团队). A team holds codes like a person (see\n"
+                    "assign --team); its orders count to the team and its promo pushes go to\n"
+                    "every member.",
+                    opts,
+                    1,
+                    1,
+                    "NAME"};
+    const char *pos[1] = {NULL};
+    struct stor_admin *adm = NULL;
+    char err[1024];
+    int st = parse(&c, argc, argv, pos);
+    if (st >= 0)
+        return st;
+    if ((st = connect_db(&adm)) != 0)
+        return st;
+    int rc = stor_admin_team_create(adm, pos[0], opts[0].value, err, sizeof err);
+    stor_admin_close(adm);
+    if (rc < 0)
+        return fail_rc(rc, err);
+    printf("team %s created, led by %s\n", pos[0], opts[0].value);
+    return 0;
+}
+
+static int cmd_team_add(int argc, char **argv)
+{
+    struct opt opts[] = {
+        {"employee", "ID", 0, "an employee", NULL},
+        {"msisdn", "NUMBER", 0, "somebody who is not an employee: their mobile number", NULL},
+        {"name", "NAME", 0, "... and their name", NULL},
+    };
+    struct cmd c = {"team add",
+                    "NAME --employee ID | --msisdn NUMBER --name NAME",
+                    "Adds a member to a team: an employee, or a relative or friend who is not\n"
+                    "one (number and name). Adding a member again changes nothing.",
+                    opts,
+                    3,
+                    1,
+                    "NAME"};
+    const char *pos[1] = {NULL};
+    struct stor_admin *adm = NULL;
+    char err[1024], num[MSISDN_LEN + 1] = "";
+    int already = 0, st = parse(&c, argc, argv, pos);
+    if (st >= 0)
+        return st;
+    struct stor_member_spec m = {pos[0], opts[0].value, opts[1].value, opts[2].value};
+    if ((st = connect_db(&adm)) != 0)
+        return st;
+    int rc = stor_admin_team_add(adm, &m, &already, num, err, sizeof err);
+    stor_admin_close(adm);
+    if (rc < 0)
+        return fail_rc(rc, err);
+    const char *who = m.employee != NULL ? m.employee : m.name;
+    printf(already ? "%s (%s) is already in team %s\n" : "%s (%s) added to team %s\n", who, num,
+           pos[0]);
+    return 0;
+}
+
+/* ---- hand-out --------------------------------------------------------------------------- */
+
+static void print_assign_row(const struct stor_assign_row *r)
+{
+    char who[2 * STOR_ADMIN_NAME_BYTES + 8];
+    if (r->name[0] != '\0')
+        snprintf(who, sizeof who, "%s %s", r->holder, r->name);
+    else
+        snprintf(who, sizeof who, "team %s", r->holder);
+    if (r->outcome == STOR_ASSIGN_NEW)
+        printf("%s: assigned %s; promo push queued to %d number%s%s\n", who, r->code, r->queued,
+               r->queued == 1 ? "" : "s", r->optout > 0 ? " (some opted out)" : "");
+    else if (r->outcome == STOR_ASSIGN_HELD)
+        printf("%s: skipped, already holds %s\n", who, r->code);
+    else
+        printf("%s: refused, the quota is used up\n", who);
+}
+
+static int cmd_assign(int argc, char **argv)
+{
+    struct opt opts[] = {
+        {"product", "CODE", 1, "the product (active)", NULL},
+        {"dept", "DEPT", 0, "every active employee of the department", NULL},
+        {"team", "NAME", 0, "a virtual team", NULL},
+        {"employee", "ID", 0, "one employee", NULL},
+    };
+    struct cmd c = {"assign",
+                    "--product CODE (--dept DEPT | --team NAME | --employee ID)",
+                    "Hands out codes (派发): each holder without a code of the product gets its\n"
+                    "own, and its promo push is queued (to each member of a team; numbers that\n"
+                    "opted out are left out). Holders that have one are skipped. At the quota\n"
+                    "it stops cleanly: the holders after it are refused. One line per holder,\n"
+                    "then the counts.",
+                    opts,
+                    4,
+                    0,
+                    NULL};
+    struct stor_assign_spec spec = {0};
+    struct stor_assign_result res;
+    struct stor_admin *adm = NULL;
+    char err[1024];
+    int st = parse(&c, argc, argv, NULL);
+    if (st >= 0)
+        return st;
+    spec = (struct stor_assign_spec){opts[0].value, opts[1].value, opts[2].value, opts[3].value};
+    if ((st = connect_db(&adm)) != 0)
+        return st;
+    int rc = stor_admin_assign(adm, &spec, &res, err, sizeof err);
+    stor_admin_close(adm);
+    if (rc < 0) {
+        stor_admin_assign_free(&res);
+        return fail_rc(rc, err);
+    }
+    for (size_t i = 0; i < res.n; i++)
+        print_assign_row(&res.rows[i]);
+    char refused[64] = "";
+    if (res.refused > 0)
+        snprintf(refused, sizeof refused, " (all %" PRIu32 " codes claimed)", res.quota);
+    printf("product %s: %u assigned, %u skipped (already held), %u refused%s; %u promo push%s "
+           "queued, %u not sent (opted out)\n",
+           spec.product, res.assigned, res.skipped, res.refused, refused, res.queued,
+           res.queued == 1 ? "" : "es", res.optout);
+    stor_admin_assign_free(&res);
+    return 0;
+}
+
+/* ---- opt-outs --------------------------------------------------------------------------- */
+
+static void print_optout(void *arg, const char *msisdn, const char *at)
+{
+    (*(unsigned *)arg)++;
+    printf("%-20s %s\n", msisdn, at);
+}
+
+static int cmd_optout_list(int argc, char **argv)
+{
+    struct cmd c = {"optout list",
+                    "",
+                    "Lists the numbers that texted TD or 退订, with when (oldest first): they get\n"
+                    "no promo pushes; confirmations and query replies still go to them.",
+                    NULL,
+                    0,
+                    0,
+                    NULL};
+    struct stor_admin *adm = NULL;
+    char err[1024];
+    unsigned n = 0;
+    int st = parse(&c, argc, argv, NULL);
+    if (st >= 0)
+        return st;
+    if ((st = connect_db(&adm)) != 0)
+        return st;
+    int rc = stor_admin_optout_list(adm, print_optout, &n, err, sizeof err);
+    stor_admin_close(adm);
+    if (rc < 0)
+        return fail_rc(rc, err);
+    if (n == 0)
+        printf("no opt-outs\n");
+    return 0;
+}
+
 /* ---- main ------------------------------------------------------------------------------- */
 
-/* Dispatches "product SUB ..." and "employee SUB ...". */
+/* The subcommands of the command groups. */
+static const struct {
+    const char *group, *sub;
+    int (*run)(int, char **);
+} subs[] = {
+    {"product", "add", cmd_product_add},
+    {"product", "activate", cmd_product_activate},
+    {"product", "retire", cmd_product_retire},
+    {"product", "list", cmd_product_list},
+    {"product", "show", cmd_product_show},
+    {"employee", "add", cmd_employee_add},
+    {"employee", "import", cmd_employee_import},
+    {"employee", "deactivate", cmd_employee_deactivate},
+    {"team", "create", cmd_team_create},
+    {"team", "add", cmd_team_add},
+    {"optout", "list", cmd_optout_list},
+};
+#define NSUBS (sizeof subs / sizeof subs[0])
+
+/* 1 when GROUP has subcommands. */
+static int is_group(const char *group)
+{
+    for (size_t i = 0; i < NSUBS; i++)
+        if (strcmp(subs[i].group, group) == 0)
+            return 1;
+    return 0;
+}
+
+/* Dispatches "GROUP SUB ..." (product, employee, team, optout). */
 static int sub_command(const char *group, int argc, char **argv)
 {
-    static const struct {
-        const char *group, *sub;
-        int (*run)(int, char **);
-    } subs[] = {
-        {"product", "add", cmd_product_add},
-        {"product", "activate", cmd_product_activate},
-        {"employee", "add", cmd_employee_add},
-    };
-    const char *list = strcmp(group, "product") == 0 ? "add, activate" : "add";
+    char list[128] = "";
+    for (size_t i = 0, n = 0; i < NSUBS; i++)
+        if (strcmp(subs[i].group, group) == 0)
+            n +=
+                (size_t)snprintf(list + n, sizeof list - n, "%s%s", n > 0 ? ", " : "", subs[i].sub);
     if (argc < 1)
         return fail(EXIT_INPUT, "%s: missing subcommand (%s; see ermctl --help)", group, list);
     if (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0) {
@@ -407,7 +1108,7 @@ static int sub_command(const char *group, int argc, char **argv)
                group, list, group);
         return 0;
     }
-    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
+    for (size_t i = 0; i < NSUBS; i++)
         if (strcmp(subs[i].group, group) == 0 && strcmp(subs[i].sub, argv[0]) == 0)
             return subs[i].run(argc - 1, argv + 1);
     return fail(EXIT_INPUT, "%s: unknown subcommand \"%s\" (%s)", group, argv[0], list);
@@ -445,7 +1146,9 @@ int main(int argc, char **argv)
         return cmd_migrate(rest, rargv);
     if (strcmp(cmd, "claim") == 0)
         return cmd_claim(rest, rargv);
-    if (strcmp(cmd, "product") == 0 || strcmp(cmd, "employee") == 0)
+    if (strcmp(cmd, "assign") == 0)
+        return cmd_assign(rest, rargv);
+    if (is_group(cmd))
         return sub_command(cmd, rest, rargv);
     if (strcmp(cmd, "help") == 0) {
         usage_main(stdout);

@@ -2,7 +2,9 @@
  * ermgw.c: the daemon's entry point. Reads the configuration, opens the database connection
  * and the SMPP session on one libuv loop, wires MOs to the handler and the outbox to the
  * sender, and stops gracefully on SIGTERM/SIGINT: new MOs get a temporary error, MO
- * transactions in flight finish, the bind is unbound, and the process exits 0.
+ * transactions in flight finish, outbox rows not yet submitted go back to the queue and
+ * outstanding submits wait for their responses (all bounded by ERMGW_STOP_TIMEOUT_MS), the
+ * bind is unbound, and the process exits 0.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -107,10 +109,11 @@ static enum erm_log_level ermgw_level(const char *name)
 
 /* ---- the bearer's events ---- */
 
-static void ermgw_on_bound(void *ud)
+/* Bound, or the session's pacing allows submits again. */
+static void ermgw_on_ready(void *ud)
 {
     struct erm_daemon *d = ud;
-    erm_sender_on_bound(d->sender);
+    erm_sender_on_ready(d->sender);
 }
 
 static void ermgw_on_unbound(void *ud)
@@ -143,6 +146,9 @@ static void ermgw_db_closed(void *ud)
     if (d->sender != NULL)
         erm_sender_destroy(d->sender);
     d->sender = NULL;
+    if (d->intake != NULL)
+        erm_intake_destroy(d->intake);
+    d->intake = NULL;
     ermgw_close_handle((uv_handle_t *)&d->sig_term);
     ermgw_close_handle((uv_handle_t *)&d->sig_int);
     ermgw_close_handle((uv_handle_t *)&d->sig_hup);
@@ -173,18 +179,33 @@ static void ermgw_finish_stop(struct erm_daemon *d)
     smpp_session_stop(d->smpp);
 }
 
+/* Stopping goes on to the unbind once no MO transaction runs and the sender is idle. */
+static void ermgw_maybe_finish_stop(struct erm_daemon *d)
+{
+    if (d->stopping == 1 && d->mo_inflight == 0 &&
+        (d->sender == NULL || erm_sender_busy(d->sender) == 0))
+        ermgw_finish_stop(d);
+}
+
 void erm_daemon_mo_done(struct erm_daemon *d)
 {
-    if (d->stopping == 1 && d->mo_inflight == 0)
-        ermgw_finish_stop(d);
+    ermgw_maybe_finish_stop(d);
+}
+
+void erm_daemon_sender_idle(struct erm_daemon *d)
+{
+    ermgw_maybe_finish_stop(d);
 }
 
 static void ermgw_on_stop_timer(uv_timer_t *t)
 {
     struct erm_daemon *d = t->data;
-    if (d->mo_inflight > 0)
-        ERM_WARN("ermgw", "stop: %u MO transaction(s) still running after %d ms; closing anyway",
-                 d->mo_inflight, ERMGW_STOP_TIMEOUT_MS);
+    unsigned rows = d->sender != NULL ? erm_sender_busy(d->sender) : 0;
+    if (d->mo_inflight > 0 || rows > 0)
+        ERM_WARN("ermgw",
+                 "stop: %u MO transaction(s) and %u outbox row(s) still running after %d ms; "
+                 "closing anyway (rows left sending are queued again at the next start)",
+                 d->mo_inflight, rows, ERMGW_STOP_TIMEOUT_MS);
     ermgw_finish_stop(d);
 }
 
@@ -202,8 +223,9 @@ static void ermgw_on_signal(uv_signal_t *h, int signum)
              signum == SIGTERM ? "SIGTERM" : "SIGINT", d->mo_inflight);
     d->stopping = 1;
     uv_timer_start(&d->stop_timer, ermgw_on_stop_timer, ERMGW_STOP_TIMEOUT_MS, 0);
-    if (d->mo_inflight == 0)
-        ermgw_finish_stop(d);
+    if (d->sender != NULL)
+        erm_sender_stop(d->sender); /* may finish the stop already */
+    ermgw_maybe_finish_stop(d);
 }
 
 static void ermgw_on_db_state(void *ud, int up)
@@ -213,6 +235,8 @@ static void ermgw_on_db_state(void *ud, int up)
         ERM_INFO("ermgw", "database up");
         if (d->sender != NULL)
             erm_sender_kick(d->sender);
+        if (d->intake != NULL)
+            erm_intake_on_db_up(d->intake);
     }
 }
 
@@ -251,7 +275,8 @@ static void ermgw_on_db_change(void *ud, int up)
 static int ermgw_start_session(struct erm_daemon *d)
 {
     static const struct smpp_session_events ev = {
-        .on_bound = ermgw_on_bound,
+        .on_bound = ermgw_on_ready,
+        .on_ready = ermgw_on_ready,
         .on_unbound = ermgw_on_unbound,
         .on_mo = ermgw_on_mo,
         .on_submit_resp = ermgw_on_submit_resp,
@@ -269,6 +294,7 @@ static int ermgw_start_session(struct erm_daemon *d)
         .reconnect_max_ms = d->cfg.reconnect_max_s * 1000u,
         .max_pdu_len = d->cfg.max_pdu_len,
         .window = d->cfg.window,
+        .max_submit_rate = d->cfg.max_submit_rate,
     };
     int rc = smpp_session_start(d->loop, &sc, &ev, d, &d->smpp);
     if (rc < 0)
@@ -280,6 +306,8 @@ static int ermgw_start(struct erm_daemon *d)
 {
     int rc = erm_sender_create(d, &d->sender);
     if (rc < 0)
+        return rc;
+    if ((rc = erm_intake_create(d, &d->intake)) < 0)
         return rc;
     rc = stor_db_open(d->loop, d->cfg.conninfo, ermgw_on_db_change, d, &d->db);
     if (rc < 0)

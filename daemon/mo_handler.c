@@ -3,6 +3,9 @@
  * the command (core/), run its transaction (storage/), and only after COMMIT acknowledge the
  * deliver_sm with status 0. When nothing could be stored (database down, lost mid-way,
  * stopping) the answer is the configured temporary status so the SMSC delivers again later.
+ * Before any of that, daemon/intake.c takes receipts and the parts of long messages; every
+ * transaction carries the MO's dedupe key, and one found redelivered is acknowledged with
+ * nothing done again.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,7 +19,10 @@
 #include "daemon/daemon.h"
 #include "gateway/smpp_pdu.h"
 #include "gateway/smpp_session.h"
+#include "storage/claims.h"
 #include "storage/db.h"
+#include "storage/intake.h"
+#include "storage/optout.h"
 #include "storage/orders.h"
 #include "storage/outbox.h"
 
@@ -27,6 +33,8 @@ struct mo_ctx {
     uint32_t seq;
     char customer[GW_ADDR_MAX];
     enum cmd_kind kind;
+    int ack;                /* 0: no deliver_sm to answer (parts given up on) */
+    struct stor_mo_key key; /* its dedupe step (storage/intake.h) */
 };
 
 static void mo_ack(struct erm_daemon *d, uint64_t link_id, uint32_t seq, uint32_t status)
@@ -40,9 +48,21 @@ static void mo_finish(struct mo_ctx *ctx, int rc, const char *what)
 {
     struct erm_daemon *d = ctx->d;
     if (rc == 0) {
-        mo_ack(d, ctx->link_id, ctx->seq, SMPP_ESME_ROK);
-        ERM_INFO("mo", "from %s: %s committed, acknowledged", ctx->customer, what);
+        if (ctx->ack)
+            mo_ack(d, ctx->link_id, ctx->seq, SMPP_ESME_ROK);
+        ERM_INFO("mo", "from %s: %s committed%s", ctx->customer, what,
+                 ctx->ack ? ", acknowledged" : "");
         erm_sender_kick(d->sender);
+    } else if (rc == -EALREADY) {
+        if (ctx->ack)
+            mo_ack(d, ctx->link_id, ctx->seq, SMPP_ESME_ROK);
+        ERM_INFO("mo",
+                 "from %s: %s handled before (the SMSC delivered it again); "
+                 "acknowledged, nothing done twice",
+                 ctx->customer, cmd_kind_name(ctx->kind));
+    } else if (!ctx->ack) {
+        ERM_WARN("mo", "from %s: %s not stored (%s); its parts wait for the next try",
+                 ctx->customer, cmd_kind_name(ctx->kind), strerror(-rc));
     } else {
         mo_ack(d, ctx->link_id, ctx->seq, d->cfg.db_unavailable_status);
         ERM_WARN("mo", "from %s: %s not stored (%s); answered %s for redelivery", ctx->customer,
@@ -64,11 +84,11 @@ static void mo_reply_done(void *arg, int rc)
     mo_finish(arg, rc, "help reply");
 }
 
-/* Decodes the short message; an undecodable one parses as CMD_UNKNOWN (help reply). */
-static void mo_parse(const struct erm_daemon *d, const struct gw_mo *mo, struct cmd *cmd)
+/* Decodes the message's text; an undecodable one parses as CMD_UNKNOWN (help reply). */
+static void mo_parse(const struct erm_daemon *d, const struct erm_mo_msg *mo, struct cmd *cmd)
 {
     char text[GW_SM_MAX * 3 + 1];
-    int n = text_decode(mo->data_coding, mo->sm, mo->sm_len, text, sizeof text);
+    int n = text_decode(mo->data_coding, mo->sm, mo->len, text, sizeof text);
     if (n < 0) {
         /* An extended destination still orders; otherwise the sender gets the help reply. */
         ERM_WARN("mo", "from %s: data_coding 0x%02x not decoded (%s)", mo->source, mo->data_coding,
@@ -80,29 +100,61 @@ static void mo_parse(const struct erm_daemon *d, const struct gw_mo *mo, struct 
     cmd_parse_mo(d->cfg.service_number, mo->dest, text, (size_t)n, cmd);
 }
 
+static void mo_optout_done(void *arg, int rc)
+{
+    mo_finish(arg, rc, "opt-out");
+}
+
 static int mo_start(struct erm_daemon *d, struct mo_ctx *ctx, const struct cmd *cmd)
 {
     const char *service = d->cfg.service_number;
     if (cmd->kind == CMD_ORDER)
-        return stor_order_place(d->db, ctx->customer, cmd->arg, service, mo_order_done, ctx);
+        return stor_order_place(d->db, &ctx->key, ctx->customer, cmd->arg, service, mo_order_done,
+                                ctx);
+    /* A claim ends like an order: committed with the reply it names. */
+    if (cmd->kind == CMD_CLAIM)
+        return stor_claim_sms(d->db, &ctx->key, ctx->customer, cmd->arg, service, mo_order_done,
+                              ctx);
+    if (cmd->kind == CMD_OPTOUT)
+        return stor_optout(d->db, &ctx->key, ctx->customer, service, mo_optout_done, ctx);
 
-    /* Everything else gets the help reply in this release (claims, queries and opt-out by
-     * SMS come with their own transactions later). */
+    /* Everything else gets the help reply in this release (queries and cancellations by SMS
+     * come with their own transactions later). */
     char text[512];
     int n = reply_render(REPLY_HELP, NULL, NULL, service, text, sizeof text);
     if (n < 0)
         return n;
-    return stor_outbox_queue(d->db, ctx->customer, service, REPLY_HELP, text, mo_reply_done, ctx);
+    return stor_mo_reply(d->db, &ctx->key, ctx->customer, service, REPLY_HELP, text, mo_reply_done,
+                         ctx);
+}
+
+void erm_mo_run(struct erm_daemon *d, const struct erm_mo_msg *m)
+{
+    struct cmd cmd;
+    mo_parse(d, m, &cmd);
+
+    struct mo_ctx *ctx = calloc(1, sizeof *ctx);
+    if (ctx == NULL) {
+        if (m->ack)
+            mo_ack(d, m->link_id, m->seq, d->cfg.db_unavailable_status);
+        return;
+    }
+    ctx->d = d;
+    ctx->link_id = m->link_id;
+    ctx->seq = m->seq;
+    ctx->ack = m->ack;
+    ctx->kind = cmd.kind;
+    ctx->key = *m->key;
+    /* As received: storage normalises it for the order, the reply goes back to it as is. */
+    snprintf(ctx->customer, sizeof ctx->customer, "%s", m->source);
+    d->mo_inflight++;
+    int rc = mo_start(d, ctx, &cmd);
+    if (rc < 0)
+        mo_finish(ctx, rc, cmd_kind_name(cmd.kind));
 }
 
 void erm_mo_handle(struct erm_daemon *d, const struct gw_mo *mo)
 {
-    if (mo->is_receipt) {
-        /* Receipts update outbox rows in a later release; accepting one loses nothing. */
-        ERM_INFO("mo", "delivery receipt for %s from %s accepted", mo->receipted_id, mo->source);
-        mo_ack(d, mo->link_id, mo->seq, SMPP_ESME_ROK);
-        return;
-    }
     if (d->stopping || !stor_db_is_up(d->db)) {
         ERM_WARN("mo", "from %s: %s; answered %s for redelivery", mo->source,
                  d->stopping ? "stopping" : "database down",
@@ -110,22 +162,8 @@ void erm_mo_handle(struct erm_daemon *d, const struct gw_mo *mo)
         mo_ack(d, mo->link_id, mo->seq, d->cfg.db_unavailable_status);
         return;
     }
-    struct cmd cmd;
-    mo_parse(d, mo, &cmd);
-
-    struct mo_ctx *ctx = calloc(1, sizeof *ctx);
-    if (ctx == NULL) {
-        mo_ack(d, mo->link_id, mo->seq, d->cfg.db_unavailable_status);
-        return;
-    }
-    ctx->d = d;
-    ctx->link_id = mo->link_id;
-    ctx->seq = mo->seq;
-    ctx->kind = cmd.kind;
-    /* As received: storage normalises it for the order, the reply goes back to it as is. */
-    snprintf(ctx->customer, sizeof ctx->customer, "%s", mo->source);
-    d->mo_inflight++;
-    int rc = mo_start(d, ctx, &cmd);
-    if (rc < 0)
-        mo_finish(ctx, rc, cmd_kind_name(cmd.kind));
+    if (mo->is_receipt)
+        erm_intake_receipt(d->intake, mo);
+    else
+        erm_intake_mo(d->intake, mo);
 }

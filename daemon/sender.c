@@ -4,6 +4,12 @@
  * and records the outcome: every part accepted -> sent with the message ids; a lost link or a
  * timeout or a throttling status -> back to queued for a later try; any other status ->
  * failed with that status. A timer polls for rows queued by other writers (ermctl pushes).
+ *
+ * The bearer paces the submits (rate cap, slow-down after a throttling answer) and calls
+ * erm_sender_on_ready when they may flow again. An outcome that cannot be written because
+ * the database is down stays with its row and is written when the database is back, so no
+ * row is left 'sending' by an outage. On a stop, rows not yet submitted go back to the queue
+ * and the daemon hears (erm_daemon_sender_idle) when the last outstanding one is settled.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -33,7 +39,8 @@ struct sender_row {
     unsigned answered;  /* parts with a response (or a give-up) */
     int64_t status;     /* first non-zero outcome, 0 while all is well */
     char ids[SENDER_IDS_MAX];
-    int recording; /* the outcome is being written */
+    int recording;  /* the outcome is being written (or waits to be: unrecorded) */
+    int unrecorded; /* writing it failed, the database being down: written again when up */
 };
 
 struct erm_sender {
@@ -77,26 +84,51 @@ struct sender_record {
     struct sender_row *row;
 };
 
+/* On a stop, tells the daemon once the sender is idle. */
+static void sender_idle_check(struct erm_sender *s)
+{
+    if (!s->closing && s->d->stopping && erm_sender_busy(s) == 0)
+        erm_daemon_sender_idle(s->d);
+}
+
+/* After a row went or changed: submit what may go, then the idle check. */
+static void sender_settled(struct erm_sender *s)
+{
+    if (s->closing)
+        return;
+    sender_pump(s);
+    sender_idle_check(s);
+}
+
+/* The database is unreachable (RC from storage): the outcome is written again later. */
+static int sender_db_gone(int rc)
+{
+    return rc == -ENOTCONN || rc == -ECONNRESET;
+}
+
 static void sender_recorded(void *arg, int rc)
 {
     struct sender_record *rec = arg;
     struct erm_sender *s = rec->s;
+    struct sender_row *row = rec->row;
+    free(rec);
+    if (sender_db_gone(rc)) {
+        /* Written again when the database is back (the writes are conditional on 'sending':
+         * one that did commit before the connection went changes nothing the second time). */
+        ERM_WARN("sender",
+                 "outbox row %lld: outcome not recorded (%s); recorded when the "
+                 "database is back",
+                 (long long)row->id, strerror(-rc));
+        row->unrecorded = 1;
+        return;
+    }
     if (rc < 0)
         ERM_WARN("sender",
                  "outbox row %lld: outcome not recorded (%s); it is resent after a "
                  "restart",
-                 (long long)rec->row->id, strerror(-rc));
-    sender_unlink(s, rec->row);
-    free(rec);
-    if (!s->closing)
-        sender_pump(s);
-}
-
-/* Temporary statuses: the SMSC wants the message later, not never. */
-static int sender_status_retries(int64_t status)
-{
-    return status < 0 || status == SMPP_ESME_RTHROTTLED || status == SMPP_ESME_RMSGQFUL ||
-           status == SMPP_ESME_RX_T_APPN;
+                 (long long)row->id, strerror(-rc));
+    sender_unlink(s, row);
+    sender_settled(s);
 }
 
 /* Writes the row's outcome once every submitted part is answered (or none can be sent). */
@@ -112,10 +144,10 @@ static void sender_record(struct erm_sender *s, struct sender_row *row)
             ERM_INFO("sender", "outbox row %lld sent in %u part(s), message id(s) %s",
                      (long long)row->id, row->nparts, row->ids);
             rc = stor_outbox_sent(s->d->db, row->id, row->ids, sender_recorded, rec);
-        } else if (sender_status_retries(row->status)) {
+        } else if (smpp_session_status_retries(row->status)) {
             char why[64];
             if (row->status < 0)
-                snprintf(why, sizeof why, "no response (link lost or timed out)");
+                snprintf(why, sizeof why, "not answered (link lost, timed out or stopping)");
             else
                 snprintf(why, sizeof why, "%s", smpp_status_name((uint32_t)row->status));
             ERM_WARN("sender", "outbox row %lld: %s; queued again", (long long)row->id, why);
@@ -127,10 +159,24 @@ static void sender_record(struct erm_sender *s, struct sender_row *row)
         }
     }
     if (rc < 0) {
-        ERM_WARN("sender", "outbox row %lld: outcome not recorded (%s)", (long long)row->id,
-                 strerror(-rc));
+        /* Kept, never freed here (callers walk the list): written again later. */
+        ERM_WARN("sender", "outbox row %lld: outcome not recorded (%s); recorded later",
+                 (long long)row->id, strerror(-rc));
         free(rec);
-        sender_unlink(s, row);
+        row->unrecorded = 1;
+    }
+}
+
+/* Writes again the outcomes the database was not there for. */
+static void sender_rerecord(struct erm_sender *s)
+{
+    if (s->closing || !stor_db_is_up(s->d->db))
+        return;
+    for (struct sender_row *row = s->rows; row != NULL; row = row->next) {
+        if (row->unrecorded) {
+            row->unrecorded = 0;
+            sender_record(s, row);
+        }
     }
 }
 
@@ -143,6 +189,17 @@ static void sender_check_done(struct erm_sender *s, struct sender_row *row)
     if (row->status == 0 && row->submitted < row->nparts)
         return;
     sender_record(s, row);
+}
+
+/* Rows taken but not one part submitted go back to the queue (stopping). */
+static void sender_requeue_unsent(struct erm_sender *s)
+{
+    for (struct sender_row *row = s->rows; row != NULL; row = row->next) {
+        if (!row->recording && row->submitted == 0) {
+            row->status = -1;
+            sender_check_done(s, row);
+        }
+    }
 }
 
 /* Submits what the window allows, oldest row first. */
@@ -163,8 +220,7 @@ static void sender_pump(struct erm_sender *s)
             row->submitted++;
         }
     }
-    if (s->rows == NULL)
-        erm_sender_kick(s);
+    erm_sender_kick(s); /* every row is out and the window has room: take more */
 }
 
 /* Builds the parts of one row. Returns 0, or a negative errno for a text we cannot send. */
@@ -193,8 +249,12 @@ static void sender_taken(void *arg, int rc, const struct stor_outbox_row *rows, 
 {
     struct erm_sender *s = arg;
     s->taking = 0;
-    if (rc < 0) {
-        ERM_WARN("sender", "taking outbox rows failed: %s", strerror(-rc));
+    if (rc < 0 || n == 0) {
+        if (rc < 0)
+            ERM_WARN("sender", "taking outbox rows failed: %s", strerror(-rc));
+        /* No pump: it would take again at once, a hot loop on an empty or failing queue.
+         * The poll timer, a committed MO or a submit response takes next. */
+        sender_idle_check(s);
         return;
     }
     struct sender_row **tail = &s->rows;
@@ -216,14 +276,25 @@ static void sender_taken(void *arg, int rc, const struct stor_outbox_row *rows, 
             sender_check_done(s, row);
         }
     }
-    if (!s->closing)
-        sender_pump(s);
+    if (s->d->stopping)
+        sender_requeue_unsent(s);
+    sender_settled(s);
+}
+
+/* 1 when a row in memory still has a part to submit: taking more would only queue. */
+static int sender_has_unsubmitted(const struct erm_sender *s)
+{
+    for (const struct sender_row *r = s->rows; r != NULL; r = r->next)
+        if (!r->recording && r->status == 0 && r->submitted < r->nparts)
+            return 1;
+    return 0;
 }
 
 void erm_sender_kick(struct erm_sender *s)
 {
     struct erm_daemon *d = s->d;
-    if (s->taking || s->closing || d->stopping || s->rows != NULL)
+    sender_rerecord(s);
+    if (s->taking || s->closing || d->stopping || sender_has_unsubmitted(s))
         return;
     if (!stor_db_is_up(d->db) || !smpp_session_can_submit(d->smpp))
         return;
@@ -252,14 +323,19 @@ void erm_sender_on_submit_resp(struct erm_sender *s, uint64_t cookie, int64_t st
         row->status = status;
     }
     sender_check_done(s, row);
-    if (!s->closing)
-        sender_pump(s);
+    sender_settled(s);
 }
 
-void erm_sender_on_bound(struct erm_sender *s)
+void erm_sender_on_ready(struct erm_sender *s)
 {
     sender_pump(s);
     erm_sender_kick(s);
+}
+
+void erm_sender_stop(struct erm_sender *s)
+{
+    sender_requeue_unsent(s);
+    sender_settled(s);
 }
 
 void erm_sender_on_unbound(struct erm_sender *s)

@@ -26,6 +26,12 @@ struct gw_mo {
     size_t sm_len;
     int is_receipt;        /* a delivery receipt rather than a customer's message */
     char receipted_id[65]; /* the receipted_message_id TLV, when present */
+    uint8_t message_state; /* a receipt's message_state TLV (1..8), 0 when absent */
+    int in_payload;        /* sm came in (or goes out in) the message_payload TLV */
+    int has_sar;           /* the three SAR TLVs were present: one part of a long message */
+    uint16_t sar_ref;      /* sar_msg_ref_num */
+    uint8_t sar_total;     /* sar_total_segments */
+    uint8_t sar_seqnum;    /* sar_segment_seqnum */
 };
 
 /* One message part to submit. The caller keeps it; the bearer copies what it sends. */

@@ -423,21 +423,34 @@ uint32_t smpp_pdu_decode_deliver_sm(const uint8_t *pdu, size_t len, struct gw_mo
     mo->data_coding = d.data_coding;
     memcpy(mo->sm, d.short_message, d.sm_length);
     mo->sm_len = d.sm_length;
-    int have_payload = 0;
+    unsigned sar = 0; /* bits: which of the three SAR TLVs came */
     tlv_t *t;
     smpp34_tlv_for_each(t, d.tlv)
     {
-        /* The list is in reverse PDU order; smpp_tlv_check bounded both lengths. */
-        if (t->tag == TLVID_message_payload && !have_payload) {
+        /* The list is in reverse PDU order; smpp_tlv_check bounded every length, and the
+         * fixed-size ones (SAR, message_state) are exactly 1 or 2 octets. */
+        if (t->tag == TLVID_message_payload && !mo->in_payload) {
             memcpy(mo->sm, t->value.octet, t->length);
             mo->sm_len = t->length;
-            have_payload = 1;
+            mo->in_payload = 1;
         } else if (t->tag == TLVID_receipted_message_id) {
             smpp_pdu_copy_cstr(mo->receipted_id, sizeof mo->receipted_id, t->value.octet,
                                t->length);
             mo->is_receipt = 1;
+        } else if (t->tag == TLVID_message_state) {
+            mo->message_state = t->value.val08;
+        } else if (t->tag == TLVID_sar_msg_ref_num) {
+            mo->sar_ref = t->value.val16;
+            sar |= 1;
+        } else if (t->tag == TLVID_sar_total_segments) {
+            mo->sar_total = t->value.val08;
+            sar |= 2;
+        } else if (t->tag == TLVID_sar_segment_seqnum) {
+            mo->sar_seqnum = t->value.val08;
+            sar |= 4;
         }
     }
+    mo->has_sar = sar == 7;
     if (mo->esm_class & SMPP34_DELIVERY_RECEIPT)
         mo->is_receipt = 1;
     st = 0;
@@ -747,6 +760,35 @@ fail:
     return rc;
 }
 
+/* Adds MO's SAR and message_state TLVs to LIST (fixed-size values go in as numbers:
+ * libsmpp34 writes them big-endian). Returns 0 or -ENOMEM. */
+static int smpp_pdu_add_mo_tlvs(tlv_t **list, const struct gw_mo *mo)
+{
+    tlv_t t[4];
+    size_t n = 0;
+    memset(t, 0, sizeof t);
+    if (mo->message_state != 0) {
+        t[n].tag = TLVID_message_state;
+        t[n].length = 1;
+        t[n++].value.val08 = mo->message_state;
+    }
+    if (mo->has_sar) {
+        t[n].tag = TLVID_sar_segment_seqnum;
+        t[n].length = 1;
+        t[n++].value.val08 = mo->sar_seqnum;
+        t[n].tag = TLVID_sar_total_segments;
+        t[n].length = 1;
+        t[n++].value.val08 = mo->sar_total;
+        t[n].tag = TLVID_sar_msg_ref_num;
+        t[n].length = 2;
+        t[n++].value.val16 = mo->sar_ref;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (build_tlv(list, &t[i]) != 0)
+            return -ENOMEM;
+    return 0;
+}
+
 int smpp_pdu_pack_deliver_sm(uint8_t *out, size_t cap, uint32_t seq, const struct gw_mo *mo)
 {
     deliver_sm_t d;
@@ -769,7 +811,9 @@ int smpp_pdu_pack_deliver_sm(uint8_t *out, size_t cap, uint32_t seq, const struc
     if (rid > 0 && (rc = smpp_pdu_add_tlv(&d.tlv, TLVID_receipted_message_id, mo->receipted_id,
                                           (uint16_t)(rid + 1))) < 0)
         goto fail;
-    if (mo->sm_len < SMPP_SM_MAX) {
+    if ((rc = smpp_pdu_add_mo_tlvs(&d.tlv, mo)) < 0)
+        goto fail;
+    if (mo->sm_len < SMPP_SM_MAX && !mo->in_payload) {
         memcpy(d.short_message, mo->sm, mo->sm_len);
         d.sm_length = (uint8_t)mo->sm_len;
     } else if ((rc = smpp_pdu_add_tlv(&d.tlv, TLVID_message_payload, mo->sm,

@@ -90,8 +90,9 @@ int smpp_framer_next(struct smpp_framer *f, const uint8_t **pdu, uint32_t *len);
 uint32_t smpp_tlv_check(const uint8_t *body, size_t len);
 
 /* Decodes a whole deliver_sm PDU into MO (link_id is left for the caller). short_message or,
- * when present, the message_payload TLV fills sm; esm_class bit 0x04 or a
- * receipted_message_id TLV marks a receipt. Returns 0, or the SMPP status to answer
+ * when present, the message_payload TLV fills sm (in_payload says which); esm_class bit 0x04
+ * or a receipted_message_id TLV marks a receipt; message_state and the SAR TLVs (has_sar
+ * when all three came) are copied. Returns 0, or the SMPP status to answer
  * (never 0 on failure): a malformed body gives SMPP_ESME_RINVMSGLEN / RINVOPTPARSTREAM /
  * RINVPARLEN, a command_length other than LEN RINVCMDLEN, and nothing reaches libsmpp34
  * unchecked (should it still refuse one: RSYSERR). Sequence 0 is fine. */
@@ -122,8 +123,9 @@ int smpp_pdu_pack_submit_sm(uint8_t *out, size_t cap, uint32_t seq, const struct
 int smpp_pdu_resp_cstring(const uint8_t *pdu, size_t len, char *out, size_t cap);
 
 /* Packs a deliver_sm (the simulator's side; the gateway never sends one). MO's fields are
- * used as is (a non-empty receipted_id becomes the receipted_message_id TLV); sm_len above 253
- * goes into message_payload. Returns the length or -errno. */
+ * used as is (a non-empty receipted_id becomes the receipted_message_id TLV, a non-zero
+ * message_state and has_sar their TLVs); sm_len above 253, or in_payload, puts sm into
+ * message_payload. Returns the length or -errno. */
 int smpp_pdu_pack_deliver_sm(uint8_t *out, size_t cap, uint32_t seq, const struct gw_mo *mo);
 
 /* Decodes a submit_sm (the simulator's side) into S, the same checks as for deliver_sm.

@@ -8,6 +8,11 @@
  * connection starts and cannot be confused with it; link_id tells the app which connection
  * an MO came on.
  *
+ * Submits are paced (sess_pace_*): a generic cell rate algorithm caps them at
+ * max_submit_rate per second, and a submit_sm_resp that says "later" (throttled, queue full)
+ * pauses submits and halves the rate, which then doubles back as time passes. The app asks
+ * smpp_session_can_submit and is woken by on_ready (t_rate) when the pacing allows again.
+ *
  * Bytes on the wire only go through smpp_pdu.h. Writes made in one loop iteration are
  * collected into one buffer and written from a prepare or check handle, so a burst of
  * deliver_sm_resp and submit_sm costs one write(2).
@@ -36,9 +41,14 @@
 #define SESS_PDU_BUF        1024 /* bind or submit_sm: both well under 400 bytes */
 #define SESS_PEER_MAX       300  /* "host:port" for logs */
 #define SESS_WHY_MAX        (SESS_PEER_MAX + 200) /* one log line's reason */
-/* the five handles that live as long as the session: state, keepalive and submit timers,
- * prepare and check (write flushing) */
-#define SESS_FIXED_HANDLES 5
+/* the six handles that live as long as the session: state, keepalive, submit and pacing
+ * timers, prepare and check (write flushing) */
+#define SESS_FIXED_HANDLES 6
+/* After a submit_sm_resp that says "later": no submit this long, then half the rate, which
+ * doubles again after every SESS_SLOW_RECOVER_MS without another such answer. */
+#define SESS_SLOW_PAUSE_MS   1000u
+#define SESS_SLOW_RECOVER_MS 5000u
+#define SESS_BURST_DIV       10u /* the pacing lets a tenth of a second's submits go at once */
 
 /* Where the session is. Every state has at most one timer (t_state) with its own meaning. */
 enum sess_state {
@@ -46,7 +56,7 @@ enum sess_state {
     SESS_ST_RESOLVING,  /* uv_getaddrinfo in flight */
     SESS_ST_CONNECTING, /* uv_tcp_connect in flight; t_state = connect timeout */
     SESS_ST_BINDING,    /* bind_transceiver sent; t_state = response timeout */
-    SESS_ST_BOUND,      /* submits flow; t_ka = keepalive */
+    SESS_ST_BOUND,      /* submits flow; t_ka = keepalive; t_state = a PDU begun must end */
     SESS_ST_UNBINDING,  /* stop asked while bound: unbind sent; t_state = response timeout */
     SESS_ST_DRAINING,   /* SMSC unbound us: unbind_resp flushing before close; t_state guard */
     SESS_ST_CLOSING,    /* link lost: waiting for the TCP handle's close callback */
@@ -68,6 +78,7 @@ struct sess_slot {
     uint32_t seq;
     uint64_t cookie;
     uint64_t deadline_ms; /* uv_now() based */
+    uint64_t sent_us;     /* sess_now_us() when sent */
 };
 
 /* One uv_write: the request and its bytes in one allocation, freed in the write callback. */
@@ -122,6 +133,18 @@ struct smpp_session {
     struct sess_slot *slots;
     unsigned nslots_used;
 
+    /* submit pacing, times in sess_now_us() microseconds */
+    uv_timer_t t_rate;       /* wakes the app (on_ready) when the pacing allows again */
+    int ready_owed;          /* the pacing refused the app: on_ready is owed */
+    uint64_t tat_us;         /* earliest time of the next submit at the rate (GCRA) */
+    uint64_t pause_until_us; /* no submit before this (after a "later" answer) */
+    uint64_t slow_at_us;     /* the last slow-down step; 0 when not slowed down */
+    unsigned slow_rate;      /* the rate that step set */
+    unsigned slow_target;    /* the rate it climbs back to before the slow-down ends */
+    uint64_t sec_start_us;   /* submits in the current and the previous second, for the */
+    unsigned sent_this_sec;  /* rate to halve when there is no cap */
+    unsigned sent_prev_sec;
+
     /* backoff */
     unsigned backoff_ms; /* last base step; 0 after a successful bind */
     unsigned retry_ms;   /* delay chosen for the pending reconnect */
@@ -142,6 +165,7 @@ static void sess_on_check(uv_check_t *h);
 static void sess_on_state_timer(uv_timer_t *t);
 static void sess_on_ka_timer(uv_timer_t *t);
 static void sess_on_submit_timer(uv_timer_t *t);
+static void sess_on_rate_timer(uv_timer_t *t);
 
 static const char *sess_state_name(enum sess_state st)
 {
@@ -210,6 +234,125 @@ static unsigned sess_next_backoff(struct smpp_session *s)
     unsigned spread = base / 5;
     unsigned delay = base - spread + (spread ? sess_rand(s) % (2 * spread + 1) : 0);
     return delay < SESS_MIN_BACKOFF_MS ? SESS_MIN_BACKOFF_MS : delay;
+}
+
+/* ---- submit pacing ---- */
+
+static uint64_t sess_now_us(void)
+{
+    return uv_hrtime() / 1000u;
+}
+
+/* The slowed-down rate at NOW_US: the step's rate doubled once per SESS_SLOW_RECOVER_MS
+ * since the step; 0 once it is back at its target (the slow-down is over). */
+static unsigned sess_slow_rate(const struct smpp_session *s, uint64_t now_us)
+{
+    if (s->slow_at_us == 0)
+        return 0;
+    uint64_t steps = (now_us - s->slow_at_us) / ((uint64_t)SESS_SLOW_RECOVER_MS * 1000u);
+    if (steps >= 32)
+        return 0;
+    uint64_t r = (uint64_t)s->slow_rate << steps;
+    return r >= s->slow_target ? 0 : (unsigned)r;
+}
+
+/* Submits per second allowed at NOW_US; 0: no cap. */
+static unsigned sess_rate(const struct smpp_session *s, uint64_t now_us)
+{
+    unsigned slow = sess_slow_rate(s, now_us);
+    return slow != 0 ? slow : s->cfg.max_submit_rate;
+}
+
+/* Microseconds until the pacing lets the next submit go; 0: now. GCRA: one submit every
+ * 1/rate s, up to a burst of rate/SESS_BURST_DIV (at least 1) ahead of that schedule. */
+static uint64_t sess_pace_wait_us(const struct smpp_session *s, uint64_t now_us)
+{
+    uint64_t wait = s->pause_until_us > now_us ? s->pause_until_us - now_us : 0;
+    unsigned rate = sess_rate(s, now_us);
+    if (rate > 0) {
+        uint64_t interval = 1000000u / rate;
+        uint64_t ahead = (rate / SESS_BURST_DIV > 1 ? rate / SESS_BURST_DIV - 1 : 0) * interval;
+        uint64_t allowed_at = s->tat_us > ahead ? s->tat_us - ahead : 0;
+        if (allowed_at > now_us && allowed_at - now_us > wait)
+            wait = allowed_at - now_us;
+    }
+    return wait;
+}
+
+/* The pacing refused the app: wake it (on_ready) when WAIT_US is over. */
+static void sess_pace_owe(struct smpp_session *s, uint64_t wait_us)
+{
+    s->ready_owed = 1;
+    uv_timer_start(&s->t_rate, sess_on_rate_timer, (wait_us + 999u) / 1000u, 0);
+}
+
+/* A submit goes now: advance the schedule and count it for the observed rate. */
+static void sess_pace_take(struct smpp_session *s, uint64_t now_us)
+{
+    if (s->slow_at_us != 0 && sess_slow_rate(s, now_us) == 0) {
+        s->slow_at_us = 0;
+        if (s->cfg.max_submit_rate > 0)
+            ERM_INFO(SESS_MOD, "%s: submit rate back to %u/s", s->peer, s->cfg.max_submit_rate);
+        else
+            ERM_INFO(SESS_MOD, "%s: submit rate back to normal (no cap)", s->peer);
+    }
+    unsigned rate = sess_rate(s, now_us);
+    if (rate > 0)
+        s->tat_us = (s->tat_us > now_us ? s->tat_us : now_us) + 1000000u / rate;
+    if (now_us - s->sec_start_us >= 1000000u) {
+        s->sent_prev_sec = now_us - s->sec_start_us < 2000000u ? s->sent_this_sec : 0;
+        s->sent_this_sec = 0;
+        s->sec_start_us = now_us;
+    }
+    s->sent_this_sec++;
+}
+
+/* The SMSC answered a submit sent at SENT_US with STATUS, which says "later": no submit for
+ * SESS_SLOW_PAUSE_MS, then half the rate we were going at. Answers to submits sent before
+ * the last step belong to that step: a full window of refusals is one step, one log line. */
+static void sess_slow_down(struct smpp_session *s, uint64_t sent_us, uint32_t status)
+{
+    uint64_t now = sess_now_us();
+    if (s->slow_at_us != 0 && sent_us < s->slow_at_us)
+        return;
+    unsigned cur = sess_rate(s, now);
+    if (cur == 0) /* no cap: what we actually sent in the last second */
+        cur = s->sent_this_sec > s->sent_prev_sec ? s->sent_this_sec : s->sent_prev_sec;
+    if (cur == 0)
+        cur = 1;
+    if (sess_slow_rate(s, now) == 0) /* a new slow-down: climb back to where we were */
+        s->slow_target = s->cfg.max_submit_rate > 0 ? s->cfg.max_submit_rate : cur;
+    s->slow_rate = cur / 2 > 0 ? cur / 2 : 1;
+    s->slow_at_us = now;
+    s->pause_until_us = now + (uint64_t)SESS_SLOW_PAUSE_MS * 1000u;
+    ERM_WARN(SESS_MOD,
+             "%s: submit_sm answered %s (0x%08" PRIx32 "): slowing down: no submit for %.1f s, "
+             "then at most %u/s, doubling every %u s",
+             s->peer, smpp_status_name(status), status, SESS_SLOW_PAUSE_MS / 1000.0, s->slow_rate,
+             SESS_SLOW_RECOVER_MS / 1000u);
+}
+
+/* t_rate: the pacing's wait is over; on_ready if the app was refused and we are bound (a
+ * new bind calls on_bound instead). */
+static void sess_on_rate_timer(uv_timer_t *t)
+{
+    struct smpp_session *s = t->data;
+    if (!s->ready_owed || s->state != SESS_ST_BOUND)
+        return;
+    uint64_t wait = sess_pace_wait_us(s, sess_now_us());
+    if (wait > 0) {
+        sess_pace_owe(s, wait); /* the timer's millisecond rounding */
+        return;
+    }
+    s->ready_owed = 0;
+    if (s->ev.on_ready)
+        s->ev.on_ready(s->ud);
+}
+
+int smpp_session_status_retries(int64_t status)
+{
+    return status < 0 || status == SMPP_ESME_RTHROTTLED || status == SMPP_ESME_RMSGQFUL ||
+           status == SMPP_ESME_RX_T_APPN;
 }
 
 /* ---- writing ---- */
@@ -511,6 +654,7 @@ static void sess_shutdown(struct smpp_session *s)
     sess_close_handle((uv_handle_t *)&s->check);
     sess_close_handle((uv_handle_t *)&s->t_state);
     sess_close_handle((uv_handle_t *)&s->t_ka);
+    sess_close_handle((uv_handle_t *)&s->t_rate);
     sess_drop_link(s); /* fails submits before t_submit goes; may call the app */
     sess_close_handle((uv_handle_t *)&s->t_submit);
     if (s->gai_pending)
@@ -626,6 +770,8 @@ static void sess_on_submit_resp(struct smpp_session *s, const uint8_t *pdu, uint
     if (h->status != SMPP_ESME_ROK)
         ERM_INFO(SESS_MOD, "%s: submit_sm seq %" PRIu32 " refused: %s (0x%08" PRIx32 ")", s->peer,
                  h->seq, smpp_status_name(h->status), h->status);
+    if (h->status != SMPP_ESME_ROK && smpp_session_status_retries(h->status))
+        sess_slow_down(s, slot->sent_us, h->status); /* before the app submits again */
     sess_slot_report(s, slot, h->status, id);
     sess_submit_timer_rearm(s);
 }
@@ -638,6 +784,8 @@ static void sess_on_generic_nack(struct smpp_session *s, const struct smpp_hdr *
     if (slot != NULL) {
         /* a nack with status 0 makes no sense; never let it pass for an accepted submit */
         uint32_t st = h->status != SMPP_ESME_ROK ? h->status : SMPP_ESME_RUNKNOWNERR;
+        if (smpp_session_status_retries(st))
+            sess_slow_down(s, slot->sent_us, st);
         sess_slot_report(s, slot, st, "");
         sess_submit_timer_rearm(s);
     } else if (s->state == SESS_ST_BINDING && h->seq == s->bind_seq) {
@@ -737,6 +885,26 @@ static void sess_dispatch(struct smpp_session *s, const uint8_t *pdu, uint32_t l
     }
 }
 
+/* Bytes of a PDU begun but not complete (the framer has dropped what it handed out). */
+static size_t sess_partial_len(const struct smpp_session *s)
+{
+    return s->framer.have - s->framer.off;
+}
+
+/* A PDU begun must end within response_timeout_s: a frame cut short (the SMSC lost its
+ * tail) would otherwise swallow the PDUs after it, and only the keepalive would notice.
+ * BOUND only, where t_state is free; PROGRESSED: a whole PDU was taken, so any partial one
+ * is new and gets a full timeout. */
+static void sess_watch_partial(struct smpp_session *s, int progressed)
+{
+    if (s->state != SESS_ST_BOUND)
+        return;
+    if (sess_partial_len(s) == 0)
+        uv_timer_stop(&s->t_state);
+    else if (progressed || !uv_is_active((uv_handle_t *)&s->t_state))
+        sess_arm_state(s, sess_ms(s->cfg.response_timeout_s));
+}
+
 static void sess_on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     struct smpp_session *s = h->data;
@@ -764,12 +932,13 @@ static void sess_on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
         return;
     }
     uint64_t link_id = s->link_id;
+    int progressed = 0;
     for (;;) {
         const uint8_t *pdu;
         uint32_t len;
         int rc = smpp_framer_next(&s->framer, &pdu, &len);
         if (rc == 0)
-            return;
+            break;
         if (rc < 0) {
             sess_link_lost(s, ERM_LOG_WARN,
                            "framing error from %s: command_length %" PRIu32
@@ -777,11 +946,13 @@ static void sess_on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
                            s->peer, len, s->cfg.max_pdu_len);
             return;
         }
+        progressed = 1;
         sess_dispatch(s, pdu, len);
         if (s->link_id != link_id || (s->state != SESS_ST_BINDING && s->state != SESS_ST_BOUND &&
                                       s->state != SESS_ST_UNBINDING))
             return;
     }
+    sess_watch_partial(s, progressed);
 }
 
 /* ---- connecting ---- */
@@ -907,6 +1078,19 @@ static void sess_on_state_timer(uv_timer_t *t)
         sess_link_lost(s, ERM_LOG_WARN, "bind to %s: no bind_transceiver_resp in %u s", s->peer,
                        s->cfg.response_timeout_s);
         break;
+    case SESS_ST_BOUND: {
+        size_t have = sess_partial_len(s);
+        uint32_t want = have >= 4 ? (uint32_t)s->framer.buf[s->framer.off] << 24 |
+                                        (uint32_t)s->framer.buf[s->framer.off + 1] << 16 |
+                                        (uint32_t)s->framer.buf[s->framer.off + 2] << 8 |
+                                        s->framer.buf[s->framer.off + 3]
+                                  : 0;
+        sess_link_lost(s, ERM_LOG_WARN,
+                       "incomplete PDU from %s: %zu of %" PRIu32 " bytes after %u s; "
+                       "the stream cannot be trusted",
+                       s->peer, have, want, s->cfg.response_timeout_s);
+        break;
+    }
     case SESS_ST_UNBINDING:
         ERM_WARN(SESS_MOD, "%s: no unbind_resp in %u s; closing", s->peer,
                  s->cfg.response_timeout_s);
@@ -986,13 +1170,14 @@ int smpp_session_start(uv_loop_t *loop, const struct smpp_session_cfg *cfg,
         s->rng = 0x9E3779B97F4A7C15ULL;
     smpp_framer_init(&s->framer, s->cfg.max_pdu_len);
 
-    /* these cannot fail on a live loop; init them all so that stop closes all five */
+    /* these cannot fail on a live loop; init them all so that stop closes all six */
     uv_timer_init(loop, &s->t_state);
     uv_timer_init(loop, &s->t_ka);
     uv_timer_init(loop, &s->t_submit);
+    uv_timer_init(loop, &s->t_rate);
     uv_prepare_init(loop, &s->prep);
     uv_check_init(loop, &s->check);
-    s->t_state.data = s->t_ka.data = s->t_submit.data = s;
+    s->t_state.data = s->t_ka.data = s->t_submit.data = s->t_rate.data = s;
     s->prep.data = s->check.data = s;
     s->open_handles = SESS_FIXED_HANDLES;
     s->state = SESS_ST_BACKOFF;
@@ -1012,9 +1197,16 @@ fail:
     return rc;
 }
 
-int smpp_session_can_submit(const struct smpp_session *s)
+int smpp_session_can_submit(struct smpp_session *s)
 {
-    return s != NULL && s->state == SESS_ST_BOUND && s->nslots_used < s->cfg.window;
+    if (s == NULL || s->state != SESS_ST_BOUND || s->nslots_used >= s->cfg.window)
+        return 0;
+    uint64_t wait = sess_pace_wait_us(s, sess_now_us());
+    if (wait > 0) {
+        sess_pace_owe(s, wait);
+        return 0;
+    }
+    return 1;
 }
 
 int smpp_session_submit(struct smpp_session *s, const struct gw_submit *msg, uint64_t cookie)
@@ -1031,6 +1223,12 @@ int smpp_session_submit(struct smpp_session *s, const struct gw_submit *msg, uin
             slot = &s->slots[i];
     if (slot == NULL)
         return -EAGAIN;
+    uint64_t now_us = sess_now_us();
+    uint64_t wait = sess_pace_wait_us(s, now_us);
+    if (wait > 0) {
+        sess_pace_owe(s, wait);
+        return -EAGAIN;
+    }
 
     uint8_t buf[SESS_PDU_BUF];
     uint32_t seq = sess_next_seq(s);
@@ -1046,6 +1244,8 @@ int smpp_session_submit(struct smpp_session *s, const struct gw_submit *msg, uin
     slot->seq = seq;
     slot->cookie = cookie;
     slot->deadline_ms = uv_now(s->loop) + sess_ms(s->cfg.response_timeout_s);
+    slot->sent_us = now_us;
+    sess_pace_take(s, now_us);
     s->nslots_used++;
     if (!uv_is_active((uv_handle_t *)&s->t_submit))
         sess_submit_timer_rearm(s);

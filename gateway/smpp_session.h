@@ -22,8 +22,9 @@ struct smpp_session_cfg {
     unsigned response_timeout_s; /* a request unanswered this long: the link is dead */
     unsigned reconnect_min_ms;   /* first backoff step, doubled each failure, with jitter */
     unsigned reconnect_max_ms;
-    uint32_t max_pdu_len; /* command_length above this closes the session */
-    unsigned window;      /* submit_sm outstanding at most */
+    uint32_t max_pdu_len;     /* command_length above this closes the session */
+    unsigned window;          /* submit_sm outstanding at most */
+    unsigned max_submit_rate; /* submit_sm per second at most (burst: a tenth of it); 0: none */
 };
 
 struct smpp_session_events {
@@ -40,6 +41,10 @@ struct smpp_session_events {
      * link went away (or the response timed out) before an answer; MESSAGE_ID is the SMSC's
      * id when STATUS is 0, else "". */
     void (*on_submit_resp)(void *ud, uint64_t cookie, int64_t status, const char *message_id);
+    /* Submits may flow again: an earlier smpp_session_can_submit() or smpp_session_submit()
+     * was refused for the submit rate or a throttle pause, and that wait is over. (A full
+     * window needs no such call: every on_submit_resp frees a slot.) */
+    void (*on_ready)(void *ud);
     /* The session has stopped after smpp_session_stop(); it may be freed now. */
     void (*on_stopped)(void *ud);
 };
@@ -51,12 +56,21 @@ struct smpp_session;
 int smpp_session_start(uv_loop_t *loop, const struct smpp_session_cfg *cfg,
                        const struct smpp_session_events *ev, void *ud, struct smpp_session **out);
 
-/* 1 when bound and the window has room for another submit. */
-int smpp_session_can_submit(const struct smpp_session *s);
+/* 1 when bound, the window has room for another submit and the pacing allows one now: at
+ * most max_submit_rate per second, and after the SMSC answered a submit with a status that
+ * means "later" (smpp_session_status_retries) no submit for a second, then half the rate,
+ * doubling back every 5 s. When only the pacing says no, on_ready follows once it says yes. */
+int smpp_session_can_submit(struct smpp_session *s);
 
 /* Sends one submit_sm. Returns 0 (on_submit_resp follows), -ENOTCONN when not bound,
- * -EAGAIN when the window is full, or another negative errno. */
+ * -EAGAIN when the window is full or the pacing says wait (then on_ready follows, as for
+ * smpp_session_can_submit), or another negative errno. */
 int smpp_session_submit(struct smpp_session *s, const struct gw_submit *msg, uint64_t cookie);
+
+/* 1 when a submit answered STATUS (an SMPP status, or -1 for no answer: link lost or timed
+ * out) should be tried again later: -1, ESME_RTHROTTLED, ESME_RMSGQFUL, ESME_RX_T_APPN. Any
+ * other non-zero status is permanent. The session slows down on those SMPP statuses. */
+int smpp_session_status_retries(int64_t status);
 
 /* Answers the MO (LINK_ID, SEQ) with STATUS (0 = accepted). An ack for a link that is gone
  * is dropped (the SMSC redelivers). Returns 0 or -ENOTCONN. */

@@ -70,7 +70,9 @@ struct stor_db {
     void *close_ud;
 };
 
-static const struct stor_stmt *const db_stmt_sets[] = {stor_order_stmts, stor_outbox_stmts};
+static const struct stor_stmt *const db_stmt_sets[] = {stor_order_stmts,  stor_outbox_stmts,
+                                                       stor_claim_stmts,  stor_optout_stmts,
+                                                       stor_intake_stmts, stor_receipt_stmts};
 #define DB_NSETS (sizeof db_stmt_sets / sizeof db_stmt_sets[0])
 
 static void db_connect_start(struct stor_db *db);
@@ -520,6 +522,16 @@ int stor_job_send(struct stor_job *job, const char *stmt, int nparams, const cha
     }
     db->busy = 1;
     return STOR_JOB_SENT;
+}
+
+int stor_params_dup(char **out, int n, const char *const *values)
+{
+    for (int i = 0; i < n; i++) {
+        out[i] = NULL;
+        if (values[i] != NULL && (out[i] = strdup(values[i])) == NULL)
+            return -ENOMEM;
+    }
+    return 0;
 }
 
 int stor_job_send_sql(struct stor_job *job, const char *sql)

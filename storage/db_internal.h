@@ -14,6 +14,7 @@
 #define ERM_DB_INTERNAL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <libpq-fe.h>
 
@@ -28,14 +29,23 @@ struct stor_stmt {
 
 extern const struct stor_stmt stor_order_stmts[];
 extern const struct stor_stmt stor_outbox_stmts[];
+extern const struct stor_stmt stor_claim_stmts[];   /* claims.c */
+extern const struct stor_stmt stor_optout_stmts[];  /* optout.c */
+extern const struct stor_stmt stor_intake_stmts[];  /* intake.c */
+extern const struct stor_stmt stor_receipt_stmts[]; /* receipts.c */
 
 /* The outbox insert, shared by outbox.c (its owner) and the order transaction. Parameters:
  * dest, source, kind, text. */
 #define STOR_STMT_OUTBOX_INSERT "outbox_insert"
 
+/* The outbox row's move to sent, shared by outbox.c (its owner) and the transaction of
+ * receipts.c that records the row's parts with it. Parameters: id, message ids. */
+#define STOR_STMT_OUTBOX_SENT "outbox_sent"
+
 enum { STOR_JOB_SENT = 0, STOR_JOB_DONE = 1 };
 
 struct stor_job;
+struct stor_mo_key;
 
 struct stor_job_ops {
     const char *name; /* static, for log lines: "order", "outbox take" */
@@ -63,8 +73,26 @@ int stor_db_submit(struct stor_db *db, struct stor_job *job);
  * JOB, from within its step(). Values are copied by libpq. Returns 0 or -EIO. */
 int stor_job_send(struct stor_job *job, const char *stmt, int nparams, const char *const *values);
 
+/* Copies the N strings of VALUES into OUT for a job's parameters (NULL stays NULL: SQL
+ * NULL). Returns 0, or -ENOMEM with the copies made so far left in OUT for the caller to
+ * free. */
+int stor_params_dup(char **out, int n, const char *const *values);
+
 /* Sends a constant statement without parameters ("BEGIN", "COMMIT"). 0 or -EIO. */
 int stor_job_send_sql(struct stor_job *job, const char *sql);
+
+/* The MO dedupe step (intake.c, see intake.h): every MO transaction sends it right after
+ * its BEGIN, from its step(), and reads its result with stor_mo_dedupe_check() in the next
+ * step(). Check returns 0 (go on), -EALREADY (a redelivery, or a reassembled message that
+ * another transaction took: return it, the job rolls back and its caller acknowledges the
+ * MO without a reply) or -EAGAIN / -EIO (return it too: nothing is stored). */
+int stor_mo_dedupe_send(struct stor_job *job, const struct stor_mo_key *key);
+int stor_mo_dedupe_check(const struct stor_mo_key *key, const PGresult *res);
+
+/* The transaction behind stor_outbox_sent() (receipts.c): the row to sent and its parts
+ * recorded, with the receipts that came before them applied. */
+int stor_receipts_record_sent(struct stor_db *db, int64_t id, const char *message_ids,
+                              void (*cb)(void *arg, int rc), void *arg);
 
 /* Checks CONNINFO as libpq will read it with expand_dbname: a "key=value" string or a
  * postgres:// URI is parsed, anything else is a database name. Returns 0, or -EINVAL with

@@ -23,6 +23,7 @@
 #include "common/log.h"
 #include "core/msisdn.h"
 #include "storage/db_internal.h"
+#include "storage/intake.h"
 
 #define ORDER_REPLY_MAX 2048
 #define ORDER_ADDR_MAX  20 /* SMPP source/destination addresses */
@@ -32,7 +33,7 @@ const struct stor_stmt stor_order_stmts[] = {
     {NULL, NULL, 0},
 };
 
-enum order_step { ORDER_BEGIN, ORDER_PLACE, ORDER_REPLY, ORDER_COMMIT, ORDER_DONE };
+enum order_step { ORDER_BEGIN, ORDER_DEDUPE, ORDER_PLACE, ORDER_REPLY, ORDER_COMMIT, ORDER_DONE };
 
 struct order_job {
     struct stor_job job; /* first: db.c sees this */
@@ -42,6 +43,8 @@ struct order_job {
     char *code;
     char *service;
     enum reply_kind outcome;
+    struct stor_mo_key mo; /* the MO's dedupe step (intake.h), when HAS_MO */
+    int has_mo;
     stor_order_cb cb;
     void *arg;
 };
@@ -54,6 +57,9 @@ static const struct {
     {"dup", REPLY_ORDER_DUP},
     {"unknown", REPLY_CODE_UNKNOWN},
     {"inactive", REPLY_PRODUCT_INACTIVE},
+    {"invalid", REPLY_CODE_INVALID},
+    {"not_started", REPLY_CAMPAIGN_NOT_STARTED},
+    {"ended", REPLY_CAMPAIGN_ENDED},
 };
 
 /* Renders the reply for the result of erm_place_order() and sends its outbox insert. */
@@ -91,16 +97,28 @@ static int order_send_reply(struct order_job *o, const PGresult *res)
     return rc;
 }
 
+static int order_send_place(struct order_job *o)
+{
+    const char *params[] = {o->key, o->code, "sms"};
+    return stor_job_send(&o->job, "order_place", 3, params);
+}
+
 static int order_step(struct stor_job *job, const PGresult *res)
 {
     struct order_job *o = (struct order_job *)job;
+    int rc;
     switch (o->step++) {
     case ORDER_BEGIN:
         return stor_job_send_sql(job, "BEGIN");
-    case ORDER_PLACE: {
-        const char *params[] = {o->key, o->code, "sms"};
-        return stor_job_send(job, "order_place", 3, params);
-    }
+    case ORDER_DEDUPE:
+        if (o->has_mo)
+            return stor_mo_dedupe_send(job, &o->mo);
+        o->step++; /* no MO to dedupe */
+        return order_send_place(o);
+    case ORDER_PLACE:
+        if (o->has_mo && (rc = stor_mo_dedupe_check(&o->mo, res)) < 0)
+            return rc;
+        return order_send_place(o);
     case ORDER_REPLY:
         return order_send_reply(o, res);
     case ORDER_COMMIT:
@@ -128,8 +146,8 @@ static void order_finish(struct stor_job *job, int rc)
 
 static const struct stor_job_ops order_ops = {"order", order_step, order_finish};
 
-int stor_order_place(struct stor_db *db, const char *customer, const char *code,
-                     const char *service, stor_order_cb cb, void *arg)
+int stor_order_place(struct stor_db *db, const struct stor_mo_key *mo, const char *customer,
+                     const char *code, const char *service, stor_order_cb cb, void *arg)
 {
     struct order_job *o = NULL;
     int rc;
@@ -155,6 +173,10 @@ int stor_order_place(struct stor_db *db, const char *customer, const char *code,
     if (msisdn_normalize(customer, o->key, sizeof o->key) < 0)
         memcpy(o->key, customer, clen + 1);
     o->outcome = REPLY_CODE_UNKNOWN;
+    if (mo != NULL) {
+        o->mo = *mo;
+        o->has_mo = 1;
+    }
     o->cb = cb;
     o->arg = arg;
     rc = stor_db_submit(db, &o->job);

@@ -9,14 +9,19 @@
 #include "core/reply.h"
 #include "storage/db.h"
 
+struct stor_mo_key;
+
 /* RC is 0 when the transaction committed (OUTCOME tells which reply was queued; an order
- * row exists only for REPLY_ORDER_OK), or a negative errno when nothing was stored
- * (-ENOTCONN: database down; -ECONNRESET: lost mid-way). */
+ * row exists only for REPLY_ORDER_OK), -EALREADY when the MO was a redelivery (nothing
+ * done: acknowledge it), or another negative errno when nothing was stored (-ENOTCONN:
+ * database down; -ECONNRESET: lost mid-way). */
 typedef void (*stor_order_cb)(void *arg, int rc, enum reply_kind outcome);
 
 /* Places the order of CUSTOMER (11 digits or as received) for SMS code CODE, sent to
- * SERVICE (the reply's source address), channel "sms". Strings are copied. Returns 0 (CB follows, exactly once) or -errno. */
-int stor_order_place(struct stor_db *db, const char *customer, const char *code,
-                     const char *service, stor_order_cb cb, void *arg);
+ * SERVICE (the reply's source address), channel "sms". MO is the dedupe key of the MO that
+ * orders (storage/intake.h; NULL for none). Strings and MO are copied. Returns 0 (CB
+ * follows, exactly once) or -errno. */
+int stor_order_place(struct stor_db *db, const struct stor_mo_key *mo, const char *customer,
+                     const char *code, const char *service, stor_order_cb cb, void *arg);
 
 #endif

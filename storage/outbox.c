@@ -31,7 +31,7 @@ const struct stor_stmt stor_outbox_stmts[] = {
      "               RETURNING o.id, o.dest, o.source, o.text)"
      " SELECT id, dest, source, text FROM taken ORDER BY id",
      1},
-    {"outbox_sent",
+    {STOR_STMT_OUTBOX_SENT,
      "UPDATE outbox SET state = 'sent', message_ids = $2, error = NULL, sent_at = now(),"
      " updated_at = now() WHERE id = $1 AND state IN ('queued', 'sending')",
      2},
@@ -218,7 +218,8 @@ static int outbox_change(struct stor_db *db, const char *stmt, const char *what,
 int stor_outbox_sent(struct stor_db *db, int64_t id, const char *message_ids, stor_done_cb cb,
                      void *arg)
 {
-    return outbox_change(db, "outbox_sent", "outbox sent", id, message_ids, cb, arg);
+    /* One transaction with the parts' ids, which receipts find the row by (receipts.c). */
+    return stor_receipts_record_sent(db, id, message_ids, cb, arg);
 }
 
 int stor_outbox_retry(struct stor_db *db, int64_t id, const char *error, stor_done_cb cb, void *arg)

@@ -35,7 +35,7 @@ typedef void (*stor_outbox_rows_cb)(void *arg, int rc, const struct stor_outbox_
 int stor_outbox_take(struct stor_db *db, size_t max, stor_outbox_rows_cb cb, void *arg);
 
 /* The SMSC accepted every part: MESSAGE_IDS (space-separated, one per part) stored, state
- * sent. */
+ * sent, and each part's id kept for its delivery receipt (receipts.h), in one transaction. */
 int stor_outbox_sent(struct stor_db *db, int64_t id, const char *message_ids, stor_done_cb cb,
                      void *arg);
 

@@ -1,8 +1,9 @@
 """demo.py: the demo of ermgw's main job (run by scripts/demo.sh). Starts a throwaway
 PostgreSQL cluster and the bundled SMSC simulator, puts a product in the pool, lets an
-employee claim a code, starts ermgw bound to the simulator, and plays a customer's order,
-a repeat order, an order through the extended number and an unknown code, printing every
-SMS that crosses the bind. Stops everything it started."""
+employee claim a code, starts ermgw bound to the simulator, lets a second employee claim
+theirs by SMS (RL10: the code and the promo push to forward come back), and plays a
+customer's order, a repeat order, an order through the extended number and an unknown
+code, printing every SMS that crosses the bind. Stops everything it started."""
 import os
 import re
 import sys
@@ -19,8 +20,9 @@ def show_sim_event(line):
     m = re.match(r"^MESSAGE (\S+) (\S+) (\d+) (.*)$", line)
     if m:
         parts = "" if m.group(3) == "1" else " (%s parts)" % m.group(3)
+        text = ermtest.sim_unescape(m.group(4)).replace("\n", "\n" + " " * 19)
         say("    SMSC <- ermgw  submit_sm   %s -> %s%s: %s" % (m.group(1), m.group(2), parts,
-                                                             m.group(4)))
+                                                             text))
         return
     m = re.match(r"^MO_RESP \S+ 0x([0-9a-f]+)$", line)
     if m:
@@ -41,13 +43,10 @@ def run(pg, cmd):
     return r.stdout
 
 
-def mo(sim, customer, dest, text):
-    mark = sim.out.mark()
+def mo(sim, customer, dest, text, replies=1):
+    """Injects TEXT and waits for its acknowledgement and the REPLIES that answer it."""
     say("    SMSC -> ermgw  deliver_sm  %s -> %s: %s" % (customer, dest, text))
-    tag = sim.mo_text(customer, dest, text)
-    status = sim.wait_mo_resp(tag)
-    if status == 0:
-        sim.wait_message(customer, start=mark)
+    ermtest.sms(sim, customer, text, dest=dest, expect=replies)
 
 
 def main():
@@ -60,6 +59,8 @@ def main():
         run(pg, ["product", "activate", "10"])
         run(pg, ["employee", "add", "--id", "E001", "--name", "张三", "--msisdn",
                  "13800000001", "--dept", "市场部"])
+        run(pg, ["employee", "add", "--id", "E002", "--name", "李四", "--msisdn",
+                 "13800000002", "--dept", "市场部"])
         say("-- the employee gets a code of their own")
         out = run(pg, ["claim", "--product", "10", "--employee", "E001"])
         code = re.search(r"sms code (\d+)", out).group(1)
@@ -70,6 +71,9 @@ def main():
             with ermtest.Daemon(pg, sim.port) as gw:
                 sim.wait_bound()
                 gw.log.wait(r"database up")
+                say("-- employee 李四 texts RL10 from their registered number: a code of their"
+                    " own and the promo text to forward")
+                mo(sim, "13800000002", "10086", "RL10", replies=2)
                 say("-- a friend texts the employee's code %s to 10086" % code)
                 mo(sim, "13912345678", "10086", code)
                 say("-- the same friend orders again: answered, not counted twice")
@@ -89,6 +93,10 @@ def main():
                            "FROM orders o JOIN employees e ON e.id = o.employee_id "
                            "JOIN products p ON p.code = o.product_code ORDER BY o.id"):
             say("  order %s: customer %s, code %s, employee %s, product %s, channel %s" % row)
+        for row in pg.psql("SELECT c.code, e.name, to_char(c.claimed_at, 'HH24:MI:SS')"
+                           " FROM claims c JOIN employees e ON e.id = c.employee_id"
+                           " ORDER BY c.code"):
+            say("  claim %s: %s, claimed at %s" % row)
         for row in pg.psql("SELECT id, dest, kind, state, message_ids FROM outbox ORDER BY id"):
             say("  outbox %s: to %s, %s, %s, message id %s" % row)
     say("== demo done: cluster, simulator and daemon stopped")

@@ -34,6 +34,7 @@
 #define SIM_TAG_MAX      64
 #define SIM_PENDING_MAX  65536 /* injected deliver_sm awaiting their resp */
 #define SIM_GROUPS_MAX   256   /* concatenated messages being reassembled */
+#define SIM_HELD_MAX     256   /* submit_sm_resp held by hold_submit_resp */
 #define SIM_READ_CHUNK   65536
 #define SIM_MAX_PDU_CAP  (1024 * 1024)
 #define SIM_SYSTEM_ID    "smsc_sim"
@@ -66,6 +67,7 @@ static const char sim_usage[] =
     "  RESP <command> 0x<status> <seq>        any other response from the client\n"
     "  NACK 0x<status> <seq>                  a generic_nack from the client\n"
     "  ERROR <text>                           a bad command, or the client misbehaving\n"
+    "  IGNORED <command> <seq>                a request left unanswered (see ignore)\n"
     "\n"
     "stdin, one command per line:\n"
     "  mo <tag> <source> <dest> <data_coding> <hex>   inject a deliver_sm (payload TLV past\n"
@@ -76,10 +78,22 @@ static const char sim_usage[] =
     "  mo_seq <tag> <seq> <source> <dest> <data_coding> <hex>   with that sequence number\n"
     "  receipt <tag> <source> <dest> <message_id> [<stat>]     a delivery receipt (esm_class\n"
     "                                                 0x04, receipted_message_id; DELIVRD)\n"
+    "  mo_ex <tag> <source> <dest> <data_coding> <hex or -> [esm=0x<n>] [seq=<n>]\n"
+    "        [sar=<ref>:<total>:<seqnum>] [payload] [receipted=<id>] [state=<n>]\n"
+    "                             a deliver_sm with these: esm_class, sequence number, the\n"
+    "                             SAR TLVs, the text in message_payload, receipted_message_id\n"
+    "                             and message_state TLVs ('-': no short message)\n"
     "  raw <tag> <hex>                                send these bytes as they are (the\n"
     "                                                 answer shows as RESP / NACK)\n"
     "  submit_status 0x<status>   answer later submit_sm with it (0: normal again)\n"
     "  bind_status 0x<status>     answer later binds with it (0: normal again)\n"
+    "  hold_submit_resp on|off    on: submit_sm get their message id (SUBMIT shows it) but\n"
+    "                             the submit_sm_resp waits for release_submit_resp\n"
+    "  release_submit_resp        send the held submit_sm_resp, oldest first (a lost link\n"
+    "                             loses them)\n"
+    "  ignore submit_sm|enquire_link on|off   stop (on) or go on (off) answering the client's\n"
+    "                             submit_sm or enquire_link; each one left unanswered shows\n"
+    "                             as IGNORED <command> <seq> (answer it with raw, or not)\n"
     "  enquire_link | unbind      send one to the client (after unbind_resp it is closed)\n"
     "  drop                       close the client connection abruptly\n"
     "  quit                       close everything and exit 0 (so does end of input)\n";
@@ -121,6 +135,14 @@ struct sim {
     uint64_t msg_counter;
     uint32_t submit_status;
     uint32_t bind_status;
+    int hold_resp; /* hold_submit_resp on */
+    struct {
+        uint32_t seq;
+        char id[24];
+    } held[SIM_HELD_MAX];
+    size_t nheld;
+    int ignore_submit;       /* ignore submit_sm on: leave them unanswered */
+    int ignore_enquire_link; /* ignore enquire_link on */
     int hex_ids;
     uint32_t max_pdu;
     const char *system_id; /* NULL: any */
@@ -263,6 +285,7 @@ static void sim_buf_decoded(struct sim_buf *b, uint8_t dcs, const uint8_t *p, si
 static void sim_pending_clear(struct sim *s)
 {
     s->npending = 0;
+    s->nheld = 0;
 }
 
 static void sim_client_close(struct sim *s)
@@ -520,12 +543,28 @@ static void sim_on_bind(struct sim *s, const uint8_t *pdu, uint32_t len, uint32_
     free(b.s);
 }
 
+/* Answers submit_sm SEQ with message id ID, or holds the answer (hold_submit_resp on). */
+static void sim_submit_resp(struct sim *s, uint32_t seq, const char *id)
+{
+    if (!s->hold_resp || s->nheld == SIM_HELD_MAX) {
+        sim_send_resp_cstring(s, SMPP_SUBMIT_SM_RESP, 0, seq, id);
+        return;
+    }
+    s->held[s->nheld].seq = seq;
+    snprintf(s->held[s->nheld].id, sizeof s->held[0].id, "%s", id);
+    s->nheld++;
+}
+
 static void sim_on_submit(struct sim *s, const uint8_t *pdu, uint32_t len, uint32_t seq)
 {
     struct gw_submit m;
     if (!s->bound) {
         sim_send_resp(s, SMPP_SUBMIT_SM_RESP, SMPP_ESME_RINVBNDSTS, seq);
         sim_emit("ERROR submit_sm seq %u before bind: answered 0x%02x", seq, SMPP_ESME_RINVBNDSTS);
+        return;
+    }
+    if (s->ignore_submit) {
+        sim_emit("IGNORED submit_sm %u", seq);
         return;
     }
     uint32_t status = smpp_pdu_decode_submit_sm(pdu, len, &m);
@@ -544,7 +583,7 @@ static void sim_on_submit(struct sim *s, const uint8_t *pdu, uint32_t len, uint3
             snprintf(id, sizeof id, "%08llx", (unsigned long long)s->msg_counter);
         else
             snprintf(id, sizeof id, "%llu", (unsigned long long)s->msg_counter);
-        sim_send_resp_cstring(s, SMPP_SUBMIT_SM_RESP, 0, seq, id);
+        sim_submit_resp(s, seq, id);
     }
 
     size_t skip;
@@ -598,6 +637,10 @@ static void sim_on_pdu(struct sim *s, const uint8_t *pdu, uint32_t len)
         sim_on_submit(s, pdu, len, h.seq);
         return;
     case SMPP_ENQUIRE_LINK:
+        if (s->ignore_enquire_link) {
+            sim_emit("IGNORED enquire_link %u", h.seq);
+            return;
+        }
         sim_send_resp(s, SMPP_ENQUIRE_LINK_RESP, 0, h.seq);
         sim_emit("ENQUIRE_LINK");
         return;
@@ -810,8 +853,46 @@ static void sim_inject(struct sim *s, const char *tag, uint32_t seq, const struc
     sim_send(s, pdu, (size_t)n);
 }
 
-/* mo / mo_seq: ARGS after the command (and after the seq for mo_seq). */
-static void sim_cmd_mo(struct sim *s, const char *cmd, char *args, int with_seq)
+/* One option of mo_ex (KEY=VALUE or a bare word) into MO, or *SEQ (then *HAVE_SEQ is set).
+ * Returns 0 or -1. */
+static int sim_mo_option(char *opt, struct gw_mo *mo, unsigned long long *seq, int *have_seq)
+{
+    unsigned long long v, ref, total, seqnum;
+    char *eq = strchr(opt, '=');
+    if (eq == NULL)
+        return strcmp(opt, "payload") == 0 ? (mo->in_payload = 1, 0) : -1;
+    *eq++ = '\0';
+    if (strcmp(opt, "esm") == 0 && sim_number(eq, 16, 255, &v) == 0) {
+        mo->esm_class = (uint8_t)v;
+    } else if (strcmp(opt, "seq") == 0 && sim_number(eq, 10, 0xffffffffull, &v) == 0) {
+        *seq = v;
+        *have_seq = 1;
+    } else if (strcmp(opt, "state") == 0 && sim_number(eq, 10, 255, &v) == 0) {
+        mo->message_state = (uint8_t)v;
+    } else if (strcmp(opt, "receipted") == 0 && strlen(eq) < sizeof mo->receipted_id) {
+        snprintf(mo->receipted_id, sizeof mo->receipted_id, "%s", eq);
+    } else if (strcmp(opt, "sar") == 0) {
+        char *t = strchr(eq, ':'), *q = t != NULL ? strchr(t + 1, ':') : NULL;
+        if (q == NULL)
+            return -1;
+        *t++ = '\0';
+        *q++ = '\0';
+        if (sim_number(eq, 10, 65535, &ref) < 0 || sim_number(t, 10, 255, &total) < 0 ||
+            sim_number(q, 10, 255, &seqnum) < 0)
+            return -1;
+        mo->has_sar = 1;
+        mo->sar_ref = (uint16_t)ref;
+        mo->sar_total = (uint8_t)total;
+        mo->sar_seqnum = (uint8_t)seqnum;
+    } else {
+        return -1;
+    }
+    return 0;
+}
+
+/* mo / mo_seq / mo_ex: ARGS after the command (and after the seq for mo_seq); mo_ex
+ * (WITH_OPTS) takes "-" for no short message and options after it. */
+static void sim_cmd_mo(struct sim *s, const char *cmd, char *args, int with_seq, int with_opts)
 {
     struct gw_mo mo;
     unsigned long long seq = 0, dcs;
@@ -831,14 +912,24 @@ static void sim_cmd_mo(struct sim *s, const char *cmd, char *args, int with_seq)
         return;
     }
     char *hex = sim_token(&args);
-    long n = sim_unhex(hex ? hex : "", mo.sm, sizeof mo.sm);
+    long n = with_opts && hex != NULL && strcmp(hex, "-") == 0
+                 ? 0
+                 : sim_unhex(hex ? hex : "", mo.sm, sizeof mo.sm);
     if (n < 0) {
         sim_emit("ERROR %s: short message must be hex of at most %d octets", cmd, GW_SM_MAX);
         return;
     }
-    if (sim_token(&args) != NULL) {
-        sim_emit("ERROR %s: unexpected field after the hex", cmd);
-        return;
+    for (char *opt = sim_token(&args); opt != NULL; opt = sim_token(&args)) {
+        if (!with_opts) {
+            sim_emit("ERROR %s: unexpected field after the hex", cmd);
+            return;
+        }
+        if (sim_mo_option(opt, &mo, &seq, &with_seq) < 0) {
+            sim_emit("ERROR %s: bad option (esm=0x40 seq=N sar=REF:TOTAL:SEQNUM payload "
+                     "receipted=ID state=N)",
+                     cmd);
+            return;
+        }
     }
     if (sim_need_client(s, cmd) < 0)
         return;
@@ -937,6 +1028,25 @@ static void sim_cmd_receipt(struct sim *s, char *args)
     sim_inject(s, tag, sim_seq(s), &mo);
 }
 
+/* hold_submit_resp on|off */
+static void sim_cmd_hold(struct sim *s, char *args)
+{
+    char *v = sim_token(&args);
+    if (v == NULL || (strcmp(v, "on") != 0 && strcmp(v, "off") != 0) || sim_token(&args)) {
+        sim_emit("ERROR hold_submit_resp: on or off wanted");
+        return;
+    }
+    s->hold_resp = strcmp(v, "on") == 0;
+}
+
+static void sim_cmd_release(struct sim *s)
+{
+    size_t n = s->nheld;
+    s->nheld = 0;
+    for (size_t i = 0; i < n && s->cfd >= 0; i++)
+        sim_send_resp_cstring(s, SMPP_SUBMIT_SM_RESP, 0, s->held[i].seq, s->held[i].id);
+}
+
 static void sim_cmd_raw(struct sim *s, char *args)
 {
     char *tag = sim_token(&args), *hex = sim_token(&args);
@@ -967,6 +1077,23 @@ static void sim_cmd_status(const char *cmd, char *args, uint32_t *status)
     *status = (uint32_t)v;
 }
 
+/* ignore submit_sm|enquire_link on|off */
+static void sim_cmd_ignore(struct sim *s, char *args)
+{
+    char *what = sim_token(&args), *onoff = sim_token(&args);
+    int *flag = NULL;
+    if (what != NULL && strcmp(what, "submit_sm") == 0)
+        flag = &s->ignore_submit;
+    else if (what != NULL && strcmp(what, "enquire_link") == 0)
+        flag = &s->ignore_enquire_link;
+    if (flag == NULL || onoff == NULL || sim_token(&args) != NULL ||
+        (strcmp(onoff, "on") != 0 && strcmp(onoff, "off") != 0)) {
+        sim_emit("ERROR ignore: submit_sm|enquire_link on|off wanted");
+        return;
+    }
+    *flag = strcmp(onoff, "on") == 0;
+}
+
 static void sim_cmd_simple(struct sim *s, const char *cmd, uint32_t id)
 {
     uint8_t b[SMPP_HEADER_LEN];
@@ -985,19 +1112,27 @@ static void sim_command(struct sim *s, char *line)
     if (cmd == NULL)
         return; /* blank line */
     if (strcmp(cmd, "mo") == 0) {
-        sim_cmd_mo(s, cmd, args, 0);
+        sim_cmd_mo(s, cmd, args, 0, 0);
     } else if (strcmp(cmd, "mo_seq") == 0) {
-        sim_cmd_mo(s, cmd, args, 1);
+        sim_cmd_mo(s, cmd, args, 1, 0);
     } else if (strcmp(cmd, "mo_text") == 0) {
         sim_cmd_mo_text(s, args);
     } else if (strcmp(cmd, "receipt") == 0) {
         sim_cmd_receipt(s, args);
     } else if (strcmp(cmd, "raw") == 0) {
         sim_cmd_raw(s, args);
+    } else if (strcmp(cmd, "mo_ex") == 0) {
+        sim_cmd_mo(s, cmd, args, 0, 1);
+    } else if (strcmp(cmd, "hold_submit_resp") == 0) {
+        sim_cmd_hold(s, args);
+    } else if (strcmp(cmd, "release_submit_resp") == 0) {
+        sim_cmd_release(s);
     } else if (strcmp(cmd, "submit_status") == 0) {
         sim_cmd_status(cmd, args, &s->submit_status);
     } else if (strcmp(cmd, "bind_status") == 0) {
         sim_cmd_status(cmd, args, &s->bind_status);
+    } else if (strcmp(cmd, "ignore") == 0) {
+        sim_cmd_ignore(s, args);
     } else if (strcmp(cmd, "enquire_link") == 0) {
         sim_cmd_simple(s, cmd, SMPP_ENQUIRE_LINK);
     } else if (strcmp(cmd, "unbind") == 0) {

@@ -356,3 +356,163 @@ def wait_until(predicate, what, timeout=DEFAULT_TIMEOUT, interval=0.05):
         if time.monotonic() > deadline:
             raise AssertionError("timed out after %.0fs waiting for %s" % (timeout, what))
         time.sleep(interval)
+
+
+# -- pool, self-claim and promo push helpers (issue 3) ----------------------------------------
+
+class PgSession:
+    """One psql session kept open, to hold a transaction (and its locks) while other sessions
+    queue behind it. run() sends SQL (the test's own literals) and waits until psql has
+    executed it; an error ends psql (ON_ERROR_STOP), which the wait reports."""
+
+    def __init__(self, pg):
+        self.proc = subprocess.Popen(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True, bufsize=1, env=pg.env)
+        self.out = _LineReader(self.proc.stdout)
+        self._n = 0
+
+    def run(self, sql, timeout=DEFAULT_TIMEOUT):
+        """Runs SQL; returns its output lines."""
+        self._n += 1
+        mark = self.out.mark()
+        self.proc.stdin.write("%s;\n\\echo __done_%d\n" % (sql.rstrip().rstrip(";"), self._n))
+        self.proc.stdin.flush()
+        i, _ = self.out.wait(r"^__done_%d$" % self._n, start=mark, timeout=timeout)
+        with self.out.cond:
+            return self.out.lines[mark:i]
+
+    def close(self):
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.close()
+                self.proc.wait(timeout=10)
+            except (BrokenPipeError, subprocess.TimeoutExpired):
+                self.proc.kill()
+                self.proc.wait()
+        self.out.thread.join(timeout=5)
+        self.proc.stdout.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def lock_waiters(pg):
+    """How many sessions of PG's database wait for a lock right now."""
+    return int(pg.scalar("SELECT count(*) FROM pg_stat_activity"
+                         " WHERE wait_event_type = 'Lock' AND datname = current_database()"))
+
+
+def sim_unescape(text):
+    """The text of a simulator SUBMIT/MESSAGE line as sent (\\\\, \\n, \\r, \\xNN undone)."""
+    return re.sub(r"\\(\\|n|r|x[0-9a-fA-F]{2})",
+                  lambda m: {"\\": "\\", "n": "\n", "r": "\r"}.get(m.group(1)) or
+                  chr(int(m.group(1)[1:], 16)), text)
+
+
+def sms(sim, source, text, dest="10086", expect=1, timeout=DEFAULT_TIMEOUT):
+    """Sends TEXT from SOURCE to DEST and waits for its deliver_sm_resp and, when that is 0,
+    for EXPECT whole messages back to SOURCE (in the order they arrive). Returns (status,
+    [texts as sent])."""
+    mark = sim.out.mark()
+    status = sim.wait_mo_resp(sim.mo_text(source, dest, text), timeout=timeout)
+    texts = []
+    start = mark
+    while status == 0 and len(texts) < expect:
+        i, _, got = sim.wait_message(source, start=start, timeout=timeout)
+        texts.append(sim_unescape(got))
+        start = i + 1
+    return status, texts
+
+
+def promo_text(name, intro, fee, code, service="10086"):
+    """The promo push core/promo.c writes for the holder of CODE."""
+    text = "【%s】%s" % (name, intro.rstrip())
+    if fee:
+        text += "\n资费：" + fee
+    return text + "\n发送%s到%s或拨打%s%s即可办理" % (code, service, service, code)
+
+
+def write_csv(path, text):
+    """Writes an employee import file (UTF-8, exactly TEXT)."""
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        f.write(text)
+    return path
+
+
+class ErmctlCase(unittest.TestCase):
+    """A test case for ermctl against a real database: one throwaway cluster per class, a
+    fresh database per test (self.pg), and ermctl runners that check the output contract."""
+
+    _dbs = iter(range(1, 1 << 30))
+
+    @classmethod
+    def setUpClass(cls):
+        cls.cluster = PgCluster()
+        cls.cluster.__enter__()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.cluster.__exit__(None, None, None)
+
+    def setUp(self):
+        name = "t%d" % next(ErmctlCase._dbs)
+        self.cluster.psql('CREATE DATABASE "%s"' % name)  # name is ours, not input
+        import copy
+        self.pg = copy.copy(self.cluster)
+        self.pg.env = dict(self.cluster.env, PGDATABASE=name)
+
+    def ctl(self, *args):
+        return ermctl(self.pg, *args)
+
+    def ok(self, *args):
+        r = self.ctl(*args)
+        self.assertEqual(r.returncode, 0, "ermctl %s: %s" % (" ".join(args), r.stderr))
+        self.assertEqual(r.stderr, "")
+        return r.stdout
+
+    def refused(self, status, *args):
+        """Runs ermctl expecting exit STATUS with one error line; returns that line."""
+        r = self.ctl(*args)
+        self.assertEqual(r.returncode, status,
+                         "ermctl %s: rc %d, out %r, err %r" % (" ".join(args), r.returncode,
+                                                              r.stdout, r.stderr))
+        self.assertEqual(r.stdout, "")
+        lines = r.stderr.splitlines()
+        self.assertEqual(len(lines), 1, r.stderr)
+        self.assertTrue(lines[0].startswith("ermctl: "), lines[0])
+        return lines[0]
+
+    def count(self, table):
+        return int(self.pg.scalar("SELECT count(*) FROM %s" % table))  # table: a literal
+
+
+# -- a class of tests on one pool (issue 5) -------------------------------------------------
+
+class PoolCase(unittest.TestCase):
+    """Tests that share one throwaway cluster with one active product and one claimed code
+    (cls.pg, cls.code: the SMS code); each test uses its own customer numbers."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.pg = PgCluster().__enter__()
+        try:
+            cls.code, _ = setup_pool(cls.pg)
+        except BaseException:
+            cls.pg.__exit__(None, None, None)
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.pg.__exit__(None, None, None)
+
+    def stop_clean(self, gw, killed_ok=False):
+        """Stops GW and asserts it exited 0 (or was SIGKILLed by the test, with KILLED_OK)
+        with no sanitizer report in its log."""
+        rc = gw.stop()
+        if not (killed_ok and rc == -signal.SIGKILL):
+            self.assertEqual(rc, 0, "ermgw exited %s:\n%s" % (rc, "\n".join(gw.log.lines[-30:])))
+        self.assertEqual(gw.log.count(r"Sanitizer|runtime error"), 0, "\n".join(gw.log.lines))

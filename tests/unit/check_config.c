@@ -17,6 +17,7 @@ static const char *const good =
     "password = secret\n"
     "system_type =\n"
     "enquire_link_s = 15\n"
+    "max_submit_rate = 50\n"
     "[service]\n"
     "number = 10086\n"
     "[database]\n"
@@ -43,6 +44,25 @@ START_TEST(test_good)
     ck_assert_str_eq(cfg.conninfo, "");
     ck_assert_uint_eq(cfg.db_unavailable_status, 0x64);
     ck_assert_uint_eq(cfg.window, 10);
+    ck_assert_uint_eq(cfg.max_submit_rate, 50);
+}
+END_TEST
+
+/* The intake's keys: their defaults, and values as written. */
+START_TEST(test_intake_keys)
+{
+    struct erm_config cfg;
+    char err[256] = "";
+    ck_assert_int_eq(parse(good, &cfg, err, sizeof err), 0);
+    ck_assert_str_eq(cfg.message_ids, "same");
+    ck_assert_uint_eq(cfg.concat_timeout_s, 600);
+    ck_assert_uint_eq(cfg.dedupe_window_s, 600);
+    const char *t = "[smsc]\nhost=h\nport=1\nsystem_id=a\npassword=b\nmessage_ids = hex_dec\n"
+                    "[service]\nnumber=10086\nconcat_timeout_s = 5\ndedupe_window_s = 60\n";
+    ck_assert_int_eq(parse(t, &cfg, err, sizeof err), 0);
+    ck_assert_str_eq(cfg.message_ids, "hex_dec");
+    ck_assert_uint_eq(cfg.concat_timeout_s, 5);
+    ck_assert_uint_eq(cfg.dedupe_window_s, 60);
 }
 END_TEST
 
@@ -56,6 +76,7 @@ START_TEST(test_conninfo_with_spaces_and_status_hex)
     ck_assert_int_eq(parse(t, &cfg, err, sizeof err), 0);
     ck_assert_str_eq(cfg.conninfo, "host=/tmp dbname=erm");
     ck_assert_uint_eq(cfg.db_unavailable_status, 0x58);
+    ck_assert_uint_eq(cfg.max_submit_rate, 0); /* no cap unless the SMSC contract sets one */
 }
 END_TEST
 
@@ -83,6 +104,13 @@ static const struct bad_case bad_cases[] = {
     {"[service]\ndb_unavailable_status = 0\n", "[service] db_unavailable_status:"},
     {"[log]\nlevel = loud\n", "[log] level: \"loud\" is not one of"},
     {"[smsc]\nenquire_link_s = 0\n", "[smsc] enquire_link_s:"},
+    {"[smsc]\nmax_submit_rate = 100001\n",
+     "t.conf:2: [smsc] max_submit_rate: \"100001\" is not a number from 0 to 100000"},
+    {"[smsc]\nmax_submit_rate = fast\n", "t.conf:2: [smsc] max_submit_rate:"},
+    {"[smsc]\nmessage_ids = hex\n",
+     "t.conf:2: [smsc] message_ids: \"hex\" is not one of same, hex_dec, dec_hex"},
+    {"[service]\nconcat_timeout_s = 0\n", "t.conf:2: [service] concat_timeout_s:"},
+    {"[service]\ndedupe_window_s = 604801\n", "t.conf:2: [service] dedupe_window_s:"},
 };
 
 START_TEST(test_bad)
@@ -115,6 +143,7 @@ int main(void)
     TCase *tc = tcase_create("parse");
     tcase_add_test(tc, test_good);
     tcase_add_test(tc, test_conninfo_with_spaces_and_status_hex);
+    tcase_add_test(tc, test_intake_keys);
     tcase_add_loop_test(tc, test_bad, 0, sizeof bad_cases / sizeof bad_cases[0]);
     tcase_add_test(tc, test_crlf_and_comments);
     suite_add_tcase(s, tc);

@@ -1,7 +1,8 @@
 /*
  * check_reply.c: unit tests of core/reply.c: each template's text and slot, NULL and
  * hostile slot values, the one-part length budget (70 UCS-2 characters with a ten-character
- * product name and the longest code), buffer bounds and the kind names.
+ * product name and the longest code), buffer bounds and the kind names; the claim, campaign
+ * and opt-out replies and their slots (product, code, service number).
  */
 #include <check.h>
 #include <errno.h>
@@ -59,6 +60,79 @@ START_TEST(test_help)
 }
 END_TEST
 
+START_TEST(test_claim_ok)
+{
+    int n = reply_render(REPLY_CLAIM_OK, "流量包", "10001", "10086", out, sizeof out);
+
+    ck_assert_int_eq(n, (int)strlen(out));
+    ck_assert_str_eq(out, "您已成功认领流量包，专属订购码10001，亲友发送10001到10086即可订购。");
+}
+END_TEST
+
+/* Asking again names the same code and says it was already held. */
+START_TEST(test_claim_held)
+{
+    ck_assert_int_gt(reply_render(REPLY_CLAIM_HELD, "流量包", "10001", "10086", out, sizeof out),
+                     0);
+    ck_assert_str_eq(out, "您已认领过流量包，专属订购码仍是10001，亲友发送10001到10086即可订购。");
+}
+END_TEST
+
+/* A service "number" that is not one is left out, like a code that is not one. */
+START_TEST(test_service_not_echoed)
+{
+    ck_assert_int_gt(reply_render(REPLY_CLAIM_OK, "X", "10001", "10o86", out, sizeof out), 0);
+    ck_assert_ptr_null(strstr(out, "10o86"));
+    ck_assert_int_gt(reply_render(REPLY_CLAIM_OK, "X", "10001", NULL, out, sizeof out), 0);
+    ck_assert_str_eq(out, "您已成功认领X，专属订购码10001，亲友发送10001到即可订购。");
+    ck_assert_int_gt(reply_render(REPLY_CLAIM_OK, "X", "10001", "12", out, sizeof out), 0);
+    ck_assert_ptr_null(strstr(out, "到12"));
+}
+END_TEST
+
+/* The refusals of a claim each say which: the product code echoed where the product has no
+ * public name yet (unknown, draft), the name where it has. */
+START_TEST(test_claim_refusals)
+{
+    ck_assert_int_gt(reply_render(REPLY_CLAIM_NO_PRODUCT, NULL, "99", NULL, out, sizeof out), 0);
+    ck_assert_str_eq(out, "没有编码为99的产品，请核对后重新发送，如RL10。");
+    ck_assert_int_gt(reply_render(REPLY_CLAIM_INACTIVE, "草稿产品", "20", NULL, out, sizeof out),
+                     0);
+    ck_assert_str_eq(out, "产品20暂未开放认领，感谢您的关注。");
+    ck_assert_int_gt(reply_render(REPLY_CLAIM_FULL, "流量包", "10", NULL, out, sizeof out), 0);
+    ck_assert_str_eq(out, "流量包的专属订购码已全部认领完毕，感谢您的参与。");
+    ck_assert_int_gt(
+        reply_render(REPLY_CLAIM_UNKNOWN_NUMBER, "流量包", "10", NULL, out, sizeof out), 0);
+    ck_assert_ptr_nonnull(strstr(out, "员工号码"));
+    ck_assert_int_gt(reply_render(REPLY_CLAIM_RESTRICTED, "流量包", "10", NULL, out, sizeof out),
+                     0);
+    ck_assert_ptr_nonnull(strstr(out, "排名"));
+}
+END_TEST
+
+START_TEST(test_campaign_and_invalid)
+{
+    ck_assert_int_gt(
+        reply_render(REPLY_CAMPAIGN_NOT_STARTED, "流量包", "10001", NULL, out, sizeof out), 0);
+    ck_assert_str_eq(out, "流量包活动尚未开始，敬请期待。");
+    ck_assert_int_gt(reply_render(REPLY_CAMPAIGN_ENDED, "流量包", "10001", NULL, out, sizeof out),
+                     0);
+    ck_assert_str_eq(out, "流量包活动已结束，感谢您的关注。");
+    ck_assert_int_gt(reply_render(REPLY_CODE_INVALID, "流量包", "10001", NULL, out, sizeof out), 0);
+    ck_assert_str_eq(out, "您发送的代码10001已失效，无法订购，感谢您的关注。");
+    ck_assert_int_gt(reply_render(REPLY_CODE_INVALID, NULL, "<script>", NULL, out, sizeof out), 0);
+    ck_assert_str_eq(out, "您发送的代码已失效，无法订购，感谢您的关注。");
+}
+END_TEST
+
+START_TEST(test_optout_ok)
+{
+    ck_assert_int_gt(reply_render(REPLY_OPTOUT_OK, NULL, NULL, NULL, out, sizeof out), 0);
+    ck_assert_ptr_nonnull(strstr(out, "退订"));
+    ck_assert_ptr_nonnull(strstr(out, "照常")); /* transactional replies still go */
+}
+END_TEST
+
 /* A missing product name reads "该产品"; a missing code leaves the slot empty; no
  * "(null)" ever reaches a customer. */
 START_TEST(test_null_slots)
@@ -106,7 +180,7 @@ START_TEST(test_one_part)
 }
 END_TEST
 
-/* The five kinds say five different things. */
+/* Every kind says something different. */
 START_TEST(test_distinct)
 {
     char seen[REPLY_KIND_COUNT][256];
@@ -146,6 +220,17 @@ START_TEST(test_kind_names)
     ck_assert_str_eq(reply_kind_name(REPLY_CODE_UNKNOWN), "code_unknown");
     ck_assert_str_eq(reply_kind_name(REPLY_PRODUCT_INACTIVE), "product_inactive");
     ck_assert_str_eq(reply_kind_name(REPLY_HELP), "help");
+    ck_assert_str_eq(reply_kind_name(REPLY_CODE_INVALID), "code_invalid");
+    ck_assert_str_eq(reply_kind_name(REPLY_CAMPAIGN_NOT_STARTED), "campaign_not_started");
+    ck_assert_str_eq(reply_kind_name(REPLY_CAMPAIGN_ENDED), "campaign_ended");
+    ck_assert_str_eq(reply_kind_name(REPLY_CLAIM_OK), "claim_ok");
+    ck_assert_str_eq(reply_kind_name(REPLY_CLAIM_HELD), "claim_held");
+    ck_assert_str_eq(reply_kind_name(REPLY_CLAIM_UNKNOWN_NUMBER), "claim_unknown_number");
+    ck_assert_str_eq(reply_kind_name(REPLY_CLAIM_NO_PRODUCT), "claim_no_product");
+    ck_assert_str_eq(reply_kind_name(REPLY_CLAIM_INACTIVE), "claim_inactive");
+    ck_assert_str_eq(reply_kind_name(REPLY_CLAIM_FULL), "claim_full");
+    ck_assert_str_eq(reply_kind_name(REPLY_CLAIM_RESTRICTED), "claim_restricted");
+    ck_assert_str_eq(reply_kind_name(REPLY_OPTOUT_OK), "optout_ok");
     ck_assert_str_eq(reply_kind_name(REPLY_KIND_COUNT), "invalid");
 }
 END_TEST
@@ -160,6 +245,12 @@ static Suite *reply_suite(void)
     tcase_add_test(tc, test_code_unknown);
     tcase_add_test(tc, test_product_inactive);
     tcase_add_test(tc, test_help);
+    tcase_add_test(tc, test_claim_ok);
+    tcase_add_test(tc, test_claim_held);
+    tcase_add_test(tc, test_service_not_echoed);
+    tcase_add_test(tc, test_claim_refusals);
+    tcase_add_test(tc, test_campaign_and_invalid);
+    tcase_add_test(tc, test_optout_ok);
     tcase_add_test(tc, test_null_slots);
     tcase_add_test(tc, test_code_not_echoed);
     tcase_add_loop_test(tc, test_one_part, 0, REPLY_KIND_COUNT);

@@ -1,0 +1,461 @@
+/*
+ * intake.c: what ermgw does with a deliver_sm before any command is parsed.
+ *
+ * Receipts: read (text, receipted_message_id and message_state TLVs; core/receipt.h) and
+ * applied to the outbox row's part (storage/receipts.h); acknowledged after COMMIT, or with
+ * the temporary status when nothing could be stored, like any MO. A receipt that names no
+ * message id or no state is acknowledged and logged: there is nothing to keep, and asking
+ * the SMSC to send it again would not make it readable.
+ *
+ * Customers' MOs: each carries its dedupe key (core/mokey.h) and the link it came on into
+ * its transaction (storage/intake.h), so a redelivery causes nothing twice. A part of a
+ * concatenated message (UDH or SAR TLVs, core/concat.h) is stored and acknowledged at once:
+ * holding its deliver_sm_resp until the other parts come would stall an SMSC that sends
+ * parts one at a time, and once stored the part is as safe in PostgreSQL as it was at the
+ * SMSC. The part that completes the message is acknowledged when the whole message's
+ * command commits (if that fails, the SMSC delivers that part again, which finds the
+ * message complete again; a crash before that COMMIT is the same case). A message whose
+ * parts are not all in [service] concat_timeout_s after its first is handled with what
+ * arrived, in order, the gaps left out: every part was acknowledged, so dropping it would
+ * lose what the customer sent, and a code usually sits at the start. A part that comes
+ * after that is a message of its own (and is given up on in its turn).
+ *
+ * Timers: one for the parts due (armed when a part is stored, and from what the database
+ * says is next), one for housekeeping every minute. The clock is the database's, which
+ * every gateway on it shares.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/log.h"
+#include "core/concat.h"
+#include "core/mokey.h"
+#include "core/receipt.h"
+#include "core/textcodec.h"
+#include "daemon/daemon.h"
+#include "gateway/smpp_pdu.h"
+#include "gateway/smpp_session.h"
+#include "storage/intake.h"
+#include "storage/receipts.h"
+
+#define INTAKE_DUE_LIMIT    32    /* messages given up on per database round */
+#define INTAKE_DUE_MIN_MS   1000u /* a failed one is tried again, but not in a hot loop */
+#define INTAKE_HOUSEKEEP_MS 60000u
+#define INTAKE_JOINED_MAX   (16 * 1024) /* bytes of a joined message's text */
+#define INTAKE_RECEIPT_TEXT (GW_SM_MAX * 3 + 1)
+
+struct erm_intake {
+    struct erm_daemon *d;
+    char instance[17]; /* random per start: "<instance>:<link id>" names a link for ever */
+    uv_timer_t due_timer;
+    uv_timer_t house_timer;
+    int due_running; /* a due read is in flight */
+    int closing;
+    unsigned open_handles;
+};
+
+/* One deliver_sm in a storage job: acknowledged when the job is done. */
+struct intake_ack {
+    struct erm_intake *in;
+    uint64_t link_id;
+    uint32_t seq;
+    char source[GW_ADDR_MAX]; /* for log lines */
+};
+
+static void intake_ack_mo(struct erm_daemon *d, uint64_t link_id, uint32_t seq, uint32_t status)
+{
+    if (smpp_session_ack_mo(d->smpp, link_id, seq, status) < 0)
+        ERM_DEBUG("intake", "ack of seq %u dropped: its link is gone (the SMSC redelivers)", seq);
+}
+
+/* Acknowledges A's deliver_sm per RC (0 committed, else the temporary status), frees A and
+ * lets a pending stop go on. */
+static void intake_done(struct intake_ack *a, int rc, const char *what)
+{
+    struct erm_daemon *d = a->in->d;
+    if (rc == 0) {
+        intake_ack_mo(d, a->link_id, a->seq, SMPP_ESME_ROK);
+    } else {
+        intake_ack_mo(d, a->link_id, a->seq, d->cfg.db_unavailable_status);
+        ERM_WARN("intake", "from %s: %s not stored (%s); answered %s for redelivery", a->source,
+                 what, strerror(-rc), smpp_status_name(d->cfg.db_unavailable_status));
+    }
+    free(a);
+    d->mo_inflight--;
+    erm_daemon_mo_done(d);
+}
+
+static struct intake_ack *intake_ack_new(struct erm_intake *in, const struct gw_mo *mo)
+{
+    struct intake_ack *a = calloc(1, sizeof *a);
+    if (a == NULL) {
+        intake_ack_mo(in->d, mo->link_id, mo->seq, in->d->cfg.db_unavailable_status);
+        return NULL;
+    }
+    a->in = in;
+    a->link_id = mo->link_id;
+    a->seq = mo->seq;
+    snprintf(a->source, sizeof a->source, "%s", mo->source);
+    in->d->mo_inflight++;
+    return a;
+}
+
+/* ---- receipts ---------------------------------------------------------------------------- */
+
+static void intake_receipt_done(void *arg, int rc, enum stor_receipt_outcome outcome,
+                                int64_t outbox_id, const char *delivery)
+{
+    struct intake_ack *a = arg;
+    if (rc == 0 && outcome == STOR_RECEIPT_SETTLED)
+        ERM_INFO("intake", "receipt from %s: outbox row %" PRId64 " delivery %s", a->source,
+                 outbox_id, delivery);
+    else if (rc == 0)
+        ERM_INFO("intake", "receipt from %s: %s (outbox row %" PRId64 ")", a->source,
+                 stor_receipt_outcome_name(outcome), outbox_id);
+    intake_done(a, rc, "delivery receipt");
+}
+
+/* Reads MO's receipt into R: the TLVs win over the text. Returns 0, or -EINVAL when it
+ * names no message id or no state. */
+static int intake_receipt_read(const struct gw_mo *mo, struct receipt *r)
+{
+    char *text = malloc(INTAKE_RECEIPT_TEXT);
+    int n = -ENOMEM;
+    if (text == NULL)
+        return n;
+    /* Receipt texts are ASCII; only UCS-2 needs decoding (GSM 7-bit would turn '_' in an
+     * id into something else). */
+    if (mo->data_coding == TEXT_DCS_UCS2) {
+        n = text_decode(mo->data_coding, mo->sm, mo->sm_len, text, INTAKE_RECEIPT_TEXT);
+    } else {
+        memcpy(text, mo->sm, mo->sm_len);
+        n = (int)mo->sm_len;
+    }
+    if (n < 0 || receipt_parse(text, (size_t)n, r) < 0)
+        memset(r, 0, sizeof *r);
+    free(text);
+    if (mo->receipted_id[0] != '\0')
+        snprintf(r->id, sizeof r->id, "%s", mo->receipted_id);
+    const char *state = receipt_state_stat(mo->message_state);
+    if (state != NULL)
+        snprintf(r->stat, sizeof r->stat, "%s", state);
+    char stat[RECEIPT_STAT_MAX];
+    if (r->id[0] == '\0' || receipt_stat_norm(r->stat, stat) < 0)
+        return -EINVAL;
+    memcpy(r->stat, stat, sizeof stat);
+    return 0;
+}
+
+/* [smsc] message_ids (core/config.c checked the word). */
+static const struct {
+    const char *word;
+    enum stor_receipt_ids ids;
+} intake_id_ways[] = {
+    {"same", STOR_IDS_SAME},
+    {"hex_dec", STOR_IDS_HEX_DEC},
+    {"dec_hex", STOR_IDS_DEC_HEX},
+};
+
+static enum stor_receipt_ids intake_ids(const struct erm_config *cfg)
+{
+    for (size_t i = 0; i < sizeof intake_id_ways / sizeof intake_id_ways[0]; i++)
+        if (strcmp(cfg->message_ids, intake_id_ways[i].word) == 0)
+            return intake_id_ways[i].ids;
+    return STOR_IDS_SAME;
+}
+
+void erm_intake_receipt(struct erm_intake *in, const struct gw_mo *mo)
+{
+    struct receipt r;
+    int rc = intake_receipt_read(mo, &r);
+    if (rc == -EINVAL)
+        ERM_WARN("intake",
+                 "receipt from %s names no message id or no state; acknowledged, nothing kept",
+                 mo->source);
+    if (rc < 0) {
+        intake_ack_mo(in->d, mo->link_id, mo->seq,
+                      rc == -EINVAL ? SMPP_ESME_ROK : in->d->cfg.db_unavailable_status);
+        return;
+    }
+    struct intake_ack *a = intake_ack_new(in, mo);
+    if (a == NULL)
+        return;
+    struct stor_receipt sr = {intake_ids(&in->d->cfg),    r.id,  r.stat,
+                              receipt_stat_final(r.stat), r.err, r.done_date};
+    rc = stor_receipt_apply(in->d->db, &sr, intake_receipt_done, a);
+    if (rc == -EINVAL) {
+        ERM_WARN("intake", "receipt from %s for \"%.80s\" cannot be kept; acknowledged", mo->source,
+                 r.id);
+        intake_done(a, 0, "delivery receipt");
+    } else if (rc < 0) {
+        intake_done(a, rc, "delivery receipt");
+    }
+}
+
+/* ---- customers' MOs ---------------------------------------------------------------------------
+ */
+
+/* Fills KEY for MO (of concatenation CI) as it came on its link. */
+static void intake_key(const struct erm_intake *in, const struct gw_mo *mo,
+                       const struct concat_info *ci, struct stor_mo_key *key)
+{
+    memset(key, 0, sizeof *key);
+    struct mokey_in k = {mo->source, mo->dest,   mo->data_coding, mo->esm_class, ci->ref,
+                         ci->total,  ci->seqnum, mo->sm,          mo->sm_len};
+    mokey_make(&k, key->key);
+    snprintf(key->link, sizeof key->link, "%s:%" PRIu64, in->instance, mo->link_id);
+    key->seq = mo->seq;
+    key->window_s = in->d->cfg.dedupe_window_s;
+}
+
+/* The concatenation of MO: SAR TLVs first, else its UDH; a UDH is left out of the text
+ * either way. A malformed one makes it a whole message, a malformed UDH's bytes text (both
+ * logged). */
+static void intake_concat(const struct gw_mo *mo, struct concat_info *ci)
+{
+    struct concat_info udh;
+    if (concat_from_udh(mo->esm_class, mo->sm, mo->sm_len, &udh) < 0)
+        ERM_WARN("intake", "from %s: malformed user data header; its bytes are taken as text",
+                 mo->source);
+    *ci = udh;
+    if (!mo->has_sar)
+        return;
+    if (concat_from_sar(mo->sar_ref, mo->sar_total, mo->sar_seqnum, ci) < 0)
+        ERM_WARN("intake", "from %s: malformed SAR TLVs; taken as a whole message", mo->source);
+    ci->skip = udh.skip;
+}
+
+/* Runs the command of a whole message (joined or not). ACK: the deliver_sm to answer, or
+ * NULL when there is none (a message given up on). */
+static void intake_run(struct erm_intake *in, const struct stor_mo_group_id *from,
+                       uint8_t data_coding, const uint8_t *text, size_t len,
+                       const struct stor_mo_key *key, const struct intake_ack *ack)
+{
+    struct erm_mo_msg m = {
+        .source = from->source,
+        .dest = from->dest,
+        .data_coding = data_coding,
+        .sm = text,
+        .len = len,
+        .key = key,
+        .ack = ack != NULL,
+        .link_id = ack != NULL ? ack->link_id : 0,
+        .seq = ack != NULL ? ack->seq : 0,
+    };
+    erm_mo_run(in->d, &m);
+}
+
+/* Joins G's parts and runs its command, whose dedupe step takes the stored parts. ACK as
+ * for intake_run. Returns 0 or a negative errno (nothing run). */
+static int intake_run_group(struct erm_intake *in, const struct stor_mo_group *g,
+                            const struct intake_ack *ack)
+{
+    unsigned missing = 0;
+    uint8_t *text = malloc(INTAKE_JOINED_MAX);
+    if (text == NULL)
+        return -ENOMEM;
+    int n = concat_join(g->parts, g->nparts, g->id.total, text, INTAKE_JOINED_MAX, &missing);
+    if (n < 0) {
+        ERM_WARN("intake", "from %s: parts of ref %" PRIu32 " not joined (%s)", g->id.source,
+                 g->id.ref, strerror(-n));
+        free(text);
+        return n;
+    }
+    if (missing > 0)
+        ERM_WARN("intake",
+                 "from %s: message ref %" PRIu32 " lacks %u of %u parts; handled "
+                 "with what arrived",
+                 g->id.source, g->id.ref, missing, g->id.total);
+    struct stor_mo_key key;
+    memset(&key, 0, sizeof key);
+    key.window_s = in->d->cfg.dedupe_window_s;
+    key.group = g->id;
+    key.nparts = (unsigned)g->nparts;
+    intake_run(in, &g->id, g->data_coding, text, (size_t)n, &key, ack);
+    free(text);
+    return 0;
+}
+
+static void intake_arm_due(struct erm_intake *in, uint64_t ms);
+
+static void intake_part_done(void *arg, int rc, enum stor_part_outcome outcome,
+                             const struct stor_mo_group *group)
+{
+    struct intake_ack *a = arg;
+    struct erm_intake *in = a->in;
+    if (rc == 0 && outcome == STOR_PART_COMPLETE) {
+        /* The last part's ack waits for the message's command (erm_mo_run owns it now). */
+        rc = intake_run_group(in, group, a);
+        if (rc == 0) {
+            free(a);
+            in->d->mo_inflight--;
+            return;
+        }
+    } else if (rc == 0 && outcome == STOR_PART_DUP) {
+        ERM_INFO("intake",
+                 "from %s: a part of a message handled already (redelivered); "
+                 "acknowledged",
+                 a->source);
+    } else if (rc == 0) {
+        ERM_INFO("intake", "from %s: part stored, acknowledged; the message waits for the rest",
+                 a->source);
+        if (!uv_is_active((uv_handle_t *)&in->due_timer))
+            intake_arm_due(in, (uint64_t)in->d->cfg.concat_timeout_s * 1000u + 100u);
+    }
+    intake_done(a, rc, "message part");
+}
+
+static int intake_part(struct erm_intake *in, const struct gw_mo *mo, const struct concat_info *ci)
+{
+    struct intake_ack *a = intake_ack_new(in, mo);
+    if (a == NULL)
+        return 0;
+    struct stor_mo_part p;
+    memset(&p, 0, sizeof p);
+    snprintf(p.id.source, sizeof p.id.source, "%s", mo->source);
+    snprintf(p.id.dest, sizeof p.id.dest, "%s", mo->dest);
+    p.id.ref = ci->ref;
+    p.id.total = ci->total;
+    p.seqnum = ci->seqnum;
+    p.data_coding = mo->data_coding;
+    p.body = mo->sm + ci->skip;
+    p.len = mo->sm_len - ci->skip;
+    intake_key(in, mo, ci, &p.key);
+    ERM_INFO("intake", "from %s to %s: part %u of %u (ref %" PRIu32 ")", mo->source, mo->dest,
+             ci->seqnum, ci->total, ci->ref);
+    int rc = stor_mo_part_add(in->d->db, &p, intake_part_done, a);
+    if (rc < 0)
+        intake_done(a, rc, "message part");
+    return 0;
+}
+
+void erm_intake_mo(struct erm_intake *in, const struct gw_mo *mo)
+{
+    struct concat_info ci;
+    intake_concat(mo, &ci);
+    if (ci.is_part) {
+        intake_part(in, mo, &ci);
+        return;
+    }
+    struct stor_mo_key key;
+    struct stor_mo_group_id from;
+    struct intake_ack ack = {.in = in, .link_id = mo->link_id, .seq = mo->seq};
+    memset(&from, 0, sizeof from);
+    snprintf(from.source, sizeof from.source, "%s", mo->source);
+    snprintf(from.dest, sizeof from.dest, "%s", mo->dest);
+    intake_key(in, mo, &ci, &key);
+    intake_run(in, &from, mo->data_coding, mo->sm + ci.skip, mo->sm_len - ci.skip, &key, &ack);
+}
+
+/* ---- parts given up on -------------------------------------------------------------------- */
+
+static void intake_on_due(uv_timer_t *t);
+
+static void intake_arm_due(struct erm_intake *in, uint64_t ms)
+{
+    if (!in->closing)
+        uv_timer_start(&in->due_timer, intake_on_due, ms, 0);
+}
+
+static void intake_due_read(void *arg, int rc, const struct stor_mo_group *groups, size_t n,
+                            double next_due_s)
+{
+    struct erm_intake *in = arg;
+    in->due_running = 0;
+    if (rc < 0 || in->closing || in->d->stopping)
+        return; /* the next start of the database (or of ermgw) looks again */
+    for (size_t i = 0; i < n; i++)
+        intake_run_group(in, &groups[i], NULL);
+    if (n == INTAKE_DUE_LIMIT)
+        next_due_s = 0;
+    if (next_due_s >= 0) {
+        uint64_t ms = (uint64_t)(next_due_s * 1000.0) + 100u;
+        intake_arm_due(in, ms < INTAKE_DUE_MIN_MS ? INTAKE_DUE_MIN_MS : ms);
+    }
+}
+
+static void intake_on_due(uv_timer_t *t)
+{
+    struct erm_intake *in = t->data;
+    struct erm_daemon *d = in->d;
+    if (in->due_running || in->closing || d->stopping || !stor_db_is_up(d->db))
+        return;
+    in->due_running = 1;
+    if (stor_mo_parts_due(d->db, d->cfg.concat_timeout_s, INTAKE_DUE_LIMIT, intake_due_read, in) <
+        0)
+        in->due_running = 0;
+}
+
+/* ---- housekeeping and life --------------------------------------------------------------------
+ */
+
+static void intake_on_house(uv_timer_t *t)
+{
+    struct erm_intake *in = t->data;
+    struct erm_daemon *d = in->d;
+    if (!in->closing && !d->stopping && stor_db_is_up(d->db))
+        stor_mo_housekeeping(d->db, d->cfg.dedupe_window_s, NULL, NULL);
+}
+
+void erm_intake_on_db_up(struct erm_intake *in)
+{
+    /* Parts may have waited while the database (or ermgw) was down: look now. */
+    intake_arm_due(in, 0);
+    intake_on_house(&in->house_timer);
+}
+
+/* A random instance name, so link ids of this run never meet those of an earlier one. */
+static void intake_instance(struct erm_intake *in)
+{
+    uint8_t r[8];
+    uint64_t v = 0;
+    if (uv_random(NULL, NULL, r, sizeof r, 0, NULL) == 0)
+        memcpy(&v, r, sizeof v);
+    else
+        v = uv_hrtime() ^ (uint64_t)time(NULL) << 20; /* no entropy source: still unlikely */
+    snprintf(in->instance, sizeof in->instance, "%016" PRIx64, v);
+}
+
+int erm_intake_create(struct erm_daemon *d, struct erm_intake **out)
+{
+    struct erm_intake *in = calloc(1, sizeof *in);
+    if (in == NULL)
+        return -ENOMEM;
+    in->d = d;
+    intake_instance(in);
+    int rc = uv_timer_init(d->loop, &in->due_timer);
+    if (rc < 0) {
+        free(in);
+        return rc;
+    }
+    in->due_timer.data = in;
+    in->open_handles = 1;
+    if ((rc = uv_timer_init(d->loop, &in->house_timer)) < 0) {
+        erm_intake_destroy(in);
+        return rc;
+    }
+    in->house_timer.data = in;
+    in->open_handles++;
+    uv_timer_start(&in->house_timer, intake_on_house, INTAKE_HOUSEKEEP_MS, INTAKE_HOUSEKEEP_MS);
+    *out = in;
+    return 0;
+}
+
+static void intake_closed(uv_handle_t *h)
+{
+    struct erm_intake *in = h->data;
+    if (--in->open_handles == 0)
+        free(in);
+}
+
+void erm_intake_destroy(struct erm_intake *in)
+{
+    in->closing = 1;
+    uv_close((uv_handle_t *)&in->due_timer, intake_closed);
+    if (in->open_handles == 2)
+        uv_close((uv_handle_t *)&in->house_timer, intake_closed);
+}
