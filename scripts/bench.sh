@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# bench.sh: the one command of ermgw's benchmark (issue 6; figures in BENCHMARKS.md): installs
+# what is missing, builds the release build (no sanitizers) and runs tests/bench/bench.py,
+# which starts a throwaway PostgreSQL, loads a realistic pool, measures ermgw against the
+# load SMSC (tests/bench/load_smsc.c) and the same transactions in pgbench, and stops all.
+# pgbench ships with Debian's postgresql-15 package, which deps.sh installs.
+#
+# Options, from the environment (defaults in brackets):
+#   ERM_BENCH_COUNT [50000]     MOs per full-load run
+#   ERM_BENCH_WINDOW [100]      outstanding deliver_sm
+#   ERM_BENCH_RUNS [3]          runs of each load (medians reported)
+#   ERM_BENCH_OFFERED [2000]    MO/s of the fixed offered load
+#   ERM_BENCH_FIXED_SECONDS [10]  length of a fixed-load run
+#   ERM_BENCH_PGBENCH_SECONDS [20]  length of each pgbench run
+#   ERM_BENCH_CLIENTS [16]      pgbench clients
+#   ERM_BENCH_LOG_LEVEL [info]  ermgw's log level (it logs to a file in the run's temp dir)
+#   ERM_BENCH_PROFILE []        a file: one more full-load run under `perf record -g`, report there
+#   ERM_BENCH_JSON []           a file: every figure as JSON
+#   ERM_BENCH_BUILD_DIR [build-release]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh
+build=${ERM_BENCH_BUILD_DIR:-build-release}
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DERM_SANITIZE=OFF >/dev/null
+cmake --build "$build" -j"$(nproc)" >/dev/null
+ERM_BUILD_DIR=$PWD/$build ERM_SOURCE_DIR=$PWD exec python3 tests/bench/bench.py "$@"

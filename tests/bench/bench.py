@@ -1,0 +1,547 @@
+"""bench.py: ermgw's benchmark driver (issue 6): durable orders per second, side by side with
+what PostgreSQL alone does for the same transactions. Python 3 stdlib; the parts are started
+with the integration harness (tests/integration/ermtest.py).
+
+One run of this script:
+  1. starts a throwaway PostgreSQL 15 cluster with its default durability (fsync on,
+     synchronous_commit on), migrates it with ermctl, and loads a realistic pool straight
+     with SQL: 100 active products (quota 1500, so 4-digit sequences), 100,000 employees,
+     100,000 claimed codes (one per employee, 1,000 per product);
+  2. full load: RUNS times, a fresh ermgw bound to tests/bench/load_smsc, which sends COUNT
+     MO orders (each from a new customer number, a code drawn at random) with WINDOW
+     outstanding deliver_sm; then waits until the outbox is empty (every confirmation
+     submitted and marked sent); records ermgw's CPU time and peak RSS;
+  3. fixed offered load: RUNS times the same at OFFERED MOs per second for FIXED_S seconds;
+  4. the ceiling: pgbench, 16 clients, the order transaction ermgw runs (BEGIN;
+     erm_mo_fresh(); erm_place_order(); INSERT INTO outbox; COMMIT), once one order per
+     transaction and once 100 per transaction (the confirmation's later "sent" update is
+     ermgw's extra, not in the ceiling);
+  5. prints the report (medians over the runs) and ermgw's rate as a share of the ceiling.
+
+Options come from the command line (see --help) or the ERM_BENCH_* environment variables
+scripts/bench.sh passes on. Every wait has a deadline; everything started is stopped.
+"""
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE_DIR = os.path.dirname(os.path.dirname(HERE))
+os.environ.setdefault("ERM_SOURCE_DIR", SOURCE_DIR)
+os.environ.setdefault("ERM_BUILD_DIR", os.path.join(SOURCE_DIR, "build-release"))
+sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "integration"))
+import ermtest  # noqa: E402
+
+BENCH_PRODUCTS = 100
+BENCH_QUOTA = 1500  # 4 digits: codes are product code (3 digits) + 4-digit sequence
+BENCH_EMPLOYEES = 100000
+BENCH_CLAIMS = 100000
+BENCH_CLAIMS_PER_PRODUCT = BENCH_CLAIMS // BENCH_PRODUCTS
+BENCH_SERVICE = "10086"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+# The pool, one INSERT ... SELECT per table. Product codes 100..199 all have 3 digits, so no
+# code is a prefix of another's with a different width (the code plan's clash rule). The
+# claims' codes follow the plan: product code + sequence zero-padded to the digits of the
+# quota (1500 -> 4). Employee numbers (15xxxxxxxxx) never collide with the load's customers
+# (13xxxxxxxxx). The closing CHECKPOINT writes the load's dirty pages now, so that the first
+# run does not pay for them.
+POOL_SQL = """
+INSERT INTO products (code, name, intro, fee_text, commission_fen, quota, width, service,
+                      status)
+SELECT (100 + p)::text, '畅享流量包' || p, '每月10GB国内流量，' || p || '号套餐',
+       '10元/月', 500, {quota}, length('{quota}'), '{service}', 'active'
+FROM generate_series(0, {products} - 1) AS p;
+
+INSERT INTO employees (id, name, msisdn, dept)
+SELECT 'E' || lpad(e::text, 6, '0'), '员工' || e, (15000000000 + e)::text,
+       '市场部' || (e % 20)
+FROM generate_series(1, {employees}) AS e;
+
+INSERT INTO claims (code, product_code, seq, employee_id)
+SELECT (100 + k / {per})::text || lpad((k % {per} + 1)::text, length('{quota}'), '0'),
+       (100 + k / {per})::text, k % {per} + 1, 'E' || lpad((k + 1)::text, 6, '0')
+FROM generate_series(0, {claims} - 1) AS k;
+
+VACUUM ANALYZE;
+CHECKPOINT;
+"""
+
+# The order transaction ermgw runs per MO (storage/orders.c, storage/intake.c), as pgbench
+# runs it: after BEGIN the MO's dedupe step (erm_mo_fresh logs its key in mo_log), the order
+# (erm_place_order), the reply's outbox row, then COMMIT. The customer is unique per client
+# (client_id in the high digits, a random low part: a repeat would be a 'dup', rare and
+# harmless); the code is a random claimed code, computed the way POOL_SQL made them; the MO
+# key is 64 random-looking hex digits as core/mokey.c makes them (there: SHA-256, client
+# side); the dedupe window is the daemon's default (600 s); the reply text is what
+# core/reply.c renders for an order of a pool product.
+PGBENCH_VARS = """\\set k random(0, {claims} - 1)
+\\set code (100 + :k / {per}) * 10000 + :k % {per} + 1
+\\set cust 14000000000 + :client_id * 10000000 + random(0, 9999999)
+"""
+PGBENCH_ORDER = """SELECT erm_mo_fresh(md5(:cust::text || :code::text) || md5(:code::text || :cust::text), 'pgbench:' || :client_id::text, :k, 600);
+SELECT outcome, product_name, order_id FROM erm_place_order(:cust::text, :code::text, 'sms');
+INSERT INTO outbox (dest, source, kind, text) VALUES (:cust::text, '{service}', 'order_ok', '您已成功订购畅享流量包42，感谢您的支持！');
+"""
+
+
+def bench_log(msg):
+    print("bench: " + msg, file=sys.stderr, flush=True)
+
+
+def bench_args():
+    env = os.environ.get
+    ap = argparse.ArgumentParser(description="ermgw's benchmark (issue 6); see BENCHMARKS.md")
+    ap.add_argument("--count", type=int, default=int(env("ERM_BENCH_COUNT", "50000")),
+                    help="MOs per full-load run (ERM_BENCH_COUNT, default 50000)")
+    ap.add_argument("--window", type=int, default=int(env("ERM_BENCH_WINDOW", "100")),
+                    help="outstanding deliver_sm (ERM_BENCH_WINDOW, default 100)")
+    ap.add_argument("--runs", type=int, default=int(env("ERM_BENCH_RUNS", "3")),
+                    help="runs of each load, medians reported (ERM_BENCH_RUNS, default 3)")
+    ap.add_argument("--offered", type=float, default=float(env("ERM_BENCH_OFFERED", "2000")),
+                    help="MO/s of the fixed offered load (ERM_BENCH_OFFERED, default 2000)")
+    ap.add_argument("--fixed-seconds", type=float,
+                    default=float(env("ERM_BENCH_FIXED_SECONDS", "10")),
+                    help="length of a fixed-load run (ERM_BENCH_FIXED_SECONDS, default 10)")
+    ap.add_argument("--pgbench-seconds", type=int,
+                    default=int(env("ERM_BENCH_PGBENCH_SECONDS", "20")),
+                    help="length of each pgbench run (ERM_BENCH_PGBENCH_SECONDS, default 20)")
+    ap.add_argument("--clients", type=int, default=int(env("ERM_BENCH_CLIENTS", "16")),
+                    help="pgbench clients (ERM_BENCH_CLIENTS, default 16)")
+    ap.add_argument("--log-level", default=env("ERM_BENCH_LOG_LEVEL", "info"),
+                    help="ermgw's [log] level, logging to a file (ERM_BENCH_LOG_LEVEL, "
+                         "default info: the shipped default)")
+    ap.add_argument("--profile", default=env("ERM_BENCH_PROFILE", ""),
+                    help="also profile ermgw with perf during one extra full-load run and "
+                         "write `perf report` there (ERM_BENCH_PROFILE, a file name)")
+    ap.add_argument("--json", default=env("ERM_BENCH_JSON", ""),
+                    help="also write every figure as JSON to this file (ERM_BENCH_JSON)")
+    ap.add_argument("--skip-pgbench", action="store_true",
+                    help="leave the ceiling out (a quick look at ermgw alone)")
+    a = ap.parse_args()
+    if a.count < 1 or a.window < 1 or a.runs < 1 or a.offered <= 0 or a.fixed_seconds <= 0:
+        ap.error("count, window, runs, offered and fixed-seconds must be positive")
+    return a
+
+
+def bench_proc_cpu(pid):
+    """ermgw's user + system CPU seconds so far (from /proc/PID/stat)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime (fields 14, 15)
+
+
+def bench_proc_hwm_kb(pid):
+    """ermgw's peak resident set (VmHWM, kB)."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+def bench_sys_cpu():
+    """(busy, total) jiffies of the whole machine, from /proc/stat."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    idle = v[3] + v[4]  # idle + iowait
+    return sum(v) - idle, sum(v)
+
+
+def bench_kv(line):
+    """The key=value pairs of a load_smsc DONE/SUMMARY line, numbers as floats."""
+    out = {}
+    for tok in line.split()[1:]:
+        k, _, v = tok.partition("=")
+        try:
+            out[k] = float(v)
+        except ValueError:
+            out[k] = v
+    return out
+
+
+class BenchLoad:
+    """One load_smsc process (tests/bench/load_smsc.c); its stdout lines kept for waits."""
+
+    def __init__(self, codes, count, window, rate, base, max_seconds):
+        args = [ermtest.binary("load_smsc"), "--codes", codes, "--count", str(count),
+                "--window", str(window), "--rate", str(rate), "--base", str(base),
+                "--dest", BENCH_SERVICE, "--seed", str(base + 1),
+                "--max-seconds", str(int(max_seconds))]
+        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True, bufsize=1)
+        self.out = ermtest._LineReader(self.proc.stdout)
+        self.err = ermtest._LineReader(self.proc.stderr)
+        _, m = self.out.wait(r"^LISTEN (\d+)$")
+        self.port = int(m.group(1))
+
+    def wait_line(self, word, timeout):
+        _, m = self.out.wait(r"^%s .*" % word, timeout=timeout)
+        return bench_kv(m.group(0))
+
+    def close(self, timeout=20):
+        if self.proc.poll() is None:
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.send_signal(signal.SIGTERM)
+                try:
+                    self.proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait()
+        for s in (self.proc.stdout, self.proc.stderr):
+            try:
+                s.close()
+            except Exception:
+                pass
+
+
+class Bench:
+    def __init__(self, args, pg, workdir):
+        self.a = args
+        self.pg = pg
+        self.dir = workdir
+        self.codes = os.path.join(workdir, "codes.txt")
+        self.next_base = 0
+
+    # ---- set-up ---------------------------------------------------------------------------
+
+    def load_pool(self):
+        t0 = time.monotonic()
+        ermtest.ermctl(self.pg, "migrate", check=True)
+        self.pg.psql("ALTER DATABASE %s SET timezone = 'Asia/Shanghai';" % self.pg.dbname)
+        self.pg.psql(POOL_SQL.format(quota=BENCH_QUOTA, service=BENCH_SERVICE,
+                                     products=BENCH_PRODUCTS, employees=BENCH_EMPLOYEES,
+                                     claims=BENCH_CLAIMS, per=BENCH_CLAIMS_PER_PRODUCT))
+        rows = self.pg.psql("SELECT code FROM claims ORDER BY code")
+        with open(self.codes, "w") as f:
+            for (code,) in rows:
+                f.write(code + "\n")
+        counts = self.pg.psql("SELECT (SELECT count(*) FROM products WHERE status = 'active'),"
+                              " (SELECT count(*) FROM employees), (SELECT count(*) FROM claims)")
+        bench_log("pool: %s active products, %s employees, %s claims (%.1f s)" % (
+            counts[0][0], counts[0][1], counts[0][2], time.monotonic() - t0))
+        if rows[0][0] != "1000001" or len(rows) != BENCH_CLAIMS:
+            raise RuntimeError("pool codes are not as the code plan says: %r" % rows[:2])
+
+    def daemon_config(self):
+        log = os.path.join(self.dir, "ermgw.log")
+        return "[log]\nfile = %s\nlevel = %s\n" % (log, self.a.log_level)
+
+    # ---- one ermgw run ----------------------------------------------------------------------
+
+    def outbox_pending(self, first_id):
+        return int(self.pg.scalar("SELECT count(*) FROM outbox WHERE id > :'p1' AND state IN "
+                                  "('queued', 'sending')", first_id))
+
+    def log_tail(self, n=15):
+        try:
+            with open(os.path.join(self.dir, "ermgw.log"), errors="replace") as f:
+                return "".join(f.readlines()[-n:])
+        except OSError:
+            return "(no log)"
+
+    def wait_done(self, load, gw, label, timeout):
+        """Waits for load_smsc's DONE line while ermgw lives; returns its figures."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return load.wait_line("DONE", timeout=2)
+            except AssertionError:
+                pass
+            if gw.proc.poll() is not None:
+                raise AssertionError("%s: ermgw exited %s during the load; its log:\n%s" % (
+                    label, gw.proc.returncode, self.log_tail()))
+            if load.proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError("%s: the load did not finish (load_smsc: %s); ermgw's "
+                                     "log:\n%s" % (label, " | ".join(load.err.lines[-3:]),
+                                                    self.log_tail()))
+
+    def run_once(self, label, count, rate, profile=None):
+        """One ermgw + load_smsc run of COUNT MOs (RATE 0: full load). Returns its figures."""
+        base = self.next_base
+        self.next_base += count
+        first_id = self.pg.scalar("SELECT coalesce(max(id), 0) FROM outbox")
+        # Deadlines: generous for a slow gateway (100 MO/s), bounded all the same.
+        load_s = max(120.0, count / 100.0) if rate == 0 else count / rate + 120.0
+        load = BenchLoad(self.codes, count, self.a.window, rate, base, load_s + 180)
+        gw = None
+        perf = None
+        try:
+            gw = ermtest.Daemon(self.pg, load.port, service=BENCH_SERVICE,
+                                extra_config=self.daemon_config())
+            pid = gw.proc.pid
+            sys0 = bench_sys_cpu()
+            if profile:
+                perf = subprocess.Popen(["perf", "record", "-F", "999", "-g", "-o", profile,
+                                         "-p", str(pid)], stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL)
+            done = self.wait_done(load, gw, label, load_s + 30)
+            if perf is not None:
+                perf.send_signal(signal.SIGINT)
+                perf.wait(timeout=60)
+                perf = None
+            sys1 = bench_sys_cpu()
+            cpu_at_done = bench_proc_cpu(pid)
+            t_done = time.monotonic()
+            deadline = t_done + max(120.0, count / 50.0)
+            while self.outbox_pending(first_id) > 0:
+                if time.monotonic() > deadline:
+                    raise AssertionError("%s: outbox not empty %.0f s after the load" % (
+                        label, deadline - t_done))
+                time.sleep(0.2)
+            cpu = bench_proc_cpu(pid)
+            hwm = bench_proc_hwm_kb(pid)
+            rc = gw.stop()
+            gw = None
+            if rc != 0:
+                raise AssertionError("%s: ermgw exited %d" % (label, rc))
+            summary = load.wait_line("SUMMARY", timeout=30)
+        finally:
+            if perf is not None:
+                perf.kill()
+                perf.wait()
+            if gw is not None:
+                gw.stop()
+            load.close()
+        lo, hi = ermtest_customer_range(base, count)
+        db = self.pg.psql(
+            "SELECT (SELECT count(*) FROM orders WHERE customer BETWEEN :'p1' AND :'p2'),"
+            " count(*), count(*) FILTER (WHERE state = 'sent'),"
+            " count(*) FILTER (WHERE state = 'failed'),"
+            " extract(epoch FROM max(sent_at) - min(created_at))"
+            " FROM outbox WHERE id > :'p3'", lo, hi, first_id)[0]
+        busy = (sys1[0] - sys0[0]) / max(1, sys1[1] - sys0[1])
+        r = {
+            "label": label,
+            "sent": int(summary["sent"]),
+            "acked_ok": int(summary["acked_ok"]),
+            "acked_err": int(summary["acked_err"]),
+            "statuses": summary.get("statuses", "-"),
+            "seconds": summary["seconds"],
+            "rate": summary["rate"],
+            "p50_ms": summary["p50_ms"],
+            "p99_ms": summary["p99_ms"],
+            "p999_ms": summary["p999_ms"],
+            "late": int(summary.get("late", 0)),
+            "submits": int(summary["submits"]),
+            "last_submit_s": summary["last_submit_s"],
+            "submit_rate": summary["submits"] / summary["last_submit_s"]
+            if summary["last_submit_s"] > 0 else 0.0,
+            "orders_in_db": int(db[0]),
+            "outbox_rows": int(db[1]),
+            "outbox_sent": int(db[2]),
+            "outbox_failed": int(db[3]),
+            "outbox_empty_s": float(db[4] or 0),
+            "cpu_s": cpu,
+            "cpu_s_at_done": cpu_at_done,
+            "cpu_s_per_1000": cpu / max(1, int(db[0])) * 1000.0,
+            "rss_peak_mb": hwm / 1024.0,
+            "machine_busy": busy,
+        }
+        bench_log("%s: %d acked ok (%d err) in %.2f s = %.0f/s, p50 %.2f p99 %.2f p99.9 %.2f ms,"
+                  " %d orders in db, %d submits, outbox empty after %.2f s, cpu %.2f s,"
+                  " rss %.1f MB, machine %.0f%% busy" % (
+                      label, r["acked_ok"], r["acked_err"], r["seconds"], r["rate"],
+                      r["p50_ms"], r["p99_ms"], r["p999_ms"], r["orders_in_db"], r["submits"],
+                      r["outbox_empty_s"], r["cpu_s"], r["rss_peak_mb"], 100 * busy))
+        if r["orders_in_db"] != r["acked_ok"]:
+            raise AssertionError("%s: %d MOs acknowledged but %d orders stored" % (
+                label, r["acked_ok"], r["orders_in_db"]))
+        return r
+
+    # ---- the ceiling --------------------------------------------------------------------
+
+    def pgbench(self, per_txn):
+        script = os.path.join(self.dir, "order_x%d.sql" % per_txn)
+        vars_ = PGBENCH_VARS.format(claims=BENCH_CLAIMS, per=BENCH_CLAIMS_PER_PRODUCT)
+        order = PGBENCH_ORDER.format(service=BENCH_SERVICE)
+        with open(script, "w") as f:
+            f.write("BEGIN;\n")
+            for _ in range(per_txn):
+                f.write(vars_ + order)
+            f.write("COMMIT;\n")
+        os.chmod(self.dir, 0o755)
+        os.chmod(script, 0o644)
+        pgbench = os.path.join(self.pg.bindir, "pgbench")
+        if not os.path.exists(pgbench):
+            pgbench = shutil.which("pgbench") or pgbench
+        sys0 = bench_sys_cpu()
+        cmd = [pgbench, "-n", "-M", "prepared", "-c", str(self.a.clients), "-j", "2",
+               "-T", str(self.a.pgbench_seconds), "-f", script]
+        r = subprocess.run(cmd, env=self.pg.env, text=True, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=self.a.pgbench_seconds + 120)
+        sys1 = bench_sys_cpu()
+        if r.returncode != 0:
+            raise RuntimeError("pgbench failed:\n%s" % r.stdout[-3000:])
+        tps = lat = None
+        for line in r.stdout.splitlines():
+            if line.startswith("tps = "):
+                tps = float(line.split()[2])
+            elif line.startswith("latency average = "):
+                lat = float(line.split()[3])
+        if tps is None:
+            raise RuntimeError("pgbench printed no tps:\n%s" % r.stdout[-3000:])
+        res = {"per_txn": per_txn, "clients": self.a.clients, "tps": tps,
+               "orders_per_s": tps * per_txn, "latency_ms": lat,
+               "machine_busy": (sys1[0] - sys0[0]) / max(1, sys1[1] - sys0[1])}
+        bench_log("pgbench %d per transaction, %d clients: %.0f tps = %.0f orders/s, machine "
+                  "%.0f%% busy" % (per_txn, self.a.clients, tps, tps * per_txn,
+                                   100 * res["machine_busy"]))
+        return res
+
+
+def ermtest_customer_range(base, count):
+    """The first and last customer number of a load_smsc run (its numbering)."""
+    return str(13000000000 + base), str(13000000000 + base + count - 1)
+
+
+def bench_median(runs, key):
+    return statistics.median(r[key] for r in runs)
+
+
+MEDIAN_KEYS = ("rate", "seconds", "p50_ms", "p99_ms", "p999_ms", "submit_rate", "last_submit_s",
+               "outbox_empty_s", "cpu_s_per_1000", "rss_peak_mb", "machine_busy", "late")
+
+
+def bench_summary(runs):
+    return {k: bench_median(runs, k) for k in MEDIAN_KEYS}
+
+
+def bench_report(a, full, fixed, ceiling, selftest, loadavg):
+    fm, xm = bench_summary(full), bench_summary(fixed)
+    lines = []
+    add = lines.append
+    add("ermgw benchmark (%s, %d CPUs, PostgreSQL %s, fsync on, synchronous_commit on)" % (
+        platform.node(), os.cpu_count(), ceiling.get("server_version", "?")))
+    add("load average before the start: %.2f %.2f %.2f (other work skews the figures)" % loadavg)
+    add("pool: %d active products (quota %d), %d employees, %d claimed codes" % (
+        BENCH_PRODUCTS, BENCH_QUOTA, BENCH_EMPLOYEES, BENCH_CLAIMS))
+    if selftest:
+        add("load_smsc self-test (trivial ESME, window %d): %.0f deliver_sm/s" % (
+            a.window, selftest["rate"]))
+    add("")
+    add("full load: %d MOs, window %d, median of %d runs (log level %s)" % (
+        a.count, a.window, len(full), a.log_level))
+    add("  orders committed and acknowledged  %8.0f /s   (runs: %s)" % (
+        fm["rate"], ", ".join("%.0f" % r["rate"] for r in full)))
+    add("  latency deliver_sm -> resp         p50 %.2f ms  p99 %.2f ms  p99.9 %.2f ms" % (
+        fm["p50_ms"], fm["p99_ms"], fm["p999_ms"]))
+    add("  confirmations submitted            %8.0f /s   (last submit_sm %.1f s after the first MO)"
+        % (fm["submit_rate"], fm["last_submit_s"]))
+    add("  outbox empty                       %8.1f s after the first MO (load took %.1f s)" % (
+        fm["outbox_empty_s"], fm["seconds"]))
+    add("  ermgw CPU per 1,000 orders         %8.3f s" % fm["cpu_s_per_1000"])
+    add("  ermgw peak RSS (VmHWM)             %8.1f MB" % fm["rss_peak_mb"])
+    add("  machine busy during the load       %8.0f %% of %d CPUs" % (
+        100 * fm["machine_busy"], os.cpu_count()))
+    add("")
+    add("fixed offered load: %.0f MO/s for %.0f s, window %d, median of %d runs" % (
+        a.offered, a.fixed_seconds, a.window, len(fixed)))
+    add("  acknowledged                       %8.0f /s   (MOs sent >10 ms late: %.0f)" % (
+        xm["rate"], xm["late"]))
+    add("  latency deliver_sm -> resp         p50 %.2f ms  p99 %.2f ms  p99.9 %.2f ms" % (
+        xm["p50_ms"], xm["p99_ms"], xm["p999_ms"]))
+    add("  confirmations submitted            %8.0f /s;  outbox empty %.1f s after the first MO"
+        % (xm["submit_rate"], xm["outbox_empty_s"]))
+    add("  ermgw CPU per 1,000 orders         %8.3f s;  peak RSS %.1f MB" % (
+        xm["cpu_s_per_1000"], xm["rss_peak_mb"]))
+    if ceiling.get("runs"):
+        add("")
+        add("ceiling: pgbench, %d clients, -M prepared, the same SQL per order "
+            "(erm_mo_fresh + erm_place_order + outbox insert)" % a.clients)
+        for c in ceiling["runs"]:
+            add("  %3d order(s) per transaction       %8.0f orders/s  (%.0f tps, latency %.2f ms,"
+                " machine %.0f %% busy)" % (c["per_txn"], c["orders_per_s"], c["tps"],
+                                            c["latency_ms"] or 0, 100 * c["machine_busy"]))
+            add("      ermgw's full-load rate is %.1f %% of this" % (
+                100.0 * fm["rate"] / c["orders_per_s"]))
+    return "\n".join(lines)
+
+
+def bench_selftest(window):
+    """load_smsc against its own trivial ESME: the load side's own ceiling."""
+    r = subprocess.run([ermtest.binary("load_smsc"), "--self-test", "--count", "2000000",
+                        "--window", str(window), "--max-seconds", "120"], text=True,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=180)
+    for line in r.stdout.splitlines():
+        if line.startswith("SUMMARY "):
+            kv = bench_kv(line)
+            bench_log("load_smsc self-test: %.0f deliver_sm/s (window %d)" % (kv["rate"], window))
+            return kv
+    raise RuntimeError("load_smsc --self-test failed: %s %s" % (r.stdout, r.stderr))
+
+
+def main():
+    a = bench_args()
+    t0 = time.monotonic()
+    workdir = tempfile.mkdtemp(prefix="ermbench-")
+    results = {"args": vars(a), "loadavg_at_start": os.getloadavg()}
+    if os.getloadavg()[0] > 0.5:
+        bench_log("warning: load average %.2f before the start: other work on this machine "
+                  "skews the figures" % os.getloadavg()[0])
+    try:
+        selftest = bench_selftest(a.window)
+        results["selftest"] = selftest
+        with ermtest.PgCluster() as pg:
+            b = Bench(a, pg, workdir)
+            b.load_pool()
+            ceiling = {"server_version": pg.scalar("SHOW server_version"),
+                       "fsync": pg.scalar("SHOW fsync"),
+                       "synchronous_commit": pg.scalar("SHOW synchronous_commit")}
+            bench_log("PostgreSQL %s, fsync %s, synchronous_commit %s" % (
+                ceiling["server_version"], ceiling["fsync"], ceiling["synchronous_commit"]))
+            full = [b.run_once("full %d/%d" % (i + 1, a.runs), a.count, 0)
+                    for i in range(a.runs)]
+            nfixed = max(1, int(a.offered * a.fixed_seconds))
+            fixed = [b.run_once("fixed %d/%d" % (i + 1, a.runs), nfixed, a.offered)
+                     for i in range(a.runs)]
+            if a.profile:
+                bench_profile(b, a)
+            ceiling["runs"] = []
+            if not a.skip_pgbench:
+                ceiling["runs"] = [b.pgbench(1), b.pgbench(100)]
+            results.update(full=full, fixed=fixed, ceiling=ceiling)
+        report = bench_report(a, full, fixed, ceiling, selftest, results["loadavg_at_start"])
+        print(report, flush=True)
+        results["report"] = report
+        results["elapsed_s"] = time.monotonic() - t0
+        bench_log("done in %.0f s" % results["elapsed_s"])
+        if a.json:
+            with open(a.json, "w") as f:
+                json.dump(results, f, indent=2, ensure_ascii=False)
+        return 0
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def bench_profile(b, a):
+    """One more full-load run with `perf record -g` attached to ermgw; the flat and the
+    caller-inclusive reports go to A.profile (text)."""
+    if shutil.which("perf") is None:
+        bench_log("profile: perf not installed; skipped")
+        return
+    data = os.path.join(b.dir, "perf.data")
+    b.run_once("profile", a.count, 0, profile=data)
+    with open(a.profile, "w") as f:
+        for extra in (["--no-children", "--sort", "dso", "-g", "none"],
+                      ["--no-children", "--sort", "dso,symbol", "-g", "none"],
+                      ["--no-children", "--sort", "dso,symbol", "-g", "caller"]):
+            r = subprocess.run(["perf", "report", "-i", data, "--stdio", "--percent-limit", "1"]
+                               + extra, text=True, stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, timeout=300)
+            f.write(r.stdout)
+    bench_log("profile written to %s" % a.profile)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
