@@ -49,6 +49,7 @@ static const struct config_key config_keys[] = {
     {"service", "concat_timeout_s", CONFIG_UINT, CONFIG_FIELD(concat_timeout_s), 1, 86400, 0},
     {"service", "dedupe_window_s", CONFIG_UINT, CONFIG_FIELD(dedupe_window_s), 1, 604800, 0},
     {"database", "conninfo", CONFIG_STR, CONFIG_FIELD(conninfo), 0, 0, 0},
+    {"database", "batch_max", CONFIG_UINT, CONFIG_FIELD(batch_max), 1, 1024, 0},
     {"log", "file", CONFIG_STR, CONFIG_FIELD(log_file), 0, 0, 0},
     {"log", "level", CONFIG_LEVEL, CONFIG_FIELD(log_level), 1, 0, 0},
 };
@@ -70,6 +71,7 @@ void config_defaults(struct erm_config *cfg)
     cfg->concat_timeout_s = 600;
     snprintf(cfg->message_ids, sizeof cfg->message_ids, "same");
     cfg->dedupe_window_s = 600;
+    cfg->batch_max = 256;
     snprintf(cfg->log_level, sizeof cfg->log_level, "info");
 }
 

@@ -30,6 +30,7 @@ struct erm_config {
     unsigned dedupe_window_s;       /* how long a handled MO is known, for redeliveries */
     /* [database] */
     char conninfo[1024]; /* empty: the PG* environment variables */
+    unsigned batch_max;  /* order MOs per transaction at most (group commit); 1: one each */
     /* [log] */
     char log_file[1024]; /* empty: stderr */
     char log_level[8];   /* debug, info, warn, error */

@@ -21,9 +21,12 @@
 #include <strings.h>
 
 #include "core/codeplan.h"
+#include "core/commission.h"
 #include "core/money.h"
+#include "core/textwidth.h"
 #include "storage/admin.h"
 #include "storage/migrate.h"
+#include "storage/report.h"
 #include "version.h"
 
 #define EXIT_RUNTIME 1
@@ -94,6 +97,13 @@ static void usage_main(FILE *f)
             "  claim --product CODE --employee ID\n"
             "                                  give an employee their code (no push)\n"
             "  optout list                     numbers that texted TD (no promo pushes)\n"
+            "  order cancel ID --reason TEXT   cancel an order; its commission is reversed\n"
+            "  period close YYYY-MM [--bottom PERCENT]\n"
+            "                                  rank a month's holders, restrict the bottom\n"
+            "  ranking YYYY-MM                 a month's ranking, restricted holders marked\n"
+            "  report --by DIM[,DIM...] [--from DATE --to DATE] [--product CODE]\n"
+            "         [--dept DEPT] [--format table|csv|json]\n"
+            "                                  orders, cancellations, net commission\n"
             "\n"
             "options:\n"
             "  --db CONNINFO   libpq connection string or URI (default: the PG* environment\n"
@@ -241,6 +251,30 @@ static int cmd_migrate(int argc, char **argv)
     return 0;
 }
 
+/* Parses --tier "51:8.00,101:10.00" into TIERS (COMMISSION_MAX_TIERS); -1 to go on, else
+ * the exit status after the error line. */
+static int parse_tiers(const char *text, struct commission_tier *tiers, size_t *n)
+{
+    *n = 0;
+    for (const char *s = text; s != NULL && *s != '\0';) {
+        char one[64];
+        size_t len = strcspn(s, ",");
+        snprintf(one, sizeof one, "%.*s", (int)(len < sizeof one ? len : sizeof one - 1), s);
+        if (*n == COMMISSION_MAX_TIERS)
+            return fail(EXIT_INPUT, "--tier: at most %d tiers", COMMISSION_MAX_TIERS);
+        if (len >= sizeof one || commission_tier_parse(one, &tiers[*n]) < 0)
+            return fail(EXIT_INPUT,
+                        "--tier: \"%.*s\" is not N:YUAN with N from 2 to 1000000 (e.g. 51:8.00)",
+                        (int)len, s);
+        for (size_t i = 0; i < *n; i++)
+            if (tiers[i].from_order == tiers[*n].from_order)
+                return fail(EXIT_INPUT, "--tier: %u given twice", tiers[i].from_order);
+        ++*n;
+        s += len + (s[len] == ',');
+    }
+    return -1;
+}
+
 static int cmd_product_add(int argc, char **argv)
 {
     struct opt opts[] = {
@@ -253,11 +287,14 @@ static int cmd_product_add(int argc, char **argv)
         {"service", "NUMBER", 0, "service number customers text (default 10086)", NULL},
         {"start", "YYYY-MM-DD", 0, "first day of the campaign", NULL},
         {"end", "YYYY-MM-DD", 0, "last day of the campaign", NULL},
+        {"tier", "N:YUAN[,...]", 0,
+         "from a holder's N-th order in a month on, YUAN per order (e.g. 51:8.00)", NULL},
     };
     struct cmd c = {"product add",
                     "--code CODE --name NAME --quota N --commission YUAN --intro TEXT\n"
                     "       [--fee TEXT] [--service NUMBER] [--start YYYY-MM-DD] "
-                    "[--end YYYY-MM-DD]",
+                    "[--end YYYY-MM-DD]\n"
+                    "       [--tier N:YUAN[,N:YUAN...]]",
                     "Puts a product into the pool as a draft. Its code must not clash with\n"
                     "another product's: a code that is a prefix of another with a different\n"
                     "number of sequence digits could be read two ways.",
@@ -289,6 +326,10 @@ static int cmd_product_add(int argc, char **argv)
     p.service = opts[6].value;
     p.starts_on = opts[7].value;
     p.ends_on = opts[8].value;
+    struct commission_tier tiers[COMMISSION_MAX_TIERS];
+    if ((st = parse_tiers(opts[9].value, tiers, &p.ntiers)) >= 0)
+        return st;
+    p.tiers = tiers;
     if ((rc = stor_admin_product_check(&p, err, sizeof err)) < 0)
         return fail_rc(rc, err);
     if ((st = connect_db(&adm)) != 0)
@@ -901,25 +942,32 @@ static int cmd_team_create(int argc, char **argv)
 {
     struct opt opts[] = {
         {"leader", "ID", 1, "the employee who leads the team (its first member)", NULL},
+        {"split", "equal|leader", 0,
+         "how the team's commission is shared: equal shares, the remainder fen to the leader\n"
+         "                 (default), or all to the leader",
+         NULL},
     };
     struct cmd c = {"team create",
-                    "NAME --leader ID",
+                    "NAME --leader ID [--split equal|leader]",
                     "Creates a virtual team (虚拟团队). A team holds codes like a person (see\n"
                     "assign --team); its orders count to the team and its promo pushes go to\n"
                     "every member.",
                     opts,
-                    1,
+                    2,
                     1,
                     "NAME"};
     const char *pos[1] = {NULL};
     struct stor_admin *adm = NULL;
     char err[1024];
+    enum commission_split_rule rule;
     int st = parse(&c, argc, argv, pos);
     if (st >= 0)
         return st;
+    if (opts[1].value != NULL && commission_split_parse(opts[1].value, &rule) < 0)
+        return fail(EXIT_INPUT, "--split: \"%s\" is not equal or leader", opts[1].value);
     if ((st = connect_db(&adm)) != 0)
         return st;
-    int rc = stor_admin_team_create(adm, pos[0], opts[0].value, err, sizeof err);
+    int rc = stor_admin_team_create(adm, pos[0], opts[0].value, opts[1].value, err, sizeof err);
     stor_admin_close(adm);
     if (rc < 0)
         return fail_rc(rc, err);
@@ -1062,6 +1110,303 @@ static int cmd_optout_list(int argc, char **argv)
     return 0;
 }
 
+/* ---- commissions: cancellation, period close, ranking, report ----------------------------- */
+
+static int cmd_order_cancel(int argc, char **argv)
+{
+    struct opt opts[] = {
+        {"reason", "TEXT", 1, "why (kept with the order)", NULL},
+    };
+    struct cmd c = {"order cancel",
+                    "ID --reason TEXT",
+                    "Cancels an order: the order stays in the history, marked cancelled, and its\n"
+                    "commission is reversed by a new (negative) ledger entry; the holder is told.\n"
+                    "No time limit here (customers have the product's window, QX by SMS).",
+                    opts,
+                    1,
+                    1,
+                    "ID"};
+    const char *pos[1] = {NULL};
+    struct stor_admin *adm = NULL;
+    char err[1024], money[32];
+    int64_t fen = 0;
+    int st = parse(&c, argc, argv, pos);
+    if (st >= 0)
+        return st;
+    if ((st = connect_db(&adm)) != 0)
+        return st;
+    int rc = stor_order_cancel(adm, pos[0], opts[0].value, &fen, err, sizeof err);
+    stor_admin_close(adm);
+    if (rc == -EALREADY)
+        return fail(EXIT_INPUT, "%s", err);
+    if (rc < 0)
+        return fail_rc(rc, err);
+    printf("order %s cancelled; commission %s reversed\n", pos[0], yuan(fen, money, sizeof money));
+    return 0;
+}
+
+#define RANKING_RULE                                                                               \
+    "Holders (active employees and teams that held a code before the month ended) are\n"           \
+    "ranked by the orders counted to them in the month (Asia/Shanghai time), cancelled\n"          \
+    "orders not counted. With N holders, at most floor(N * BOTTOM / 100) are restricted:\n"        \
+    "a holder is restricted only when they and every holder with as many orders or\n"              \
+    "fewer fit within that number, so a tie at the boundary is spared as a whole (in\n"            \
+    "the employee's favour). Restricted holders may not claim or be handed codes of\n"             \
+    "new products during the next month; codes they hold keep working."
+
+static int cmd_period_close(int argc, char **argv)
+{
+    struct opt opts[] = {
+        {"bottom", "PERCENT", 0, "the share restricted (0 to 100, default 10)", NULL},
+    };
+    struct cmd c = {"period close",
+                    "YYYY-MM [--bottom PERCENT]",
+                    "Closes a month that has ended: ranks its holders and restricts the bottom\n"
+                    "share for the next month. Closing it again changes nothing and prints the\n"
+                    "stored result.\n\n" RANKING_RULE,
+                    opts,
+                    1,
+                    1,
+                    "YYYY-MM"};
+    const char *pos[1] = {NULL};
+    struct stor_admin *adm = NULL;
+    struct stor_period_close out = {0};
+    char err[1024];
+    int bottom = 10;
+    int st = parse(&c, argc, argv, pos);
+    if (st >= 0)
+        return st;
+    if (opts[0].value != NULL) {
+        char *end;
+        long v = strtol(opts[0].value, &end, 10);
+        if (*end != '\0' || end == opts[0].value || v < 0 || v > 100)
+            return fail(EXIT_INPUT, "--bottom: \"%s\" is not a percentage from 0 to 100",
+                        opts[0].value);
+        bottom = (int)v;
+    }
+    if ((st = connect_db(&adm)) != 0)
+        return st;
+    int rc = stor_period_close(adm, pos[0], bottom, &out, err, sizeof err);
+    stor_admin_close(adm);
+    if (rc < 0)
+        return fail_rc(rc, err);
+    printf("period %s %s: %d holders ranked, %d restricted (bottom %d%%)\n", pos[0],
+           out.already ? "was closed before" : "closed", out.holders, out.restricted,
+           out.bottom_pct);
+    return 0;
+}
+
+static void print_rank(void *arg, const struct stor_rank_row *r)
+{
+    (void)arg;
+    char name[128];
+    textwidth_pad(r->name, 20, 0, name, sizeof name);
+    printf("%5ld  %-10s %s %7ld%s\n", r->rank, r->holder, name, r->orders,
+           r->restricted == 1 ? "  restricted" : "");
+}
+
+static int cmd_ranking(int argc, char **argv)
+{
+    struct cmd c = {
+        "ranking",
+        "YYYY-MM",
+        "Prints a month's ranking: the stored one, with the restricted holders\n"
+        "marked, once the month is closed; else the live (provisional) one.\n\n" RANKING_RULE,
+        NULL,
+        0,
+        1,
+        "YYYY-MM"};
+    const char *pos[1] = {NULL};
+    struct stor_admin *adm = NULL;
+    char err[1024];
+    int closed = 0;
+    int st = parse(&c, argc, argv, pos);
+    if (st >= 0)
+        return st;
+    if ((st = connect_db(&adm)) != 0)
+        return st;
+    printf(" rank  holder     name                  orders\n");
+    int rc = stor_ranking(adm, pos[0], print_rank, NULL, &closed, err, sizeof err);
+    stor_admin_close(adm);
+    if (rc < 0)
+        return fail_rc(rc, err);
+    if (!closed)
+        printf("(period %s not closed: provisional)\n", pos[0]);
+    return 0;
+}
+
+/* The report's rows, kept to size the table's columns. */
+struct report_out {
+    enum { REPORT_TABLE, REPORT_CSV, REPORT_JSON } format;
+    size_t ncols, nrows;
+    const char *names[STOR_REPORT_MAX_COLS];
+    char **cells; /* nrows * ncols, strdup'd */
+    int oom;
+};
+
+static void report_keep(void *arg, size_t ncols, const char *const *names,
+                        const char *const *values)
+{
+    struct report_out *o = arg;
+    char **grown = o->oom ? NULL : realloc(o->cells, (o->nrows + 1) * ncols * sizeof *grown);
+    if (grown == NULL) {
+        o->oom = 1;
+        return;
+    }
+    o->cells = grown;
+    o->ncols = ncols;
+    for (size_t c = 0; c < ncols; c++) {
+        o->names[c] = names[c];
+        if ((grown[o->nrows * ncols + c] = strdup(values[c])) == NULL)
+            o->oom = 1;
+    }
+    o->nrows++;
+}
+
+/* The last three columns (orders, cancelled, commission) are figures. */
+static int report_is_figure(const struct report_out *o, size_t c)
+{
+    return c + 3 >= o->ncols;
+}
+
+static void report_table(const struct report_out *o)
+{
+    size_t w[STOR_REPORT_MAX_COLS];
+    char cell[512];
+    for (size_t c = 0; c < o->ncols; c++) {
+        w[c] = textwidth(o->names[c]);
+        for (size_t r = 0; r < o->nrows; r++) {
+            size_t cw = textwidth(o->cells[r * o->ncols + c]);
+            w[c] = cw > w[c] ? cw : w[c];
+        }
+    }
+    for (size_t r = 0; r <= o->nrows; r++) {
+        for (size_t c = 0; c < o->ncols; c++) {
+            const char *v = r == 0 ? o->names[c] : o->cells[(r - 1) * o->ncols + c];
+            textwidth_pad(v, w[c], report_is_figure(o, c), cell, sizeof cell);
+            printf("%s%s", c ? "  " : "", cell[0] ? cell : v);
+        }
+        putchar('\n');
+    }
+}
+
+/* A spreadsheet's CSV: every field quoted, quotes doubled, CRLF. */
+static void report_csv_field(const char *s, int last)
+{
+    putchar('"');
+    for (; *s; s++) {
+        if (*s == '"')
+            putchar('"');
+        putchar(*s);
+    }
+    fputs(last ? "\"\r\n" : "\",", stdout);
+}
+
+static void report_csv(const struct report_out *o)
+{
+    fputs("\xEF\xBB\xBF", stdout); /* the BOM: spreadsheets read the file as UTF-8 */
+    for (size_t r = 0; r <= o->nrows; r++)
+        for (size_t c = 0; c < o->ncols; c++)
+            report_csv_field(r == 0 ? o->names[c] : o->cells[(r - 1) * o->ncols + c],
+                             c + 1 == o->ncols);
+}
+
+static void report_json_string(const char *s)
+{
+    putchar('"');
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            printf("\\%c", ch);
+        else if (ch < 0x20)
+            printf("\\u%04x", ch);
+        else
+            putchar(ch);
+    }
+    putchar('"');
+}
+
+/* An array of objects; orders and cancelled are numbers, commission yuan text ("15.00"),
+ * exact. */
+static void report_json(const struct report_out *o)
+{
+    printf("[");
+    for (size_t r = 0; r < o->nrows; r++) {
+        printf("%s\n  {", r ? "," : "");
+        for (size_t c = 0; c < o->ncols; c++) {
+            const char *v = o->cells[r * o->ncols + c];
+            printf("%s\"%s\": ", c ? ", " : "", o->names[c]);
+            if (report_is_figure(o, c) && c + 1 < o->ncols)
+                fputs(v, stdout);
+            else
+                report_json_string(v);
+        }
+        printf("}");
+    }
+    printf("%s]\n", o->nrows ? "\n" : "");
+}
+
+static int cmd_report(int argc, char **argv)
+{
+    struct opt opts[] = {
+        {"by", "DIM[,DIM...]", 1, "employee, team, dept, product, day: one or several", NULL},
+        {"from", "YYYY-MM-DD", 0, "orders placed on or after this day (Asia/Shanghai)", NULL},
+        {"to", "YYYY-MM-DD", 0, "orders placed on or before this day", NULL},
+        {"product", "CODE", 0, "one product only", NULL},
+        {"dept", "DEPT", 0, "one department only (orders of codes held by its employees)", NULL},
+        {"format", "table|csv|json", 0, "output (default table; csv is UTF-8 with a BOM)", NULL},
+    };
+    struct cmd c = {"report",
+                    "--by DIM[,DIM...] [--from DATE --to DATE] [--product CODE] [--dept DEPT]\n"
+                    "       [--format table|csv|json]",
+                    "Orders, cancelled orders and net commission (yuan) from the commission\n"
+                    "ledger, grouped by the dimensions of --by. Orders count to the day they\n"
+                    "were placed; a cancellation counts to its order's day.",
+                    opts,
+                    sizeof opts / sizeof opts[0],
+                    0,
+                    NULL};
+    struct stor_report_spec spec = {0};
+    struct report_out out = {0};
+    struct stor_admin *adm = NULL;
+    char err[1024];
+    int st = parse(&c, argc, argv, NULL);
+    if (st >= 0)
+        return st;
+    int rc = stor_report_parse_by(opts[0].value, &spec, err, sizeof err);
+    if (rc < 0)
+        return fail(EXIT_INPUT, "%s", err);
+    spec.from = opts[1].value;
+    spec.to = opts[2].value;
+    spec.product = opts[3].value;
+    spec.dept = opts[4].value;
+    const char *fmt = opts[5].value ? opts[5].value : "table";
+    if (strcmp(fmt, "table") == 0)
+        out.format = REPORT_TABLE;
+    else if (strcmp(fmt, "csv") == 0)
+        out.format = REPORT_CSV;
+    else if (strcmp(fmt, "json") == 0)
+        out.format = REPORT_JSON;
+    else
+        return fail(EXIT_INPUT, "--format: \"%s\" is not table, csv or json", fmt);
+    if ((st = connect_db(&adm)) != 0)
+        return st;
+    rc = stor_report(adm, &spec, report_keep, &out, err, sizeof err);
+    stor_admin_close(adm);
+    if (rc == 0 && out.oom)
+        rc = -ENOMEM, snprintf(err, sizeof err, "report: out of memory");
+    if (rc == 0 && out.format == REPORT_TABLE && out.nrows == 0)
+        printf("no orders\n");
+    else if (rc == 0)
+        (out.format == REPORT_TABLE ? report_table
+         : out.format == REPORT_CSV ? report_csv
+                                    : report_json)(&out);
+    for (size_t i = 0; i < out.nrows * out.ncols; i++)
+        free(out.cells[i]);
+    free(out.cells);
+    return rc < 0 ? fail_rc(rc, err) : 0;
+}
+
 /* ---- main ------------------------------------------------------------------------------- */
 
 /* The subcommands of the command groups. */
@@ -1080,6 +1425,8 @@ static const struct {
     {"team", "create", cmd_team_create},
     {"team", "add", cmd_team_add},
     {"optout", "list", cmd_optout_list},
+    {"order", "cancel", cmd_order_cancel},
+    {"period", "close", cmd_period_close},
 };
 #define NSUBS (sizeof subs / sizeof subs[0])
 
@@ -1148,6 +1495,10 @@ int main(int argc, char **argv)
         return cmd_claim(rest, rargv);
     if (strcmp(cmd, "assign") == 0)
         return cmd_assign(rest, rargv);
+    if (strcmp(cmd, "report") == 0)
+        return cmd_report(rest, rargv);
+    if (strcmp(cmd, "ranking") == 0)
+        return cmd_ranking(rest, rargv);
     if (is_group(cmd))
         return sub_command(cmd, rest, rargv);
     if (strcmp(cmd, "help") == 0) {

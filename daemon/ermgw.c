@@ -18,6 +18,7 @@
 #include "gateway/smpp_pdu.h"
 #include "gateway/smpp_session.h"
 #include "storage/db.h"
+#include "storage/orders.h"
 #include "storage/outbox.h"
 #include "version.h"
 
@@ -310,11 +311,13 @@ static int ermgw_start(struct erm_daemon *d)
     if ((rc = erm_intake_create(d, &d->intake)) < 0)
         return rc;
     rc = stor_db_open(d->loop, d->cfg.conninfo, ermgw_on_db_change, d, &d->db);
-    if (rc < 0)
+    if (rc < 0) {
         ERM_ERROR("ermgw", "database: %s", strerror(-rc));
-    else
-        ERM_INFO("ermgw", "waiting for the database before binding to the SMSC");
-    return rc;
+        return rc;
+    }
+    stor_order_batch_max(d->db, d->cfg.batch_max);
+    ERM_INFO("ermgw", "waiting for the database before binding to the SMSC");
+    return 0;
 }
 
 static int ermgw_signals(struct erm_daemon *d)

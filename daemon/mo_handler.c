@@ -24,6 +24,7 @@
 #include "storage/intake.h"
 #include "storage/optout.h"
 #include "storage/orders.h"
+#include "storage/query.h"
 #include "storage/outbox.h"
 
 /* One MO between intake and acknowledgement; owned by this file, freed in mo_finish. */
@@ -105,6 +106,12 @@ static void mo_optout_done(void *arg, int rc)
     mo_finish(arg, rc, "opt-out");
 }
 
+/* CX and QX end like an order: committed with the reply the SQL wrote. */
+static void mo_query_done(void *arg, int rc, const char *outcome)
+{
+    mo_finish(arg, rc, outcome);
+}
+
 static int mo_start(struct erm_daemon *d, struct mo_ctx *ctx, const struct cmd *cmd)
 {
     const char *service = d->cfg.service_number;
@@ -117,9 +124,13 @@ static int mo_start(struct erm_daemon *d, struct mo_ctx *ctx, const struct cmd *
                               ctx);
     if (cmd->kind == CMD_OPTOUT)
         return stor_optout(d->db, &ctx->key, ctx->customer, service, mo_optout_done, ctx);
+    if (cmd->kind == CMD_QUERY)
+        return stor_query_sms(d->db, &ctx->key, ctx->customer, service, mo_query_done, ctx);
+    if (cmd->kind == CMD_CANCEL)
+        return stor_cancel_sms(d->db, &ctx->key, ctx->customer, cmd->arg, service, mo_query_done,
+                               ctx);
 
-    /* Everything else gets the help reply in this release (queries and cancellations by SMS
-     * come with their own transactions later). */
+    /* Everything else gets the help reply. */
     char text[512];
     int n = reply_render(REPLY_HELP, NULL, NULL, service, text, sizeof text);
     if (n < 0)

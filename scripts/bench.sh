@@ -14,6 +14,8 @@
 #   ERM_BENCH_PGBENCH_SECONDS [20]  length of each pgbench run
 #   ERM_BENCH_CLIENTS [16]      pgbench clients
 #   ERM_BENCH_LOG_LEVEL [info]  ermgw's log level (it logs to a file in the run's temp dir)
+#   ERM_BENCH_CONFIG []         INI lines appended to ermgw.conf, \n between lines
+#                               (e.g. "[database]\nbatch_max = 1": one order per transaction)
 #   ERM_BENCH_PROFILE []        a file: one more full-load run under `perf record -g`, report there
 #   ERM_BENCH_JSON []           a file: every figure as JSON
 #   ERM_BENCH_BUILD_DIR [build-release]

@@ -14,6 +14,7 @@
 
 #include <libpq-fe.h>
 
+#include "core/commission.h"
 #include "core/money.h"
 #include "core/promo.h"
 #include "core/textcodec.h"
@@ -382,6 +383,25 @@ fail:
     return rc;
 }
 
+/* Stores P's commission tiers (schema/004_commission.sql) in the open transaction. */
+static int adm_product_tiers(struct stor_admin *adm, const struct stor_product_spec *p, char *err,
+                             size_t errlen)
+{
+    for (size_t i = 0; i < p->ntiers; i++) {
+        char from[12], fen[24];
+        snprintf(from, sizeof from, "%u", p->tiers[i].from_order);
+        snprintf(fen, sizeof fen, "%lld", (long long)p->tiers[i].fen);
+        const char *v[] = {p->code, from, fen};
+        int rc = stor_admin_exec(adm, NULL, "--tier",
+                                 "INSERT INTO product_tiers (product_code, from_order,"
+                                 " commission_fen) VALUES ($1, $2::integer, $3::bigint)",
+                                 3, v, err, errlen);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
 int stor_admin_product_add(struct stor_admin *adm, const struct stor_product_spec *p, char *err,
                            size_t errlen)
 {
@@ -412,7 +432,7 @@ int stor_admin_product_add(struct stor_admin *adm, const struct stor_product_spe
                          " width, service, starts_on, ends_on)"
                          " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                          10, v, err, errlen);
-    if (rc < 0)
+    if (rc < 0 || (rc = adm_product_tiers(adm, p, err, errlen)) < 0)
         goto fail;
     if ((rc = adm_commit(adm, err, errlen)) < 0)
         goto fail;
@@ -920,11 +940,11 @@ static int adm_active_employee(struct stor_admin *adm, const char *field, const 
     return rc;
 }
 
-int stor_admin_team_create(struct stor_admin *adm, const char *name, const char *leader, char *err,
-                           size_t errlen)
+int stor_admin_team_create(struct stor_admin *adm, const char *name, const char *leader,
+                           const char *split, char *err, size_t errlen)
 {
     PGresult *res = NULL;
-    const char *v[] = {name, leader};
+    const char *v[] = {name, leader, split != NULL ? split : "equal"};
     int rc = adm_check_text("team name", name, 1, ADM_NAME_MAX, 0, err, errlen);
     if (rc < 0)
         return rc;
@@ -934,9 +954,9 @@ int stor_admin_team_create(struct stor_admin *adm, const char *name, const char 
         (rc = adm_active_employee(adm, "--leader", leader, NULL, err, errlen)) < 0)
         goto fail;
     rc = stor_admin_exec(adm, &res, "team",
-                         "INSERT INTO teams (name, leader_id) VALUES ($1, $2)"
+                         "INSERT INTO teams (name, leader_id, split) VALUES ($1, $2, $3)"
                          " ON CONFLICT (name) DO NOTHING RETURNING id",
-                         2, v, err, errlen);
+                         3, v, err, errlen);
     if (rc < 0)
         goto fail;
     if (PQntuples(res) == 0) {

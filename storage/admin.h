@@ -27,6 +27,7 @@
 #include "core/msisdn.h"
 
 struct stor_admin;
+struct commission_tier;
 
 /* Bytes of a name of 40 characters of UTF-8 (4 bytes each at most) and its NUL. */
 #define STOR_ADMIN_NAME_BYTES (40 * 4 + 1)
@@ -53,9 +54,11 @@ struct stor_product_spec {
     const char *fee_text; /* at most 200 characters; NULL = "" */
     const char *service;  /* service number, NULL = "10086" */
     int64_t commission_fen;
-    uint32_t quota;        /* 1..CODEPLAN_MAX_QUOTA */
-    const char *starts_on; /* "YYYY-MM-DD" or NULL */
-    const char *ends_on;   /* "YYYY-MM-DD" or NULL, not before starts_on */
+    uint32_t quota;                      /* 1..CODEPLAN_MAX_QUOTA */
+    const char *starts_on;               /* "YYYY-MM-DD" or NULL */
+    const char *ends_on;                 /* "YYYY-MM-DD" or NULL, not before starts_on */
+    const struct commission_tier *tiers; /* NTIERS commission tiers (core/commission.h) */
+    size_t ntiers;
 };
 
 /* Checks SPEC without the database (stor_admin_product_add does it again). 0 or -EINVAL. */
@@ -170,10 +173,10 @@ int stor_admin_employee_deactivate(struct stor_admin *adm, const char *id, int *
                                    long long *codes, char *err, size_t errlen);
 
 /* Creates virtual team NAME (1..40 characters, one line) led by active employee LEADER,
- * who is its first member. -EEXIST when the name is taken, -ENOENT unknown leader, -EPERM
- * deactivated leader. */
-int stor_admin_team_create(struct stor_admin *adm, const char *name, const char *leader, char *err,
-                           size_t errlen);
+ * who is its first member, sharing commission by SPLIT ("equal" or "leader"; NULL = equal).
+ * -EEXIST when the name is taken, -ENOENT unknown leader, -EPERM deactivated leader. */
+int stor_admin_team_create(struct stor_admin *adm, const char *name, const char *leader,
+                           const char *split, char *err, size_t errlen);
 
 /* A new member of a team: an employee (EMPLOYEE), or somebody who is not one (MSISDN and
  * NAME). Strings are the caller's. */

@@ -63,6 +63,8 @@ struct stor_db {
     int fail_rc;      /* what that job fails with */
     int running;      /* db_run() is on the stack */
 
+    struct stor_gather gather; /* order_batch.c's and receipts.c's */
+
     int closing;
     int closed; /* handles closed, waiting for their callbacks */
     unsigned pending_closes;
@@ -70,9 +72,9 @@ struct stor_db {
     void *close_ud;
 };
 
-static const struct stor_stmt *const db_stmt_sets[] = {stor_order_stmts,  stor_outbox_stmts,
-                                                       stor_claim_stmts,  stor_optout_stmts,
-                                                       stor_intake_stmts, stor_receipt_stmts};
+static const struct stor_stmt *const db_stmt_sets[] = {
+    stor_order_stmts,  stor_outbox_stmts,  stor_claim_stmts,       stor_optout_stmts,
+    stor_intake_stmts, stor_receipt_stmts, stor_order_batch_stmts, stor_query_stmts};
 #define DB_NSETS (sizeof db_stmt_sets / sizeof db_stmt_sets[0])
 
 static void db_connect_start(struct stor_db *db);
@@ -655,6 +657,16 @@ fail:
         free(db->conninfo);
     free(db);
     return rc;
+}
+
+struct stor_gather *stor_db_gather(struct stor_db *db)
+{
+    return &db->gather;
+}
+
+int stor_batch_retry_alone(int rc)
+{
+    return rc < 0 && rc != -ECONNRESET && rc != -ENOTCONN && rc != -ECANCELED;
 }
 
 int stor_db_is_up(const struct stor_db *db)

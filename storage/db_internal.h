@@ -19,6 +19,7 @@
 #include <libpq-fe.h>
 
 #include "storage/db.h"
+#include "storage/orders.h"
 
 /* A statement prepared once per connection. Tables end with a { NULL } entry. */
 struct stor_stmt {
@@ -29,10 +30,12 @@ struct stor_stmt {
 
 extern const struct stor_stmt stor_order_stmts[];
 extern const struct stor_stmt stor_outbox_stmts[];
-extern const struct stor_stmt stor_claim_stmts[];   /* claims.c */
-extern const struct stor_stmt stor_optout_stmts[];  /* optout.c */
-extern const struct stor_stmt stor_intake_stmts[];  /* intake.c */
-extern const struct stor_stmt stor_receipt_stmts[]; /* receipts.c */
+extern const struct stor_stmt stor_claim_stmts[];       /* claims.c */
+extern const struct stor_stmt stor_optout_stmts[];      /* optout.c */
+extern const struct stor_stmt stor_intake_stmts[];      /* intake.c */
+extern const struct stor_stmt stor_receipt_stmts[];     /* receipts.c */
+extern const struct stor_stmt stor_query_stmts[];       /* query.c */
+extern const struct stor_stmt stor_order_batch_stmts[]; /* order_batch.c */
 
 /* The outbox insert, shared by outbox.c (its owner) and the order transaction. Parameters:
  * dest, source, kind, text. */
@@ -88,6 +91,41 @@ int stor_job_send_sql(struct stor_job *job, const char *sql);
  * MO without a reply) or -EAGAIN / -EIO (return it too: nothing is stored). */
 int stor_mo_dedupe_send(struct stor_job *job, const struct stor_mo_key *key);
 int stor_mo_dedupe_check(const struct stor_mo_key *key, const PGresult *res);
+
+/* Group commit, kept in the connection: the batch jobs still gathering (queued, not
+ * started: new work joins them), of orders (order_batch.c) and of rows sent (receipts.c),
+ * and the orders' bound. db.c only zeroes it. */
+struct stor_gather {
+    struct stor_job *orders;
+    unsigned order_max; /* orders per transaction at most; 0 or 1: one per transaction */
+    struct stor_job *sent;
+};
+struct stor_gather *stor_db_gather(struct stor_db *db);
+
+/* 1 when a batch job failed with RC on its own work (a statement, a value it could not
+ * send), so its parts are worth trying again one by one; 0 when the connection failed
+ * (-ECONNRESET, -ENOTCONN, -ECANCELED): nothing more can be done now. */
+int stor_batch_retry_alone(int rc);
+
+/* The order of orders.h gathered into the connection's next batch transaction
+ * (order_batch.c); the same contract as stor_order_place(), which hands it on when
+ * batching is on and the MO has a plain dedupe key. */
+int stor_order_batch_add(struct stor_db *db, const struct stor_mo_key *mo, const char *customer,
+                         const char *code, const char *service, stor_order_cb cb, void *arg);
+
+/* The reply kind of erm_place_order()'s OUTCOME (orders.c); -EIO (logged, naming CODE) for
+ * a word it does not know. */
+int stor_order_outcome(const char *code, const char *outcome, enum reply_kind *kind);
+
+/* core's reply_render() for an order's reply into TEXT (CAP bytes); logs a failure.
+ * Returns the length or a negative errno. */
+int stor_order_render(enum reply_kind kind, const char *product, const char *code,
+                      const char *service, char *text, size_t cap);
+
+/* The single order transaction of orders.c, without batching: what a failed batch falls
+ * back to, one transaction per order. Same contract as stor_order_place(). */
+int stor_order_place_one(struct stor_db *db, const struct stor_mo_key *mo, const char *customer,
+                         const char *code, const char *service, stor_order_cb cb, void *arg);
 
 /* The transaction behind stor_outbox_sent() (receipts.c): the row to sent and its parts
  * recorded, with the receipts that came before them applied. */

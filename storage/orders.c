@@ -10,6 +10,11 @@
  * ON CONFLICT DO NOTHING on (customer, product_code), so a repeat order, even a concurrent
  * one, is answered as a duplicate and never counted twice. Any error rolls everything back.
  *
+ * With group commit on (stor_order_batch_max), stor_order_place() hands an MO's order to
+ * order_batch.c, which places many in one transaction with the same steps per MO; this
+ * single transaction stays for orders without a plain dedupe key and for a failed batch's
+ * orders, placed again one by one.
+ *
  * The customer is stored in its national 11-digit form when it is a mainland mobile number
  * ("8613800000001" and "13800000001" are one customer), else as received; the reply goes
  * to the address exactly as received.
@@ -62,6 +67,28 @@ static const struct {
     {"ended", REPLY_CAMPAIGN_ENDED},
 };
 
+int stor_order_outcome(const char *code, const char *outcome, enum reply_kind *kind)
+{
+    for (size_t i = 0; i < sizeof order_outcomes / sizeof order_outcomes[0]; i++) {
+        if (strcmp(outcome, order_outcomes[i].name) == 0) {
+            *kind = order_outcomes[i].kind;
+            return 0;
+        }
+    }
+    ERM_ERROR("db", "order %s: unexpected outcome \"%s\"", code, outcome);
+    return -EIO;
+}
+
+int stor_order_render(enum reply_kind kind, const char *product, const char *code,
+                      const char *service, char *text, size_t cap)
+{
+    int n = reply_render(kind, product, code, service, text, cap);
+    if (n < 0)
+        ERM_ERROR("db", "order %s: rendering the %s reply: %s", code, reply_kind_name(kind),
+                  strerror(-n));
+    return n;
+}
+
 /* Renders the reply for the result of erm_place_order() and sends its outbox insert. */
 static int order_send_reply(struct order_job *o, const PGresult *res)
 {
@@ -69,25 +96,16 @@ static int order_send_reply(struct order_job *o, const PGresult *res)
         ERM_ERROR("db", "order %s: erm_place_order gave %d rows", o->code, PQntuples(res));
         return -EIO;
     }
-    const char *outcome = PQgetvalue(res, 0, 0);
     const char *product = PQgetisnull(res, 0, 1) ? NULL : PQgetvalue(res, 0, 1);
-    size_t i;
-    for (i = 0; i < sizeof order_outcomes / sizeof order_outcomes[0]; i++)
-        if (strcmp(outcome, order_outcomes[i].name) == 0)
-            break;
-    if (i == sizeof order_outcomes / sizeof order_outcomes[0]) {
-        ERM_ERROR("db", "order %s: unexpected outcome \"%s\"", o->code, outcome);
-        return -EIO;
-    }
-    o->outcome = order_outcomes[i].kind;
+    int n = stor_order_outcome(o->code, PQgetvalue(res, 0, 0), &o->outcome);
+    if (n < 0)
+        return n;
 
     char *text = malloc(ORDER_REPLY_MAX);
     if (text == NULL)
         return -ENOMEM;
-    int n = reply_render(o->outcome, product, o->code, o->service, text, ORDER_REPLY_MAX);
+    n = stor_order_render(o->outcome, product, o->code, o->service, text, ORDER_REPLY_MAX);
     if (n < 0) {
-        ERM_ERROR("db", "order %s: rendering the %s reply: %s", o->code,
-                  reply_kind_name(o->outcome), strerror(-n));
         free(text);
         return n;
     }
@@ -146,8 +164,8 @@ static void order_finish(struct stor_job *job, int rc)
 
 static const struct stor_job_ops order_ops = {"order", order_step, order_finish};
 
-int stor_order_place(struct stor_db *db, const struct stor_mo_key *mo, const char *customer,
-                     const char *code, const char *service, stor_order_cb cb, void *arg)
+int stor_order_place_one(struct stor_db *db, const struct stor_mo_key *mo, const char *customer,
+                         const char *code, const char *service, stor_order_cb cb, void *arg)
 {
     struct order_job *o = NULL;
     int rc;
@@ -187,4 +205,13 @@ int stor_order_place(struct stor_db *db, const struct stor_mo_key *mo, const cha
 fail:
     order_free(o);
     return rc;
+}
+
+int stor_order_place(struct stor_db *db, const struct stor_mo_key *mo, const char *customer,
+                     const char *code, const char *service, stor_order_cb cb, void *arg)
+{
+    /* A reassembled message's dedupe step takes its parts: it keeps its own transaction. */
+    if (stor_db_gather(db)->order_max > 1 && mo != NULL && mo->nparts == 0)
+        return stor_order_batch_add(db, mo, customer, code, service, cb, arg);
+    return stor_order_place_one(db, mo, customer, code, service, cb, arg);
 }

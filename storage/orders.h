@@ -24,4 +24,10 @@ typedef void (*stor_order_cb)(void *arg, int rc, enum reply_kind outcome);
 int stor_order_place(struct stor_db *db, const struct stor_mo_key *mo, const char *customer,
                      const char *code, const char *service, stor_order_cb cb, void *arg);
 
+/* Group commit (storage/order_batch.c): with MAX > 1, orders that come while DB's
+ * connection is busy are placed together in its next transaction, at most MAX of them, each
+ * MO with its own dedupe step and outcome, one bad MO never failing the others; an idle
+ * connection starts a lone order at once. 0 or 1: one transaction per order. */
+void stor_order_batch_max(struct stor_db *db, unsigned max);
+
 #endif

@@ -8,6 +8,8 @@
  *                 SELECT erm_record_part(row, n, id forms)                 -- each part
  *                 SELECT erm_outbox_settle(row)      -- receipts that came first may settle it
  *                 COMMIT
+ *                 (rows sent while the connection is busy share one such transaction, each
+ *                 row's three steps in turn: see "a row sent" below)
  *
  * The id forms are core/receipt.h's (receipt_id_norm), made here for both sides: a part
  * keeps all three, a receipt is compared with the one the SMSC's way asks for, so that a hex
@@ -18,6 +20,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,11 +158,22 @@ int stor_receipt_apply(struct stor_db *db, const struct stor_receipt *r, stor_re
 
 /* ---- a row sent: its parts -------------------------------------------------------------- */
 
+/* Rows sent while the connection is busy are recorded together: the queued job takes them
+ * on (MORE) and records each in turn in its one transaction, so a burst of submits costs
+ * one commit, not one each. A row not in a state for it is skipped (its own -ENOENT); a
+ * statement error fails the batch, whose rows are then recorded again one by one. */
+#define SENT_BATCH_MAX 256
+
 enum sent_step { SENT_BEGIN, SENT_ROW, SENT_PARTS, SENT_COMMIT, SENT_DONE };
 
 struct sent_job {
     struct stor_job job; /* first: db.c sees this */
     enum sent_step step;
+    struct sent_job *more; /* the batch's other rows (not submitted themselves), in order */
+    struct sent_job *last; /* the batch's last row */
+    struct sent_job *cur;  /* the row being recorded */
+    size_t nrows;
+    int rc; /* the row's own outcome in a committed batch */
     char id[24];
     char *ids;   /* the message ids as given, space-separated */
     char *cut;   /* a copy of them cut at the spaces */
@@ -170,53 +184,72 @@ struct sent_job {
     void *arg;
 };
 
-/* Sends the record of part J->next. */
-static int sent_part(struct sent_job *j)
+/* Sends the record of part R->next of row R, in batch J. */
+static int sent_part(struct sent_job *j, struct sent_job *r)
 {
     struct receipt_id id;
     char n[8];
-    const char *raw = j->part[j->next];
+    const char *raw = r->part[r->next];
     if (receipt_id_norm(raw, &id) < 0) {
-        ERM_ERROR("db", "outbox row %s: message id \"%.80s\" cannot be kept", j->id, raw);
+        ERM_ERROR("db", "outbox row %s: message id \"%.80s\" cannot be kept", r->id, raw);
         return -EINVAL;
     }
-    snprintf(n, sizeof n, "%zu", j->next + 1);
+    snprintf(n, sizeof n, "%zu", r->next + 1);
     const char *v[] = {
-        j->id, n, raw, id.text, id.dec[0] ? id.dec : NULL, id.hex[0] ? id.hex : NULL};
-    j->next++;
+        r->id, n, raw, id.text, id.dec[0] ? id.dec : NULL, id.hex[0] ? id.hex : NULL};
+    r->next++;
     return stor_job_send(&j->job, "receipt_part", 6, v);
+}
+
+/* Sends the row update of the batch's current row. */
+static int sent_row(struct sent_job *j)
+{
+    j->step = SENT_PARTS;
+    const char *v[] = {j->cur->id, j->cur->ids};
+    return stor_job_send(&j->job, STOR_STMT_OUTBOX_SENT, 2, v);
+}
+
+/* The current row is done: the next one's update, or the commit. */
+static int sent_next_row(struct sent_job *j)
+{
+    j->cur = j->cur == j ? j->more : j->cur->more;
+    if (j->cur != NULL)
+        return sent_row(j);
+    j->step = SENT_DONE;
+    return stor_job_send_sql(&j->job, "COMMIT");
 }
 
 static int sent_step(struct stor_job *job, const PGresult *res)
 {
     struct sent_job *j = (struct sent_job *)job;
+    struct sent_job *r = j->cur;
     switch (j->step) {
     case SENT_BEGIN:
+        if (stor_db_gather(job->db)->sent == job)
+            stor_db_gather(job->db)->sent = NULL; /* started: takes no more rows */
         j->step = SENT_ROW;
+        j->cur = j;
         return stor_job_send_sql(job, "BEGIN");
-    case SENT_ROW: {
-        j->step = SENT_PARTS;
-        const char *v[] = {j->id, j->ids};
-        return stor_job_send(job, STOR_STMT_OUTBOX_SENT, 2, v);
-    }
+    case SENT_ROW:
+        return sent_row(j);
     case SENT_PARTS: {
-        if (j->next == 0 && strcmp(PQcmdTuples((PGresult *)res), "0") == 0) {
-            ERM_WARN("db", "outbox sent: row %s is not in a state for it; left as it is", j->id);
-            return -ENOENT;
+        if (r->next == 0 && strcmp(PQcmdTuples((PGresult *)res), "0") == 0) {
+            ERM_WARN("db", "outbox sent: row %s is not in a state for it; left as it is", r->id);
+            r->rc = -ENOENT;
+            return sent_next_row(j);
         }
-        if (j->next < j->nparts)
-            return sent_part(j);
+        if (r->next < r->nparts)
+            return sent_part(j, r);
         /* Every part is recorded: receipts that came first may have settled the row. */
         j->step = SENT_COMMIT;
-        const char *v[] = {j->id};
+        const char *v[] = {r->id};
         return stor_job_send(job, "receipt_settle", 1, v);
     }
     case SENT_COMMIT:
         if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
-            ERM_INFO("db", "outbox row %s: delivery %s (its receipts came first)", j->id,
+            ERM_INFO("db", "outbox row %s: delivery %s (its receipts came first)", r->id,
                      PQgetvalue(res, 0, 0));
-        j->step = SENT_DONE;
-        return stor_job_send_sql(job, "COMMIT");
+        return sent_next_row(j);
     default:
         return STOR_JOB_DONE;
     }
@@ -230,12 +263,40 @@ static void sent_free(struct sent_job *j)
     free(j);
 }
 
+/* A batch that failed on a statement: each row again in a transaction of its own. */
+static void sent_retry_alone(struct sent_job *j, int rc)
+{
+    ERM_WARN("db", "outbox sent: a batch of %zu rows failed; recording them one by one", j->nrows);
+    for (struct sent_job *r = j, *next; r != NULL; r = next) {
+        next = r == j ? j->more : r->more;
+        memset(r, 0, offsetof(struct sent_job, id));
+        r->job.ops = j->job.ops;
+        r->nrows = 1;
+        r->next = 0;
+        if (stor_db_submit(j->job.db, &r->job) < 0) {
+            if (r->cb != NULL)
+                r->cb(r->arg, rc);
+            sent_free(r);
+        }
+    }
+}
+
 static void sent_finish(struct stor_job *job, int rc)
 {
     struct sent_job *j = (struct sent_job *)job;
-    if (j->cb != NULL)
-        j->cb(j->arg, rc);
-    sent_free(j);
+    struct stor_gather *g = stor_db_gather(job->db);
+    if (g->sent == job)
+        g->sent = NULL; /* failed before its turn */
+    if (stor_batch_retry_alone(rc) && j->nrows > 1 && j->step != SENT_BEGIN) {
+        sent_retry_alone(j, rc);
+        return;
+    }
+    for (struct sent_job *r = j, *next; r != NULL; r = next) {
+        next = r == j ? j->more : r->more;
+        if (r->cb != NULL)
+            r->cb(r->arg, rc < 0 ? rc : r->rc);
+        sent_free(r);
+    }
 }
 
 static const struct stor_job_ops sent_ops = {"outbox sent", sent_step, sent_finish};
@@ -270,10 +331,27 @@ int stor_receipts_record_sent(struct stor_db *db, int64_t id, const char *messag
     snprintf(j->id, sizeof j->id, "%" PRId64, id);
     j->ids = strdup(message_ids);
     j->cut = strdup(message_ids);
-    if (j->ids == NULL || j->cut == NULL || (rc = sent_split(j)) < 0 ||
-        (rc = stor_db_submit(db, &j->job)) < 0) {
-        sent_free(j);
-        return rc;
+    if (j->ids == NULL || j->cut == NULL || (rc = sent_split(j)) < 0)
+        goto fail;
+    /* Another row waits to be recorded: this one joins its transaction. */
+    struct stor_gather *g = stor_db_gather(db);
+    struct sent_job *b = (struct sent_job *)g->sent;
+    if (b != NULL && b->nrows < SENT_BATCH_MAX) {
+        *(b->last != NULL ? &b->last->more : &b->more) = j;
+        b->last = j;
+        b->nrows++;
+        return 0;
+    }
+    j->nrows = 1;
+    struct stor_job *was = g->sent;
+    g->sent = &j->job; /* before submitting: it may start (and even end) at once */
+    if ((rc = stor_db_submit(db, &j->job)) < 0) {
+        g->sent = was;
+        goto fail;
     }
     return 0;
+
+fail:
+    sent_free(j);
+    return rc;
 }

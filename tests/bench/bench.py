@@ -119,6 +119,9 @@ def bench_args():
     ap.add_argument("--log-level", default=env("ERM_BENCH_LOG_LEVEL", "info"),
                     help="ermgw's [log] level, logging to a file (ERM_BENCH_LOG_LEVEL, "
                          "default info: the shipped default)")
+    ap.add_argument("--config", default=env("ERM_BENCH_CONFIG", ""),
+                    help="INI lines appended to ermgw's configuration, \\n between lines, e.g."
+                         " '[database]\\nbatch_max = 1' (ERM_BENCH_CONFIG)")
     ap.add_argument("--profile", default=env("ERM_BENCH_PROFILE", ""),
                     help="also profile ermgw with perf during one extra full-load run and "
                          "write `perf report` there (ERM_BENCH_PROFILE, a file name)")
@@ -235,7 +238,8 @@ class Bench:
 
     def daemon_config(self):
         log = os.path.join(self.dir, "ermgw.log")
-        return "[log]\nfile = %s\nlevel = %s\n" % (log, self.a.log_level)
+        extra = self.a.config.replace("\\n", "\n")
+        return "[log]\nfile = %s\nlevel = %s\n%s\n" % (log, self.a.log_level, extra)
 
     # ---- one ermgw run ----------------------------------------------------------------------
 
@@ -249,6 +253,14 @@ class Bench:
                 return "".join(f.readlines()[-n:])
         except OSError:
             return "(no log)"
+
+    def pg_counters(self):
+        """(commits, WAL syncs, WAL bytes) of the cluster so far. A backend's counts arrive
+        when it ends (or goes idle a while), so read them after its client has gone."""
+        time.sleep(0.5)  # let the exiting backends flush their statistics
+        row = self.pg.psql("SELECT (SELECT sum(xact_commit) FROM pg_stat_database),"
+                           " wal_sync, wal_bytes FROM pg_stat_wal")[0]
+        return tuple(float(x) for x in row)
 
     def wait_done(self, load, gw, label, timeout):
         """Waits for load_smsc's DONE line while ermgw lives; returns its figures."""
@@ -271,6 +283,7 @@ class Bench:
         base = self.next_base
         self.next_base += count
         first_id = self.pg.scalar("SELECT coalesce(max(id), 0) FROM outbox")
+        pg0 = self.pg_counters()
         # Deadlines: generous for a slow gateway (100 MO/s), bounded all the same.
         load_s = max(120.0, count / 100.0) if rate == 0 else count / rate + 120.0
         load = BenchLoad(self.codes, count, self.a.window, rate, base, load_s + 180)
@@ -306,6 +319,7 @@ class Bench:
             if rc != 0:
                 raise AssertionError("%s: ermgw exited %d" % (label, rc))
             summary = load.wait_line("SUMMARY", timeout=30)
+            pg1 = self.pg_counters()
         finally:
             if perf is not None:
                 perf.kill()
@@ -337,6 +351,7 @@ class Bench:
             "last_submit_s": summary["last_submit_s"],
             "submit_rate": summary["submits"] / summary["last_submit_s"]
             if summary["last_submit_s"] > 0 else 0.0,
+            "submits_per_order": summary["submits"] / max(1, int(db[0])),
             "orders_in_db": int(db[0]),
             "outbox_rows": int(db[1]),
             "outbox_sent": int(db[2]),
@@ -347,13 +362,19 @@ class Bench:
             "cpu_s_per_1000": cpu / max(1, int(db[0])) * 1000.0,
             "rss_peak_mb": hwm / 1024.0,
             "machine_busy": busy,
+            # this script's own psql calls commit too: a handful against thousands of orders
+            "commits_per_order": (pg1[0] - pg0[0]) / max(1, int(db[0])),
+            "wal_syncs_per_order": (pg1[1] - pg0[1]) / max(1, int(db[0])),
+            "wal_bytes_per_order": (pg1[2] - pg0[2]) / max(1, int(db[0])),
         }
         bench_log("%s: %d acked ok (%d err) in %.2f s = %.0f/s, p50 %.2f p99 %.2f p99.9 %.2f ms,"
                   " %d orders in db, %d submits, outbox empty after %.2f s, cpu %.2f s,"
-                  " rss %.1f MB, machine %.0f%% busy" % (
+                  " rss %.1f MB, machine %.0f%% busy, %.2f commits and %.2f WAL syncs per"
+                  " order" % (
                       label, r["acked_ok"], r["acked_err"], r["seconds"], r["rate"],
                       r["p50_ms"], r["p99_ms"], r["p999_ms"], r["orders_in_db"], r["submits"],
-                      r["outbox_empty_s"], r["cpu_s"], r["rss_peak_mb"], 100 * busy))
+                      r["outbox_empty_s"], r["cpu_s"], r["rss_peak_mb"], 100 * busy,
+                      r["commits_per_order"], r["wal_syncs_per_order"]))
         if r["orders_in_db"] != r["acked_ok"]:
             raise AssertionError("%s: %d MOs acknowledged but %d orders stored" % (
                 label, r["acked_ok"], r["orders_in_db"]))
@@ -375,12 +396,14 @@ class Bench:
         pgbench = os.path.join(self.pg.bindir, "pgbench")
         if not os.path.exists(pgbench):
             pgbench = shutil.which("pgbench") or pgbench
+        pg0 = self.pg_counters()
         sys0 = bench_sys_cpu()
         cmd = [pgbench, "-n", "-M", "prepared", "-c", str(self.a.clients), "-j", "2",
                "-T", str(self.a.pgbench_seconds), "-f", script]
         r = subprocess.run(cmd, env=self.pg.env, text=True, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, timeout=self.a.pgbench_seconds + 120)
         sys1 = bench_sys_cpu()
+        pg1 = self.pg_counters()
         if r.returncode != 0:
             raise RuntimeError("pgbench failed:\n%s" % r.stdout[-3000:])
         tps = lat = None
@@ -394,6 +417,9 @@ class Bench:
         res = {"per_txn": per_txn, "clients": self.a.clients, "tps": tps,
                "orders_per_s": tps * per_txn, "latency_ms": lat,
                "machine_busy": (sys1[0] - sys0[0]) / max(1, sys1[1] - sys0[1])}
+        orders = max(1.0, tps * per_txn * self.a.pgbench_seconds)  # about: pgbench's -T
+        res["commits_per_order"] = (pg1[0] - pg0[0]) / orders
+        res["wal_syncs_per_order"] = (pg1[1] - pg0[1]) / orders
         bench_log("pgbench %d per transaction, %d clients: %.0f tps = %.0f orders/s, machine "
                   "%.0f%% busy" % (per_txn, self.a.clients, tps, tps * per_txn,
                                    100 * res["machine_busy"]))
@@ -410,7 +436,9 @@ def bench_median(runs, key):
 
 
 MEDIAN_KEYS = ("rate", "seconds", "p50_ms", "p99_ms", "p999_ms", "submit_rate", "last_submit_s",
-               "outbox_empty_s", "cpu_s_per_1000", "rss_peak_mb", "machine_busy", "late")
+               "outbox_empty_s", "cpu_s_per_1000", "rss_peak_mb", "machine_busy", "late",
+               "commits_per_order", "wal_syncs_per_order", "wal_bytes_per_order",
+               "submits_per_order")
 
 
 def bench_summary(runs):
@@ -430,20 +458,23 @@ def bench_report(a, full, fixed, ceiling, selftest, loadavg):
         add("load_smsc self-test (trivial ESME, window %d): %.0f deliver_sm/s" % (
             a.window, selftest["rate"]))
     add("")
-    add("full load: %d MOs, window %d, median of %d runs (log level %s)" % (
-        a.count, a.window, len(full), a.log_level))
+    add("full load: %d MOs, window %d, median of %d runs (log level %s%s)" % (
+        a.count, a.window, len(full), a.log_level,
+        "; config: " + a.config.replace("\\n", " ") if a.config else ""))
     add("  orders committed and acknowledged  %8.0f /s   (runs: %s)" % (
         fm["rate"], ", ".join("%.0f" % r["rate"] for r in full)))
     add("  latency deliver_sm -> resp         p50 %.2f ms  p99 %.2f ms  p99.9 %.2f ms" % (
         fm["p50_ms"], fm["p99_ms"], fm["p999_ms"]))
-    add("  confirmations submitted            %8.0f /s   (last submit_sm %.1f s after the first MO)"
-        % (fm["submit_rate"], fm["last_submit_s"]))
+    add("  confirmations submitted            %8.0f /s   (%.1f submit_sm per order; the last %.1f s"
+        " after the first MO)" % (fm["submit_rate"], fm["submits_per_order"], fm["last_submit_s"]))
     add("  outbox empty                       %8.1f s after the first MO (load took %.1f s)" % (
         fm["outbox_empty_s"], fm["seconds"]))
     add("  ermgw CPU per 1,000 orders         %8.3f s" % fm["cpu_s_per_1000"])
     add("  ermgw peak RSS (VmHWM)             %8.1f MB" % fm["rss_peak_mb"])
     add("  machine busy during the load       %8.0f %% of %d CPUs" % (
         100 * fm["machine_busy"], os.cpu_count()))
+    add("  per order (load and outbox drain)  %8.2f commits, %.2f WAL syncs, %.0f WAL bytes" % (
+        fm["commits_per_order"], fm["wal_syncs_per_order"], fm["wal_bytes_per_order"]))
     add("")
     add("fixed offered load: %.0f MO/s for %.0f s, window %d, median of %d runs" % (
         a.offered, a.fixed_seconds, a.window, len(fixed)))
@@ -463,6 +494,8 @@ def bench_report(a, full, fixed, ceiling, selftest, loadavg):
             add("  %3d order(s) per transaction       %8.0f orders/s  (%.0f tps, latency %.2f ms,"
                 " machine %.0f %% busy)" % (c["per_txn"], c["orders_per_s"], c["tps"],
                                             c["latency_ms"] or 0, 100 * c["machine_busy"]))
+            add("      %.2f commits and %.3f WAL syncs per order" % (
+                c["commits_per_order"], c["wal_syncs_per_order"]))
             add("      ermgw's full-load rate is %.1f %% of this" % (
                 100.0 * fm["rate"] / c["orders_per_s"]))
     return "\n".join(lines)
@@ -532,13 +565,17 @@ def bench_profile(b, a):
         return
     data = os.path.join(b.dir, "perf.data")
     b.run_once("profile", a.count, 0, profile=data)
+    # By library; by function (self time); by system call and other callers (time below
+    # them: a release build has no frame pointers, so user-space call chains are cut short
+    # but the kernel's are whole); the biggest self-time entries with their call chains.
+    reports = (["--no-children", "--sort", "dso", "-g", "none", "--percent-limit", "0.1"],
+               ["--no-children", "--sort", "dso,symbol", "-g", "none", "--percent-limit", "0.2"],
+               ["--children", "--sort", "symbol", "-g", "none", "--percent-limit", "1"],
+               ["--no-children", "--sort", "dso,symbol", "-g", "caller", "--percent-limit", "2"])
     with open(a.profile, "w") as f:
-        for extra in (["--no-children", "--sort", "dso", "-g", "none"],
-                      ["--no-children", "--sort", "dso,symbol", "-g", "none"],
-                      ["--no-children", "--sort", "dso,symbol", "-g", "caller"]):
-            r = subprocess.run(["perf", "report", "-i", data, "--stdio", "--percent-limit", "1"]
-                               + extra, text=True, stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL, timeout=300)
+        for extra in reports:
+            r = subprocess.run(["perf", "report", "-i", data, "--stdio"] + extra, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=300)
             f.write(r.stdout)
     bench_log("profile written to %s" % a.profile)
 

@@ -326,9 +326,13 @@ class Daemon:
 
 
 def setup_pool(pg, product="10", name="流量包", quota="100", employee="E001",
-               msisdn="13800000001", activate=True):
-    """Migrates and puts one product with one claimed code in the pool; returns the SMS code."""
+               msisdn="13800000001", activate=True, notes=False):
+    """Migrates and puts one product with one claimed code in the pool; returns the SMS code.
+    Without NOTES the holder's commission notes are turned off (empty templates), so each
+    order gets exactly one message, its reply."""
     ermctl(pg, "migrate", check=True)
+    if not notes:
+        pg.psql("UPDATE erm_texts SET text = '' WHERE key LIKE 'note\\_%'")
     ermctl(pg, "product", "add", "--code", product, "--name", name, "--quota", quota,
            "--commission", "5.00", "--intro", "每月10GB", check=True)
     if activate:

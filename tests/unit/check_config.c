@@ -66,6 +66,20 @@ START_TEST(test_intake_keys)
 }
 END_TEST
 
+/* Group commit's bound: 256 unless set, 1 turns it off. */
+START_TEST(test_batch_max)
+{
+    struct erm_config cfg;
+    char err[256] = "";
+    ck_assert_int_eq(parse(good, &cfg, err, sizeof err), 0);
+    ck_assert_uint_eq(cfg.batch_max, 256);
+    const char *t = "[smsc]\nhost=h\nport=1\nsystem_id=a\npassword=b\n"
+                    "[service]\nnumber=10086\n[database]\nbatch_max = 1\n";
+    ck_assert_int_eq(parse(t, &cfg, err, sizeof err), 0);
+    ck_assert_uint_eq(cfg.batch_max, 1);
+}
+END_TEST
+
 START_TEST(test_conninfo_with_spaces_and_status_hex)
 {
     struct erm_config cfg;
@@ -111,6 +125,9 @@ static const struct bad_case bad_cases[] = {
      "t.conf:2: [smsc] message_ids: \"hex\" is not one of same, hex_dec, dec_hex"},
     {"[service]\nconcat_timeout_s = 0\n", "t.conf:2: [service] concat_timeout_s:"},
     {"[service]\ndedupe_window_s = 604801\n", "t.conf:2: [service] dedupe_window_s:"},
+    {"[database]\nbatch_max = 0\n",
+     "t.conf:2: [database] batch_max: \"0\" is not a number from 1 to 1024"},
+    {"[database]\nbatch_max = 1025\n", "t.conf:2: [database] batch_max:"},
 };
 
 START_TEST(test_bad)
@@ -143,6 +160,7 @@ int main(void)
     TCase *tc = tcase_create("parse");
     tcase_add_test(tc, test_good);
     tcase_add_test(tc, test_conninfo_with_spaces_and_status_hex);
+    tcase_add_test(tc, test_batch_max);
     tcase_add_test(tc, test_intake_keys);
     tcase_add_loop_test(tc, test_bad, 0, sizeof bad_cases / sizeof bad_cases[0]);
     tcase_add_test(tc, test_crlf_and_comments);

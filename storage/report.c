@@ -1,0 +1,266 @@
+/*
+ * report.c: report.h on the admin connection. The report's SQL is put together from the
+ * constant fragments of report_dims[] chosen by --by (never from input); every value the
+ * operator gives is a parameter.
+ */
+#include "storage/report.h"
+
+#include <errno.h>
+#include <libpq-fe.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/codeplan.h"
+#include "storage/db_internal.h"
+
+#define REPORT_SQL_MAX 4096
+
+static const struct {
+    const char *name;   /* as --by says it */
+    const char *select; /* its columns */
+    const char *cols[2];
+    size_t ncols;
+} report_dims[STOR_DIM_COUNT] = {
+    [STOR_DIM_EMPLOYEE] = {"employee",
+                           "coalesce(l.employee_id, '-'), coalesce(e.name, '-')",
+                           {"employee", "name"},
+                           2},
+    [STOR_DIM_TEAM] = {"team", "coalesce(t.name, '-')", {"team", NULL}, 1},
+    [STOR_DIM_DEPT] = {"dept",
+                       "CASE WHEN l.employee_id IS NULL THEN '-' ELSE e.dept END",
+                       {"dept", NULL},
+                       1},
+    [STOR_DIM_PRODUCT] = {"product", "l.product_code, p.name", {"product", "product_name"}, 2},
+    [STOR_DIM_DAY] = {"day", "l.order_day::text", {"day", NULL}, 1},
+};
+
+static const char *const report_measures[] = {"orders", "cancelled", "commission"};
+
+__attribute__((format(printf, 4, 5))) static int report_fail(char *err, size_t errlen, int rc,
+                                                             const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int stor_period_check(const char *p)
+{
+    if (p == NULL || strlen(p) != 7 || strspn(p, "0123456789") != 4 || p[4] != '-' ||
+        strspn(p + 5, "0123456789") != 2)
+        return -EINVAL;
+    int month = atoi(p + 5);
+    return month >= 1 && month <= 12 && p[0] != '0' ? 0 : -EINVAL;
+}
+
+/* "YYYY-MM-DD" shape; the database checks the calendar. */
+static int report_date_ok(const char *d)
+{
+    return d == NULL ||
+           (strlen(d) == 10 && strspn(d, "0123456789") == 4 && d[4] == '-' &&
+            strspn(d + 5, "0123456789") == 2 && d[7] == '-' && strspn(d + 8, "0123456789") == 2);
+}
+
+int stor_report_parse_by(const char *text, struct stor_report_spec *spec, char *err, size_t errlen)
+{
+    spec->nby = 0;
+    const char *s = text;
+    while (s != NULL && *s != '\0') {
+        size_t len = strcspn(s, ",");
+        size_t d;
+        for (d = 0; d < STOR_DIM_COUNT; d++)
+            if (strlen(report_dims[d].name) == len && strncmp(s, report_dims[d].name, len) == 0)
+                break;
+        if (d == STOR_DIM_COUNT)
+            return report_fail(err, errlen, -EINVAL,
+                               "--by: \"%.*s\" is not one of employee, team, dept, product, day",
+                               (int)len, s);
+        for (size_t i = 0; i < spec->nby; i++)
+            if (spec->by[i] == (enum stor_report_dim)d)
+                return report_fail(err, errlen, -EINVAL, "--by: %s given twice",
+                                   report_dims[d].name);
+        spec->by[spec->nby++] = (enum stor_report_dim)d;
+        s += len;
+        if (*s == ',' && *++s == '\0')
+            break;
+    }
+    if (spec->nby == 0)
+        return report_fail(err, errlen, -EINVAL,
+                           "--by: give one or more of employee, team, "
+                           "dept, product, day");
+    return 0;
+}
+
+/* Writes the report's SQL for SPEC into SQL and its column names into NAMES; *NCOLS. */
+static int report_sql(const struct stor_report_spec *spec, char *sql, size_t cap,
+                      const char **names, size_t *ncols)
+{
+    size_t n = 0, off = 0;
+    char groups[64] = "";
+    off += (size_t)snprintf(sql + off, cap - off, "SELECT ");
+    for (size_t i = 0; i < spec->nby; i++) {
+        enum stor_report_dim d = spec->by[i];
+        off += (size_t)snprintf(sql + off, cap - off, "%s, ", report_dims[d].select);
+        for (size_t c = 0; c < report_dims[d].ncols; c++)
+            names[n++] = report_dims[d].cols[c];
+    }
+    for (size_t c = 1; c <= n; c++)
+        snprintf(groups + strlen(groups), sizeof groups - strlen(groups), "%s%zu",
+                 c > 1 ? ", " : "", c);
+    for (size_t m = 0; m < 3; m++)
+        names[n++] = report_measures[m];
+    off += (size_t)snprintf(
+        sql + off, cap - off,
+        "count(*) FILTER (WHERE l.kind = 'credit'), count(*) FILTER (WHERE l.kind = 'reversal'),"
+        " erm_yuan(sum(l.amount_fen)::bigint)"
+        " FROM commission_ledger l LEFT JOIN employees e ON e.id = l.employee_id"
+        " LEFT JOIN teams t ON t.id = l.team_id JOIN products p ON p.code = l.product_code"
+        " WHERE ($1::date IS NULL OR l.order_day >= $1::date)"
+        " AND ($2::date IS NULL OR l.order_day <= $2::date)"
+        " AND ($3::text IS NULL OR l.product_code = $3)"
+        " AND ($4::text IS NULL OR (l.employee_id IS NOT NULL AND e.dept = $4))"
+        " GROUP BY %s ORDER BY %s",
+        groups, groups);
+    *ncols = n;
+    return off < cap ? 0 : -ENOSPC;
+}
+
+int stor_report(struct stor_admin *adm, const struct stor_report_spec *spec, stor_report_row_cb row,
+                void *arg, char *err, size_t errlen)
+{
+    char sql[REPORT_SQL_MAX];
+    const char *names[STOR_REPORT_MAX_COLS];
+    size_t ncols;
+    PGresult *res = NULL;
+    if (!report_date_ok(spec->from))
+        return report_fail(err, errlen, -EINVAL, "--from: \"%s\" is not a date (YYYY-MM-DD)",
+                           spec->from);
+    if (!report_date_ok(spec->to))
+        return report_fail(err, errlen, -EINVAL, "--to: \"%s\" is not a date (YYYY-MM-DD)",
+                           spec->to);
+    if (spec->product != NULL && codeplan_check_product(spec->product) < 0)
+        return report_fail(err, errlen, -EINVAL, "--product: \"%s\" is not a product code",
+                           spec->product);
+    int rc = report_sql(spec, sql, sizeof sql, names, &ncols);
+    if (rc < 0)
+        return report_fail(err, errlen, rc, "report: query too long");
+    const char *v[] = {spec->from, spec->to, spec->product, spec->dept};
+    rc = stor_admin_exec(adm, &res, "report", sql, 4, v, err, errlen);
+    if (rc < 0) {
+        /* A date of the right shape but not in the calendar (2026-02-30). */
+        const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+        if (state != NULL && strncmp(state, "22", 2) == 0)
+            rc = report_fail(err, errlen, -EINVAL, "--from/--to: not a calendar date");
+        PQclear(res);
+        return rc;
+    }
+    for (int r = 0; r < PQntuples(res); r++) {
+        const char *vals[STOR_REPORT_MAX_COLS];
+        for (size_t c = 0; c < ncols; c++)
+            vals[c] = PQgetvalue(res, r, (int)c);
+        row(arg, ncols, names, vals);
+    }
+    PQclear(res);
+    return 0;
+}
+
+int stor_order_cancel(struct stor_admin *adm, const char *id, const char *reason,
+                      int64_t *reversed_fen, char *err, size_t errlen)
+{
+    PGresult *res = NULL;
+    if (id == NULL || id[0] == '\0' || strlen(id) > 18 || strspn(id, "0123456789") != strlen(id))
+        return report_fail(err, errlen, -EINVAL, "ID: \"%s\" is not an order id", id);
+    if (reason == NULL || reason[0] == '\0' || strlen(reason) > 200 || strpbrk(reason, "\r\n"))
+        return report_fail(err, errlen, -EINVAL,
+                           "--reason: give one line of at most 200 bytes saying why");
+    const char *v[] = {id, reason};
+    int rc = stor_admin_exec(adm, &res, "cancel",
+                             "SELECT outcome, coalesce(reversed_fen, 0)"
+                             " FROM erm_cancel_order($1::bigint, $2, 'manager')",
+                             2, v, err, errlen);
+    if (rc < 0)
+        goto fail;
+    const char *outcome = PQgetvalue(res, 0, 0);
+    if (strcmp(outcome, "no_order") == 0)
+        rc = report_fail(err, errlen, -ENOENT, "ID: no order %s", id);
+    else if (strcmp(outcome, "already") == 0)
+        rc = report_fail(err, errlen, -EALREADY, "order %s was cancelled before", id);
+    else
+        *reversed_fen = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+fail:
+    PQclear(res);
+    return rc;
+}
+
+int stor_period_close(struct stor_admin *adm, const char *period, int bottom_pct,
+                      struct stor_period_close *out, char *err, size_t errlen)
+{
+    PGresult *res = NULL;
+    char pct[12];
+    if (stor_period_check(period) < 0)
+        return report_fail(err, errlen, -EINVAL, "PERIOD: \"%s\" is not a month (YYYY-MM)", period);
+    if (bottom_pct < 0 || bottom_pct > 100)
+        return report_fail(err, errlen, -EINVAL, "--bottom: a percentage from 0 to 100");
+    snprintf(pct, sizeof pct, "%d", bottom_pct);
+    const char *v[] = {period, pct};
+    int rc = stor_admin_exec(adm, &res, "close",
+                             "SELECT outcome, bottom_pct, holders, restricted"
+                             " FROM erm_close_period($1, $2::integer)",
+                             2, v, err, errlen);
+    if (rc < 0)
+        goto fail;
+    if (strcmp(PQgetvalue(res, 0, 0), "open") == 0) {
+        rc = report_fail(err, errlen, -EPERM,
+                         "PERIOD: %s has not ended yet (periods are months in Asia/Shanghai time)",
+                         period);
+        goto fail;
+    }
+    out->already = strcmp(PQgetvalue(res, 0, 0), "already") == 0;
+    out->bottom_pct = atoi(PQgetvalue(res, 0, 1));
+    out->holders = atoi(PQgetvalue(res, 0, 2));
+    out->restricted = atoi(PQgetvalue(res, 0, 3));
+fail:
+    PQclear(res);
+    return rc;
+}
+
+int stor_ranking(struct stor_admin *adm, const char *period,
+                 void (*row)(void *arg, const struct stor_rank_row *r), void *arg, int *closed,
+                 char *err, size_t errlen)
+{
+    PGresult *res = NULL;
+    if (stor_period_check(period) < 0)
+        return report_fail(err, errlen, -EINVAL, "PERIOD: \"%s\" is not a month (YYYY-MM)", period);
+    const char *v[] = {period};
+    int rc = stor_admin_exec(
+        adm, &res, "ranking",
+        "SELECT r.rank, coalesce(r.employee_id, 'team:' || r.team_id), r.name, r.orders,"
+        "       CASE WHEN r.restricted THEN 1 ELSE 0 END, true"
+        "  FROM period_ranking r WHERE r.period = $1"
+        " UNION ALL"
+        " SELECT k.rank, k.holder, k.name, k.orders, -1, false FROM erm_ranking($1) k"
+        "  WHERE NOT EXISTS (SELECT 1 FROM period_closes c WHERE c.period = $1)"
+        " ORDER BY 1, 2",
+        1, v, err, errlen);
+    if (rc < 0)
+        goto fail;
+    if (closed != NULL)
+        *closed = PQntuples(res) > 0 && strcmp(PQgetvalue(res, 0, 5), "t") == 0;
+    for (int i = 0; i < PQntuples(res); i++) {
+        struct stor_rank_row r = {
+            .rank = strtol(PQgetvalue(res, i, 0), NULL, 10),
+            .holder = PQgetvalue(res, i, 1),
+            .name = PQgetvalue(res, i, 2),
+            .orders = strtol(PQgetvalue(res, i, 3), NULL, 10),
+            .restricted = atoi(PQgetvalue(res, i, 4)),
+        };
+        row(arg, &r);
+    }
+fail:
+    PQclear(res);
+    return rc;
+}
