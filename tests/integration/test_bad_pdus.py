@@ -23,6 +23,7 @@ ESME_ROK = 0x00
 ESME_RINVMSGLEN = 0x01
 ESME_RINVOPTPARSTREAM = 0xC0
 ESME_RINVPARLEN = 0xC2
+ESME_RX_P_APPN = 0x65
 
 
 def header(command_id, seq, body_len, status=0, length=None):
@@ -119,6 +120,13 @@ class BadPdus(unittest.TestCase):
             with self.subTest(seq=seq):
                 self.assert_refused(deliver_sm(seq, self.next_customer(), self.code, t), seq,
                                     ESME_RINVPARLEN)
+
+    def test_empty_source_is_a_permanent_error(self):
+        # Nothing can be stored for a sender with no address: a temporary status would
+        # make the SMSC deliver it again forever, so the answer is ESME_RX_P_APPN.
+        before = self.pg.scalar("SELECT count(*) FROM orders")
+        self.assert_refused(deliver_sm(505, "", self.code), 505, ESME_RX_P_APPN)
+        self.assertEqual(self.pg.scalar("SELECT count(*) FROM orders"), str(int(before) + 1))
 
     def test_tlv_beyond_the_pdu(self):
         cut = tlv(0x0204, b"\x00\x01")[:5]  # header says 2 octets, 1 is there

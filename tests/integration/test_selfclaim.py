@@ -165,7 +165,8 @@ class SelfClaim(unittest.TestCase):
             self.assertEqual((status, self.outbox_kinds("13800000007")), (0, ["claim_restricted"]))
             self.assertIn("排名", texts[0])
             self.assertEqual(self.claims_of("E007"), [])
-            # A manager's hand-out is not the employee's own claim: not barred.
+            # A manager's hand-out checks the closed periods' restrictions (issue 4, see
+            # test_commission), not this override of the self-claim hook: it goes through.
             r = ermtest.ermctl(self.pg, "assign", "--product", "16", "--employee", "E007")
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertEqual(len(self.claims_of("E007")), 1)
