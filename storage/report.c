@@ -2,6 +2,14 @@
  * report.c: report.h on the admin connection. The report's SQL is put together from the
  * constant fragments of report_dims[] chosen by --by (never from input); every value the
  * operator gives is a parameter.
+ *
+ * The report reads commission_daily (schema/006_report_summary.sql: the ledger summed per
+ * holder, product and day, kept by a trigger in the ledger row's transaction), not the
+ * ledger itself: a million orders are some hundred thousand summary rows. It first sums
+ * those by the raw keys the --by needs (ids, product code, day) and only then joins the
+ * names onto the groups, so the joins run once per group rather than once per row. The
+ * outer grouping is by the same columns as the output, so groups that share a display
+ * value (employees of one dept) are added up exactly as a grouping of the ledger would.
  */
 #include "storage/report.h"
 
@@ -17,23 +25,49 @@
 
 #define REPORT_SQL_MAX 4096
 
+/* The raw keys of commission_daily a dimension needs, as bits of a mask. */
+enum {
+    REPORT_KEY_EMPLOYEE = 1 << 0,
+    REPORT_KEY_TEAM = 1 << 1,
+    REPORT_KEY_PRODUCT = 1 << 2,
+    REPORT_KEY_DAY = 1 << 3,
+};
+
+/* Per raw key, in this order: its column in the inner (per-key) sum, and the join that
+ * brings its names to the groups (g is the inner sum). */
+static const struct {
+    unsigned key;
+    const char *column;
+    const char *join;
+} report_keys[] = {
+    {REPORT_KEY_EMPLOYEE, "s.employee_id", " LEFT JOIN employees e ON e.id = g.employee_id"},
+    {REPORT_KEY_TEAM, "s.team_id", " LEFT JOIN teams t ON t.id = g.team_id"},
+    /* Inner joins as before: the ledger's foreign key guarantees the product row. */
+    {REPORT_KEY_PRODUCT, "s.product_code", " JOIN products p ON p.code = g.product_code"},
+    {REPORT_KEY_DAY, "s.order_day", ""},
+};
+
 static const struct {
     const char *name;   /* as --by says it */
-    const char *select; /* its columns */
+    const char *select; /* its columns, over the inner sum g and the joined names */
+    unsigned keys;      /* the raw keys SELECT uses */
     const char *cols[2];
     size_t ncols;
 } report_dims[STOR_DIM_COUNT] = {
     [STOR_DIM_EMPLOYEE] = {"employee",
-                           "coalesce(l.employee_id, '-'), coalesce(e.name, '-')",
+                           "coalesce(g.employee_id, '-'), coalesce(e.name, '-')",
+                           REPORT_KEY_EMPLOYEE,
                            {"employee", "name"},
                            2},
-    [STOR_DIM_TEAM] = {"team", "coalesce(t.name, '-')", {"team", NULL}, 1},
+    [STOR_DIM_TEAM] = {"team", "coalesce(t.name, '-')", REPORT_KEY_TEAM, {"team", NULL}, 1},
     [STOR_DIM_DEPT] = {"dept",
-                       "CASE WHEN l.employee_id IS NULL THEN '-' ELSE e.dept END",
+                       "CASE WHEN g.employee_id IS NULL THEN '-' ELSE e.dept END",
+                       REPORT_KEY_EMPLOYEE,
                        {"dept", NULL},
                        1},
-    [STOR_DIM_PRODUCT] = {"product", "l.product_code, p.name", {"product", "product_name"}, 2},
-    [STOR_DIM_DAY] = {"day", "l.order_day::text", {"day", NULL}, 1},
+    [STOR_DIM_PRODUCT] =
+        {"product", "g.product_code, p.name", REPORT_KEY_PRODUCT, {"product", "product_name"}, 2},
+    [STOR_DIM_DAY] = {"day", "g.order_day::text", REPORT_KEY_DAY, {"day", NULL}, 1},
 };
 
 static const char *const report_measures[] = {"orders", "cancelled", "commission"};
@@ -95,36 +129,68 @@ int stor_report_parse_by(const char *text, struct stor_report_spec *spec, char *
     return 0;
 }
 
-/* Writes the report's SQL for SPEC into SQL and its column names into NAMES; *NCOLS. */
+/* Appends FMT's text to BUF (CAP bytes) at *OFF. Past CAP nothing more is written and *OFF
+ * keeps counting, so one check at the end tells whether it all fitted. */
+__attribute__((format(printf, 4, 5))) static void report_cat(char *buf, size_t cap, size_t *off,
+                                                             const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int len = vsnprintf(*off < cap ? buf + *off : NULL, *off < cap ? cap - *off : 0, fmt, ap);
+    va_end(ap);
+    *off += len > 0 ? (size_t)len : 0;
+}
+
+/* Writes the report's SQL for SPEC into SQL (CAP bytes, the caller's) and its column names
+ * (static strings) into NAMES; *NCOLS. 0 or -ENOSPC. */
 static int report_sql(const struct stor_report_spec *spec, char *sql, size_t cap,
                       const char **names, size_t *ncols)
 {
-    size_t n = 0, off = 0;
-    char groups[64] = "";
-    off += (size_t)snprintf(sql + off, cap - off, "SELECT ");
+    size_t n = 0, off = 0, nkeys = 0;
+    unsigned keys = 0;
+    const size_t nraw = sizeof report_keys / sizeof report_keys[0];
+    for (size_t i = 0; i < spec->nby; i++)
+        keys |= report_dims[spec->by[i]].keys;
+    /* The outer query's columns: each dimension's, then the measures over the inner sum. */
+    report_cat(sql, cap, &off, "SELECT ");
     for (size_t i = 0; i < spec->nby; i++) {
         enum stor_report_dim d = spec->by[i];
-        off += (size_t)snprintf(sql + off, cap - off, "%s, ", report_dims[d].select);
+        report_cat(sql, cap, &off, "%s, ", report_dims[d].select);
         for (size_t c = 0; c < report_dims[d].ncols; c++)
             names[n++] = report_dims[d].cols[c];
     }
-    for (size_t c = 1; c <= n; c++)
-        snprintf(groups + strlen(groups), sizeof groups - strlen(groups), "%s%zu",
-                 c > 1 ? ", " : "", c);
+    report_cat(sql, cap, &off,
+               "sum(g.orders)::bigint, sum(g.cancelled)::bigint, erm_yuan(sum(g.fen)::bigint)"
+               " FROM (SELECT ");
+    /* The inner sum: commission_daily by the raw keys, filtered. */
+    for (size_t i = 0; i < nraw; i++)
+        if (keys & report_keys[i].key) {
+            report_cat(sql, cap, &off, "%s, ", report_keys[i].column);
+            nkeys++;
+        }
+    report_cat(sql, cap, &off,
+               "sum(s.orders) AS orders, sum(s.cancelled) AS cancelled,"
+               " sum(s.amount_fen) AS fen FROM commission_daily s"
+               " WHERE ($1::date IS NULL OR s.order_day >= $1::date)"
+               " AND ($2::date IS NULL OR s.order_day <= $2::date)"
+               " AND ($3::text IS NULL OR s.product_code = $3)"
+               " AND ($4::text IS NULL OR s.employee_id IN"
+               " (SELECT e4.id FROM employees e4 WHERE e4.dept = $4))"
+               " GROUP BY ");
+    for (size_t c = 1; c <= nkeys; c++)
+        report_cat(sql, cap, &off, "%s%zu", c > 1 ? ", " : "", c);
+    report_cat(sql, cap, &off, ") g");
+    /* The names, joined to the groups. */
+    for (size_t i = 0; i < nraw; i++)
+        if (keys & report_keys[i].key)
+            report_cat(sql, cap, &off, "%s", report_keys[i].join);
+    for (size_t k = 0; k < 2; k++) {
+        report_cat(sql, cap, &off, k == 0 ? " GROUP BY " : " ORDER BY ");
+        for (size_t c = 1; c <= n; c++)
+            report_cat(sql, cap, &off, "%s%zu", c > 1 ? ", " : "", c);
+    }
     for (size_t m = 0; m < 3; m++)
         names[n++] = report_measures[m];
-    off += (size_t)snprintf(
-        sql + off, cap - off,
-        "count(*) FILTER (WHERE l.kind = 'credit'), count(*) FILTER (WHERE l.kind = 'reversal'),"
-        " erm_yuan(sum(l.amount_fen)::bigint)"
-        " FROM commission_ledger l LEFT JOIN employees e ON e.id = l.employee_id"
-        " LEFT JOIN teams t ON t.id = l.team_id JOIN products p ON p.code = l.product_code"
-        " WHERE ($1::date IS NULL OR l.order_day >= $1::date)"
-        " AND ($2::date IS NULL OR l.order_day <= $2::date)"
-        " AND ($3::text IS NULL OR l.product_code = $3)"
-        " AND ($4::text IS NULL OR (l.employee_id IS NOT NULL AND e.dept = $4))"
-        " GROUP BY %s ORDER BY %s",
-        groups, groups);
     *ncols = n;
     return off < cap ? 0 : -ENOSPC;
 }

@@ -3,7 +3,8 @@
  * closing a period (ranking and restriction), the ranking, and the report of orders,
  * cancellations and net commission by employee, team, department, product and day. Every
  * figure comes from the commission ledger (schema/004_commission.sql), so it equals what
- * the holders are told by SMS.
+ * the holders are told by SMS; the report reads it through its per-day summary
+ * (schema/006_report_summary.sql), which the ledger's trigger keeps equal to it.
  */
 #ifndef ERM_REPORT_H
 #define ERM_REPORT_H

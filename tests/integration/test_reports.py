@@ -2,16 +2,24 @@
 of traffic replayed (most orders inserted with explicit timestamps in the database's current
 month and credited in time order by erm_credit_order(), the rest live through ermgw: orders,
 QX cancellations, CX queries), after which the ledger, every CX reply and the report agree
-to the fen.
+to the fen. And the reports' summary (commission_daily, schema/006_report_summary.sql):
+filled from the ledger when the migration is applied to a database with history, kept by
+the ledger's trigger through orders, cancellations and team splits after it, equal to the
+ledger's own aggregates throughout, and every report equal to the ledger grouped in Python.
 """
+import collections
 import csv
+import glob
 import io
+import itertools
 import json
 import os
 import random
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -25,12 +33,14 @@ def ctl(pg, *args):
     return ermtest.ermctl(pg, *args, check=True).stdout
 
 
-class MonthReplay(unittest.TestCase):
+class OwnCluster(unittest.TestCase):
+    """Tests that share one throwaway cluster (cls.pg), filled by the class's setup_data()."""
+
     @classmethod
     def setUpClass(cls):
         cls.pg = ermtest.PgCluster().__enter__()
         try:
-            cls.setup_month()
+            cls.setup_data()
         except BaseException:
             cls.pg.__exit__(None, None, None)
             raise
@@ -39,22 +49,30 @@ class MonthReplay(unittest.TestCase):
     def tearDownClass(cls):
         cls.pg.__exit__(None, None, None)
 
+
+def add_people(pg, tiers):
+    """Products 10 and 20 (TIERS: the two --tier values), active; EMPLOYEES, each with a
+    code of both; team 亲友团 (E01 and 张妈妈) with a code of product 10."""
+    for code, fen, tier in (("10", "5.00", tiers[0]), ("20", "3.33", tiers[1])):
+        ctl(pg, "product", "add", "--code", code, "--name", "产品" + code, "--quota", "100",
+            "--commission", fen, "--intro", "x", "--tier", tier)
+        ctl(pg, "product", "activate", code)
+    for eid, name, msisdn, dept in EMPLOYEES:
+        ctl(pg, "employee", "add", "--id", eid, "--name", name, "--msisdn", msisdn,
+            "--dept", dept)
+        for code in ("10", "20"):
+            ctl(pg, "claim", "--product", code, "--employee", eid)
+    ctl(pg, "team", "create", "亲友团", "--leader", "E01")
+    ctl(pg, "team", "add", "亲友团", "--msisdn", "13900000001", "--name", "张妈妈")
+    ctl(pg, "assign", "--product", "10", "--team", "亲友团")
+
+
+class MonthReplay(OwnCluster):
     @classmethod
-    def setup_month(cls):
+    def setup_data(cls):
         pg = cls.pg
         ctl(pg, "migrate")
-        for code, fen, tier in (("10", "5.00", "51:8.00"), ("20", "3.33", "20:4.44")):
-            ctl(pg, "product", "add", "--code", code, "--name", "产品" + code, "--quota", "100",
-                "--commission", fen, "--intro", "x", "--tier", tier)
-            ctl(pg, "product", "activate", code)
-        for eid, name, msisdn, dept in EMPLOYEES:
-            ctl(pg, "employee", "add", "--id", eid, "--name", name, "--msisdn", msisdn,
-                "--dept", dept)
-            for code in ("10", "20"):
-                ctl(pg, "claim", "--product", code, "--employee", eid)
-        ctl(pg, "team", "create", "亲友团", "--leader", "E01")
-        ctl(pg, "team", "add", "亲友团", "--msisdn", "13900000001", "--name", "张妈妈")
-        ctl(pg, "assign", "--product", "10", "--team", "亲友团")
+        add_people(pg, ("51:8.00", "20:4.44"))
         # The month so far: 1500 orders at random instants between the month's start and
         # now, on random codes, credited in the order they happened.
         codes = [r[0] for r in pg.psql("SELECT code FROM claims ORDER BY code")]
@@ -197,6 +215,151 @@ class MonthReplay(unittest.TestCase):
             r = ermtest.ermctl(pg, "report", *args)
             self.assertEqual((r.returncode, r.stdout), (2, ""), r.stderr)
             self.assertTrue(r.stderr.startswith("ermctl: " + field), r.stderr)
+
+
+SCHEMA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "schema")
+
+# The summary against the ledger: rows in one and not in the other, both ways (empty when
+# they agree to the count and the fen).
+SUMMARY_VS_LEDGER = """
+WITH l AS (SELECT employee_id, team_id, product_code, order_day,
+                  count(*) FILTER (WHERE kind = 'credit') AS orders,
+                  count(*) FILTER (WHERE kind = 'reversal') AS cancelled,
+                  sum(amount_fen)::bigint AS amount_fen
+             FROM commission_ledger GROUP BY 1, 2, 3, 4),
+     s AS (SELECT employee_id, team_id, product_code, order_day, orders, cancelled, amount_fen
+             FROM commission_daily)
+(SELECT 'ledger', * FROM l EXCEPT SELECT 'ledger', * FROM s)
+UNION ALL
+(SELECT 'summary', * FROM s EXCEPT SELECT 'summary', * FROM l)
+"""
+
+
+class SummaryAgainstLedger(OwnCluster):
+    """A database with two months of history (employee and team codes, tiers, cancellations)
+    built before 006 is applied; then 006; then more orders, cancellations by manager and
+    customer, and a team whose split changes."""
+
+    @classmethod
+    def setup_data(cls):
+        pg = cls.pg
+        old = tempfile.mkdtemp(prefix="ermtest-schema-")
+        try:  # every migration before 006: the database as it was before the summary
+            for f in sorted(glob.glob(os.path.join(SCHEMA_DIR, "[0-9][0-9][0-9]_*.sql"))):
+                if os.path.basename(f) < "006":
+                    shutil.copy(f, old)
+            ctl(pg, "migrate", "--schema", old)
+        finally:
+            shutil.rmtree(old)
+        cls.before = pg.scalar("SELECT to_regclass('commission_daily') IS NULL")
+        add_people(pg, ("3:8.00", "2:4.44"))
+        ctl(pg, "team", "create", "同学会", "--leader", "E03", "--split", "leader")
+        ctl(pg, "assign", "--product", "20", "--team", "同学会")
+        # 400 orders over the last 60 days on random codes, credited in time order; every
+        # seventh cancelled by the manager.
+        cls.codes = [r[0] for r in pg.psql("SELECT code FROM claims ORDER BY code")]
+        rnd = random.Random(6)
+        rows = "\n".join("%s\t%s\t%.6f" % ("1371%07d" % i, rnd.choice(cls.codes), rnd.random())
+                         for i in range(400))
+        pg.psql("CREATE TABLE replay (customer text, code text, f float8);"
+                "COPY replay FROM STDIN;\n" + rows + "\n\\.\n"
+                "INSERT INTO orders (customer, code, employee_id, team_id, product_code,"
+                " channel, created_at)"
+                " SELECT r.customer, c.code, c.employee_id, c.team_id, c.product_code, 'sms',"
+                "  now() - interval '60 days' * r.f"
+                " FROM replay r JOIN claims c ON c.code = r.code;"
+                "SELECT count(erm_credit_order(id)) FROM"
+                " (SELECT id FROM orders ORDER BY created_at, id) o;"
+                "SELECT count(erm_cancel_order(id, 'history', 'manager')) FROM orders"
+                " WHERE id % 7 = 0;")
+        ctl(pg, "migrate")
+
+    def assert_summary_is_ledger(self):
+        self.assertEqual(self.pg.psql(SUMMARY_VS_LEDGER), [])
+        self.assertGreater(int(self.pg.scalar("SELECT count(*) FROM commission_daily")), 0)
+
+    def expected(self, by, day_from=None, day_to=None, product=None, dept=None):
+        """The report of BY computed here from the ledger's rows: the ledger grouped by the
+        output's columns, ordered by them (the cluster's collation is C.UTF-8: code points,
+        as Python compares)."""
+        rows = self.pg.psql(
+            "SELECT l.employee_id, e.name, e.dept, t.name, l.product_code, p.name,"
+            " l.order_day, l.kind, l.amount_fen FROM commission_ledger l"
+            " LEFT JOIN employees e ON e.id = l.employee_id"
+            " LEFT JOIN teams t ON t.id = l.team_id JOIN products p ON p.code = l.product_code")
+        groups = collections.OrderedDict()
+        for emp, name, edept, team, code, pname, day, kind, fen in rows:
+            if ((day_from and day < day_from) or (day_to and day > day_to)
+                    or (product and code != product) or (dept and (not emp or edept != dept))):
+                continue
+            cols = {"employee": (emp or "-", name or "-"), "team": (team or "-",),
+                    "dept": (edept if emp else "-",), "product": (code, pname), "day": (day,)}
+            key = tuple(itertools.chain.from_iterable(cols[d] for d in by.split(",")))
+            g = groups.setdefault(key, [0, 0, 0])
+            g[0 if kind == "credit" else 1] += 1
+            g[2] += int(fen)
+        return [list(k) + [g[0], g[1], "%s%d.%02d" % ("-" if g[2] < 0 else "", abs(g[2]) // 100,
+                                                       abs(g[2]) % 100)]
+                for k, g in sorted(groups.items())]
+
+    def test_summary_follows_ledger(self):
+        pg = self.pg
+        self.assertEqual(self.before, "t")
+        self.assert_summary_is_ledger()  # the migration's backfill of the history
+        # Orders now, as the daemon places them (employee and team codes), one transaction
+        # each; a new member changes the first team's equal split; more team orders.
+        for i, code in enumerate(self.codes * 2):
+            pg.psql("SELECT outcome FROM erm_place_order(:'p1', :'p2', 'sms')",
+                    "1372%07d" % i, code)
+        self.assert_summary_is_ledger()
+        ctl(pg, "team", "add", "亲友团", "--msisdn", "13900000002", "--name", "张爸爸")
+        team_code = pg.scalar("SELECT c.code FROM claims c JOIN teams t ON t.id = c.team_id"
+                              " WHERE t.name = '亲友团'")
+        for i in range(5):
+            pg.psql("SELECT outcome FROM erm_place_order(:'p1', :'p2', 'sms')",
+                    "1373%07d" % i, team_code)
+        # Cancellations: by the manager (an employee's order and a team's, an old one) and
+        # by the customer (QX), one of a team order placed after the split changed.
+        for oid in pg.psql("SELECT min(id) FROM orders WHERE cancelled_at IS NULL"
+                           " GROUP BY team_id IS NULL ORDER BY 1"):
+            ctl(pg, "order", "cancel", oid[0], "--reason", "test")
+        self.assertEqual(pg.scalar("SELECT outcome FROM erm_cancel_by_customer(:'p1', :'p2')",
+                                   "13730000003", team_code), "ok")
+        self.assert_summary_is_ledger()
+        # The team entries after the split changed still split to the fen (the ledger is
+        # the summary's source: nothing of the splits is summarised).
+        self.assertEqual(pg.psql(
+            "SELECT l.id FROM commission_ledger l JOIN commission_splits s ON s.ledger_id = l.id"
+            " GROUP BY l.id, l.amount_fen HAVING sum(s.amount_fen) <> l.amount_fen"), [])
+        # ... and the split did change: credits of 亲友团 were shared two ways, then three.
+        self.assertEqual(pg.psql(
+            "SELECT DISTINCT n FROM (SELECT count(*) AS n FROM commission_ledger l"
+            " JOIN teams t ON t.id = l.team_id JOIN commission_splits s ON s.ledger_id = l.id"
+            " WHERE t.name = '亲友团' AND l.kind = 'credit' GROUP BY l.id) x ORDER BY 1"),
+            [("2",), ("3",)])
+
+    def test_reports_equal_ledger_grouped(self):
+        pg = self.pg
+        days = [r[0] for r in pg.psql("SELECT DISTINCT order_day FROM commission_ledger"
+                                      " ORDER BY 1")]
+        mid = days[len(days) // 2]
+        filters = [{}, {"day_from": mid}, {"day_to": mid}, {"day_from": days[1], "day_to": mid},
+                   {"product": "20"}, {"dept": "市场部"}, {"dept": "政企部", "product": "10"}]
+        opts = {"day_from": "--from", "day_to": "--to", "product": "--product", "dept": "--dept"}
+        for by in ("employee", "team", "dept", "product", "day", "employee,product",
+                   "team,dept", "dept,product", "day,team,employee",
+                   "product,day,dept,team,employee"):
+            for f in filters:
+                args = list(itertools.chain.from_iterable((opts[k], v) for k, v in f.items()))
+                out = ctl(pg, "report", "--by", by, "--format", "json", *args)
+                got = [list(r.values()) for r in json.loads(out)]
+                self.assertEqual(got, self.expected(by, **f), (by, f))
+
+    def test_rebuild_repairs_the_summary(self):
+        pg = self.pg
+        pg.psql("BEGIN; UPDATE commission_daily SET amount_fen = amount_fen + 1;"
+                " SELECT erm_commission_daily_rebuild(); COMMIT;")
+        self.assert_summary_is_ledger()
 
 
 if __name__ == "__main__":
