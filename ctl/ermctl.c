@@ -289,12 +289,13 @@ static int cmd_product_add(int argc, char **argv)
         {"end", "YYYY-MM-DD", 0, "last day of the campaign", NULL},
         {"tier", "N:YUAN[,...]", 0,
          "from a holder's N-th order in a month on, YUAN per order (e.g. 51:8.00)", NULL},
+        {"cancel-days", "DAYS", 0, "days a customer may cancel by QX (0 to 366, default 7)", NULL},
     };
     struct cmd c = {"product add",
                     "--code CODE --name NAME --quota N --commission YUAN --intro TEXT\n"
                     "       [--fee TEXT] [--service NUMBER] [--start YYYY-MM-DD] "
                     "[--end YYYY-MM-DD]\n"
-                    "       [--tier N:YUAN[,N:YUAN...]]",
+                    "       [--tier N:YUAN[,N:YUAN...]] [--cancel-days DAYS]",
                     "Puts a product into the pool as a draft. Its code must not clash with\n"
                     "another product's: a code that is a prefix of another with a different\n"
                     "number of sequence digits could be read two ways.",
@@ -330,6 +331,7 @@ static int cmd_product_add(int argc, char **argv)
     if ((st = parse_tiers(opts[9].value, tiers, &p.ntiers)) >= 0)
         return st;
     p.tiers = tiers;
+    p.cancel_days = opts[10].value;
     if ((rc = stor_admin_product_check(&p, err, sizeof err)) < 0)
         return fail_rc(rc, err);
     if ((st = connect_db(&adm)) != 0)

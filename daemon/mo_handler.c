@@ -65,8 +65,8 @@ static void mo_finish(struct mo_ctx *ctx, int rc, const char *what)
         /* Refused before storage for what it is (e.g. an address too long to store): the
          * same bytes would fail again, so a retry would loop forever. */
         mo_ack(d, ctx->link_id, ctx->seq, SMPP_ESME_RX_P_APPN);
-        ERM_WARN("mo", "from %s: %s refused as malformed; answered %s (permanent)",
-                 ctx->customer, cmd_kind_name(ctx->kind), smpp_status_name(SMPP_ESME_RX_P_APPN));
+        ERM_WARN("mo", "from %s: %s refused as malformed; answered %s (permanent)", ctx->customer,
+                 cmd_kind_name(ctx->kind), smpp_status_name(SMPP_ESME_RX_P_APPN));
     } else if (!ctx->ack) {
         ERM_WARN("mo", "from %s: %s not stored (%s); its parts wait for the next try",
                  ctx->customer, cmd_kind_name(ctx->kind), strerror(-rc));

@@ -258,6 +258,15 @@ static int adm_check_promo(const struct stor_product_spec *p, char *err, size_t 
     return 0;
 }
 
+/* 1 when TEXT is 1 to 3 ASCII digits worth at most MAX. */
+static int adm_is_small_uint(const char *text, unsigned max)
+{
+    size_t n = strlen(text);
+    if (n == 0 || n > 3 || strspn(text, "0123456789") != n)
+        return 0;
+    return (unsigned)atoi(text) <= max;
+}
+
 int stor_admin_product_check(const struct stor_product_spec *p, char *err, size_t errlen)
 {
     int rc;
@@ -286,6 +295,10 @@ int stor_admin_product_check(const struct stor_product_spec *p, char *err, size_
         return adm_fail(err, errlen, -EINVAL,
                         "--service: \"%s\" is not a service number (3 to %d digits)", p->service,
                         CODEPLAN_MAX_SERVICE_LEN);
+    if (p->cancel_days != NULL && !adm_is_small_uint(p->cancel_days, 366))
+        return adm_fail(err, errlen, -EINVAL,
+                        "--cancel-days: \"%s\" is not a number of days from 0 to 366",
+                        p->cancel_days);
     if (p->starts_on != NULL && !adm_is_date(p->starts_on))
         return adm_fail(err, errlen, -EINVAL, "--start: \"%s\" is not a date (YYYY-MM-DD)",
                         p->starts_on);
@@ -413,6 +426,7 @@ int stor_admin_product_add(struct stor_admin *adm, const struct stor_product_spe
     snprintf(quota, sizeof quota, "%u", p->quota);
     snprintf(width, sizeof width, "%d", codeplan_width(p->quota));
     const char *v[] = {p->code,
+                       p->cancel_days,
                        p->name,
                        p->intro != NULL ? p->intro : "",
                        p->fee_text != NULL ? p->fee_text : "",
@@ -428,10 +442,11 @@ int stor_admin_product_add(struct stor_admin *adm, const struct stor_product_spe
     if ((rc = adm_check_clash(adm, p, err, errlen)) < 0)
         goto fail;
     rc = stor_admin_exec(adm, NULL, "insert product",
-                         "INSERT INTO products (code, name, intro, fee_text, commission_fen, quota,"
-                         " width, service, starts_on, ends_on)"
-                         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                         10, v, err, errlen);
+                         "INSERT INTO products (code, cancel_days, name, intro, fee_text,"
+                         " commission_fen, quota, width, service, starts_on, ends_on)"
+                         " VALUES ($1, coalesce($2::integer, 7), $3, $4, $5, $6, $7, $8, $9,"
+                         " $10, $11)",
+                         11, v, err, errlen);
     if (rc < 0 || (rc = adm_product_tiers(adm, p, err, errlen)) < 0)
         goto fail;
     if ((rc = adm_commit(adm, err, errlen)) < 0)

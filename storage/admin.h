@@ -59,6 +59,7 @@ struct stor_product_spec {
     const char *ends_on;                 /* "YYYY-MM-DD" or NULL, not before starts_on */
     const struct commission_tier *tiers; /* NTIERS commission tiers (core/commission.h) */
     size_t ntiers;
+    const char *cancel_days; /* customer's QX window in days, "0".."366"; NULL = 7 */
 };
 
 /* Checks SPEC without the database (stor_admin_product_add does it again). 0 or -EINVAL. */

@@ -100,6 +100,18 @@ class ErmctlTest(ermtest.ErmctlCase):
         self.pg.psql("UPDATE products SET status = 'retired'")
         self.assertIn("retired", self.refused(2, "product", "activate", "10"))
 
+    def test_product_cancel_window(self):
+        self.migrate()
+        self.product("10", "100")
+        self.product("20", "100", "--cancel-days", "30")
+        self.assertEqual(self.pg.psql("SELECT code, cancel_days FROM products ORDER BY code"),
+                         [("10", "7"), ("20", "30")])
+        for bad in ("367", "-1", "x", "1000"):
+            self.assertIn("--cancel-days", self.refused(
+                2, "product", "add", "--code", "30", "--name", "X", "--quota", "100",
+                "--commission", "1", "--intro", "x", "--cancel-days", bad))
+        self.assertEqual(self.count("products"), 2)
+
     def test_product_clash(self):
         self.migrate()
         self.product("10", "100")
