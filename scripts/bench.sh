@@ -11,7 +11,8 @@
 #   ERM_BENCH_RUNS [3]          runs of each load (medians reported)
 #   ERM_BENCH_OFFERED [2000]    MO/s of the fixed offered load
 #   ERM_BENCH_FIXED_SECONDS [10]  length of a fixed-load run
-#   ERM_BENCH_PGBENCH_SECONDS [20]  length of each pgbench run
+#   ERM_BENCH_PGBENCH_SECONDS [10]  length of each pgbench run (two after each full-load run)
+#   ERM_BENCH_WARMUP [2000]     MOs of a first run left out of the figures
 #   ERM_BENCH_CLIENTS [16]      pgbench clients
 #   ERM_BENCH_LOG_LEVEL [info]  ermgw's log level (it logs to a file in the run's temp dir)
 #   ERM_BENCH_CONFIG []         INI lines appended to ermgw.conf, \n between lines

@@ -7,15 +7,16 @@ One run of this script:
      synchronous_commit on), migrates it with ermctl, and loads a realistic pool straight
      with SQL: 100 active products (quota 1500, so 4-digit sequences), 100,000 employees,
      100,000 claimed codes (one per employee, 1,000 per product);
-  2. full load: RUNS times, a fresh ermgw bound to tests/bench/load_smsc, which sends COUNT
+  2. a warm-up run left out of the figures;
+  3. full load, RUNS times: a fresh ermgw bound to tests/bench/load_smsc, which sends COUNT
      MO orders (each from a new customer number, a code drawn at random) with WINDOW
-     outstanding deliver_sm; then waits until the outbox is empty (every confirmation
-     submitted and marked sent); records ermgw's CPU time and peak RSS;
-  3. fixed offered load: RUNS times the same at OFFERED MOs per second for FIXED_S seconds;
-  4. the ceiling: pgbench, 16 clients, the order transaction ermgw runs (BEGIN;
-     erm_mo_fresh(); erm_place_order(); INSERT INTO outbox; COMMIT), once one order per
-     transaction and once 100 per transaction (the confirmation's later "sent" update is
-     ermgw's extra, not in the ceiling);
+     outstanding deliver_sm; then waits until the outbox is empty (every reply submitted
+     and marked sent); records ermgw's CPU time and peak RSS, and the cluster's commits and
+     WAL syncs per order. After each, the ceiling: pgbench, 16 clients, the order
+     transaction ermgw runs per MO (BEGIN; erm_mo_fresh(); erm_place_order(); INSERT INTO
+     outbox; COMMIT), once one order per transaction and once 100 per transaction (the
+     replies' later "sent" bookkeeping is ermgw's extra, not in the ceiling);
+  4. fixed offered load, RUNS times: the same at OFFERED MOs per second for FIXED_S seconds;
   5. prints the report (medians over the runs) and ermgw's rate as a share of the ceiling.
 
 Options come from the command line (see --help) or the ERM_BENCH_* environment variables
@@ -112,8 +113,12 @@ def bench_args():
                     default=float(env("ERM_BENCH_FIXED_SECONDS", "10")),
                     help="length of a fixed-load run (ERM_BENCH_FIXED_SECONDS, default 10)")
     ap.add_argument("--pgbench-seconds", type=int,
-                    default=int(env("ERM_BENCH_PGBENCH_SECONDS", "20")),
-                    help="length of each pgbench run (ERM_BENCH_PGBENCH_SECONDS, default 20)")
+                    default=int(env("ERM_BENCH_PGBENCH_SECONDS", "10")),
+                    help="length of each pgbench run, two after each full-load run "
+                         "(ERM_BENCH_PGBENCH_SECONDS, default 10)")
+    ap.add_argument("--warmup", type=int, default=int(env("ERM_BENCH_WARMUP", "2000")),
+                    help="MOs of a first full-load run left out of the figures "
+                         "(ERM_BENCH_WARMUP, default 2000; 0: none)")
     ap.add_argument("--clients", type=int, default=int(env("ERM_BENCH_CLIENTS", "16")),
                     help="pgbench clients (ERM_BENCH_CLIENTS, default 16)")
     ap.add_argument("--log-level", default=env("ERM_BENCH_LOG_LEVEL", "info"),
@@ -130,7 +135,8 @@ def bench_args():
     ap.add_argument("--skip-pgbench", action="store_true",
                     help="leave the ceiling out (a quick look at ermgw alone)")
     a = ap.parse_args()
-    if a.count < 1 or a.window < 1 or a.runs < 1 or a.offered <= 0 or a.fixed_seconds <= 0:
+    if (a.count < 1 or a.window < 1 or a.runs < 1 or a.offered <= 0 or a.fixed_seconds <= 0
+            or a.warmup < 0 or a.pgbench_seconds < 1):
         ap.error("count, window, runs, offered and fixed-seconds must be positive")
     return a
 
@@ -140,6 +146,17 @@ def bench_proc_cpu(pid):
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime (fields 14, 15)
+
+
+def bench_pids_cpu(pids):
+    """The CPU seconds so far of the processes PIDS (those gone count 0)."""
+    total = 0.0
+    for p in pids:
+        try:
+            total += bench_proc_cpu(p)
+        except OSError:
+            pass
+    return total
 
 
 def bench_proc_hwm_kb(pid):
@@ -262,6 +279,17 @@ class Bench:
                            " wal_sync, wal_bytes FROM pg_stat_wal")[0]
         return tuple(float(x) for x in row)
 
+    def gw_backends(self, gw):
+        """The pids of ermgw's PostgreSQL backends (waits up to 10 s for the first)."""
+        deadline = time.monotonic() + 10
+        while gw.proc.poll() is None and time.monotonic() < deadline:
+            rows = self.pg.psql("SELECT pid FROM pg_stat_activity WHERE backend_type ="
+                                " 'client backend' AND pid <> pg_backend_pid()")
+            if rows:
+                return [int(r[0]) for r in rows]
+            time.sleep(0.05)
+        return []
+
     def wait_done(self, load, gw, label, timeout):
         """Waits for load_smsc's DONE line while ermgw lives; returns its figures."""
         deadline = time.monotonic() + timeout
@@ -293,12 +321,14 @@ class Bench:
             gw = ermtest.Daemon(self.pg, load.port, service=BENCH_SERVICE,
                                 extra_config=self.daemon_config())
             pid = gw.proc.pid
+            backends = self.gw_backends(gw)
+            be0, t0 = bench_pids_cpu(backends), time.monotonic()
             sys0 = bench_sys_cpu()
             if profile:
                 perf = subprocess.Popen(["perf", "record", "-F", "999", "-g", "-o", profile,
                                          "-p", str(pid)], stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL)
-            done = self.wait_done(load, gw, label, load_s + 30)
+            self.wait_done(load, gw, label, load_s + 30)
             if perf is not None:
                 perf.send_signal(signal.SIGINT)
                 perf.wait(timeout=60)
@@ -306,6 +336,7 @@ class Bench:
             sys1 = bench_sys_cpu()
             cpu_at_done = bench_proc_cpu(pid)
             t_done = time.monotonic()
+            be_done = bench_pids_cpu(backends)
             deadline = t_done + max(120.0, count / 50.0)
             while self.outbox_pending(first_id) > 0:
                 if time.monotonic() > deadline:
@@ -314,6 +345,7 @@ class Bench:
                 time.sleep(0.2)
             cpu = bench_proc_cpu(pid)
             hwm = bench_proc_hwm_kb(pid)
+            be_end = bench_pids_cpu(backends)
             rc = gw.stop()
             gw = None
             if rc != 0:
@@ -327,7 +359,7 @@ class Bench:
             if gw is not None:
                 gw.stop()
             load.close()
-        lo, hi = ermtest_customer_range(base, count)
+        lo, hi = bench_customer_range(base, count)
         db = self.pg.psql(
             "SELECT (SELECT count(*) FROM orders WHERE customer BETWEEN :'p1' AND :'p2'),"
             " count(*), count(*) FILTER (WHERE state = 'sent'),"
@@ -362,6 +394,10 @@ class Bench:
             "cpu_s_per_1000": cpu / max(1, int(db[0])) * 1000.0,
             "rss_peak_mb": hwm / 1024.0,
             "machine_busy": busy,
+            # ermgw's own PostgreSQL backend(s): how busy during the load (1.0 = one CPU all
+            # the time: the gateway waits on one backend's CPU), and their CPU per order
+            "pg_backend_busy": (be_done - be0) / max(1e-3, t_done - t0),
+            "pg_backend_cpu_s_per_1000": (be_end - be0) / max(1, int(db[0])) * 1000.0,
             # this script's own psql calls commit too: a handful against thousands of orders
             "commits_per_order": (pg1[0] - pg0[0]) / max(1, int(db[0])),
             "wal_syncs_per_order": (pg1[1] - pg0[1]) / max(1, int(db[0])),
@@ -369,12 +405,13 @@ class Bench:
         }
         bench_log("%s: %d acked ok (%d err) in %.2f s = %.0f/s, p50 %.2f p99 %.2f p99.9 %.2f ms,"
                   " %d orders in db, %d submits, outbox empty after %.2f s, cpu %.2f s,"
-                  " rss %.1f MB, machine %.0f%% busy, %.2f commits and %.2f WAL syncs per"
-                  " order" % (
+                  " rss %.1f MB, machine %.0f%% busy, its backend %.0f%% busy, %.2f commits and"
+                  " %.2f WAL syncs per order" % (
                       label, r["acked_ok"], r["acked_err"], r["seconds"], r["rate"],
                       r["p50_ms"], r["p99_ms"], r["p999_ms"], r["orders_in_db"], r["submits"],
                       r["outbox_empty_s"], r["cpu_s"], r["rss_peak_mb"], 100 * busy,
-                      r["commits_per_order"], r["wal_syncs_per_order"]))
+                      100 * r["pg_backend_busy"], r["commits_per_order"],
+                      r["wal_syncs_per_order"]))
         if r["orders_in_db"] != r["acked_ok"]:
             raise AssertionError("%s: %d MOs acknowledged but %d orders stored" % (
                 label, r["acked_ok"], r["orders_in_db"]))
@@ -396,6 +433,7 @@ class Bench:
         pgbench = os.path.join(self.pg.bindir, "pgbench")
         if not os.path.exists(pgbench):
             pgbench = shutil.which("pgbench") or pgbench
+        first_id = self.pg.scalar("SELECT coalesce(max(id), 0) FROM outbox")
         pg0 = self.pg_counters()
         sys0 = bench_sys_cpu()
         cmd = [pgbench, "-n", "-M", "prepared", "-c", str(self.a.clients), "-j", "2",
@@ -404,6 +442,10 @@ class Bench:
                            stderr=subprocess.STDOUT, timeout=self.a.pgbench_seconds + 120)
         sys1 = bench_sys_cpu()
         pg1 = self.pg_counters()
+        # pgbench's replies (and erm_place_order's notes) must not be the next ermgw run's
+        # work: they are set aside as sent.
+        self.pg.psql("UPDATE outbox SET state = 'sent', sent_at = now(), error = 'pgbench'"
+                     " WHERE id > :'p1' AND state = 'queued'", first_id)
         if r.returncode != 0:
             raise RuntimeError("pgbench failed:\n%s" % r.stdout[-3000:])
         tps = lat = None
@@ -426,9 +468,18 @@ class Bench:
         return res
 
 
-def ermtest_customer_range(base, count):
+def bench_customer_range(base, count):
     """The first and last customer number of a load_smsc run (its numbering)."""
     return str(13000000000 + base), str(13000000000 + base + count - 1)
+
+
+def bench_pg_median(runs):
+    """The median of pgbench runs of one kind (by orders per second), with every run's rate."""
+    by_rate = sorted(runs, key=lambda r: r["orders_per_s"])
+    med = dict(by_rate[len(by_rate) // 2])
+    med["orders_per_s"] = statistics.median(r["orders_per_s"] for r in runs)
+    med["all"] = [r["orders_per_s"] for r in runs]
+    return med
 
 
 def bench_median(runs, key):
@@ -438,7 +489,7 @@ def bench_median(runs, key):
 MEDIAN_KEYS = ("rate", "seconds", "p50_ms", "p99_ms", "p999_ms", "submit_rate", "last_submit_s",
                "outbox_empty_s", "cpu_s_per_1000", "rss_peak_mb", "machine_busy", "late",
                "commits_per_order", "wal_syncs_per_order", "wal_bytes_per_order",
-               "submits_per_order")
+               "submits_per_order", "pg_backend_busy", "pg_backend_cpu_s_per_1000")
 
 
 def bench_summary(runs):
@@ -473,6 +524,8 @@ def bench_report(a, full, fixed, ceiling, selftest, loadavg):
     add("  ermgw peak RSS (VmHWM)             %8.1f MB" % fm["rss_peak_mb"])
     add("  machine busy during the load       %8.0f %% of %d CPUs" % (
         100 * fm["machine_busy"], os.cpu_count()))
+    add("  ermgw's PostgreSQL backend         %8.0f %% busy during the load; %.3f CPU s per 1,000"
+        " orders" % (100 * fm["pg_backend_busy"], fm["pg_backend_cpu_s_per_1000"]))
     add("  per order (load and outbox drain)  %8.2f commits, %.2f WAL syncs, %.0f WAL bytes" % (
         fm["commits_per_order"], fm["wal_syncs_per_order"], fm["wal_bytes_per_order"]))
     add("")
@@ -491,9 +544,10 @@ def bench_report(a, full, fixed, ceiling, selftest, loadavg):
         add("ceiling: pgbench, %d clients, -M prepared, the same SQL per order "
             "(erm_mo_fresh + erm_place_order + outbox insert)" % a.clients)
         for c in ceiling["runs"]:
-            add("  %3d order(s) per transaction       %8.0f orders/s  (%.0f tps, latency %.2f ms,"
-                " machine %.0f %% busy)" % (c["per_txn"], c["orders_per_s"], c["tps"],
-                                            c["latency_ms"] or 0, 100 * c["machine_busy"]))
+            add("  %3d order(s) per transaction       %8.0f orders/s  (runs: %s)" % (
+                c["per_txn"], c["orders_per_s"], ", ".join("%.0f" % x for x in c["all"])))
+            add("      median run: %.0f tps, latency %.2f ms, machine %.0f %% busy" % (
+                c["tps"], c["latency_ms"] or 0, 100 * c["machine_busy"]))
             add("      %.2f commits and %.3f WAL syncs per order" % (
                 c["commits_per_order"], c["wal_syncs_per_order"]))
             add("      ermgw's full-load rate is %.1f %% of this" % (
@@ -533,16 +587,25 @@ def main():
                        "synchronous_commit": pg.scalar("SHOW synchronous_commit")}
             bench_log("PostgreSQL %s, fsync %s, synchronous_commit %s" % (
                 ceiling["server_version"], ceiling["fsync"], ceiling["synchronous_commit"]))
-            full = [b.run_once("full %d/%d" % (i + 1, a.runs), a.count, 0)
-                    for i in range(a.runs)]
+            if a.warmup > 0:
+                # Caches, the first checkpoint after the pool, the planner's first plans:
+                # paid here, outside the medians.
+                results["warmup"] = b.run_once("warm-up", a.warmup, 0)
+            # Each full-load run is followed by the ceiling's two pgbench runs, so that both
+            # see the same machine (a shared one changes from minute to minute).
+            full, pg1, pg100 = [], [], []
+            for i in range(a.runs):
+                full.append(b.run_once("full %d/%d" % (i + 1, a.runs), a.count, 0))
+                if not a.skip_pgbench:
+                    pg1.append(b.pgbench(1))
+                    pg100.append(b.pgbench(100))
             nfixed = max(1, int(a.offered * a.fixed_seconds))
             fixed = [b.run_once("fixed %d/%d" % (i + 1, a.runs), nfixed, a.offered)
                      for i in range(a.runs)]
             if a.profile:
                 bench_profile(b, a)
-            ceiling["runs"] = []
-            if not a.skip_pgbench:
-                ceiling["runs"] = [b.pgbench(1), b.pgbench(100)]
+            ceiling["runs"] = [bench_pg_median(r) for r in (pg1, pg100) if r]
+            ceiling["all_runs"] = pg1 + pg100
             results.update(full=full, fixed=fixed, ceiling=ceiling)
         report = bench_report(a, full, fixed, ceiling, selftest, results["loadavg_at_start"])
         print(report, flush=True)
