@@ -58,12 +58,9 @@ static const struct {
     const char *name;
     enum reply_kind kind;
 } order_outcomes[] = {
-    {"ok", REPLY_ORDER_OK},
-    {"dup", REPLY_ORDER_DUP},
-    {"unknown", REPLY_CODE_UNKNOWN},
-    {"inactive", REPLY_PRODUCT_INACTIVE},
-    {"invalid", REPLY_CODE_INVALID},
-    {"not_started", REPLY_CAMPAIGN_NOT_STARTED},
+    {"ok", REPLY_ORDER_OK},          {"dup", REPLY_ORDER_DUP},
+    {"unknown", REPLY_CODE_UNKNOWN}, {"inactive", REPLY_PRODUCT_INACTIVE},
+    {"invalid", REPLY_CODE_INVALID}, {"not_started", REPLY_CAMPAIGN_NOT_STARTED},
     {"ended", REPLY_CAMPAIGN_ENDED},
 };
 

@@ -45,8 +45,7 @@ int stor_outbox_retry(struct stor_db *db, int64_t id, const char *error, stor_do
                       void *arg);
 
 /* A permanent error: state failed with the SMPP STATUS. */
-int stor_outbox_failed(struct stor_db *db, int64_t id, uint32_t status, stor_done_cb cb,
-                       void *arg);
+int stor_outbox_failed(struct stor_db *db, int64_t id, uint32_t status, stor_done_cb cb, void *arg);
 
 /* Puts every row left in sending (by a crash) back to queued. Called once at start, before
  * the first take; rows of a link lost while running go back one by one with retry. */
