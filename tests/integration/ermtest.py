@@ -520,3 +520,43 @@ class PoolCase(unittest.TestCase):
         if not (killed_ok and rc == -signal.SIGKILL):
             self.assertEqual(rc, 0, "ermgw exited %s:\n%s" % (rc, "\n".join(gw.log.lines[-30:])))
         self.assertEqual(gw.log.count(r"Sanitizer|runtime error"), 0, "\n".join(gw.log.lines))
+
+
+class BoundCase(unittest.TestCase):
+    """A test class sharing one cluster, one simulator and one ermgw bound to it.
+
+    Subclasses put their data in with prepare(pg) (called before the daemon starts) and may
+    set EXTRA_CONFIG. At the end the daemon must exit 0 with no sanitizer report."""
+
+    EXTRA_CONFIG = ""
+
+    @classmethod
+    def prepare(cls, pg):
+        pass
+
+    @classmethod
+    def setUpClass(cls):
+        cls.pg = PgCluster().__enter__()
+        cls.sim = cls.gw = None
+        try:
+            cls.prepare(cls.pg)
+            cls.sim = Sim()
+            cls.gw = Daemon(cls.pg, cls.sim.port, extra_config=cls.EXTRA_CONFIG)
+            cls.sim.wait_bound()
+            cls.gw.log.wait(r"database up")
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.gw.stop() if cls.gw else None
+        if cls.sim:
+            cls.sim.close()
+        cls.pg.__exit__(None, None, None)
+        if cls.gw:
+            log = "\n".join(cls.gw.log.lines[-40:])
+            if rc != 0:
+                raise AssertionError("ermgw exited %s:\n%s" % (rc, log))
+            if cls.gw.log.count(r"Sanitizer|runtime error") != 0:
+                raise AssertionError("sanitizer report:\n%s" % "\n".join(cls.gw.log.lines))

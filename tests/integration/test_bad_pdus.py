@@ -48,35 +48,14 @@ def deliver_sm(seq, source, text, tlvs=b"", status=0, dest="10086"):
     return header(DELIVER_SM, seq, len(body), status) + body
 
 
-class BadPdus(unittest.TestCase):
+class BadPdus(ermtest.BoundCase):
     customer = 13920000000
 
-    @classmethod
-    def setUpClass(cls):
-        cls.pg = ermtest.PgCluster().__enter__()
-        cls.sim = cls.gw = None
-        try:
-            cls.code, _ = ermtest.setup_pool(cls.pg)
-            cls.sim = ermtest.Sim()
-            cls.gw = ermtest.Daemon(cls.pg, cls.sim.port,
-                                    extra_config="[smsc]\nresponse_timeout_s = 2\n")
-            cls.sim.wait_bound()
-        except BaseException:
-            cls.tearDownClass()
-            raise
+    EXTRA_CONFIG = '[smsc]\nresponse_timeout_s = 2\n'
 
     @classmethod
-    def tearDownClass(cls):
-        rc = cls.gw.stop() if cls.gw else None
-        if cls.sim:
-            cls.sim.close()
-        cls.pg.__exit__(None, None, None)
-        if cls.gw:
-            log = "\n".join(cls.gw.log.lines[-40:])
-            if rc != 0:
-                raise AssertionError("ermgw exited %s:\n%s" % (rc, log))
-            if cls.gw.log.count(r"Sanitizer|runtime error") != 0:
-                raise AssertionError("sanitizer report:\n%s" % "\n".join(cls.gw.log.lines))
+    def prepare(cls, pg):
+        cls.code, _ = ermtest.setup_pool(pg)
 
     def next_customer(self):
         BadPdus.customer += 1

@@ -34,33 +34,12 @@ def add_product(pg, code, commission="5.00", *extra):
     ctl(pg, "product", "activate", code)
 
 
-class Commission(unittest.TestCase):
+class Commission(ermtest.BoundCase):
     @classmethod
-    def setUpClass(cls):
-        cls.pg = ermtest.PgCluster().__enter__()
-        try:
-            pg = cls.pg
-            ctl(pg, "migrate")
-            for i in range(1, 10):
-                add_employee(pg, "E%03d" % i, "1380000000%d" % i, "员工%d" % i)
-            cls.sim = ermtest.Sim()
-            cls.gw = ermtest.Daemon(pg, cls.sim.port)
-            cls.sim.wait_bound()
-            cls.gw.log.wait(r"database up")
-        except BaseException:
-            cls.tearDownClass()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        rc = None
-        if getattr(cls, "gw", None):
-            rc = cls.gw.stop()
-        if getattr(cls, "sim", None):
-            cls.sim.close()
-        cls.pg.__exit__(None, None, None)
-        if rc not in (None, 0):
-            raise AssertionError("ermgw exited %s" % rc)
+    def prepare(cls, pg):
+        ctl(pg, "migrate")
+        for i in range(1, 10):
+            add_employee(pg, "E%03d" % i, "1380000000%d" % i, "员工%d" % i)
 
     def claim(self, product, employee):
         out = ctl(self.pg, "claim", "--product", product, "--employee", employee)

@@ -9,35 +9,15 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ermtest  # noqa: E402
 
 
-class OrderPath(unittest.TestCase):
+class OrderPath(ermtest.BoundCase):
     @classmethod
-    def setUpClass(cls):
-        cls.pg = ermtest.PgCluster().__enter__()
-        try:
-            cls.code, cls.phone = ermtest.setup_pool(cls.pg)
-            # A draft product with a claimed code: orders for it must be refused.
-            ermtest.ermctl(cls.pg, "product", "add", "--code", "20", "--name", "视频会员",
-                           "--quota", "9", "--commission", "3.00", "--intro", "x", check=True)
-            r = ermtest.ermctl(cls.pg, "claim", "--product", "20", "--employee", "E001")
-            cls.draft_code = "201" if r.returncode == 0 else None
-            cls.sim = ermtest.Sim()
-            cls.gw = ermtest.Daemon(cls.pg, cls.sim.port)
-            cls.sim.wait_bound()
-            cls.gw.log.wait(r"database up")
-        except BaseException:
-            cls.tearDownClass()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        rc = None
-        if getattr(cls, "gw", None):
-            rc = cls.gw.stop()
-        if getattr(cls, "sim", None):
-            cls.sim.close()
-        cls.pg.__exit__(None, None, None)
-        if rc is not None and rc != 0:
-            raise AssertionError("ermgw exited %d:\n%s" % (rc, "\n".join(cls.gw.log.lines[-30:])))
+    def prepare(cls, pg):
+        cls.code, cls.phone = ermtest.setup_pool(pg)
+        # A draft product with a claimed code: orders for it must be refused.
+        ermtest.ermctl(pg, "product", "add", "--code", "20", "--name", "视频会员",
+                       "--quota", "9", "--commission", "3.00", "--intro", "x", check=True)
+        r = ermtest.ermctl(pg, "claim", "--product", "20", "--employee", "E001")
+        cls.draft_code = "201" if r.returncode == 0 else None
 
     def order(self, customer, text, dest="10086"):
         """Sends TEXT from CUSTOMER; returns (deliver_sm_resp status, reply text)."""

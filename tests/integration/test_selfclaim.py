@@ -30,38 +30,17 @@ def add_employee(pg, eid, msisdn, dept="市场部", name="张三"):
                    "--dept", dept, check=True)
 
 
-class SelfClaim(unittest.TestCase):
+class SelfClaim(ermtest.BoundCase):
     """One daemon, one simulator, one cluster; each test uses its own employees and
     products so the tests do not depend on each other's order."""
 
     @classmethod
-    def setUpClass(cls):
-        cls.pg = ermtest.PgCluster().__enter__()
-        try:
-            pg = cls.pg
-            ermtest.ermctl(pg, "migrate", check=True)
-            add_product(pg, "10")
-            ermtest.ermctl(pg, "product", "activate", "10", check=True)
-            for i in range(1, 10):
-                add_employee(pg, "E%03d" % i, "1380000000%d" % i)
-            cls.sim = ermtest.Sim()
-            cls.gw = ermtest.Daemon(cls.pg, cls.sim.port)
-            cls.sim.wait_bound()
-            cls.gw.log.wait(r"database up")
-        except BaseException:
-            cls.tearDownClass()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        rc = None
-        if getattr(cls, "gw", None):
-            rc = cls.gw.stop()
-        if getattr(cls, "sim", None):
-            cls.sim.close()
-        cls.pg.__exit__(None, None, None)
-        if rc is not None and rc != 0:
-            raise AssertionError("ermgw exited %d:\n%s" % (rc, "\n".join(cls.gw.log.lines[-30:])))
+    def prepare(cls, pg):
+        ermtest.ermctl(pg, "migrate", check=True)
+        add_product(pg, "10")
+        ermtest.ermctl(pg, "product", "activate", "10", check=True)
+        for i in range(1, 10):
+            add_employee(pg, "E%03d" % i, "1380000000%d" % i)
 
     def claims_of(self, eid):
         return self.pg.psql("SELECT product_code, code FROM claims WHERE employee_id = :'p1'"
