@@ -41,10 +41,6 @@ extern const struct stor_stmt stor_order_batch_stmts[]; /* order_batch.c */
  * dest, source, kind, text. */
 #define STOR_STMT_OUTBOX_INSERT "outbox_insert"
 
-/* The outbox row's move to sent, shared by outbox.c (its owner) and the transaction of
- * receipts.c that records the row's parts with it. Parameters: id, message ids. */
-#define STOR_STMT_OUTBOX_SENT "outbox_sent"
-
 enum { STOR_JOB_SENT = 0, STOR_JOB_DONE = 1 };
 
 struct stor_job;
@@ -91,6 +87,19 @@ int stor_job_send_sql(struct stor_job *job, const char *sql);
  * MO without a reply) or -EAGAIN / -EIO (return it too: nothing is stored). */
 int stor_mo_dedupe_send(struct stor_job *job, const struct stor_mo_key *key);
 int stor_mo_dedupe_check(const struct stor_mo_key *key, const PGresult *res);
+
+/* A PostgreSQL array literal being written (pgarray.c), for the set-based statements of the
+ * batch jobs: zero it, add each element, end it, pass S as a text parameter, free it. */
+struct stor_arr {
+    char *s; /* malloc'd, the caller's (stor_arr_free) */
+    size_t len, cap;
+};
+/* Appends V, quoted and escaped (NULL: the SQL NULL element). 0 or -ENOMEM. */
+int stor_arr_add(struct stor_arr *a, const char *v);
+/* Closes the literal ('{}' when nothing was added). 0 or -ENOMEM. */
+int stor_arr_end(struct stor_arr *a);
+/* Frees the N literals of A and zeroes them. */
+void stor_arr_free(struct stor_arr *a, size_t n);
 
 /* Group commit, kept in the connection: the batch jobs still gathering (queued, not
  * started: new work joins them), of orders (order_batch.c) and of rows sent (receipts.c),

@@ -31,10 +31,6 @@ const struct stor_stmt stor_outbox_stmts[] = {
      "               RETURNING o.id, o.dest, o.source, o.text)"
      " SELECT id, dest, source, text FROM taken ORDER BY id",
      1},
-    {STOR_STMT_OUTBOX_SENT,
-     "UPDATE outbox SET state = 'sent', message_ids = $2, error = NULL, sent_at = now(),"
-     " updated_at = now() WHERE id = $1 AND state IN ('queued', 'sending')",
-     2},
     {"outbox_retry",
      "UPDATE outbox SET state = 'queued', error = $2, updated_at = now()"
      " WHERE id = $1 AND state = 'sending'",

@@ -3,13 +3,9 @@
  * connection:
  *
  *   a receipt:    SELECT * FROM erm_apply_receipt(id form, stat, ...)      -- one statement
- *   a row sent:   BEGIN
- *                 UPDATE outbox ... state 'sent'                           -- outbox.c's
- *                 SELECT erm_record_part(row, n, id forms)                 -- each part
- *                 SELECT erm_outbox_settle(row)      -- receipts that came first may settle it
- *                 COMMIT
- *                 (rows sent while the connection is busy share one such transaction, each
- *                 row's three steps in turn: see "a row sent" below)
+ *   rows sent:    SELECT * FROM erm_outbox_sent(ids[], message ids[], parts' ids[] ...)
+ *                 -- one statement for every row answered while the connection was busy:
+ *                 -- rows to 'sent', their parts kept, receipts that came first applied
  *
  * The id forms are core/receipt.h's (receipt_id_norm), made here for both sides: a part
  * keeps all three, a receipt is compared with the one the SMSC's way asks for, so that a hex
@@ -36,8 +32,10 @@ const struct stor_stmt stor_receipt_stmts[] = {
      "SELECT outcome, outbox_id, part, delivery"
      " FROM erm_apply_receipt($1, $2, $3, $4, $5, $6, $7)",
      7},
-    {"receipt_part", "SELECT erm_record_part($1, $2, $3, $4, $5, $6)", 6},
-    {"receipt_settle", "SELECT erm_outbox_settle($1)", 1},
+    {"receipt_sent",
+     "SELECT item, recorded, delivery FROM erm_outbox_sent($1::bigint[], $2::text[],"
+     " $3::bigint[], $4::integer[], $5::text[], $6::text[], $7::text[], $8::text[])",
+     8},
     {NULL, NULL, 0},
 };
 
@@ -159,19 +157,21 @@ int stor_receipt_apply(struct stor_db *db, const struct stor_receipt *r, stor_re
 /* ---- a row sent: its parts -------------------------------------------------------------- */
 
 /* Rows sent while the connection is busy are recorded together: the queued job takes them
- * on (MORE) and records each in turn in its one transaction, so a burst of submits costs
- * one commit, not one each. A row not in a state for it is skipped (its own -ENOENT); a
- * statement error fails the batch, whose rows are then recorded again one by one. */
+ * on (MORE) and records them all with one statement, erm_outbox_sent() (schema/
+ * 008_sent_batch.sql: the rows' UPDATE, their parts' INSERT, the rare receipts that came
+ * first), so a burst of submits costs one round trip and one commit, not three statements a
+ * row. A row not in a state for it is skipped (its own -ENOENT); a statement error fails the
+ * batch, whose rows are then recorded again one by one. */
 #define SENT_BATCH_MAX 256
+#define SENT_NARRS     8 /* erm_outbox_sent()'s array parameters */
 
-enum sent_step { SENT_BEGIN, SENT_ROW, SENT_PARTS, SENT_COMMIT, SENT_DONE };
+enum sent_step { SENT_BEGIN, SENT_CALLED, SENT_DONE };
 
 struct sent_job {
     struct stor_job job; /* first: db.c sees this */
     enum sent_step step;
     struct sent_job *more; /* the batch's other rows (not submitted themselves), in order */
     struct sent_job *last; /* the batch's last row */
-    struct sent_job *cur;  /* the row being recorded */
     size_t nrows;
     int rc; /* the row's own outcome in a committed batch */
     char id[24];
@@ -179,77 +179,95 @@ struct sent_job {
     char *cut;   /* a copy of them cut at the spaces */
     char **part; /* each id, pointing into cut */
     size_t nparts;
-    size_t next; /* the part to record next (0-based) */
     void (*cb)(void *arg, int rc);
     void *arg;
 };
 
-/* Sends the record of part R->next of row R, in batch J. */
-static int sent_part(struct sent_job *j, struct sent_job *r)
+#define SENT_EACH(j, r)                                                                            \
+    for (struct sent_job *r = (j); r != NULL; r = r == (j) ? (j)->more : r->more)
+
+/* Adds row R's parts to the part arrays A[2..7]. 0 or a negative errno (logged). */
+static int sent_add_parts(struct stor_arr *a, const struct sent_job *r)
 {
-    struct receipt_id id;
-    char n[8];
-    const char *raw = r->part[r->next];
-    if (receipt_id_norm(raw, &id) < 0) {
-        ERM_ERROR("db", "outbox row %s: message id \"%.80s\" cannot be kept", r->id, raw);
-        return -EINVAL;
+    for (size_t k = 0; k < r->nparts; k++) {
+        struct receipt_id id;
+        char n[24];
+        if (receipt_id_norm(r->part[k], &id) < 0) {
+            ERM_ERROR("db", "outbox row %s: message id \"%.80s\" cannot be kept", r->id,
+                      r->part[k]);
+            return -EINVAL;
+        }
+        snprintf(n, sizeof n, "%zu", k + 1);
+        const char *v[] = {
+            r->id, n, r->part[k], id.text, id.dec[0] ? id.dec : NULL, id.hex[0] ? id.hex : NULL};
+        for (size_t c = 0; c < 6; c++)
+            if (stor_arr_add(&a[2 + c], v[c]) < 0)
+                return -ENOMEM;
     }
-    snprintf(n, sizeof n, "%zu", r->next + 1);
-    const char *v[] = {
-        r->id, n, raw, id.text, id.dec[0] ? id.dec : NULL, id.hex[0] ? id.hex : NULL};
-    r->next++;
-    return stor_job_send(&j->job, "receipt_part", 6, v);
+    return 0;
 }
 
-/* Sends the row update of the batch's current row. */
-static int sent_row(struct sent_job *j)
+/* Sends erm_outbox_sent() over every row of batch J. */
+static int sent_call(struct sent_job *j)
 {
-    j->step = SENT_PARTS;
-    const char *v[] = {j->cur->id, j->cur->ids};
-    return stor_job_send(&j->job, STOR_STMT_OUTBOX_SENT, 2, v);
+    struct stor_arr a[SENT_NARRS] = {{0}};
+    int rc = 0;
+    SENT_EACH(j, r)
+    {
+        if (stor_arr_add(&a[0], r->id) < 0 || stor_arr_add(&a[1], r->ids) < 0)
+            rc = -ENOMEM;
+        else
+            rc = sent_add_parts(a, r);
+        if (rc < 0)
+            goto out;
+    }
+    const char *v[SENT_NARRS];
+    for (size_t k = 0; k < SENT_NARRS; k++) {
+        if ((rc = stor_arr_end(&a[k])) < 0)
+            goto out;
+        v[k] = a[k].s;
+    }
+    j->step = SENT_CALLED;
+    rc = stor_job_send(&j->job, "receipt_sent", SENT_NARRS, v);
+out:
+    stor_arr_free(a, SENT_NARRS);
+    return rc;
 }
 
-/* The current row is done: the next one's update, or the commit. */
-static int sent_next_row(struct sent_job *j)
+/* Reads erm_outbox_sent()'s rows: each row's own outcome. */
+static int sent_read(struct sent_job *j, const PGresult *res)
 {
-    j->cur = j->cur == j ? j->more : j->cur->more;
-    if (j->cur != NULL)
-        return sent_row(j);
+    if ((size_t)PQntuples(res) != j->nrows) {
+        ERM_ERROR("db", "outbox sent: erm_outbox_sent gave %d rows for %zu", PQntuples(res),
+                  j->nrows);
+        return -EIO;
+    }
+    int i = 0;
+    SENT_EACH(j, r)
+    {
+        if (strcmp(PQgetvalue(res, i, 1), "t") != 0) {
+            ERM_WARN("db", "outbox sent: row %s is not in a state for it; left as it is", r->id);
+            r->rc = -ENOENT;
+        } else if (!PQgetisnull(res, i, 2)) {
+            ERM_INFO("db", "outbox row %s: delivery %s (its receipts came first)", r->id,
+                     PQgetvalue(res, i, 2));
+        }
+        i++;
+    }
     j->step = SENT_DONE;
-    return stor_job_send_sql(&j->job, "COMMIT");
+    return STOR_JOB_DONE;
 }
 
 static int sent_step(struct stor_job *job, const PGresult *res)
 {
     struct sent_job *j = (struct sent_job *)job;
-    struct sent_job *r = j->cur;
     switch (j->step) {
     case SENT_BEGIN:
         if (stor_db_gather(job->db)->sent == job)
             stor_db_gather(job->db)->sent = NULL; /* started: takes no more rows */
-        j->step = SENT_ROW;
-        j->cur = j;
-        return stor_job_send_sql(job, "BEGIN");
-    case SENT_ROW:
-        return sent_row(j);
-    case SENT_PARTS: {
-        if (r->next == 0 && strcmp(PQcmdTuples((PGresult *)res), "0") == 0) {
-            ERM_WARN("db", "outbox sent: row %s is not in a state for it; left as it is", r->id);
-            r->rc = -ENOENT;
-            return sent_next_row(j);
-        }
-        if (r->next < r->nparts)
-            return sent_part(j, r);
-        /* Every part is recorded: receipts that came first may have settled the row. */
-        j->step = SENT_COMMIT;
-        const char *v[] = {r->id};
-        return stor_job_send(job, "receipt_settle", 1, v);
-    }
-    case SENT_COMMIT:
-        if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
-            ERM_INFO("db", "outbox row %s: delivery %s (its receipts came first)", r->id,
-                     PQgetvalue(res, 0, 0));
-        return sent_next_row(j);
+        return sent_call(j);
+    case SENT_CALLED:
+        return sent_read(j, res);
     default:
         return STOR_JOB_DONE;
     }
@@ -267,13 +285,15 @@ static void sent_free(struct sent_job *j)
 static void sent_retry_alone(struct sent_job *j, int rc)
 {
     ERM_WARN("db", "outbox sent: a batch of %zu rows failed; recording them one by one", j->nrows);
+    /* Kept aside: the first row is J itself, whose fields are reset below. */
+    const struct stor_job_ops *ops = j->job.ops;
+    struct stor_db *db = j->job.db;
     for (struct sent_job *r = j, *next; r != NULL; r = next) {
         next = r == j ? j->more : r->more;
         memset(r, 0, offsetof(struct sent_job, id));
-        r->job.ops = j->job.ops;
+        r->job.ops = ops;
         r->nrows = 1;
-        r->next = 0;
-        if (stor_db_submit(j->job.db, &r->job) < 0) {
+        if (stor_db_submit(db, &r->job) < 0) {
             if (r->cb != NULL)
                 r->cb(r->arg, rc);
             sent_free(r);

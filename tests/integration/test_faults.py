@@ -178,11 +178,13 @@ class Faults(ermtest.PoolCase):
 
     def test_sigkill_under_load_then_restart(self):
         customers = self.customers("139304", 200)
+        # hold the submits so that rows are surely 'sending' when the daemon dies (turned on
+        # first: the sender may submit every reply before a later switch would be seen)
+        self.sim.send("ignore submit_sm on")
+        self.fence()
         mark = self.sim.out.mark()
         self.deliver(customers)
         self.wait_answers(60, mark)
-        # hold the submits so that rows are surely 'sending' when the daemon dies
-        self.sim.send("ignore submit_sm on")
         self.sim.out.wait(r"^IGNORED submit_sm \d+$", start=mark)
         self.gw.proc.kill()
         self.sim.out.wait(r"^DISCONNECT$", start=mark)
