@@ -22,7 +22,9 @@ struct erm_daemon {
     uv_loop_t *loop;
     struct erm_config cfg;
     struct smpp_session *smpp;
-    struct stor_db *db;
+    struct stor_db *db;     /* the MO connection: MOs, their orders, concatenated parts */
+    struct stor_db *db_out; /* the outbox connection: takes, rows sent, receipts */
+    unsigned dbs_closing;   /* connections still closing (ermgw.c) */
     struct erm_sender *sender;
     struct erm_intake *intake;
     uv_signal_t sig_term, sig_int, sig_hup;

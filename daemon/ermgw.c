@@ -140,10 +140,12 @@ static void ermgw_close_handle(uv_handle_t *h)
         uv_close(h, NULL);
 }
 
+/* Both connections closed (or never opened): the rest goes. */
 static void ermgw_db_closed(void *ud)
 {
     struct erm_daemon *d = ud;
     d->db = NULL;
+    d->db_out = NULL;
     if (d->sender != NULL)
         erm_sender_destroy(d->sender);
     d->sender = NULL;
@@ -157,11 +159,32 @@ static void ermgw_db_closed(void *ud)
     ERM_INFO("ermgw", "stopped");
 }
 
+static void ermgw_one_db_closed(void *ud)
+{
+    struct erm_daemon *d = ud;
+    if (--d->dbs_closing == 0)
+        ermgw_db_closed(d);
+}
+
+/* Closes the connections that are open; ermgw_db_closed() once they all are. */
+static void ermgw_close_dbs(struct erm_daemon *d)
+{
+    struct stor_db *dbs[] = {d->db, d->db_out};
+    d->dbs_closing = 1; /* held until every close is started */
+    for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++) {
+        if (dbs[i] != NULL) {
+            d->dbs_closing++;
+            stor_db_close(dbs[i], ermgw_one_db_closed, d);
+        }
+    }
+    ermgw_one_db_closed(d);
+}
+
 static void ermgw_on_stopped(void *ud)
 {
     struct erm_daemon *d = ud;
     d->smpp = NULL;
-    stor_db_close(d->db, ermgw_db_closed, d);
+    ermgw_close_dbs(d);
 }
 
 /* The last step of a stop: unbind once nothing is in flight (or the stop timer fired). */
@@ -173,7 +196,7 @@ static void ermgw_finish_stop(struct erm_daemon *d)
     uv_timer_stop(&d->stop_timer);
     if (d->smpp == NULL) {
         /* Never bound (the database never came up): only the database to close. */
-        stor_db_close(d->db, ermgw_db_closed, d);
+        ermgw_close_dbs(d);
         return;
     }
     ERM_INFO("ermgw", "unbinding and closing");
@@ -234,8 +257,6 @@ static void ermgw_on_db_state(void *ud, int up)
     struct erm_daemon *d = ud;
     if (up) {
         ERM_INFO("ermgw", "database up");
-        if (d->sender != NULL)
-            erm_sender_kick(d->sender);
         if (d->intake != NULL)
             erm_intake_on_db_up(d->intake);
     }
@@ -254,16 +275,32 @@ static void ermgw_recovered(void *ud, int rc)
 
 static int ermgw_start_session(struct erm_daemon *d);
 
+/* The outbox connection: rows left sending by an earlier run are queued again once, when
+ * it is first up, before the sender takes any. */
+static void ermgw_on_out_change(void *ud, int up)
+{
+    struct erm_daemon *d = ud;
+    if (!up)
+        return;
+    if (d->outbox_recovered) {
+        erm_sender_kick(d->sender);
+        return;
+    }
+    d->outbox_recovered = 1;
+    if (stor_outbox_recover(d->db_out, ermgw_recovered, d) < 0) {
+        ERM_WARN("ermgw", "outbox recovery not started");
+        erm_sender_kick(d->sender);
+    }
+}
+
+/* The MO connection: the first time it is up, the bind starts. */
 static void ermgw_on_db_change(void *ud, int up)
 {
     struct erm_daemon *d = ud;
     ermgw_on_db_state(ud, up);
-    if (!up || d->outbox_recovered)
+    if (!up || d->smpp != NULL || d->stopping)
         return;
-    d->outbox_recovered = 1;
-    if (stor_outbox_recover(d->db, ermgw_recovered, d) < 0)
-        ERM_WARN("ermgw", "outbox recovery not started");
-    if (!d->stopping && d->smpp == NULL && ermgw_start_session(d) < 0) {
+    if (ermgw_start_session(d) < 0) {
         /* Stop from the timer, not from inside the database's own callback. */
         d->exit_code = 1;
         d->stopping = 1;
@@ -310,7 +347,12 @@ static int ermgw_start(struct erm_daemon *d)
         return rc;
     if ((rc = erm_intake_create(d, &d->intake)) < 0)
         return rc;
-    rc = stor_db_open(d->loop, d->cfg.conninfo, ermgw_on_db_change, d, &d->db);
+    /* Two connections: MOs and their orders on one, the outbox (takes, rows sent) and
+     * receipts on the other, so that neither waits behind the other's work and each keeps
+     * a PostgreSQL backend (a CPU) busy at full load. */
+    rc = stor_db_open(d->loop, d->cfg.conninfo, "mo", ermgw_on_db_change, d, &d->db);
+    if (rc == 0)
+        rc = stor_db_open(d->loop, d->cfg.conninfo, "outbox", ermgw_on_out_change, d, &d->db_out);
     if (rc < 0) {
         ERM_ERROR("ermgw", "database: %s", strerror(-rc));
         return rc;
@@ -409,10 +451,7 @@ int main(int argc, char **argv)
         d.exit_code = 1;
         /* Unwind what started: stopping runs the same path as a signal. */
         d.stopping = 2;
-        if (d.db != NULL)
-            stor_db_close(d.db, ermgw_db_closed, &d);
-        else
-            ermgw_db_closed(&d);
+        ermgw_close_dbs(&d);
     }
     uv_run(d.loop, UV_RUN_DEFAULT);
     uv_loop_close(d.loop);

@@ -186,7 +186,7 @@ void erm_intake_receipt(struct erm_intake *in, const struct gw_mo *mo)
         return;
     struct stor_receipt sr = {intake_ids(&in->d->cfg),    r.id,  r.stat,
                               receipt_stat_final(r.stat), r.err, r.done_date};
-    rc = stor_receipt_apply(in->d->db, &sr, intake_receipt_done, a);
+    rc = stor_receipt_apply(in->d->db_out, &sr, intake_receipt_done, a);
     if (rc == -EINVAL) {
         ERM_WARN("intake", "receipt from %s for \"%.80s\" cannot be kept; acknowledged", mo->source,
                  r.id);

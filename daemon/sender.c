@@ -143,7 +143,7 @@ static void sender_record(struct erm_sender *s, struct sender_row *row)
         if (row->status == 0) {
             ERM_INFO("sender", "outbox row %lld sent in %u part(s), message id(s) %s",
                      (long long)row->id, row->nparts, row->ids);
-            rc = stor_outbox_sent(s->d->db, row->id, row->ids, sender_recorded, rec);
+            rc = stor_outbox_sent(s->d->db_out, row->id, row->ids, sender_recorded, rec);
         } else if (smpp_session_status_retries(row->status)) {
             char why[64];
             if (row->status < 0)
@@ -151,11 +151,12 @@ static void sender_record(struct erm_sender *s, struct sender_row *row)
             else
                 snprintf(why, sizeof why, "%s", smpp_status_name((uint32_t)row->status));
             ERM_WARN("sender", "outbox row %lld: %s; queued again", (long long)row->id, why);
-            rc = stor_outbox_retry(s->d->db, row->id, why, sender_recorded, rec);
+            rc = stor_outbox_retry(s->d->db_out, row->id, why, sender_recorded, rec);
         } else {
             ERM_WARN("sender", "outbox row %lld refused by the SMSC: %s; marked failed",
                      (long long)row->id, smpp_status_name((uint32_t)row->status));
-            rc = stor_outbox_failed(s->d->db, row->id, (uint32_t)row->status, sender_recorded, rec);
+            rc = stor_outbox_failed(s->d->db_out, row->id, (uint32_t)row->status, sender_recorded,
+                                    rec);
         }
     }
     if (rc < 0) {
@@ -170,7 +171,7 @@ static void sender_record(struct erm_sender *s, struct sender_row *row)
 /* Writes again the outcomes the database was not there for. */
 static void sender_rerecord(struct erm_sender *s)
 {
-    if (s->closing || !stor_db_is_up(s->d->db))
+    if (s->closing || !stor_db_is_up(s->d->db_out))
         return;
     for (struct sender_row *row = s->rows; row != NULL; row = row->next) {
         if (row->unrecorded) {
@@ -296,10 +297,10 @@ void erm_sender_kick(struct erm_sender *s)
     sender_rerecord(s);
     if (s->taking || s->closing || d->stopping || sender_has_unsubmitted(s))
         return;
-    if (!stor_db_is_up(d->db) || !smpp_session_can_submit(d->smpp))
+    if (!stor_db_is_up(d->db_out) || !smpp_session_can_submit(d->smpp))
         return;
     s->taking = 1;
-    if (stor_outbox_take(d->db, SENDER_TAKE_MAX, sender_taken, s) < 0)
+    if (stor_outbox_take(d->db_out, SENDER_TAKE_MAX, sender_taken, s) < 0)
         s->taking = 0;
 }
 

@@ -41,6 +41,7 @@ enum db_phase {
 struct stor_db {
     uv_loop_t *loop;
     char *conninfo;
+    const char *name; /* for log lines: "mo", "outbox" (static) */
     stor_db_state_cb state_cb;
     void *ud;
 
@@ -307,7 +308,8 @@ static void db_prepare_next(struct stor_db *db)
         db->phase = DB_UP;
         db->backoff_ms = DB_BACKOFF_MIN_MS;
         db->down_logged = 0;
-        ERM_INFO("db", "database up: %s@%s/%s", PQuser(db->conn), PQhost(db->conn), PQdb(db->conn));
+        ERM_INFO("db", "database connection \"%s\" ready: %s@%s/%s", db->name, PQuser(db->conn),
+                 PQhost(db->conn), PQdb(db->conn));
         if (db->state_cb != NULL)
             db->state_cb(db->ud, 1);
         db_run(db);
@@ -590,9 +592,11 @@ static void db_lost(struct stor_db *db, const char *why)
     if (!db->closing) {
         double secs = db->backoff_ms / 1000.0;
         if (!db->down_logged)
-            ERM_ERROR("db", "database down: %s; retry in %.1f s", msg, secs);
+            ERM_ERROR("db", "database down (connection \"%s\"): %s; retry in %.1f s", db->name, msg,
+                      secs);
         else
-            ERM_DEBUG("db", "database still down: %s; retry in %.1f s", msg, secs);
+            ERM_DEBUG("db", "database still down (connection \"%s\"): %s; retry in %.1f s",
+                      db->name, msg, secs);
         db->down_logged = 1;
         uv_timer_start(&db->timer, db_on_timer, db->backoff_ms, 0);
         db->backoff_ms *= 2;
@@ -615,8 +619,8 @@ static void db_lost(struct stor_db *db, const char *why)
 
 /* ---- open / close ----------------------------------------------------------------------- */
 
-int stor_db_open(uv_loop_t *loop, const char *conninfo, stor_db_state_cb cb, void *ud,
-                 struct stor_db **out)
+int stor_db_open(uv_loop_t *loop, const char *conninfo, const char *name, stor_db_state_cb cb,
+                 void *ud, struct stor_db **out)
 {
     struct stor_db *db = NULL;
     char msg[512];
@@ -643,6 +647,7 @@ int stor_db_open(uv_loop_t *loop, const char *conninfo, stor_db_state_cb cb, voi
         goto fail;
     db->timer.data = db;
     db->loop = loop;
+    db->name = name;
     db->state_cb = cb;
     db->ud = ud;
     db->poll_fd = -1;

@@ -1,10 +1,11 @@
 /*
- * db.h: the daemon's PostgreSQL connection, asynchronous on the libuv loop. libpq runs
- * nonblocking (PQconnectStart / PQsendQueryPrepared), its socket is watched with uv_poll,
- * statements are prepared once per connection. Work is queued as jobs run one after
- * another; a lost connection fails the job in flight and the queue (their callbacks get
- * -ECONNRESET / -ENOTCONN: nothing was committed, or the commit's fate is unknown) and is
- * reconnected by itself with capped backoff. No libpq type leaks out of storage/.
+ * db.h: one PostgreSQL connection of the daemon (ermgw keeps two: MOs and the outbox),
+ * asynchronous on the libuv loop. libpq runs nonblocking (PQconnectStart /
+ * PQsendQueryPrepared), its socket is watched with uv_poll, statements are prepared once
+ * per connection. Work is queued as jobs run one after another; a lost connection fails the
+ * job in flight and the queue (their callbacks get -ECONNRESET / -ENOTCONN: nothing was
+ * committed, or the commit's fate is unknown) and is reconnected by itself with capped
+ * backoff. No libpq type leaks out of storage/.
  */
 #ifndef ERM_DB_H
 #define ERM_DB_H
@@ -16,10 +17,11 @@ struct stor_db;
 /* Called when the connection comes up (UP = 1, statements prepared) or goes down (0). */
 typedef void (*stor_db_state_cb)(void *ud, int up);
 
-/* Starts connecting with CONNINFO ("" = the PG* environment variables) on LOOP.
- * The handle is the caller's until stor_db_close(). Returns 0 or a negative errno. */
-int stor_db_open(uv_loop_t *loop, const char *conninfo, stor_db_state_cb cb, void *ud,
-                 struct stor_db **out);
+/* Starts connecting with CONNINFO ("" = the PG* environment variables) on LOOP. NAME
+ * (static, e.g. "mo") tells this connection's log lines from another's. The handle is the
+ * caller's until stor_db_close(). Returns 0 or a negative errno. */
+int stor_db_open(uv_loop_t *loop, const char *conninfo, const char *name, stor_db_state_cb cb,
+                 void *ud, struct stor_db **out);
 
 /* 1 when connected and ready for work. */
 int stor_db_is_up(const struct stor_db *db);

@@ -12,9 +12,10 @@ One run of this script:
      MO orders (each from a new customer number, a code drawn at random) with WINDOW
      outstanding deliver_sm; then waits until the outbox is empty (every reply submitted
      and marked sent); records ermgw's CPU time and peak RSS, and the cluster's commits and
-     WAL syncs per order. After each, the ceiling: pgbench, 16 clients, the order
-     transaction ermgw runs per MO (BEGIN; erm_mo_fresh(); erm_place_order(); INSERT INTO
-     outbox; COMMIT), once one order per transaction and once 100 per transaction (the
+     WAL syncs per order. After each, the ceiling: pgbench, 16 clients, the statements
+     ermgw sends for a batch of orders (BEGIN; erm_place_orders() over the batch's arrays,
+     which takes each MO's dedupe step and places its order; the replies' multi-row INSERT
+     INTO outbox; COMMIT), once with one order per transaction and once with 100 (the
      replies' later "sent" bookkeeping is ermgw's extra, not in the ceiling);
   4. fixed offered load, RUNS times: the same at OFFERED MOs per second for FIXED_S seconds;
   5. prints the report (medians over the runs) and ermgw's rate as a share of the ceiling.
@@ -47,6 +48,7 @@ BENCH_EMPLOYEES = 100000
 BENCH_CLAIMS = 100000
 BENCH_CLAIMS_PER_PRODUCT = BENCH_CLAIMS // BENCH_PRODUCTS
 BENCH_SERVICE = "10086"
+BENCH_GW_CONNECTIONS = 2  # ermgw's database connections: MOs, outbox (daemon/ermgw.c)
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 # The pool, one INSERT ... SELECT per table. Product codes 100..199 all have 3 digits, so no
@@ -76,22 +78,34 @@ VACUUM ANALYZE;
 CHECKPOINT;
 """
 
-# The order transaction ermgw runs per MO (storage/orders.c, storage/intake.c), as pgbench
-# runs it: after BEGIN the MO's dedupe step (erm_mo_fresh logs its key in mo_log), the order
-# (erm_place_order), the reply's outbox row, then COMMIT. The customer is unique per client
-# (client_id in the high digits, a random low part: a repeat would be a 'dup', rare and
-# harmless); the code is a random claimed code, computed the way POOL_SQL made them; the MO
-# key is 64 random-looking hex digits as core/mokey.c makes them (there: SHA-256, client
-# side); the dedupe window is the daemon's default (600 s); the reply text is what
-# core/reply.c renders for an order of a pool product.
-PGBENCH_VARS = """\\set k random(0, {claims} - 1)
+# The order transaction ermgw sends for a batch (storage/order_batch.c), as pgbench runs it:
+# BEGIN; erm_place_orders() over the batch's arrays (each MO's dedupe step, which logs its
+# key in mo_log, and its order); the replies' multi-row INSERT INTO outbox; COMMIT. The same
+# prepared statements' text as order_batch.c's, with the arrays made in SQL. A customer is
+# unique per client (client_id in the high digits, a random low part: a repeat is a 'dup',
+# rare and harmless); a code is a random claimed code, computed the way POOL_SQL made them;
+# the MO key is 64 random-looking hex digits as core/mokey.c makes them (there: SHA-256,
+# client side); the link is the client's, the dedupe window the daemon's default (600 s);
+# the reply text is what core/reply.c renders for an order of a pool product.
+#
+# One order per transaction: the batch's one element from pgbench variables. N per
+# transaction: the arrays drawn by one SELECT before the transaction (\gset), so the
+# transaction itself is exactly ermgw's four statements.
+PGBENCH_ONE = """\\set k random(0, {claims} - 1)
 \\set code (100 + :k / {per}) * 10000 + :k % {per} + 1
 \\set cust 14000000000 + :client_id * 10000000 + random(0, 9999999)
+BEGIN;
+SELECT item, status, outcome, product_name FROM erm_place_orders(ARRAY[md5(:cust::text || :code::text) || md5(:code::text || :cust::text)], ARRAY['pgbench:' || :client_id::text], ARRAY[:k]::bigint[], ARRAY[600], ARRAY[:cust::text], ARRAY[:code::text], 'sms');
+INSERT INTO outbox (dest, source, kind, text) SELECT * FROM unnest(ARRAY[:cust::text], ARRAY['{service}'], ARRAY['order_ok'], ARRAY['{reply}']);
+COMMIT;
 """
-PGBENCH_ORDER = """SELECT erm_mo_fresh(md5(:cust::text || :code::text) || md5(:code::text || :cust::text), 'pgbench:' || :client_id::text, :k, 600);
-SELECT outcome, product_name, order_id FROM erm_place_order(:cust::text, :code::text, 'sms');
-INSERT INTO outbox (dest, source, kind, text) VALUES (:cust::text, '{service}', 'order_ok', '您已成功订购畅享流量包42，感谢您的支持！');
+PGBENCH_MANY = """SELECT array_agg(md5(cust || code) || md5(code || cust) ORDER BY i) AS keys, array_agg(k ORDER BY i) AS seqs, array_agg(cust ORDER BY i) AS custs, array_agg(code ORDER BY i) AS codes FROM (SELECT i, k, ((100 + k / {per}) * 10000 + k % {per} + 1)::text AS code, (14000000000 + :client_id * 10000000 + floor(random() * 10000000)::bigint)::text AS cust FROM (SELECT i, floor(random() * {claims})::integer AS k FROM generate_series(1, {n}) AS i) AS d) AS t \\gset
+BEGIN;
+SELECT item, status, outcome, product_name FROM erm_place_orders(:keys::text[], array_fill('pgbench:' || :client_id::text, ARRAY[{n}]), :seqs::bigint[], array_fill(600, ARRAY[{n}]), :custs::text[], :codes::text[], 'sms');
+INSERT INTO outbox (dest, source, kind, text) SELECT * FROM unnest(:custs::text[], array_fill('{service}'::text, ARRAY[{n}]), array_fill('order_ok'::text, ARRAY[{n}]), array_fill('{reply}'::text, ARRAY[{n}]));
+COMMIT;
 """
+PGBENCH_REPLY = "您已成功订购畅享流量包42，感谢您的支持！"
 
 
 def bench_log(msg):
@@ -280,15 +294,17 @@ class Bench:
         return tuple(float(x) for x in row)
 
     def gw_backends(self, gw):
-        """The pids of ermgw's PostgreSQL backends (waits up to 10 s for the first)."""
+        """The pids of ermgw's PostgreSQL backends: its MO and outbox connections (waits up
+        to 10 s for both; after that, whatever is there)."""
         deadline = time.monotonic() + 10
+        rows = []
         while gw.proc.poll() is None and time.monotonic() < deadline:
             rows = self.pg.psql("SELECT pid FROM pg_stat_activity WHERE backend_type ="
                                 " 'client backend' AND pid <> pg_backend_pid()")
-            if rows:
-                return [int(r[0]) for r in rows]
+            if len(rows) >= BENCH_GW_CONNECTIONS:
+                break
             time.sleep(0.05)
-        return []
+        return [int(r[0]) for r in rows]
 
     def wait_done(self, load, gw, label, timeout):
         """Waits for load_smsc's DONE line while ermgw lives; returns its figures."""
@@ -397,6 +413,7 @@ class Bench:
             # ermgw's own PostgreSQL backend(s): how busy during the load (1.0 = one CPU all
             # the time: the gateway waits on one backend's CPU), and their CPU per order
             "pg_backend_busy": (be_done - be0) / max(1e-3, t_done - t0),
+            "pg_backends": len(backends),
             "pg_backend_cpu_s_per_1000": (be_end - be0) / max(1, int(db[0])) * 1000.0,
             # this script's own psql calls commit too: a handful against thousands of orders
             "commits_per_order": (pg1[0] - pg0[0]) / max(1, int(db[0])),
@@ -421,13 +438,10 @@ class Bench:
 
     def pgbench(self, per_txn):
         script = os.path.join(self.dir, "order_x%d.sql" % per_txn)
-        vars_ = PGBENCH_VARS.format(claims=BENCH_CLAIMS, per=BENCH_CLAIMS_PER_PRODUCT)
-        order = PGBENCH_ORDER.format(service=BENCH_SERVICE)
+        text = PGBENCH_ONE if per_txn == 1 else PGBENCH_MANY
         with open(script, "w") as f:
-            f.write("BEGIN;\n")
-            for _ in range(per_txn):
-                f.write(vars_ + order)
-            f.write("COMMIT;\n")
+            f.write(text.format(claims=BENCH_CLAIMS, per=BENCH_CLAIMS_PER_PRODUCT, n=per_txn,
+                                service=BENCH_SERVICE, reply=PGBENCH_REPLY))
         os.chmod(self.dir, 0o755)
         os.chmod(script, 0o644)
         pgbench = os.path.join(self.pg.bindir, "pgbench")
@@ -442,7 +456,7 @@ class Bench:
                            stderr=subprocess.STDOUT, timeout=self.a.pgbench_seconds + 120)
         sys1 = bench_sys_cpu()
         pg1 = self.pg_counters()
-        # pgbench's replies (and erm_place_order's notes) must not be the next ermgw run's
+        # pgbench's replies (and erm_place_orders' notes) must not be the next ermgw run's
         # work: they are set aside as sent.
         self.pg.psql("UPDATE outbox SET state = 'sent', sent_at = now(), error = 'pgbench'"
                      " WHERE id > :'p1' AND state = 'queued'", first_id)
@@ -524,8 +538,9 @@ def bench_report(a, full, fixed, ceiling, selftest, loadavg):
     add("  ermgw peak RSS (VmHWM)             %8.1f MB" % fm["rss_peak_mb"])
     add("  machine busy during the load       %8.0f %% of %d CPUs" % (
         100 * fm["machine_busy"], os.cpu_count()))
-    add("  ermgw's PostgreSQL backend         %8.0f %% busy during the load; %.3f CPU s per 1,000"
-        " orders" % (100 * fm["pg_backend_busy"], fm["pg_backend_cpu_s_per_1000"]))
+    add("  ermgw's PostgreSQL backends (%d)    %8.0f %% of a CPU busy during the load; %.3f CPU s"
+        " per 1,000 orders" % (full[0].get("pg_backends", 0), 100 * fm["pg_backend_busy"],
+                               fm["pg_backend_cpu_s_per_1000"]))
     add("  per order (load and outbox drain)  %8.2f commits, %.2f WAL syncs, %.0f WAL bytes" % (
         fm["commits_per_order"], fm["wal_syncs_per_order"], fm["wal_bytes_per_order"]))
     add("")
@@ -541,8 +556,8 @@ def bench_report(a, full, fixed, ceiling, selftest, loadavg):
         xm["cpu_s_per_1000"], xm["rss_peak_mb"]))
     if ceiling.get("runs"):
         add("")
-        add("ceiling: pgbench, %d clients, -M prepared, the same SQL per order "
-            "(erm_mo_fresh + erm_place_order + outbox insert)" % a.clients)
+        add("ceiling: pgbench, %d clients, -M prepared, the same SQL as ermgw's batches "
+            "(erm_place_orders + the replies' outbox insert)" % a.clients)
         for c in ceiling["runs"]:
             add("  %3d order(s) per transaction       %8.0f orders/s  (runs: %s)" % (
                 c["per_txn"], c["orders_per_s"], ", ".join("%.0f" % x for x in c["all"])))
