@@ -50,6 +50,8 @@ static const struct config_key config_keys[] = {
     {"service", "dedupe_window_s", CONFIG_UINT, CONFIG_FIELD(dedupe_window_s), 1, 604800, 0},
     {"database", "conninfo", CONFIG_STR, CONFIG_FIELD(conninfo), 0, 0, 0},
     {"database", "batch_max", CONFIG_UINT, CONFIG_FIELD(batch_max), 1, 1024, 0},
+    {"database", "connections", CONFIG_UINT, CONFIG_FIELD(mo_connections), 1,
+     CONFIG_MO_CONNECTIONS_MAX, 0},
     {"log", "file", CONFIG_STR, CONFIG_FIELD(log_file), 0, 0, 0},
     {"log", "level", CONFIG_LEVEL, CONFIG_FIELD(log_level), 1, 0, 0},
 };
@@ -72,6 +74,7 @@ void config_defaults(struct erm_config *cfg)
     snprintf(cfg->message_ids, sizeof cfg->message_ids, "same");
     cfg->dedupe_window_s = 600;
     cfg->batch_max = 256;
+    cfg->mo_connections = 2;
     snprintf(cfg->log_level, sizeof cfg->log_level, "info");
 }
 

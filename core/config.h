@@ -9,6 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* [database] connections at most: MO connections besides the outbox's one. */
+#define CONFIG_MO_CONNECTIONS_MAX 8
+
 struct erm_config {
     /* [smsc] */
     char smsc_host[256];
@@ -29,8 +32,9 @@ struct erm_config {
     unsigned concat_timeout_s;      /* a long MO's missing parts are given up on after it */
     unsigned dedupe_window_s;       /* how long a handled MO is known, for redeliveries */
     /* [database] */
-    char conninfo[1024]; /* empty: the PG* environment variables */
-    unsigned batch_max;  /* order MOs per transaction at most (group commit); 1: one each */
+    char conninfo[1024];     /* empty: the PG* environment variables */
+    unsigned batch_max;      /* order MOs per transaction at most (group commit); 1: one each */
+    unsigned mo_connections; /* connections for MOs (1..CONFIG_MO_CONNECTIONS_MAX) */
     /* [log] */
     char log_file[1024]; /* empty: stderr */
     char log_level[8];   /* debug, info, warn, error */

@@ -22,9 +22,15 @@ struct erm_daemon {
     uv_loop_t *loop;
     struct erm_config cfg;
     struct smpp_session *smpp;
-    struct stor_db *db;     /* the MO connection: MOs, their orders, concatenated parts */
+    /* The MO connections ([database] connections): a customer's MOs and what they cause
+     * always on the same one (erm_mo_db); DB is the first, which also keeps the parts of
+     * concatenated MOs and the housekeeping. */
+    struct stor_db *mo_db[CONFIG_MO_CONNECTIONS_MAX];
+    unsigned n_mo_db;
+    struct stor_db *db;
     struct stor_db *db_out; /* the outbox connection: takes, rows sent, receipts */
     unsigned dbs_closing;   /* connections still closing (ermgw.c) */
+    int dbs_all_up;         /* every MO connection is up (ermgw.c) */
     struct erm_sender *sender;
     struct erm_intake *intake;
     uv_signal_t sig_term, sig_int, sig_hup;
@@ -34,6 +40,11 @@ struct erm_daemon {
     int outbox_recovered;  /* sending rows of an earlier run put back, once per start */
     int exit_code;
 };
+
+/* mo_handler.c: the MO connection for CUSTOMER's MOs: always the same one while it is up
+ * (so one customer's commands run in the order they came), another one that is up while
+ * it is not; NULL when none is up. */
+struct stor_db *erm_mo_db(struct erm_daemon *d, const char *customer);
 
 /* mo_handler.c: takes one MO from the bearer; acknowledges it after its transaction
  * commits, or with the configured temporary status when nothing could be stored. */

@@ -144,6 +144,8 @@ static void ermgw_close_handle(uv_handle_t *h)
 static void ermgw_db_closed(void *ud)
 {
     struct erm_daemon *d = ud;
+    for (unsigned i = 0; i < d->n_mo_db; i++)
+        d->mo_db[i] = NULL;
     d->db = NULL;
     d->db_out = NULL;
     if (d->sender != NULL)
@@ -169,12 +171,12 @@ static void ermgw_one_db_closed(void *ud)
 /* Closes the connections that are open; ermgw_db_closed() once they all are. */
 static void ermgw_close_dbs(struct erm_daemon *d)
 {
-    struct stor_db *dbs[] = {d->db, d->db_out};
     d->dbs_closing = 1; /* held until every close is started */
-    for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++) {
-        if (dbs[i] != NULL) {
+    for (unsigned i = 0; i <= d->n_mo_db; i++) {
+        struct stor_db *db = i < d->n_mo_db ? d->mo_db[i] : d->db_out;
+        if (db != NULL) {
             d->dbs_closing++;
-            stor_db_close(dbs[i], ermgw_one_db_closed, d);
+            stor_db_close(db, ermgw_one_db_closed, d);
         }
     }
     ermgw_one_db_closed(d);
@@ -252,14 +254,24 @@ static void ermgw_on_signal(uv_signal_t *h, int signum)
     ermgw_maybe_finish_stop(d);
 }
 
+/* An MO connection came up or went down. "database up" is logged (and waited for by
+ * operators and tests) once every MO connection is up again. */
 static void ermgw_on_db_state(void *ud, int up)
 {
     struct erm_daemon *d = ud;
-    if (up) {
-        ERM_INFO("ermgw", "database up");
-        if (d->intake != NULL)
-            erm_intake_on_db_up(d->intake);
+    unsigned n = 0;
+    for (unsigned i = 0; i < d->n_mo_db; i++)
+        n += d->mo_db[i] != NULL && stor_db_is_up(d->mo_db[i]);
+    if (!up || n < d->n_mo_db) {
+        d->dbs_all_up = 0;
+        return;
     }
+    if (d->dbs_all_up)
+        return;
+    d->dbs_all_up = 1;
+    ERM_INFO("ermgw", "database up (%u MO connection%s)", n, n == 1 ? "" : "s");
+    if (d->intake != NULL)
+        erm_intake_on_db_up(d->intake);
 }
 
 static void ermgw_recovered(void *ud, int rc)
@@ -293,12 +305,12 @@ static void ermgw_on_out_change(void *ud, int up)
     }
 }
 
-/* The MO connection: the first time it is up, the bind starts. */
+/* An MO connection: the first time they are all up, the bind starts. */
 static void ermgw_on_db_change(void *ud, int up)
 {
     struct erm_daemon *d = ud;
     ermgw_on_db_state(ud, up);
-    if (!up || d->smpp != NULL || d->stopping)
+    if (!d->dbs_all_up || d->smpp != NULL || d->stopping)
         return;
     if (ermgw_start_session(d) < 0) {
         /* Stop from the timer, not from inside the database's own callback. */
@@ -347,17 +359,25 @@ static int ermgw_start(struct erm_daemon *d)
         return rc;
     if ((rc = erm_intake_create(d, &d->intake)) < 0)
         return rc;
-    /* Two connections: MOs and their orders on one, the outbox (takes, rows sent) and
-     * receipts on the other, so that neither waits behind the other's work and each keeps
-     * a PostgreSQL backend (a CPU) busy at full load. */
-    rc = stor_db_open(d->loop, d->cfg.conninfo, "mo", ermgw_on_db_change, d, &d->db);
+    /* MOs and their orders on [database] connections of their own, the outbox (takes, rows
+     * sent) and receipts on another, so that neither waits behind the other's work and
+     * batches of different customers commit side by side, each on its PostgreSQL backend. */
+    static const char *const names[CONFIG_MO_CONNECTIONS_MAX] = {"mo",  "mo2", "mo3", "mo4",
+                                                                 "mo5", "mo6", "mo7", "mo8"};
+    for (unsigned i = 0; rc == 0 && i < d->cfg.mo_connections; i++) {
+        rc = stor_db_open(d->loop, d->cfg.conninfo, names[i], ermgw_on_db_change, d, &d->mo_db[i]);
+        if (rc == 0) {
+            stor_order_batch_max(d->mo_db[i], d->cfg.batch_max);
+            d->n_mo_db++;
+        }
+    }
+    d->db = d->mo_db[0];
     if (rc == 0)
         rc = stor_db_open(d->loop, d->cfg.conninfo, "outbox", ermgw_on_out_change, d, &d->db_out);
     if (rc < 0) {
         ERM_ERROR("ermgw", "database: %s", strerror(-rc));
         return rc;
     }
-    stor_order_batch_max(d->db, d->cfg.batch_max);
     ERM_INFO("ermgw", "waiting for the database before binding to the SMSC");
     return 0;
 }

@@ -118,30 +118,45 @@ static void mo_query_done(void *arg, int rc, const char *outcome)
     mo_finish(arg, rc, outcome);
 }
 
+struct stor_db *erm_mo_db(struct erm_daemon *d, const char *customer)
+{
+    /* FNV-1a of the number: spreads customers evenly, the same one to the same place. */
+    uint32_t h = 2166136261u;
+    for (const unsigned char *p = (const unsigned char *)customer; *p != '\0'; p++)
+        h = (h ^ *p) * 16777619u;
+    for (unsigned i = 0; i < d->n_mo_db; i++) {
+        struct stor_db *db = d->mo_db[(h + i) % d->n_mo_db];
+        if (db != NULL && stor_db_is_up(db))
+            return db;
+    }
+    return NULL;
+}
+
 static int mo_start(struct erm_daemon *d, struct mo_ctx *ctx, const struct cmd *cmd)
 {
     const char *service = d->cfg.service_number;
+    struct stor_db *db = erm_mo_db(d, ctx->customer);
+    if (db == NULL)
+        return -ENOTCONN;
     if (cmd->kind == CMD_ORDER)
-        return stor_order_place(d->db, &ctx->key, ctx->customer, cmd->arg, service, mo_order_done,
+        return stor_order_place(db, &ctx->key, ctx->customer, cmd->arg, service, mo_order_done,
                                 ctx);
     /* A claim ends like an order: committed with the reply it names. */
     if (cmd->kind == CMD_CLAIM)
-        return stor_claim_sms(d->db, &ctx->key, ctx->customer, cmd->arg, service, mo_order_done,
-                              ctx);
+        return stor_claim_sms(db, &ctx->key, ctx->customer, cmd->arg, service, mo_order_done, ctx);
     if (cmd->kind == CMD_OPTOUT)
-        return stor_optout(d->db, &ctx->key, ctx->customer, service, mo_optout_done, ctx);
+        return stor_optout(db, &ctx->key, ctx->customer, service, mo_optout_done, ctx);
     if (cmd->kind == CMD_QUERY)
-        return stor_query_sms(d->db, &ctx->key, ctx->customer, service, mo_query_done, ctx);
+        return stor_query_sms(db, &ctx->key, ctx->customer, service, mo_query_done, ctx);
     if (cmd->kind == CMD_CANCEL)
-        return stor_cancel_sms(d->db, &ctx->key, ctx->customer, cmd->arg, service, mo_query_done,
-                               ctx);
+        return stor_cancel_sms(db, &ctx->key, ctx->customer, cmd->arg, service, mo_query_done, ctx);
 
     /* Everything else gets the help reply. */
     char text[512];
     int n = reply_render(REPLY_HELP, NULL, NULL, service, text, sizeof text);
     if (n < 0)
         return n;
-    return stor_mo_reply(d->db, &ctx->key, ctx->customer, service, REPLY_HELP, text, mo_reply_done,
+    return stor_mo_reply(db, &ctx->key, ctx->customer, service, REPLY_HELP, text, mo_reply_done,
                          ctx);
 }
 
@@ -172,7 +187,7 @@ void erm_mo_run(struct erm_daemon *d, const struct erm_mo_msg *m)
 
 void erm_mo_handle(struct erm_daemon *d, const struct gw_mo *mo)
 {
-    if (d->stopping || !stor_db_is_up(d->db)) {
+    if (d->stopping || erm_mo_db(d, mo->source) == NULL) {
         ERM_WARN("mo", "from %s: %s; answered %s for redelivery", mo->source,
                  d->stopping ? "stopping" : "database down",
                  smpp_status_name(d->cfg.db_unavailable_status));

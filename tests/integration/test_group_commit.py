@@ -38,7 +38,9 @@ def gathered(b, customers, seqs=None):
 class GroupCommit(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.b = bound.Bound(config="[log]\nlevel = debug\n")
+        # One MO connection: which MOs share a batch is then exact (the pool of MO
+        # connections has its own tests below).
+        cls.b = bound.Bound(config="[log]\nlevel = debug\n[database]\nconnections = 1\n")
         cls.pg, cls.sim, cls.gw, cls.code = cls.b.pg, cls.b.sim, cls.b.gw, cls.b.code
         # A fault to aim at one MO of a batch: the order of 13966600000 (or its reply, for
         # 13977700000) breaks a rule of the database, as a bad row would.
@@ -153,6 +155,77 @@ class GroupCommit(unittest.TestCase):
         self.assertEqual(status, 0)
         self.assertEqual(len(texts), 1)
         self.gw.log.wait(r"order batch of 1 committed, 1 placed", start=mark)
+
+
+class GroupCommitPool(unittest.TestCase):
+    """Two MO connections (the default): batches of different customers on each, side by
+    side; one customer's MOs always on the same one, in the order they came."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.b = bound.Bound(config="[log]\nlevel = debug\n[database]\nconnections = 2\n")
+        cls.pg, cls.sim, cls.gw, cls.code = cls.b.pg, cls.b.sim, cls.b.gw, cls.b.code
+        # A gate for the orders of 13670...: they wait while a test session holds the
+        # advisory lock 4242; nothing else does.
+        cls.pg.psql("""
+            CREATE FUNCTION test_gate() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN PERFORM pg_advisory_xact_lock_shared(4242); RETURN NEW; END $$;
+            CREATE TRIGGER test_gate BEFORE INSERT ON orders FOR EACH ROW
+                WHEN (NEW.customer LIKE '13670%') EXECUTE FUNCTION test_gate();
+        """)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.b.close()
+
+    def count(self, sql, *params):
+        return int(self.pg.scalar(sql, *params))
+
+    def test_batches_on_both_connections(self):
+        # Under the lock, each connection's first MO waits on it and the rest gather behind
+        # it: four transactions in all (a first and a batch on each connection).
+        customers = ["1366000%04d" % i for i in range(BURST)]
+        mark = self.sim.out.mark()
+        with gathered(self.b, customers) as (lock, tags):
+            ermtest.wait_until(lambda: ermtest.lock_waiters(self.pg) == 2,
+                               "a transaction on each connection waiting on the lock")
+            self.assertEqual(self.sim.out.count(r"^MO_RESP ", start=mark), 0)
+            lock.run("COMMIT")
+        self.assertEqual([self.sim.wait_mo_resp(t) for t in tags], [0] * BURST)
+        for c in customers:
+            self.sim.wait_message(c, start=mark)
+        inlist = "(%s)" % ",".join("'%s'" % c for c in customers)
+        self.assertEqual(self.count("SELECT count(*) FROM orders WHERE customer IN " + inlist),
+                         BURST)
+        self.assertEqual(self.count("SELECT count(DISTINCT created_at) FROM orders"
+                                    " WHERE customer IN " + inlist), 4)
+
+    def test_a_customers_commands_keep_their_order(self):
+        # Each customer orders and at once cancels (QX). The orders wait at the gate; each
+        # cancel must wait behind its order. On another connection it would run at once and
+        # find nothing to cancel.
+        customers = ["1367000%04d" % i for i in range(12)]
+        mark = self.sim.out.mark()
+        log = self.gw.log.mark()
+        with ermtest.PgSession(self.pg) as gate:
+            gate.run("SELECT pg_advisory_lock(4242)")
+            tags = []
+            for c in customers:
+                tags.append(self.sim.mo_text(c, "10086", self.code))
+                tags.append(self.sim.mo_text(c, "10086", "QX" + self.code))
+            for c in customers:
+                self.gw.log.wait(r"from %s to 10086: \"QX" % c, start=log)
+            ermtest.wait_until(lambda: ermtest.lock_waiters(self.pg) == 2,
+                               "an order on each connection waiting at the gate")
+            gate.run("SELECT pg_advisory_unlock(4242)")
+        self.assertEqual([self.sim.wait_mo_resp(t) for t in tags], [0] * len(tags))
+        for c in customers:
+            i, _, first = self.sim.wait_message(c, start=mark)
+            _, _, second = self.sim.wait_message(c, start=i + 1)
+            self.assertEqual((first[:5], second[:3]), ("您已成功订", "您已取"), c)
+        inlist = "(%s)" % ",".join("'%s'" % c for c in customers)
+        self.assertEqual(self.count("SELECT count(*) FROM orders WHERE cancelled_at IS NOT NULL"
+                                    " AND customer IN " + inlist), len(customers))
 
 
 class GroupCommitOutage(unittest.TestCase):

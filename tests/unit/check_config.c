@@ -80,6 +80,20 @@ START_TEST(test_batch_max)
 }
 END_TEST
 
+/* MO connections: 2 unless set. */
+START_TEST(test_mo_connections)
+{
+    struct erm_config cfg;
+    char err[256] = "";
+    ck_assert_int_eq(parse(good, &cfg, err, sizeof err), 0);
+    ck_assert_uint_eq(cfg.mo_connections, 2);
+    const char *t = "[smsc]\nhost=h\nport=1\nsystem_id=a\npassword=b\n"
+                    "[service]\nnumber=10086\n[database]\nconnections = 1\n";
+    ck_assert_int_eq(parse(t, &cfg, err, sizeof err), 0);
+    ck_assert_uint_eq(cfg.mo_connections, 1);
+}
+END_TEST
+
 START_TEST(test_conninfo_with_spaces_and_status_hex)
 {
     struct erm_config cfg;
@@ -128,6 +142,9 @@ static const struct bad_case bad_cases[] = {
     {"[database]\nbatch_max = 0\n",
      "t.conf:2: [database] batch_max: \"0\" is not a number from 1 to 1024"},
     {"[database]\nbatch_max = 1025\n", "t.conf:2: [database] batch_max:"},
+    {"[database]\nconnections = 0\n",
+     "t.conf:2: [database] connections: \"0\" is not a number from 1 to 8"},
+    {"[database]\nconnections = 9\n", "t.conf:2: [database] connections:"},
 };
 
 START_TEST(test_bad)
@@ -161,6 +178,7 @@ int main(void)
     tcase_add_test(tc, test_good);
     tcase_add_test(tc, test_conninfo_with_spaces_and_status_hex);
     tcase_add_test(tc, test_batch_max);
+    tcase_add_test(tc, test_mo_connections);
     tcase_add_test(tc, test_intake_keys);
     tcase_add_loop_test(tc, test_bad, 0, sizeof bad_cases / sizeof bad_cases[0]);
     tcase_add_test(tc, test_crlf_and_comments);
