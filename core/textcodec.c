@@ -284,12 +284,17 @@ int text_decode(uint8_t data_coding, const uint8_t *in, size_t len, char *out, s
 
 /* ---- encoding ---- */
 
+/* The highest code point of the GSM tables (the euro sign of the extension table). */
+#define TEXT_GSM_MAX_CP 0x20ACu
+
 /* Writes the GSM septets of CP to SEPT (one, or ESC + code) and returns how many, or 0 when
  * CP is not in the default alphabet nor its extension table. */
 static int text_gsm_of(uint32_t cp, uint8_t sept[2])
 {
     size_t i;
 
+    if (cp > TEXT_GSM_MAX_CP)
+        return 0; /* Chinese text and the like: no table walk per character */
     for (i = 0; i < 128; i++) {
         if (i != TEXT_GSM_ESC && text_gsm_main[i] == cp) {
             sept[0] = (uint8_t)i;
@@ -383,7 +388,7 @@ static int text_measure(const char *text, size_t len, int *gsm, size_t *total)
     while (pos < len) {
         if (text_utf8_next(text, len, &pos, &cp) < 0)
             return -EILSEQ;
-        k = text_gsm_of(cp, b);
+        k = *gsm ? text_gsm_of(cp, b) : 0; /* once one is not GSM, none is looked up */
         if (!k)
             *gsm = 0;
         gsm_len += (size_t)k;
