@@ -8,14 +8,15 @@
  *   INSERT INTO outbox ... SELECT FROM unnest(...)    -- every reply, rendered by core/
  *   COMMIT
  *
- * erm_place_orders() (schema/005_batch.sql) takes each MO's dedupe step and then calls
- * erm_place_order() for it, inside a subtransaction that undoes only that MO when it fails:
- * a bad MO is answered as one that could not be stored, its batch-mates are committed. If
- * the batch fails as a whole on a statement error (the outbox insert, a reply that could
- * not be rendered), its orders are placed again, each in a transaction of its own (orders.c),
- * so that one bad order still costs nobody else. A lost connection fails the whole batch:
- * nothing of it is known committed, every MO is answered with the temporary status and a
- * redelivery is caught by its dedupe step.
+ * erm_place_orders() (schema/007_orders_set.sql) places the whole batch set-based, dedupe
+ * steps included, a few statements whatever its size; when that fails it places each MO
+ * again in a subtransaction that undoes only that MO when it fails: a bad MO is answered as
+ * one that could not be stored, its batch-mates are committed. If the batch fails as a
+ * whole on a statement error (the outbox insert, a reply that could not be rendered), its
+ * orders are placed again, each in a transaction of its own (orders.c), so that one bad
+ * order still costs nobody else. A lost connection fails the whole batch: nothing of it is
+ * known committed, every MO is answered with the temporary status and a redelivery is
+ * caught by its dedupe step.
  *
  * No waiting: a batch job is queued at once, so an idle connection starts a lone order
  * straight away; batches grow only by what arrives while the transaction before is in

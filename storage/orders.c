@@ -2,7 +2,7 @@
  * orders.c: the order transaction of orders.h, as one job on the daemon's connection:
  *
  *   BEGIN
- *   SELECT * FROM erm_place_order(customer, code, 'sms')   -- schema/001_init.sql
+ *   SELECT * FROM erm_place_order(customer, code, 'sms')   -- schema/007_orders_set.sql
  *   INSERT INTO outbox (...) the reply rendered by core's reply_render()
  *   COMMIT
  *
