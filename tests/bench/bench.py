@@ -15,8 +15,9 @@ One run of this script:
      WAL syncs per order. After each, the ceiling: pgbench, 16 clients, the statements
      ermgw sends for a batch of orders (BEGIN; erm_place_orders() over the batch's arrays,
      which takes each MO's dedupe step and places its order; the replies' multi-row INSERT
-     INTO outbox; COMMIT), once with one order per transaction and once with 100 (the
-     replies' later "sent" bookkeeping is ermgw's extra, not in the ceiling);
+     INTO outbox; COMMIT), once with one order per transaction, once with 100, and once
+     with 100 followed by the replies' bookkeeping ermgw's outbox connection adds (the take
+     of queued rows and their record as sent);
   4. fixed offered load, RUNS times: the same at OFFERED MOs per second for FIXED_S seconds;
   5. prints the report (medians over the runs) and ermgw's rate as a share of the ceiling.
 
@@ -104,6 +105,14 @@ BEGIN;
 SELECT item, status, outcome, product_name FROM erm_place_orders(:keys::text[], array_fill('pgbench:' || :client_id::text, ARRAY[{n}]), :seqs::bigint[], array_fill(600, ARRAY[{n}]), :custs::text[], :codes::text[], 'sms');
 INSERT INTO outbox (dest, source, kind, text) SELECT * FROM unnest(:custs::text[], array_fill('{service}'::text, ARRAY[{n}]), array_fill('order_ok'::text, ARRAY[{n}]), array_fill('{reply}'::text, ARRAY[{n}]));
 COMMIT;
+"""
+# The replies' bookkeeping ermgw's outbox connection adds per order, appended for the third
+# ceiling: the sender's take of queued rows (outbox.c's statement, FOR UPDATE SKIP LOCKED,
+# its rows aggregated for the next statement) and, as if the SMSC had answered each with one
+# message id, their record as sent (erm_outbox_sent, receipts.c's statement; the id in its
+# three forms). Twice the batch's rows at a time: its replies and its holders' notes.
+PGBENCH_BOOKKEEPING = """WITH picked AS (SELECT id FROM outbox WHERE state = 'queued' ORDER BY id LIMIT {take} FOR UPDATE SKIP LOCKED), taken AS (UPDATE outbox o SET state = 'sending', tries = o.tries + 1, updated_at = now() FROM picked WHERE o.id = picked.id RETURNING o.id, o.dest, o.source, o.text) SELECT coalesce(array_agg(id ORDER BY id), '{{}}') AS ids FROM taken \\gset
+SELECT count(*) FROM erm_outbox_sent(:ids::bigint[], (SELECT coalesce(array_agg(to_hex(i) ORDER BY i), '{{}}') FROM unnest(:ids::bigint[]) AS i), :ids::bigint[], array_fill(1, ARRAY[cardinality(:ids::bigint[])]), (SELECT coalesce(array_agg(to_hex(i) ORDER BY i), '{{}}') FROM unnest(:ids::bigint[]) AS i), (SELECT coalesce(array_agg(to_hex(i) ORDER BY i), '{{}}') FROM unnest(:ids::bigint[]) AS i), (SELECT coalesce(array_agg(i::text ORDER BY i), '{{}}') FROM unnest(:ids::bigint[]) AS i), (SELECT coalesce(array_agg(to_hex(i) ORDER BY i), '{{}}') FROM unnest(:ids::bigint[]) AS i));
 """
 PGBENCH_REPLY = "您已成功订购畅享流量包42，感谢您的支持！"
 
@@ -436,12 +445,16 @@ class Bench:
 
     # ---- the ceiling --------------------------------------------------------------------
 
-    def pgbench(self, per_txn):
-        script = os.path.join(self.dir, "order_x%d.sql" % per_txn)
+    def pgbench(self, per_txn, bookkeeping=False):
+        """The ceiling: PER_TXN orders per transaction; with BOOKKEEPING their replies are
+        also taken and recorded sent, as ermgw's outbox connection does."""
+        script = os.path.join(self.dir, "order_x%d%s.sql" % (per_txn, "b" if bookkeeping else ""))
         text = PGBENCH_ONE if per_txn == 1 else PGBENCH_MANY
+        if bookkeeping:
+            text += PGBENCH_BOOKKEEPING
         with open(script, "w") as f:
             f.write(text.format(claims=BENCH_CLAIMS, per=BENCH_CLAIMS_PER_PRODUCT, n=per_txn,
-                                service=BENCH_SERVICE, reply=PGBENCH_REPLY))
+                                service=BENCH_SERVICE, reply=PGBENCH_REPLY, take=2 * per_txn))
         os.chmod(self.dir, 0o755)
         os.chmod(script, 0o644)
         pgbench = os.path.join(self.pg.bindir, "pgbench")
@@ -470,14 +483,16 @@ class Bench:
                 lat = float(line.split()[3])
         if tps is None:
             raise RuntimeError("pgbench printed no tps:\n%s" % r.stdout[-3000:])
-        res = {"per_txn": per_txn, "clients": self.a.clients, "tps": tps,
+        res = {"per_txn": per_txn, "bookkeeping": bookkeeping, "clients": self.a.clients,
+               "tps": tps,
                "orders_per_s": tps * per_txn, "latency_ms": lat,
                "machine_busy": (sys1[0] - sys0[0]) / max(1, sys1[1] - sys0[1])}
         orders = max(1.0, tps * per_txn * self.a.pgbench_seconds)  # about: pgbench's -T
         res["commits_per_order"] = (pg1[0] - pg0[0]) / orders
         res["wal_syncs_per_order"] = (pg1[1] - pg0[1]) / orders
-        bench_log("pgbench %d per transaction, %d clients: %.0f tps = %.0f orders/s, machine "
-                  "%.0f%% busy" % (per_txn, self.a.clients, tps, tps * per_txn,
+        bench_log("pgbench %d per transaction%s, %d clients: %.0f tps = %.0f orders/s, machine "
+                  "%.0f%% busy" % (per_txn, " with the replies' bookkeeping" if bookkeeping
+                                   else "", self.a.clients, tps, tps * per_txn,
                                    100 * res["machine_busy"]))
         return res
 
@@ -557,10 +572,13 @@ def bench_report(a, full, fixed, ceiling, selftest, loadavg):
     if ceiling.get("runs"):
         add("")
         add("ceiling: pgbench, %d clients, -M prepared, the same SQL as ermgw's batches "
-            "(erm_place_orders + the replies' outbox insert)" % a.clients)
+            "(erm_place_orders + the replies' outbox insert; the last also takes the replies "
+            "and records them sent, as ermgw's outbox connection does)" % a.clients)
         for c in ceiling["runs"]:
-            add("  %3d order(s) per transaction       %8.0f orders/s  (runs: %s)" % (
-                c["per_txn"], c["orders_per_s"], ", ".join("%.0f" % x for x in c["all"])))
+            label = "%3d order(s) per transaction%s" % (
+                c["per_txn"], " + replies' bookkeeping" if c.get("bookkeeping") else "")
+            add("  %-35s %8.0f orders/s  (runs: %s)" % (
+                label, c["orders_per_s"], ", ".join("%.0f" % x for x in c["all"])))
             add("      median run: %.0f tps, latency %.2f ms, machine %.0f %% busy" % (
                 c["tps"], c["latency_ms"] or 0, 100 * c["machine_busy"]))
             add("      %.2f commits and %.3f WAL syncs per order" % (
@@ -608,19 +626,20 @@ def main():
                 results["warmup"] = b.run_once("warm-up", a.warmup, 0)
             # Each full-load run is followed by the ceiling's two pgbench runs, so that both
             # see the same machine (a shared one changes from minute to minute).
-            full, pg1, pg100 = [], [], []
+            full, pg1, pg100, pg100b = [], [], [], []
             for i in range(a.runs):
                 full.append(b.run_once("full %d/%d" % (i + 1, a.runs), a.count, 0))
                 if not a.skip_pgbench:
                     pg1.append(b.pgbench(1))
                     pg100.append(b.pgbench(100))
+                    pg100b.append(b.pgbench(100, bookkeeping=True))
             nfixed = max(1, int(a.offered * a.fixed_seconds))
             fixed = [b.run_once("fixed %d/%d" % (i + 1, a.runs), nfixed, a.offered)
                      for i in range(a.runs)]
             if a.profile:
                 bench_profile(b, a)
-            ceiling["runs"] = [bench_pg_median(r) for r in (pg1, pg100) if r]
-            ceiling["all_runs"] = pg1 + pg100
+            ceiling["runs"] = [bench_pg_median(r) for r in (pg1, pg100, pg100b) if r]
+            ceiling["all_runs"] = pg1 + pg100 + pg100b
             results.update(full=full, fixed=fixed, ceiling=ceiling)
         report = bench_report(a, full, fixed, ceiling, selftest, results["loadavg_at_start"])
         print(report, flush=True)
