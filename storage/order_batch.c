@@ -65,12 +65,6 @@ struct batch_item {
     int row; /* its row of erm_place_orders()'s result */
 };
 
-/* A PostgreSQL array literal being written: {"a","b"}, every element quoted. */
-struct batch_arr {
-    char *s;
-    size_t len, cap;
-};
-
 enum batch_step { BATCH_BEGIN, BATCH_PLACE, BATCH_REPLIES, BATCH_COMMIT, BATCH_DONE };
 
 struct batch_job {
@@ -81,62 +75,10 @@ struct batch_job {
     size_t nfresh; /* items with a reply to insert */
 };
 
-static void batch_arr_free(struct batch_arr *a, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(a[i].s);
-}
-
-static int batch_arr_reserve(struct batch_arr *a, size_t more)
-{
-    if (a->len + more + 1 <= a->cap)
-        return 0;
-    size_t cap = a->cap > 0 ? a->cap : 256;
-    while (cap < a->len + more + 1)
-        cap *= 2;
-    char *s = realloc(a->s, cap);
-    if (s == NULL)
-        return -ENOMEM;
-    a->s = s;
-    a->cap = cap;
-    return 0;
-}
-
-/* Appends V as the next quoted element ('{' before the first); '"' and '\' escaped. */
-static int batch_arr_add(struct batch_arr *a, const char *v)
-{
-    size_t vlen = strlen(v);
-    if (batch_arr_reserve(a, 2 * vlen + 3) < 0)
-        return -ENOMEM;
-    char sep = a->len == 0 ? '{' : ',';
-    a->s[a->len++] = sep;
-    a->s[a->len++] = '"';
-    for (const char *p = v; *p != '\0'; p++) {
-        if (*p == '"' || *p == '\\')
-            a->s[a->len++] = '\\';
-        a->s[a->len++] = *p;
-    }
-    a->s[a->len++] = '"';
-    a->s[a->len] = '\0';
-    return 0;
-}
-
-/* Closes the literal ("{}" when empty). */
-static int batch_arr_end(struct batch_arr *a)
-{
-    if (batch_arr_reserve(a, 2) < 0)
-        return -ENOMEM;
-    if (a->len == 0)
-        a->s[a->len++] = '{';
-    a->s[a->len++] = '}';
-    a->s[a->len] = '\0';
-    return 0;
-}
-
 /* Sends erm_place_orders() with the batch's MOs as six arrays. */
 static int batch_send_place(struct batch_job *b)
 {
-    struct batch_arr a[6] = {{0}};
+    struct stor_arr a[6] = {{0}};
     int rc = 0;
     for (size_t i = 0; i < b->n && rc == 0; i++) {
         const struct batch_item *it = &b->items[i];
@@ -145,15 +87,15 @@ static int batch_send_place(struct batch_job *b)
         snprintf(window, sizeof window, "%u", it->mo.window_s);
         const char *v[] = {it->mo.key, it->mo.link, seq, window, it->key, it->code};
         for (int k = 0; k < 6 && rc == 0; k++)
-            rc = batch_arr_add(&a[k], v[k]);
+            rc = stor_arr_add(&a[k], v[k]);
     }
     for (int k = 0; k < 6 && rc == 0; k++)
-        rc = batch_arr_end(&a[k]);
+        rc = stor_arr_end(&a[k]);
     if (rc == 0) {
         const char *v[] = {a[0].s, a[1].s, a[2].s, a[3].s, a[4].s, a[5].s};
         rc = stor_job_send(&b->job, "order_batch_place", 6, v);
     }
-    batch_arr_free(a, 6);
+    stor_arr_free(a, 6);
     return rc;
 }
 
@@ -208,7 +150,7 @@ static int batch_send_replies(struct batch_job *b, const PGresult *res)
         b->step++; /* nothing to insert */
         return stor_job_send_sql(&b->job, "COMMIT");
     }
-    struct batch_arr a[4] = {{0}};
+    struct stor_arr a[4] = {{0}};
     char *text = malloc(BATCH_REPLY_MAX);
     if (text == NULL)
         return -ENOMEM;
@@ -220,16 +162,16 @@ static int batch_send_replies(struct batch_job *b, const PGresult *res)
         rc = stor_order_render(it->outcome, product, it->code, it->service, text, BATCH_REPLY_MAX);
         const char *v[] = {it->customer, it->service, reply_kind_name(it->outcome), text};
         for (int k = 0; k < 4 && rc >= 0; k++)
-            rc = batch_arr_add(&a[k], v[k]);
+            rc = stor_arr_add(&a[k], v[k]);
     }
     for (int k = 0; k < 4 && rc >= 0; k++)
-        rc = batch_arr_end(&a[k]);
+        rc = stor_arr_end(&a[k]);
     if (rc >= 0) {
         const char *v[] = {a[0].s, a[1].s, a[2].s, a[3].s};
         rc = stor_job_send(&b->job, "order_batch_outbox", 4, v);
     }
     free(text);
-    batch_arr_free(a, 4);
+    stor_arr_free(a, 4);
     return rc;
 }
 
