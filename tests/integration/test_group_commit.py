@@ -35,23 +35,18 @@ def gathered(b, customers, seqs=None):
         yield lock, tags
 
 
-class GroupCommit(unittest.TestCase):
+class BoundClass(unittest.TestCase):
+    """One bound ermgw for the class, with CONNECTIONS MO connections; SQL runs once."""
+    CONNECTIONS = 1
+    SQL = ""
+
     @classmethod
     def setUpClass(cls):
-        # One MO connection: which MOs share a batch is then exact (the pool of MO
-        # connections has its own tests below).
-        cls.b = bound.Bound(config="[log]\nlevel = debug\n[database]\nconnections = 1\n")
+        cls.b = bound.Bound(config="[log]\nlevel = debug\n[database]\nconnections = %d\n"
+                            % cls.CONNECTIONS)
         cls.pg, cls.sim, cls.gw, cls.code = cls.b.pg, cls.b.sim, cls.b.gw, cls.b.code
-        # A fault to aim at one MO of a batch: the order of 13966600000 (or its reply, for
-        # 13977700000) breaks a rule of the database, as a bad row would.
-        cls.pg.psql("""
-            CREATE FUNCTION test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN RAISE EXCEPTION 'refused by the test' USING ERRCODE = '23514'; END $$;
-            CREATE TRIGGER test_bad_order BEFORE INSERT ON orders FOR EACH ROW
-                WHEN (NEW.customer = '13966600000') EXECUTE FUNCTION test_refuse();
-            CREATE TRIGGER test_bad_reply BEFORE INSERT ON outbox FOR EACH ROW
-                WHEN (NEW.dest = '13977700000') EXECUTE FUNCTION test_refuse();
-        """)
+        if cls.SQL:
+            cls.pg.psql(cls.SQL)
 
     @classmethod
     def tearDownClass(cls):
@@ -59,6 +54,20 @@ class GroupCommit(unittest.TestCase):
 
     def count(self, sql, *params):
         return int(self.pg.scalar(sql, *params))
+
+
+class GroupCommit(BoundClass):
+    # One MO connection: which MOs share a batch is then exact (the pool of MO connections
+    # has its own tests below). A fault to aim at one MO of a batch: the order of 13966600000 (or its reply, for
+    # 13977700000) breaks a rule of the database, as a bad row would.
+    SQL = """
+        CREATE FUNCTION test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'refused by the test' USING ERRCODE = '23514'; END $$;
+        CREATE TRIGGER test_bad_order BEFORE INSERT ON orders FOR EACH ROW
+            WHEN (NEW.customer = '13966600000') EXECUTE FUNCTION test_refuse();
+        CREATE TRIGGER test_bad_reply BEFORE INSERT ON outbox FOR EACH ROW
+            WHEN (NEW.dest = '13977700000') EXECUTE FUNCTION test_refuse();
+    """
 
     def gathered_burst(self, customers, seqs=None):
         """The MOs of gathered(), none acknowledged before the lock goes; returns the tags."""
@@ -157,29 +166,18 @@ class GroupCommit(unittest.TestCase):
         self.gw.log.wait(r"order batch of 1 committed, 1 placed", start=mark)
 
 
-class GroupCommitPool(unittest.TestCase):
+class GroupCommitPool(BoundClass):
     """Two MO connections (the default): batches of different customers on each, side by
     side; one customer's MOs always on the same one, in the order they came."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.b = bound.Bound(config="[log]\nlevel = debug\n[database]\nconnections = 2\n")
-        cls.pg, cls.sim, cls.gw, cls.code = cls.b.pg, cls.b.sim, cls.b.gw, cls.b.code
-        # A gate for the orders of 13670...: they wait while a test session holds the
-        # advisory lock 4242; nothing else does.
-        cls.pg.psql("""
-            CREATE FUNCTION test_gate() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN PERFORM pg_advisory_xact_lock_shared(4242); RETURN NEW; END $$;
-            CREATE TRIGGER test_gate BEFORE INSERT ON orders FOR EACH ROW
-                WHEN (NEW.customer LIKE '13670%') EXECUTE FUNCTION test_gate();
-        """)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.b.close()
-
-    def count(self, sql, *params):
-        return int(self.pg.scalar(sql, *params))
+    CONNECTIONS = 2
+    # A gate for the orders of 13670...: they wait while a test session holds the advisory
+    # lock 4242; nothing else does.
+    SQL = """
+        CREATE FUNCTION test_gate() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN PERFORM pg_advisory_xact_lock_shared(4242); RETURN NEW; END $$;
+        CREATE TRIGGER test_gate BEFORE INSERT ON orders FOR EACH ROW
+            WHEN (NEW.customer LIKE '13670%') EXECUTE FUNCTION test_gate();
+    """
 
     def test_batches_on_both_connections(self):
         # Under the lock, each connection's first MO waits on it and the rest gather behind

@@ -66,31 +66,20 @@ START_TEST(test_intake_keys)
 }
 END_TEST
 
-/* Group commit's bound: 256 unless set, 1 turns it off. */
-START_TEST(test_batch_max)
+/* [database]'s numbers: group commit's bound (256 unless set, 1 turns it off) and the MO
+ * connections (2 unless set). */
+START_TEST(test_database_numbers)
 {
     struct erm_config cfg;
     char err[256] = "";
     ck_assert_int_eq(parse(good, &cfg, err, sizeof err), 0);
     ck_assert_uint_eq(cfg.batch_max, 256);
-    const char *t = "[smsc]\nhost=h\nport=1\nsystem_id=a\npassword=b\n"
-                    "[service]\nnumber=10086\n[database]\nbatch_max = 1\n";
-    ck_assert_int_eq(parse(t, &cfg, err, sizeof err), 0);
-    ck_assert_uint_eq(cfg.batch_max, 1);
-}
-END_TEST
-
-/* MO connections: 2 unless set. */
-START_TEST(test_mo_connections)
-{
-    struct erm_config cfg;
-    char err[256] = "";
-    ck_assert_int_eq(parse(good, &cfg, err, sizeof err), 0);
     ck_assert_uint_eq(cfg.mo_connections, 2);
     const char *t = "[smsc]\nhost=h\nport=1\nsystem_id=a\npassword=b\n"
-                    "[service]\nnumber=10086\n[database]\nconnections = 1\n";
+                    "[service]\nnumber=10086\n[database]\nbatch_max = 1\nconnections = 3\n";
     ck_assert_int_eq(parse(t, &cfg, err, sizeof err), 0);
-    ck_assert_uint_eq(cfg.mo_connections, 1);
+    ck_assert_uint_eq(cfg.batch_max, 1);
+    ck_assert_uint_eq(cfg.mo_connections, 3);
 }
 END_TEST
 
@@ -177,8 +166,7 @@ int main(void)
     TCase *tc = tcase_create("parse");
     tcase_add_test(tc, test_good);
     tcase_add_test(tc, test_conninfo_with_spaces_and_status_hex);
-    tcase_add_test(tc, test_batch_max);
-    tcase_add_test(tc, test_mo_connections);
+    tcase_add_test(tc, test_database_numbers);
     tcase_add_test(tc, test_intake_keys);
     tcase_add_loop_test(tc, test_bad, 0, sizeof bad_cases / sizeof bad_cases[0]);
     tcase_add_test(tc, test_crlf_and_comments);
