@@ -18,6 +18,14 @@ leaves them would scan them whole until autovacuum's next ANALYZE.
 
   python3 tests/bench/order_sql.py                 # the schema as it is (every migration)
   python3 tests/bench/order_sql.py --upto 006      # only migrations 001..006 (before 007)
+  python3 tests/bench/order_sql.py --sizes 1,10,30,100   # small batches: the fixed cost
+
+--sizes times erm_place_orders() over batches of each of the given sizes instead (no single
+orders), CALLS batches per size, and prints microseconds per call and per order for each,
+then the fixed cost per call and the cost per order of the least-squares line through the
+sizes' median call times (what a call of N orders costs: fixed + N x per order). --extra
+applies a file of SQL after the migrations (a candidate migration, measured before it goes
+into schema/).
 
 Python 3 stdlib; the cluster is a throwaway one of the integration harness
 (tests/integration/ermtest.py), migrated with ERM_BUILD_DIR's ermctl (--build-dir).
@@ -64,6 +72,13 @@ def osql_args():
                     help="timed single orders (default 3000)")
     ap.add_argument("--warmup", type=int, default=10,
                     help="batches, and x100 single orders, of warm-up (default 10)")
+    ap.add_argument("--sizes", default="",
+                    help="comma-separated batch sizes (e.g. 1,10,30,100): time batches of"
+                         " each size, per call and per order, instead of the default run")
+    ap.add_argument("--calls", type=int, default=300,
+                    help="timed batches per size of --sizes (default 300)")
+    ap.add_argument("--extra", default="",
+                    help="a SQL file applied after the migrations (a candidate migration)")
     ap.add_argument("--seed", type=int, default=6)
     return ap.parse_args()
 
@@ -220,6 +235,46 @@ def osql_report(label, timed, per):
               cpu * 1e6 / orders, results[-1]), flush=True)
 
 
+def osql_report_size(size, timed):
+    """One line for --sizes: a call's time (median, mean, min), per order, and the backend's
+    CPU per call; returns the median call time in microseconds."""
+    times_ms, results, cpu = timed
+    us = [t * 1000.0 for t in times_ms]
+    med = statistics.median(us)
+    print("size %4d, %4d calls: %8.1f us/call median, %8.1f mean, %8.1f min; %7.1f us/order"
+          " median; backend CPU %8.1f us/call (%s ok in the last)" % (
+              size, len(us), med, statistics.mean(us), min(us), med / size,
+              cpu * 1e6 / len(us), results[-1]), flush=True)
+    return med
+
+
+def osql_fit(points):
+    """The least-squares line through POINTS (size, median us per call): (fixed, per
+    order)."""
+    n = len(points)
+    mx = sum(p[0] for p in points) / n
+    my = sum(p[1] for p in points) / n
+    sxx = sum((p[0] - mx) ** 2 for p in points)
+    if sxx == 0:
+        return my, 0.0
+    slope = sum((p[0] - mx) * (p[1] - my) for p in points) / sxx
+    return my - slope * mx, slope
+
+
+def osql_sizes(sess, draw, sizes, calls):
+    """--sizes: for each size a warm-up of 5 batches (this size's plans), then CALLS timed
+    batches; then the line through the medians."""
+    points = []
+    for size in sizes:
+        sess.run(osql_batch_script(draw, 5, size))
+        points.append((size, osql_report_size(size, sess.timed(
+            osql_batch_script(draw, calls, size)))))
+    if len(points) > 1:
+        fixed, per = osql_fit(points)
+        print("fit over sizes %s: %.1f us fixed per call + %.1f us per order" % (
+            ",".join(str(p[0]) for p in points), fixed, per), flush=True)
+
+
 def main():
     a = osql_args()
     os.environ["ERM_BUILD_DIR"] = a.build_dir
@@ -231,6 +286,9 @@ def main():
         with ermtest.PgCluster() as pg:
             schema = osql_schema_dir(a.upto, work)
             ermtest.ermctl(pg, "migrate", "--schema", schema, check=True)
+            if a.extra:
+                with open(a.extra) as f:
+                    pg.psql(f.read())
             pg.psql("ALTER DATABASE %s SET timezone = 'Asia/Shanghai';" % pg.dbname)
             pg.psql(bench.POOL_SQL.format(quota=bench.BENCH_QUOTA, service=bench.BENCH_SERVICE,
                                           products=bench.BENCH_PRODUCTS,
@@ -238,7 +296,8 @@ def main():
                                           claims=bench.BENCH_CLAIMS,
                                           per=bench.BENCH_CLAIMS_PER_PRODUCT))
             migs = [r[0] for r in pg.psql("SELECT version FROM schema_migrations ORDER BY 1")]
-            print("schema: %s" % " ".join(migs), flush=True)
+            print("schema: %s%s" % (" ".join(migs), " + " + a.extra if a.extra else ""),
+                  flush=True)
             draw = OrderDraw(a.seed)
             # The warm-up fills the tables a little and ANALYZE gives the planner their real
             # sizes: plans made for the empty tables right after the load (seq scans) would
@@ -253,6 +312,9 @@ def main():
             # The timed session (plans made fresh), after a batch and 100 orders of its own.
             sess = OsqlSession(pg, work)
             try:
+                if a.sizes:
+                    osql_sizes(sess, draw, [int(x) for x in a.sizes.split(",")], a.calls)
+                    return
                 sess.run(osql_batch_script(draw, 2, a.batch_size))
                 osql_report("batch", sess.timed(osql_batch_script(draw, a.batches,
                                                                   a.batch_size)),
