@@ -305,12 +305,14 @@ static void ermgw_on_out_change(void *ud, int up)
     }
 }
 
-/* An MO connection: the first time they are all up, the bind starts. */
+/* An MO connection: the first time one is up, the bind starts (MOs take an MO connection
+ * that is up, so one is enough to store them; a server short of connections for the others
+ * does not keep ermgw unbound). */
 static void ermgw_on_db_change(void *ud, int up)
 {
     struct erm_daemon *d = ud;
     ermgw_on_db_state(ud, up);
-    if (!d->dbs_all_up || d->smpp != NULL || d->stopping)
+    if (!up || d->smpp != NULL || d->stopping)
         return;
     if (ermgw_start_session(d) < 0) {
         /* Stop from the timer, not from inside the database's own callback. */
