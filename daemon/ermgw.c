@@ -262,16 +262,17 @@ static void ermgw_on_db_state(void *ud, int up)
     unsigned n = 0;
     for (unsigned i = 0; i < d->n_mo_db; i++)
         n += d->mo_db[i] != NULL && stor_db_is_up(d->mo_db[i]);
+    /* Parts of long MOs (kept on the first connection) may have waited: look now, without
+     * waiting for the other connections. */
+    if (up && d->intake != NULL && stor_db_is_up(d->db))
+        erm_intake_on_db_up(d->intake);
     if (!up || n < d->n_mo_db) {
         d->dbs_all_up = 0;
         return;
     }
-    if (d->dbs_all_up)
-        return;
+    if (!d->dbs_all_up)
+        ERM_INFO("ermgw", "database up (%u MO connection%s)", n, n == 1 ? "" : "s");
     d->dbs_all_up = 1;
-    ERM_INFO("ermgw", "database up (%u MO connection%s)", n, n == 1 ? "" : "s");
-    if (d->intake != NULL)
-        erm_intake_on_db_up(d->intake);
 }
 
 static void ermgw_recovered(void *ud, int rc)
