@@ -140,7 +140,7 @@ static void ermgw_close_handle(uv_handle_t *h)
         uv_close(h, NULL);
 }
 
-/* Both connections closed (or never opened): the rest goes. */
+/* Every connection closed (or never opened): the rest goes. */
 static void ermgw_db_closed(void *ud)
 {
     struct erm_daemon *d = ud;
