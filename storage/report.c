@@ -42,7 +42,8 @@ static const struct {
 } report_keys[] = {
     {REPORT_KEY_EMPLOYEE, "s.employee_id", " LEFT JOIN employees e ON e.id = g.employee_id"},
     {REPORT_KEY_TEAM, "s.team_id", " LEFT JOIN teams t ON t.id = g.team_id"},
-    /* Inner joins as before: the ledger's foreign key guarantees the product row. */
+    /* Inner joins as before: the product row is always there (a ledger entry copies its
+     * order's product, the order its claim's, and the claim keeps a key to products). */
     {REPORT_KEY_PRODUCT, "s.product_code", " JOIN products p ON p.code = g.product_code"},
     {REPORT_KEY_DAY, "s.order_day", ""},
 };
