@@ -7,9 +7,12 @@
 -- load cost the database more CPU than the orders that caused the rows. Now one UPDATE of
 -- the batch's rows, one INSERT of their parts, and the settle only for the rare row whose
 -- receipt came before its submit_sm_resp was recorded. Same rules as schema/003's
--- erm_record_part and erm_outbox_settle, which stay (the single path and ermctl use them).
+-- erm_record_part, which it replaces (dropped below: nothing else called it), and
+-- erm_outbox_settle, which it calls (so does erm_apply_receipt).
 --
 -- Applied by `ermctl migrate` in one transaction: no BEGIN/COMMIT here.
+
+DROP FUNCTION erm_record_part(bigint, integer, text, text, text, text);
 
 -- Records the rows P_IDS (element I sent with the space-separated SMSC ids P_MESSAGE_IDS[I])
 -- as sent, and their parts: part J is outbox row P_PART_ROWS[J], number P_PART_NOS[J], id

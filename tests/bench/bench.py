@@ -28,6 +28,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import statistics
@@ -49,7 +50,7 @@ BENCH_EMPLOYEES = 100000
 BENCH_CLAIMS = 100000
 BENCH_CLAIMS_PER_PRODUCT = BENCH_CLAIMS // BENCH_PRODUCTS
 BENCH_SERVICE = "10086"
-BENCH_GW_CONNECTIONS = 2  # ermgw's database connections: MOs, outbox (daemon/ermgw.c)
+BENCH_MO_CONNECTIONS = 2  # [database] connections' default (core/config.c); plus the outbox's
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 # The pool, one INSERT ... SELECT per table. Product codes 100..199 all have 3 digits, so no
@@ -302,6 +303,12 @@ class Bench:
                            " wal_sync, wal_bytes FROM pg_stat_wal")[0]
         return tuple(float(x) for x in row)
 
+    def gw_connections(self):
+        """How many database connections ermgw opens: its MO connections (the config's
+        [database] connections, else the default) and the outbox's."""
+        m = re.search(r"(?m)^\s*connections\s*=\s*(\d+)", self.a.config.replace("\\n", "\n"))
+        return (int(m.group(1)) if m else BENCH_MO_CONNECTIONS) + 1
+
     def gw_backends(self, gw):
         """The pids of ermgw's PostgreSQL backends: its MO and outbox connections (waits up
         to 10 s for both; after that, whatever is there)."""
@@ -310,7 +317,7 @@ class Bench:
         while gw.proc.poll() is None and time.monotonic() < deadline:
             rows = self.pg.psql("SELECT pid FROM pg_stat_activity WHERE backend_type ="
                                 " 'client backend' AND pid <> pg_backend_pid()")
-            if len(rows) >= BENCH_GW_CONNECTIONS:
+            if len(rows) >= self.gw_connections():
                 break
             time.sleep(0.05)
         return [int(r[0]) for r in rows]
