@@ -11,6 +11,7 @@
 
 #include "core/config.h"
 #include "gateway/gw.h"
+#include "storage/receipts.h"
 
 struct smpp_session;
 struct stor_db;
@@ -78,6 +79,9 @@ void erm_intake_mo(struct erm_intake *in, const struct gw_mo *mo);
 void erm_intake_on_db_up(struct erm_intake *in);
 /* Closes its timers; frees it after their close callbacks. */
 void erm_intake_destroy(struct erm_intake *in);
+/* How the SMSC writes message ids, from [smsc] message_ids (core/config.c checked the word):
+ * what receipts are compared by, and which forms of a sent part's id are kept. */
+enum stor_receipt_ids erm_receipt_ways(const struct erm_config *cfg);
 
 /* sender.c: drains the outbox through the bearer. */
 int erm_sender_create(struct erm_daemon *d, struct erm_sender **out);

@@ -160,7 +160,7 @@ static const struct {
     {"dec_hex", STOR_IDS_DEC_HEX},
 };
 
-static enum stor_receipt_ids intake_ids(const struct erm_config *cfg)
+enum stor_receipt_ids erm_receipt_ways(const struct erm_config *cfg)
 {
     for (size_t i = 0; i < sizeof intake_id_ways / sizeof intake_id_ways[0]; i++)
         if (strcmp(cfg->message_ids, intake_id_ways[i].word) == 0)
@@ -184,8 +184,8 @@ void erm_intake_receipt(struct erm_intake *in, const struct gw_mo *mo)
     struct intake_ack *a = intake_ack_new(in, mo);
     if (a == NULL)
         return;
-    struct stor_receipt sr = {intake_ids(&in->d->cfg),    r.id,  r.stat,
-                              receipt_stat_final(r.stat), r.err, r.done_date};
+    struct stor_receipt sr = {erm_receipt_ways(&in->d->cfg), r.id,  r.stat,
+                              receipt_stat_final(r.stat),    r.err, r.done_date};
     rc = stor_receipt_apply(in->d->db_out, &sr, intake_receipt_done, a);
     if (rc == -EINVAL) {
         ERM_WARN("intake", "receipt from %s for \"%.80s\" cannot be kept; acknowledged", mo->source,

@@ -26,7 +26,13 @@
 
 #define SENDER_POLL_MS  1000
 #define SENDER_TAKE_MAX 32
-#define SENDER_IDS_MAX  (TEXT_MAX_PARTS * 66)
+/* A take starts this many ids below the highest it took last (stor_outbox_take's AFTER):
+ * rows of MO batches that committed after a batch with higher ids (two MO connections, up
+ * to [database] batch_max MOs each, a reply and notes per MO) are still found at once. What
+ * lies further down (rows queued again, pushes of a long transaction) waits for the poll
+ * timer's take from the start, at most SENDER_POLL_MS. */
+#define SENDER_TAKE_BACK 4096
+#define SENDER_IDS_MAX   (TEXT_MAX_PARTS * 66)
 
 /* One outbox row in flight; owned by the sender's list, freed once its outcome is stored. */
 struct sender_row {
@@ -48,6 +54,7 @@ struct erm_sender {
     struct sender_row *rows;
     uint64_t next_key;
     uint8_t next_ref;
+    int64_t after; /* the next take's AFTER: 0, or SENDER_TAKE_BACK below the last id taken */
     int taking;
     int closing;
     uv_timer_t timer;
@@ -143,7 +150,8 @@ static void sender_record(struct erm_sender *s, struct sender_row *row)
         if (row->status == 0) {
             ERM_INFO("sender", "outbox row %lld sent in %u part(s), message id(s) %s",
                      (long long)row->id, row->nparts, row->ids);
-            rc = stor_outbox_sent(s->d->db_out, row->id, row->ids, sender_recorded, rec);
+            rc = stor_outbox_sent(s->d->db_out, row->id, row->ids, erm_receipt_ways(&s->d->cfg),
+                                  sender_recorded, rec);
         } else if (smpp_session_status_retries(row->status)) {
             char why[64];
             if (row->status < 0)
@@ -250,6 +258,8 @@ static void sender_taken(void *arg, int rc, const struct stor_outbox_row *rows, 
 {
     struct erm_sender *s = arg;
     s->taking = 0;
+    if (n > 0)
+        s->after = rows[n - 1].id > SENDER_TAKE_BACK ? rows[n - 1].id - SENDER_TAKE_BACK : 0;
     if (rc < 0 || n == 0) {
         if (rc < 0)
             ERM_WARN("sender", "taking outbox rows failed: %s", strerror(-rc));
@@ -300,7 +310,7 @@ void erm_sender_kick(struct erm_sender *s)
     if (!stor_db_is_up(d->db_out) || !smpp_session_can_submit(d->smpp))
         return;
     s->taking = 1;
-    if (stor_outbox_take(d->db_out, SENDER_TAKE_MAX, sender_taken, s) < 0)
+    if (stor_outbox_take(d->db_out, SENDER_TAKE_MAX, s->after, sender_taken, s) < 0)
         s->taking = 0;
 }
 
@@ -358,6 +368,7 @@ void erm_sender_on_unbound(struct erm_sender *s)
 static void sender_on_timer(uv_timer_t *t)
 {
     struct erm_sender *s = t->data;
+    s->after = 0; /* from the start: rows queued again, or committed late */
     erm_sender_kick(s);
 }
 

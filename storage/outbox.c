@@ -23,14 +23,14 @@ const struct stor_stmt stor_outbox_stmts[] = {
     {STOR_STMT_OUTBOX_INSERT,
      "INSERT INTO outbox (dest, source, kind, text) VALUES ($1, $2, $3, $4)", 4},
     {"outbox_take",
-     "WITH picked AS (SELECT id FROM outbox WHERE state = 'queued' ORDER BY id LIMIT $1"
-     "                FOR UPDATE SKIP LOCKED),"
+     "WITH picked AS (SELECT id FROM outbox WHERE state = 'queued' AND id > $2"
+     "                ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED),"
      "     taken AS (UPDATE outbox o SET state = 'sending', tries = o.tries + 1,"
      "                      updated_at = now()"
      "               FROM picked WHERE o.id = picked.id"
      "               RETURNING o.id, o.dest, o.source, o.text)"
      " SELECT id, dest, source, text FROM taken ORDER BY id",
-     1},
+     2},
     {"outbox_retry",
      "UPDATE outbox SET state = 'queued', error = $2, updated_at = now()"
      " WHERE id = $1 AND state = 'sending'",
@@ -179,14 +179,16 @@ int stor_outbox_queue(struct stor_db *db, const char *dest, const char *source,
     return outbox_submit(db, j);
 }
 
-int stor_outbox_take(struct stor_db *db, size_t max, stor_outbox_rows_cb cb, void *arg)
+int stor_outbox_take(struct stor_db *db, size_t max, int64_t after, stor_outbox_rows_cb cb,
+                     void *arg)
 {
-    char limit[24];
+    char limit[24], from[24];
     if (max == 0)
         return -EINVAL;
     snprintf(limit, sizeof limit, "%zu", max);
-    const char *v[] = {limit};
-    struct outbox_job *j = outbox_job_new("outbox_take", "outbox take", 1, v);
+    snprintf(from, sizeof from, "%" PRId64, after);
+    const char *v[] = {limit, from};
+    struct outbox_job *j = outbox_job_new("outbox_take", "outbox take", 2, v);
     if (j != NULL) {
         j->rows_cb = cb;
         j->arg = arg;
@@ -211,11 +213,11 @@ static int outbox_change(struct stor_db *db, const char *stmt, const char *what,
     return outbox_submit(db, j);
 }
 
-int stor_outbox_sent(struct stor_db *db, int64_t id, const char *message_ids, stor_done_cb cb,
-                     void *arg)
+int stor_outbox_sent(struct stor_db *db, int64_t id, const char *message_ids,
+                     enum stor_receipt_ids ways, stor_done_cb cb, void *arg)
 {
     /* One transaction with the parts' ids, which receipts find the row by (receipts.c). */
-    return stor_receipts_record_sent(db, id, message_ids, cb, arg);
+    return stor_receipts_record_sent(db, id, message_ids, ways, cb, arg);
 }
 
 int stor_outbox_retry(struct stor_db *db, int64_t id, const char *error, stor_done_cb cb, void *arg)

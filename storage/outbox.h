@@ -12,6 +12,7 @@
 
 #include "core/reply.h"
 #include "storage/db.h"
+#include "storage/receipts.h"
 
 /* Generic completion: RC 0 on commit, negative errno when nothing was changed. */
 typedef void (*stor_done_cb)(void *arg, int rc);
@@ -30,14 +31,22 @@ struct stor_outbox_row {
 typedef void (*stor_outbox_rows_cb)(void *arg, int rc, const struct stor_outbox_row *rows,
                                     size_t n);
 
-/* Takes up to MAX queued rows (oldest first, FOR UPDATE SKIP LOCKED) and marks them sending
- * in one transaction; CB gets them. */
-int stor_outbox_take(struct stor_db *db, size_t max, stor_outbox_rows_cb cb, void *arg);
+/* Takes up to MAX queued rows with ids above AFTER (oldest first, FOR UPDATE SKIP LOCKED)
+ * and marks them sending in one transaction; CB gets them, in id order.
+ *
+ * AFTER is how a sender skips what it has taken: the queue's index keeps an entry for every
+ * row taken until VACUUM removes it, and a take from the start walks all of them (measured:
+ * 3 ms and 800 pages for 32 rows behind 200,000 taken ones). 0 takes from the start: rows
+ * queued again (retries) or committed after rows with higher ids are below the last id
+ * taken, so a sender goes back to 0 from time to time. */
+int stor_outbox_take(struct stor_db *db, size_t max, int64_t after, stor_outbox_rows_cb cb,
+                     void *arg);
 
 /* The SMSC accepted every part: MESSAGE_IDS (space-separated, one per part) stored, state
- * sent, and each part's id kept for its delivery receipt (receipts.h), in one transaction. */
-int stor_outbox_sent(struct stor_db *db, int64_t id, const char *message_ids, stor_done_cb cb,
-                     void *arg);
+ * sent, and each part's id kept for its delivery receipt (receipts.h) in the forms that
+ * receipts written the way WAYS can be looked up by, in one transaction. */
+int stor_outbox_sent(struct stor_db *db, int64_t id, const char *message_ids,
+                     enum stor_receipt_ids ways, stor_done_cb cb, void *arg);
 
 /* Back to queued for a later try (link lost, timeout, throttled); ERROR is kept for the
  * operator. */

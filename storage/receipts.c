@@ -7,9 +7,11 @@
  *                 -- one statement for every row answered while the connection was busy:
  *                 -- rows to 'sent', their parts kept, receipts that came first applied
  *
- * The id forms are core/receipt.h's (receipt_id_norm), made here for both sides: a part
- * keeps all three, a receipt is compared with the one the SMSC's way asks for, so that a hex
- * submit_sm_resp id and a decimal receipt id of the same number meet. The matching and its
+ * The id forms are core/receipt.h's (receipt_id_norm), made here for both sides: a receipt
+ * is compared with the form the SMSC's way asks for (else TEXT), so that a hex
+ * submit_sm_resp id and a decimal receipt id of the same number meet; a part keeps its TEXT
+ * and the one other form that way can ask for (sent_forms), as each kept form is an index
+ * entry more per part. The matching and its
  * locks are schema/003_delivery.sql's.
  */
 #include "storage/receipts.h"
@@ -173,7 +175,8 @@ struct sent_job {
     struct sent_job *more; /* the batch's other rows (not submitted themselves), in order */
     struct sent_job *last; /* the batch's last row */
     size_t nrows;
-    int rc; /* the row's own outcome in a committed batch */
+    int rc;                     /* the row's own outcome in a committed batch */
+    enum stor_receipt_ids ways; /* which forms of its parts' ids receipts can look for */
     char id[24];
     char *ids;   /* the message ids as given, space-separated */
     char *cut;   /* a copy of them cut at the spaces */
@@ -185,6 +188,16 @@ struct sent_job {
 
 #define SENT_EACH(j, r)                                                                            \
     for (struct sent_job *r = (j); r != NULL; r = r == (j) ? (j)->more : r->more)
+
+/* The forms of ID a part keeps when receipts are written the way WAYS: TEXT always (what
+ * receipt_apply compares when the receipt's id has no form the way asks for), DEC or HEX
+ * only when a receipt can look for it (receipt_apply's choice of column). */
+static void sent_forms(enum stor_receipt_ids ways, const struct receipt_id *id, const char **dec,
+                       const char **hex)
+{
+    *dec = ways == STOR_IDS_DEC_HEX && id->dec[0] != '\0' ? id->dec : NULL;
+    *hex = ways == STOR_IDS_HEX_DEC && id->hex[0] != '\0' ? id->hex : NULL;
+}
 
 /* Adds row R's parts to the part arrays A[2..7]. 0 or a negative errno (logged). */
 static int sent_add_parts(struct stor_arr *a, const struct sent_job *r)
@@ -198,8 +211,9 @@ static int sent_add_parts(struct stor_arr *a, const struct sent_job *r)
             return -EINVAL;
         }
         snprintf(n, sizeof n, "%zu", k + 1);
-        const char *v[] = {
-            r->id, n, r->part[k], id.text, id.dec[0] ? id.dec : NULL, id.hex[0] ? id.hex : NULL};
+        const char *dec, *hex;
+        sent_forms(r->ways, &id, &dec, &hex);
+        const char *v[] = {r->id, n, r->part[k], id.text, dec, hex};
         for (size_t c = 0; c < 6; c++)
             if (stor_arr_add(&a[2 + c], v[c]) < 0)
                 return -ENOMEM;
@@ -339,13 +353,14 @@ static int sent_split(struct sent_job *j)
 }
 
 int stor_receipts_record_sent(struct stor_db *db, int64_t id, const char *message_ids,
-                              void (*cb)(void *arg, int rc), void *arg)
+                              enum stor_receipt_ids ways, void (*cb)(void *arg, int rc), void *arg)
 {
     struct sent_job *j = calloc(1, sizeof *j);
     int rc = -ENOMEM;
     if (j == NULL)
         return -ENOMEM;
     j->job.ops = &sent_ops;
+    j->ways = ways;
     j->cb = cb;
     j->arg = arg;
     snprintf(j->id, sizeof j->id, "%" PRId64, id);

@@ -50,6 +50,7 @@ BENCH_EMPLOYEES = 100000
 BENCH_CLAIMS = 100000
 BENCH_CLAIMS_PER_PRODUCT = BENCH_CLAIMS // BENCH_PRODUCTS
 BENCH_SERVICE = "10086"
+SENDER_TAKE_BACK = 4096  # daemon/sender.c's
 BENCH_MO_CONNECTIONS = 2  # [database] connections' default (core/config.c); plus the outbox's
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -110,10 +111,13 @@ COMMIT;
 # The replies' bookkeeping ermgw's outbox connection adds per order, appended for the third
 # ceiling: the sender's take of queued rows (outbox.c's statement, FOR UPDATE SKIP LOCKED,
 # its rows aggregated for the next statement) and, as if the SMSC had answered each with one
-# message id, their record as sent (erm_outbox_sent, receipts.c's statement; the id in its
-# three forms). Twice the batch's rows at a time: its replies and its holders' notes.
-PGBENCH_BOOKKEEPING = """WITH picked AS (SELECT id FROM outbox WHERE state = 'queued' ORDER BY id LIMIT {take} FOR UPDATE SKIP LOCKED), taken AS (UPDATE outbox o SET state = 'sending', tries = o.tries + 1, updated_at = now() FROM picked WHERE o.id = picked.id RETURNING o.id, o.dest, o.source, o.text) SELECT coalesce(array_agg(id ORDER BY id), '{{}}') AS ids FROM taken \\gset
-SELECT count(*) FROM erm_outbox_sent(:ids::bigint[], (SELECT coalesce(array_agg(to_hex(i) ORDER BY i), '{{}}') FROM unnest(:ids::bigint[]) AS i), :ids::bigint[], array_fill(1, ARRAY[cardinality(:ids::bigint[])]), (SELECT coalesce(array_agg(to_hex(i) ORDER BY i), '{{}}') FROM unnest(:ids::bigint[]) AS i), (SELECT coalesce(array_agg(to_hex(i) ORDER BY i), '{{}}') FROM unnest(:ids::bigint[]) AS i), (SELECT coalesce(array_agg(i::text ORDER BY i), '{{}}') FROM unnest(:ids::bigint[]) AS i), (SELECT coalesce(array_agg(to_hex(i) ORDER BY i), '{{}}') FROM unnest(:ids::bigint[]) AS i));
+# message id, their record as sent (erm_outbox_sent, receipts.c's statement; the id in the
+# forms the daemon keeps with the default [smsc] message_ids = same: its TEXT only). Twice
+# the batch's rows at a time: its replies and its holders' notes. Each client's take starts
+# where the sender's does (daemon/sender.c): SENDER_TAKE_BACK ids below the last id it took,
+# from the start (0, as ermgw's poll timer does) after a take that found fewer rows.
+PGBENCH_BOOKKEEPING = """WITH picked AS (SELECT id FROM outbox WHERE state = 'queued' AND id > :after ORDER BY id LIMIT {take} FOR UPDATE SKIP LOCKED), taken AS (UPDATE outbox o SET state = 'sending', tries = o.tries + 1, updated_at = now() FROM picked WHERE o.id = picked.id RETURNING o.id, o.dest, o.source, o.text) SELECT coalesce(array_agg(id ORDER BY id), '{{}}') AS ids, CASE WHEN count(*) < {take} THEN 0 ELSE greatest(max(id) - {take_back}, 0) END AS after FROM taken \\gset
+SELECT count(*) FROM erm_outbox_sent(:ids::bigint[], (SELECT coalesce(array_agg(to_hex(i) ORDER BY i), '{{}}') FROM unnest(:ids::bigint[]) AS i), :ids::bigint[], array_fill(1, ARRAY[cardinality(:ids::bigint[])]), (SELECT coalesce(array_agg(to_hex(i) ORDER BY i), '{{}}') FROM unnest(:ids::bigint[]) AS i), (SELECT coalesce(array_agg(to_hex(i) ORDER BY i), '{{}}') FROM unnest(:ids::bigint[]) AS i), array_fill(NULL::text, ARRAY[cardinality(:ids::bigint[])]), array_fill(NULL::text, ARRAY[cardinality(:ids::bigint[])]));
 """
 PGBENCH_REPLY = "您已成功订购畅享流量包42，感谢您的支持！"
 
@@ -461,7 +465,8 @@ class Bench:
             text += PGBENCH_BOOKKEEPING
         with open(script, "w") as f:
             f.write(text.format(claims=BENCH_CLAIMS, per=BENCH_CLAIMS_PER_PRODUCT, n=per_txn,
-                                service=BENCH_SERVICE, reply=PGBENCH_REPLY, take=2 * per_txn))
+                                service=BENCH_SERVICE, reply=PGBENCH_REPLY, take=2 * per_txn,
+                                take_back=SENDER_TAKE_BACK))
         os.chmod(self.dir, 0o755)
         os.chmod(script, 0o644)
         pgbench = os.path.join(self.pg.bindir, "pgbench")
@@ -471,7 +476,7 @@ class Bench:
         pg0 = self.pg_counters()
         sys0 = bench_sys_cpu()
         cmd = [pgbench, "-n", "-M", "prepared", "-c", str(self.a.clients), "-j", "2",
-               "-T", str(self.a.pgbench_seconds), "-f", script]
+               "-T", str(self.a.pgbench_seconds), "-D", "after=0", "-f", script]
         r = subprocess.run(cmd, env=self.pg.env, text=True, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, timeout=self.a.pgbench_seconds + 120)
         sys1 = bench_sys_cpu()

@@ -67,6 +67,14 @@ class Bind(bound.Bound):
             "SELECT p.part, p.message_id, coalesce(p.stat, '-'), p.final FROM outbox_parts p "
             "JOIN outbox o ON o.id = p.outbox_id WHERE o.dest = :'p1' ORDER BY p.part", dest)
 
+    def forms(self, dest):
+        """The id forms DEST's one part keeps: (text, dec, hex), '-' for none."""
+        (row,) = self.pg.psql(
+            "SELECT p.id_text, coalesce(p.id_dec, '-'), coalesce(p.id_hex, '-')"
+            " FROM outbox_parts p JOIN outbox o ON o.id = p.outbox_id WHERE o.dest = :'p1'",
+            dest)
+        return tuple(row)
+
     def burn_ids(self, below):
         """Sends help replies to a number of its own until the SMSC's next message id is
         at least BELOW (ids with hex letters in them need 10 and more)."""
@@ -210,6 +218,9 @@ class IdBases(unittest.TestCase):
             mid = b.reply_to("13600000101")
             self.assertRegex(mid, r"^[0-9a-f]{8}$")
             self.assertRegex(mid, r"[a-f]")
+            # The part keeps its text and, as receipts look for it, the value read as hex.
+            self.assertEqual(b.forms("13600000101"),
+                             (mid.lstrip("0"), "-", str(int(mid, 16))))
             self.assertEqual(b.receipt("13600000101", str(int(mid, 16)), "UNDELIV"), 0)
             b.wait_row("13600000101", "delivery", "UNDELIV")
         finally:
@@ -221,6 +232,8 @@ class IdBases(unittest.TestCase):
             b.burn_ids(10)
             mid = b.reply_to("13600000102")
             self.assertRegex("%X" % int(mid), "[A-F]")
+            # All decimal digits, so hex digits too: only the decimal form is kept.
+            self.assertEqual(b.forms("13600000102"), (mid.lstrip("0"), mid.lstrip("0"), "-"))
             self.assertEqual(b.receipt("13600000102", "%08X" % int(mid)), 0)
             b.wait_row("13600000102", "delivery", "DELIVRD")
         finally:
@@ -233,6 +246,8 @@ class IdBases(unittest.TestCase):
         try:
             b.burn_ids(10)
             mid = b.reply_to("13600000103")
+            # Receipts are compared by text only: no other form is kept (index entries).
+            self.assertEqual(b.forms("13600000103"), (mid.lstrip("0"), "-", "-"))
             self.assertEqual(b.receipt("13600000103", str(int(mid, 16))), 0)
             self.assertEqual(b.pg.scalar("SELECT count(*) FROM receipts_pending "
                                          "WHERE message_id = :'p1'", str(int(mid, 16))), "1")
