@@ -1,9 +1,9 @@
 -- 010_lighter_writes.sql: fewer index entries written per order and per reply (issue 6).
 --
 -- Every index entry an INSERT writes costs PostgreSQL a few microseconds on the order path,
--- which is the gateway's limit (BENCHMARKS.md). Measured with tests/bench/order_sql.py
--- --batches 100, on the benchmark's pool): 83-84 us of PostgreSQL per order before, 79-81
--- after (two runs each). Dropped, each written for every order and read by no query:
+-- which is the gateway's limit (BENCHMARKS.md). `tests/bench/order_sql.py --batches 100`
+-- (batches of 100 on the benchmark's pool) measured 83-84 us of PostgreSQL per order before,
+-- 79-81 after (two runs each). Dropped, each written for every order and read by no query:
 --
 --   orders_employee, orders_team   the orders by holder and time. Every order wrote an
 --       entry into both (the one for the holder kind it is not with a NULL key). Questions
