@@ -274,6 +274,45 @@ class OrdersSet(unittest.TestCase):
             " WHERE product_code = '30' AND employee_id IS NOT NULL ORDER BY 1"),
             [("E001", "7", "5750"), ("E002", "3", "1800")])
 
+    def test_counts_are_the_periods_own(self):
+        # schema/011: N and the note's total come from the daily summary over the period's
+        # days. A credit of last month (written as an old order would have left it) counts
+        # in neither: this month's first order is N = 1 (tier 2:7.00 not reached), the
+        # second N = 2, and the notes' totals leave last month's 5.00 out.
+        self.add_product("38", "5.00", "--tier", "2:7.00")
+        out = ctl(self.pg, "claim", "--product", "38", "--employee", "E009")
+        code = re.search(r"sms code (\d+)", out).group(1)
+        self.pg.psql(
+            "WITH o AS (INSERT INTO orders (customer, code, employee_id, product_code, channel,"
+            " created_at) VALUES ('13785000000', :'p1', 'E009', '38', 'sms',"
+            " now() - interval '1 month') RETURNING id, created_at)"
+            " INSERT INTO commission_ledger (order_id, kind, employee_id, product_code, period,"
+            " order_day, nth, amount_fen)"
+            " SELECT o.id, 'credit', 'E009', '38', erm_period_of(o.created_at),"
+            " erm_day_of(o.created_at), 1, 500 FROM o", code)
+        self.assertEqual(self.pg.scalar(
+            "SELECT sum(orders) FROM commission_daily WHERE employee_id = 'E009'"
+            " AND product_code = '38'"), "1")
+        # E009's credits of this month so far (other tests' orders of its other code).
+        before = int(self.pg.scalar(
+            "SELECT coalesce(sum(amount_fen), 0) FROM commission_ledger"
+            " WHERE employee_id = 'E009' AND period = erm_current_period()"))
+        mark = self.max_outbox()
+        customers = ["13785000001", "13785000002"]
+        self.assertEqual([o for _, o in self.place(self.orders(customers, code, "period"))],
+                         ["ok", "ok"])
+        self.assertEqual([(n, a) for _, n, a in self.ledger(customers)], [(1, 500), (2, 700)])
+        self.assertEqual(self.notes("13800000009", mark), [
+            "您的亲友137****0001订购了产品38，酬金+5.00元，本期累计%d.%02d元。"
+            % divmod(before + 500, 100),
+            "您的亲友137****0002订购了产品38，酬金+7.00元，本期累计%d.%02d元。"
+            % divmod(before + 1200, 100)])
+        self.assertEqual(self.pg.scalar("SELECT erm_holder_total('E009', NULL,"
+                                        " erm_current_period())"),
+                         self.pg.scalar("SELECT sum(amount_fen) FROM commission_ledger"
+                                        " WHERE employee_id = 'E009'"
+                                        " AND period = erm_current_period()"))
+
     def test_team_splits(self):
         # 10.01 split equally among three (leader E004, E005, a relative): the leader gets
         # the remainder fen. Two orders in one batch, each split.
