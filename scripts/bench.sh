@@ -11,13 +11,17 @@
 #   ERM_BENCH_RUNS [3]          runs of each load (medians reported)
 #   ERM_BENCH_OFFERED [2000]    MO/s of the fixed offered load
 #   ERM_BENCH_FIXED_SECONDS [10]  length of a fixed-load run
-#   ERM_BENCH_PGBENCH_SECONDS [10]  length of each pgbench run (two after each full-load run)
+#   ERM_BENCH_PGBENCH_SECONDS [10]  length of each pgbench run (three after each full-load run)
 #   ERM_BENCH_WARMUP [2000]     MOs of a first run left out of the figures
 #   ERM_BENCH_CLIENTS [16]      pgbench clients
 #   ERM_BENCH_LOG_LEVEL [info]  ermgw's log level (it logs to a file in the run's temp dir)
 #   ERM_BENCH_CONFIG []         INI lines appended to ermgw.conf, \n between lines
 #                               (e.g. "[database]\nbatch_max = 1": one order per transaction)
 #   ERM_BENCH_PROFILE []        a file: one more full-load run under `perf record -g`, report there
+#   ERM_BENCH_STATEMENTS []     a file: one more full-load run with pg_stat_statements, the
+#                               database's time by statement there
+#   ERM_BENCH_PG_SETTINGS []    PostgreSQL settings, "name=value name=value" (not durability:
+#                               fsync, synchronous_commit, full_page_writes stay as shipped)
 #   ERM_BENCH_JSON []           a file: every figure as JSON
 #   ERM_BENCH_BUILD_DIR [build-release]
 set -euo pipefail

@@ -158,6 +158,11 @@ def bench_args():
     ap.add_argument("--profile", default=env("ERM_BENCH_PROFILE", ""),
                     help="also profile ermgw with perf during one extra full-load run and "
                          "write `perf report` there (ERM_BENCH_PROFILE, a file name)")
+    ap.add_argument("--pg-settings", default=env("ERM_BENCH_PG_SETTINGS", ""),
+                    help="PostgreSQL settings for the throwaway cluster, space-separated"
+                         " name=value pairs (ERM_BENCH_PG_SETTINGS, e.g. 'shared_buffers=2GB"
+                         " max_wal_size=8GB'); fsync and synchronous_commit stay on whatever"
+                         " this says. Default: none, PostgreSQL's defaults")
     ap.add_argument("--statements", default=env("ERM_BENCH_STATEMENTS", ""),
                     help="also restart PostgreSQL with pg_stat_statements (track = all) for one"
                          " extra full-load run and write where the database's time went, by"
@@ -167,10 +172,29 @@ def bench_args():
     ap.add_argument("--skip-pgbench", action="store_true",
                     help="leave the ceiling out (a quick look at ermgw alone)")
     a = ap.parse_args()
+    a.pg_settings = bench_pg_settings(ap, a.pg_settings)
     if (a.count < 1 or a.window < 1 or a.runs < 1 or a.offered <= 0 or a.fixed_seconds <= 0
             or a.warmup < 0 or a.pgbench_seconds < 1):
         ap.error("count, window, runs, offered and fixed-seconds must be positive")
     return a
+
+
+# Durability is the benchmark's premise: these stay as PostgreSQL ships them.
+PG_DURABILITY = ("fsync", "synchronous_commit", "full_page_writes", "wal_sync_method")
+
+
+def bench_pg_settings(ap, text):
+    """[(name, value)] of --pg-settings TEXT; an error for a malformed pair or a durability
+    setting."""
+    pairs = []
+    for item in text.split():
+        name, eq, value = item.partition("=")
+        if not eq or not re.match(r"^[a-z_.]+$", name) or value == "":
+            ap.error("--pg-settings: %r is not name=value" % item)
+        if name in PG_DURABILITY:
+            ap.error("--pg-settings: %s stays as PostgreSQL ships it (durability)" % name)
+        pairs.append((name, value))
+    return pairs
 
 
 def bench_proc_cpu(pid):
@@ -551,6 +575,8 @@ def bench_report(a, full, fixed, ceiling, selftest, loadavg):
     add("ermgw benchmark (%s, %d CPUs, PostgreSQL %s, fsync on, synchronous_commit on)" % (
         platform.node(), os.cpu_count(), ceiling.get("server_version", "?")))
     add("load average before the start: %.2f %.2f %.2f (other work skews the figures)" % loadavg)
+    add("PostgreSQL settings: %s" % (", ".join("%s = %s" % p for p in a.pg_settings)
+                                     or "as shipped"))
     add("pool: %d active products (quota %d), %d employees, %d claimed codes" % (
         BENCH_PRODUCTS, BENCH_QUOTA, BENCH_EMPLOYEES, BENCH_CLAIMS))
     if selftest:
@@ -632,6 +658,13 @@ def main():
         selftest = bench_selftest(a.window)
         results["selftest"] = selftest
         with ermtest.PgCluster() as pg:
+            if a.pg_settings:
+                for name, value in a.pg_settings:
+                    pg.psql("ALTER SYSTEM SET %s = :'p1'" % name, value)
+                pg.stop()
+                pg.start()
+                bench_log("PostgreSQL settings: %s" % ", ".join(
+                    "%s = %s" % (n, pg.scalar("SHOW %s" % n)) for n, _ in a.pg_settings))
             b = Bench(a, pg, workdir)
             b.load_pool()
             ceiling = {"server_version": pg.scalar("SHOW server_version"),
