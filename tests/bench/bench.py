@@ -17,7 +17,8 @@ One run of this script:
      which takes each MO's dedupe step and places its order; the replies' multi-row INSERT
      INTO outbox; COMMIT), once with one order per transaction, once with 100, and once
      with 100 followed by the replies' bookkeeping ermgw's outbox connection adds (the take
-     of queued rows and their record as sent);
+     of queued rows and their record as sent), and once in ermgw's own shape: one client
+     per MO connection, each transaction the size of ermgw's batches at this window;
   4. fixed offered load, RUNS times: the same at OFFERED MOs per second for FIXED_S seconds;
   5. prints the report (medians over the runs) and ermgw's rate as a share of the ceiling.
 
@@ -498,9 +499,18 @@ class Bench:
 
     # ---- the ceiling --------------------------------------------------------------------
 
-    def pgbench(self, per_txn, bookkeeping=False):
-        """The ceiling: PER_TXN orders per transaction; with BOOKKEEPING their replies are
-        also taken and recorded sent, as ermgw's outbox connection does."""
+    def shape(self):
+        """(clients, orders per transaction) of ermgw's own order batches at full load: one
+        client per MO connection, each with one batch in flight and one gathering, so about
+        window / (2 x connections) MOs a batch (27 measured at window 100, 2 connections)."""
+        conns = self.gw_connections() - 1
+        return conns, max(1, round(self.a.window / (2 * conns)))
+
+    def pgbench(self, per_txn, bookkeeping=False, clients=None):
+        """The ceiling: PER_TXN orders per transaction, CLIENTS (default --clients) at
+        once; with BOOKKEEPING their replies are also taken and recorded sent, as ermgw's
+        outbox connection does."""
+        clients = clients or self.a.clients
         self.settle()
         script = os.path.join(self.dir, "order_x%d%s.sql" % (per_txn, "b" if bookkeeping else ""))
         text = PGBENCH_ONE if per_txn == 1 else PGBENCH_MANY
@@ -518,7 +528,7 @@ class Bench:
         first_id = self.pg.scalar("SELECT coalesce(max(id), 0) FROM outbox")
         pg0 = self.pg_counters()
         sys0 = bench_sys_cpu()
-        cmd = [pgbench, "-n", "-M", "prepared", "-c", str(self.a.clients), "-j", "2",
+        cmd = [pgbench, "-n", "-M", "prepared", "-c", str(clients), "-j", str(min(2, clients)),
                "-T", str(self.a.pgbench_seconds), "-D", "after=0", "-f", script]
         r = subprocess.run(cmd, env=self.pg.env, text=True, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, timeout=self.a.pgbench_seconds + 120)
@@ -538,7 +548,7 @@ class Bench:
                 lat = float(line.split()[3])
         if tps is None:
             raise RuntimeError("pgbench printed no tps:\n%s" % r.stdout[-3000:])
-        res = {"per_txn": per_txn, "bookkeeping": bookkeeping, "clients": self.a.clients,
+        res = {"per_txn": per_txn, "bookkeeping": bookkeeping, "clients": clients,
                "tps": tps,
                "orders_per_s": tps * per_txn, "latency_ms": lat,
                "machine_busy": (sys1[0] - sys0[0]) / max(1, sys1[1] - sys0[1])}
@@ -547,7 +557,7 @@ class Bench:
         res["wal_syncs_per_order"] = (pg1[1] - pg0[1]) / orders
         bench_log("pgbench %d per transaction%s, %d clients: %.0f tps = %.0f orders/s, machine "
                   "%.0f%% busy" % (per_txn, " with the replies' bookkeeping" if bookkeeping
-                                   else "", self.a.clients, tps, tps * per_txn,
+                                   else "", clients, tps, tps * per_txn,
                                    100 * res["machine_busy"]))
         return res
 
@@ -629,11 +639,16 @@ def bench_report(a, full, fixed, ceiling, selftest, loadavg):
     if ceiling.get("runs"):
         add("")
         add("ceiling: pgbench, %d clients, -M prepared, the same SQL as ermgw's batches "
-            "(erm_place_orders + the replies' outbox insert; the last also takes the replies "
-            "and records them sent, as ermgw's outbox connection does)" % a.clients)
+            "(erm_place_orders + the replies' outbox insert; the third also takes the replies "
+            "and records them sent, as ermgw's outbox connection does; the last runs as many "
+            "clients as ermgw has MO connections, each transaction the size of ermgw's "
+            "batches at this window: window / (2 x connections))" % a.clients)
         for c in ceiling["runs"]:
             label = "%3d order(s) per transaction%s" % (
                 c["per_txn"], " + replies' bookkeeping" if c.get("bookkeeping") else "")
+            if c["clients"] != a.clients:
+                # ermgw's own shape: as many clients as MO connections, its batch size.
+                label += ", %d clients (ermgw's shape)" % c["clients"]
             add("  %-35s %8.0f orders/s  (runs: %s)" % (
                 label, c["orders_per_s"], ", ".join("%.0f" % x for x in c["all"])))
             add("      median run: %.0f tps, latency %.2f ms, machine %.0f %% busy" % (
@@ -690,13 +705,15 @@ def main():
                 results["warmup"] = b.run_once("warm-up", a.warmup, 0)
             # Each full-load run is followed by the ceiling's two pgbench runs, so that both
             # see the same machine (a shared one changes from minute to minute).
-            full, pg1, pg100, pg100b = [], [], [], []
+            full, pg1, pg100, pg100b, pgshape = [], [], [], [], []
+            shape_clients, shape_n = b.shape()
             for i in range(a.runs):
                 full.append(b.run_once("full %d/%d" % (i + 1, a.runs), a.count, 0))
                 if not a.skip_pgbench:
                     pg1.append(b.pgbench(1))
                     pg100.append(b.pgbench(100))
                     pg100b.append(b.pgbench(100, bookkeeping=True))
+                    pgshape.append(b.pgbench(shape_n, clients=shape_clients))
             nfixed = max(1, int(a.offered * a.fixed_seconds))
             fixed = [b.run_once("fixed %d/%d" % (i + 1, a.runs), nfixed, a.offered)
                      for i in range(a.runs)]
@@ -704,8 +721,8 @@ def main():
                 bench_profile(b, a)
             if a.statements:
                 bench_statements(b, a)
-            ceiling["runs"] = [bench_pg_median(r) for r in (pg1, pg100, pg100b) if r]
-            ceiling["all_runs"] = pg1 + pg100 + pg100b
+            ceiling["runs"] = [bench_pg_median(r) for r in (pg1, pg100, pg100b, pgshape) if r]
+            ceiling["all_runs"] = pg1 + pg100 + pg100b + pgshape
             results.update(full=full, fixed=fixed, ceiling=ceiling)
         report = bench_report(a, full, fixed, ceiling, selftest, results["loadavg_at_start"])
         print(report, flush=True)
