@@ -3,7 +3,9 @@
  * one or more parts (core/textcodec), submits the parts through the bearer within its window,
  * and records the outcome: every part accepted -> sent with the message ids; a lost link or a
  * timeout or a throttling status -> back to queued for a later try; any other status ->
- * failed with that status. A timer polls for rows queued by other writers (ermctl pushes).
+ * failed with that status. A timer polls for rows queued by other writers (ermctl pushes),
+ * and now and then puts back rows a take left sending that nobody holds (its result lost
+ * with the connection).
  *
  * The bearer paces the submits (rate cap, slow-down after a throttling answer) and calls
  * erm_sender_on_ready when they may flow again. An outcome that cannot be written because
@@ -32,7 +34,13 @@
  * lies further down (rows queued again, pushes of a long transaction) waits for the poll
  * timer's take from the start, at most SENDER_POLL_MS. */
 #define SENDER_TAKE_BACK 4096
-#define SENDER_IDS_MAX   (TEXT_MAX_PARTS * 66)
+/* Every SENDER_SWEEP_TICKS poll ticks, rows sending for over SENDER_STALE_S seconds that
+ * this sender does not hold go back to queued (stor_outbox_sweep): a take that committed
+ * but whose result was lost with the connection left them there, and nothing else would
+ * send them before the next start. A row held here is recorded within seconds. */
+#define SENDER_SWEEP_TICKS 10
+#define SENDER_STALE_S     300
+#define SENDER_IDS_MAX     (TEXT_MAX_PARTS * 66)
 
 /* One outbox row in flight; owned by the sender's list, freed once its outcome is stored. */
 struct sender_row {
@@ -55,7 +63,9 @@ struct erm_sender {
     uint64_t next_key;
     uint8_t next_ref;
     int64_t after; /* the next take's AFTER: 0, or SENDER_TAKE_BACK below the last id taken */
+    unsigned ticks;
     int taking;
+    int sweeping;
     int closing;
     uv_timer_t timer;
 };
@@ -72,7 +82,7 @@ static unsigned sender_count_rows(const struct erm_sender *s)
 
 unsigned erm_sender_busy(const struct erm_sender *s)
 {
-    return sender_count_rows(s) + (s->taking ? 1u : 0u);
+    return sender_count_rows(s) + (s->taking ? 1u : 0u) + (s->sweeping ? 1u : 0u);
 }
 
 static void sender_unlink(struct erm_sender *s, struct sender_row *row)
@@ -365,10 +375,40 @@ void erm_sender_on_unbound(struct erm_sender *s)
     }
 }
 
+static void sender_swept(void *arg, int rc)
+{
+    struct erm_sender *s = arg;
+    s->sweeping = 0;
+    if (rc < 0)
+        ERM_DEBUG("sender", "outbox sweep not done (%s); tried again later", strerror(-rc));
+    sender_settled(s); /* what it put back is taken (the poll timer's take starts at 0) */
+}
+
+/* Puts back rows a lost take left sending (SENDER_STALE_S). The ids held here are passed
+ * so that none of them is touched, however long it has waited. */
+static void sender_sweep(struct erm_sender *s)
+{
+    struct erm_daemon *d = s->d;
+    if (s->sweeping || s->closing || d->stopping || !stor_db_is_up(d->db_out))
+        return;
+    unsigned n = sender_count_rows(s), i = 0;
+    int64_t *held = malloc((n > 0 ? n : 1) * sizeof *held);
+    if (held == NULL)
+        return;
+    for (const struct sender_row *r = s->rows; r != NULL; r = r->next)
+        held[i++] = r->id;
+    s->sweeping = 1;
+    if (stor_outbox_sweep(d->db_out, SENDER_STALE_S, held, n, sender_swept, s) < 0)
+        s->sweeping = 0;
+    free(held);
+}
+
 static void sender_on_timer(uv_timer_t *t)
 {
     struct erm_sender *s = t->data;
     s->after = 0; /* from the start: rows queued again, or committed late */
+    if (++s->ticks % SENDER_SWEEP_TICKS == 0)
+        sender_sweep(s);
     erm_sender_kick(s);
 }
 

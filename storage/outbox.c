@@ -41,6 +41,11 @@ const struct stor_stmt stor_outbox_stmts[] = {
      2},
     {"outbox_recover",
      "UPDATE outbox SET state = 'queued', updated_at = now() WHERE state = 'sending'", 0},
+    {"outbox_sweep",
+     "UPDATE outbox SET state = 'queued', updated_at = now()"
+     " WHERE state = 'sending' AND updated_at < now() - make_interval(secs => $1)"
+     " AND id <> ALL ($2::bigint[])",
+     2},
     {NULL, NULL, 0},
 };
 
@@ -106,6 +111,11 @@ static int outbox_step(struct stor_job *job, const PGresult *res)
     }
     if (strcmp(j->stmt, "outbox_recover") == 0 && strcmp(changed, "0") != 0)
         ERM_INFO("db", "outbox: %s rows left sending put back to queued", changed);
+    if (strcmp(j->stmt, "outbox_sweep") == 0 && strcmp(changed, "0") != 0)
+        ERM_WARN("db",
+                 "outbox: %s rows sending for over %s s and held by no sender here put back "
+                 "to queued (a take whose result was lost)",
+                 changed, j->params[0]);
     return STOR_JOB_DONE;
 }
 
@@ -230,6 +240,34 @@ int stor_outbox_failed(struct stor_db *db, int64_t id, uint32_t status, stor_don
     char error[40];
     snprintf(error, sizeof error, "SMPP status 0x%08" PRIX32, status);
     return outbox_change(db, "outbox_failed", "outbox failed", id, error, cb, arg);
+}
+
+int stor_outbox_sweep(struct stor_db *db, unsigned age_s, const int64_t *held, size_t n,
+                      stor_done_cb cb, void *arg)
+{
+    char age[24];
+    struct stor_arr ids = {0};
+    int rc = 0;
+    snprintf(age, sizeof age, "%u", age_s);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        char id[24];
+        snprintf(id, sizeof id, "%" PRId64, held[i]);
+        rc = stor_arr_add(&ids, id);
+    }
+    if (rc == 0)
+        rc = stor_arr_end(&ids);
+    if (rc < 0) {
+        stor_arr_free(&ids, 1);
+        return rc;
+    }
+    const char *v[] = {age, ids.s};
+    struct outbox_job *j = outbox_job_new("outbox_sweep", "outbox sweep", 2, v);
+    stor_arr_free(&ids, 1);
+    if (j != NULL) {
+        j->done = cb;
+        j->arg = arg;
+    }
+    return outbox_submit(db, j);
 }
 
 int stor_outbox_recover(struct stor_db *db, stor_done_cb cb, void *arg)

@@ -60,4 +60,13 @@ int stor_outbox_failed(struct stor_db *db, int64_t id, uint32_t status, stor_don
  * the first take; rows of a link lost while running go back one by one with retry. */
 int stor_outbox_recover(struct stor_db *db, stor_done_cb cb, void *arg);
 
+/* Puts back to queued the rows that have been sending for more than AGE_S seconds and are
+ * none of the N ids of HELD (the rows this process's sender has in memory): rows of a take
+ * that committed but whose result was lost with the connection, which no sender will ever
+ * record. One statement, logged when it changes rows. Sound for one gateway per database;
+ * with several, another gateway's rows are safe only while they are younger than AGE_S
+ * (the sender keeps a row seconds, not minutes). */
+int stor_outbox_sweep(struct stor_db *db, unsigned age_s, const int64_t *held, size_t n,
+                      stor_done_cb cb, void *arg);
+
 #endif

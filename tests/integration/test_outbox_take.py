@@ -2,9 +2,11 @@
 the last id it took, not at the start of the queue, so that it does not walk the queue
 index's entries of every row taken since the last VACUUM; rows below that (a transaction
 that committed its row after thousands of later rows went out, or a row queued again) are
-still sent, by the poll timer's take from the start. The real ermgw, the simulator and
-PostgreSQL."""
+still sent, by the poll timer's take from the start. Rows a take left sending and nobody
+holds (its result lost with the connection) go back to the queue after SENDER_STALE_S;
+rows the sender holds stay, however old. The real ermgw, the simulator and PostgreSQL."""
 import os
+import re
 import sys
 import unittest
 
@@ -13,12 +15,19 @@ import bound  # noqa: E402
 import ermtest  # noqa: E402
 
 BULK = 5000  # more than daemon/sender.c's SENDER_TAKE_BACK (4096) rows above the late one
+SWEEP_S = 30  # daemon/sender.c sweeps every SENDER_SWEEP_TICKS (10) poll ticks of 1 s
+# Rows as a lost take leaves them: sending, their update older than SENDER_STALE_S (300 s).
+STALE_SQL = ("INSERT INTO outbox (dest, source, kind, text, state, tries, updated_at)"
+             " SELECT :'p1', '10086', 'test', 'stale ' || g, 'sending', 1,"
+             " now() - interval '1 hour' FROM generate_series(1, %d) AS g")
 
 
 class TakeFromNearTheLast(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.b = bound.Bound()
+        # Submits held by the simulator must outlast a sweep (up to SWEEP_S) without timing
+        # out (a timed-out submit is sent again: a second SUBMIT, another matter).
+        cls.b = bound.Bound(config="[smsc]\nresponse_timeout_s = 120\n")
         cls.pg = cls.b.pg
 
     @classmethod
@@ -46,6 +55,43 @@ class TakeFromNearTheLast(unittest.TestCase):
         # start finds it (once a second).
         ermtest.wait_until(lambda: self.states(late) == {"sent": "1"}, "the late row sent")
         self.assertEqual(self.states(bulk), {"sent": str(BULK)})
+
+    def submits(self, dest, start):
+        with self.b.sim.out.cond:
+            return len([line for line in self.b.sim.out.lines[start:]
+                        if re.match(r"^SUBMIT \S+ 10086 %s " % dest, line)])
+
+    def test_rows_a_lost_take_left_sending_are_sent(self):
+        stale = "13650000003"
+        mark = self.b.gw.log.mark()
+        self.pg.psql(STALE_SQL % 3, stale)
+        self.b.gw.log.wait(r"outbox: 3 rows sending for over 300 s and held by no sender",
+                           start=mark, timeout=SWEEP_S)
+        ermtest.wait_until(lambda: self.states(stale) == {"sent": "3"}, "the stale rows sent")
+
+    def test_rows_the_sender_holds_stay_sending(self):
+        held, canary = "13650000004", "13650000005"
+        sim = self.b.sim
+        sim.send("hold_submit_resp on")
+        try:
+            mark = sim.out.mark()
+            self.assertEqual(sim.wait_mo_resp(sim.mo_text(held, "10086", "hello")), 0)
+            sim.out.wait(r"^SUBMIT \S+ 10086 %s " % held, start=mark)
+            self.assertEqual(self.states(held), {"sending": "1"})
+            # The held row looks as old as a stale one; a stale canary shows a sweep ran.
+            gw_mark = self.b.gw.log.mark()
+            self.pg.psql("UPDATE outbox SET updated_at = now() - interval '1 hour'"
+                         " WHERE dest = :'p1';" + (STALE_SQL % 1).replace("p1", "p2") + ";",
+                         held, canary)
+            self.b.gw.log.wait(r"outbox: 1 rows sending for over 300 s", start=gw_mark,
+                               timeout=SWEEP_S)
+            self.assertEqual(self.states(held), {"sending": "1"})
+        finally:
+            sim.send("hold_submit_resp off")
+            sim.send("release_submit_resp")
+        ermtest.wait_until(lambda: self.states(held) == {"sent": "1"}, "the held row sent")
+        ermtest.wait_until(lambda: self.states(canary) == {"sent": "1"}, "the canary sent")
+        self.assertEqual(self.submits(held, mark), 1)
 
 
 if __name__ == "__main__":
