@@ -19,8 +19,8 @@
 #include <libpq-fe.h>
 
 #include "storage/db.h"
-#include "storage/receipts.h"
 #include "storage/orders.h"
+#include "storage/receipts.h"
 
 /* A statement prepared once per connection. Tables end with a { NULL } entry. */
 struct stor_stmt {

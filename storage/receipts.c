@@ -11,8 +11,7 @@
  * is compared with the form the SMSC's way asks for (else TEXT), so that a hex
  * submit_sm_resp id and a decimal receipt id of the same number meet; a part keeps its TEXT
  * and the one other form that way can ask for (sent_forms), as each kept form is an index
- * entry more per part. The matching and its
- * locks are schema/003_delivery.sql's.
+ * entry more per part. The matching and its locks are schema/003_delivery.sql's.
  */
 #include "storage/receipts.h"
 
