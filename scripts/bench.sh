@@ -22,6 +22,7 @@
 #                               database's time by statement there
 #   ERM_BENCH_PG_SETTINGS []    PostgreSQL settings, "name=value name=value" (not durability:
 #                               fsync, synchronous_commit, full_page_writes stay as shipped)
+#   ERM_BENCH_NO_NOTES []       1: the holders' notes off (empty templates), one reply per order
 #   ERM_BENCH_JSON []           a file: every figure as JSON
 #   ERM_BENCH_BUILD_DIR [build-release]
 set -euo pipefail

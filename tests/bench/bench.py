@@ -164,6 +164,11 @@ def bench_args():
                          " name=value pairs (ERM_BENCH_PG_SETTINGS, e.g. 'shared_buffers=2GB"
                          " max_wal_size=8GB'); fsync and synchronous_commit stay on whatever"
                          " this says. Default: none, PostgreSQL's defaults")
+    ap.add_argument("--no-notes", action="store_true",
+                    default=env("ERM_BENCH_NO_NOTES", "") not in ("", "0"),
+                    help="turn the holders' notes off, as an operator can (empty note_order"
+                         " and note_order_team templates in erm_texts): one reply per order"
+                         " instead of two, for ermgw and the ceiling alike (ERM_BENCH_NO_NOTES)")
     ap.add_argument("--statements", default=env("ERM_BENCH_STATEMENTS", ""),
                     help="also restart PostgreSQL with pg_stat_statements (track = all) for one"
                          " extra full-load run and write where the database's time went, by"
@@ -299,6 +304,10 @@ class Bench:
         self.pg.psql(POOL_SQL.format(quota=BENCH_QUOTA, service=BENCH_SERVICE,
                                      products=BENCH_PRODUCTS, employees=BENCH_EMPLOYEES,
                                      claims=BENCH_CLAIMS, per=BENCH_CLAIMS_PER_PRODUCT))
+        if self.a.no_notes:
+            # An empty template turns the note off (schema/004's erm_queue_note, 007).
+            self.pg.psql("UPDATE erm_texts SET text = ''"
+                         " WHERE key IN ('note_order', 'note_order_team')")
         rows = self.pg.psql("SELECT code FROM claims ORDER BY code")
         with open(self.codes, "w") as f:
             for (code,) in rows:
@@ -599,6 +608,8 @@ def bench_report(a, full, fixed, ceiling, selftest, loadavg):
     add("load average before the start: %.2f %.2f %.2f (other work skews the figures)" % loadavg)
     add("PostgreSQL settings: %s" % (", ".join("%s = %s" % p for p in a.pg_settings)
                                      or "as shipped"))
+    if a.no_notes:
+        add("holders' notes: off (empty templates): one reply per order")
     add("pool: %d active products (quota %d), %d employees, %d claimed codes" % (
         BENCH_PRODUCTS, BENCH_QUOTA, BENCH_EMPLOYEES, BENCH_CLAIMS))
     if selftest:
