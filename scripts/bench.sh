@@ -11,7 +11,7 @@
 #   ERM_BENCH_RUNS [3]          runs of each load (medians reported)
 #   ERM_BENCH_OFFERED [2000]    MO/s of the fixed offered load
 #   ERM_BENCH_FIXED_SECONDS [10]  length of a fixed-load run
-#   ERM_BENCH_PGBENCH_SECONDS [10]  length of each pgbench run (three after each full-load run)
+#   ERM_BENCH_PGBENCH_SECONDS [10]  length of each pgbench run (four after each full-load run)
 #   ERM_BENCH_WARMUP [2000]     MOs of a first run left out of the figures
 #   ERM_BENCH_CLIENTS [16]      pgbench clients
 #   ERM_BENCH_LOG_LEVEL [info]  ermgw's log level (it logs to a file in the run's temp dir)
@@ -21,7 +21,7 @@
 #   ERM_BENCH_STATEMENTS []     a file: one more full-load run with pg_stat_statements, the
 #                               database's time by statement there
 #   ERM_BENCH_PG_SETTINGS []    PostgreSQL settings, "name=value name=value" (not durability:
-#                               fsync, synchronous_commit, full_page_writes stay as shipped)
+#                               fsync, synchronous_commit, full_page_writes, wal_sync_method)
 #   ERM_BENCH_NO_NOTES []       1: the holders' notes off (empty templates), one reply per order
 #   ERM_BENCH_JSON []           a file: every figure as JSON
 #   ERM_BENCH_BUILD_DIR [build-release]

@@ -162,8 +162,9 @@ def bench_args():
     ap.add_argument("--pg-settings", default=env("ERM_BENCH_PG_SETTINGS", ""),
                     help="PostgreSQL settings for the throwaway cluster, space-separated"
                          " name=value pairs (ERM_BENCH_PG_SETTINGS, e.g. 'shared_buffers=2GB"
-                         " max_wal_size=8GB'); fsync and synchronous_commit stay on whatever"
-                         " this says. Default: none, PostgreSQL's defaults")
+                         " max_wal_size=8GB'); fsync, synchronous_commit, full_page_writes and"
+                         " wal_sync_method are refused: durability stays as shipped. Default:"
+                         " none, PostgreSQL's defaults")
     ap.add_argument("--no-notes", action="store_true",
                     default=env("ERM_BENCH_NO_NOTES", "") not in ("", "0"),
                     help="turn the holders' notes off, as an operator can (empty note_order"
