@@ -7,6 +7,9 @@
 #include <stddef.h>
 
 #define MSISDN_LEN 11
+/* An address as a bearer delivers it (SMPP: at most 20 characters) and its NUL: the one
+ * size for a source or destination number as received, in every room. */
+#define MSISDN_ADDR_MAX 21
 
 /* Normalises IN ("13800000001", "+8613800000001", "8613800000001", "008613800000001",
  * with spaces or dashes between digits, e.g. "+86 138-0000-0001", and spaces around) to

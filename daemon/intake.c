@@ -63,7 +63,7 @@ struct intake_ack {
     struct erm_intake *in;
     uint64_t link_id;
     uint32_t seq;
-    char source[GW_ADDR_MAX]; /* for log lines */
+    char source[MSISDN_ADDR_MAX]; /* for log lines */
 };
 
 static void intake_ack_mo(struct erm_daemon *d, uint64_t link_id, uint32_t seq, uint32_t status)

@@ -32,7 +32,7 @@ struct mo_ctx {
     struct erm_daemon *d;
     uint64_t link_id;
     uint32_t seq;
-    char customer[GW_ADDR_MAX];
+    char customer[MSISDN_ADDR_MAX];
     enum cmd_kind kind;
     int ack;                /* 0: no deliver_sm to answer (parts given up on) */
     struct stor_mo_key key; /* its dedupe step (storage/intake.h) */

@@ -10,16 +10,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GW_ADDR_MAX 21
-#define GW_SM_MAX   1024 /* short_message (254) or message_payload (bounded by us) */
+#include "core/msisdn.h"
+
+#define GW_SM_MAX 1024 /* short_message (254) or message_payload (bounded by us) */
 
 /* A mobile-originated message as received. Owned by the bearer; valid only during the
  * on_mo callback: copy what you keep. */
 struct gw_mo {
     uint64_t link_id; /* which connection it came on; acks for an older link are dropped */
     uint32_t seq;     /* the deliver_sm's sequence number, to acknowledge it */
-    char source[GW_ADDR_MAX];
-    char dest[GW_ADDR_MAX];
+    char source[MSISDN_ADDR_MAX];
+    char dest[MSISDN_ADDR_MAX];
     uint8_t esm_class;
     uint8_t data_coding;
     uint8_t sm[GW_SM_MAX]; /* raw bytes, undecoded */
@@ -36,8 +37,8 @@ struct gw_mo {
 
 /* One message part to submit. The caller keeps it; the bearer copies what it sends. */
 struct gw_submit {
-    char source[GW_ADDR_MAX];
-    char dest[GW_ADDR_MAX];
+    char source[MSISDN_ADDR_MAX];
+    char dest[MSISDN_ADDR_MAX];
     uint8_t esm_class;   /* 0x40 when data starts with a UDH */
     uint8_t data_coding; /* 0 GSM 7-bit unpacked, 8 UCS-2 */
     uint8_t registered_delivery;

@@ -170,8 +170,8 @@ int stor_mo_reply(struct stor_db *db, const struct stor_mo_key *key, const char 
                   const char *source, enum reply_kind kind, const char *text, stor_mo_done_cb cb,
                   void *arg)
 {
-    if (dest[0] == '\0' || strlen(dest) >= STOR_ADDR_MAX || source[0] == '\0' ||
-        strlen(source) >= STOR_ADDR_MAX) {
+    if (dest[0] == '\0' || strlen(dest) >= MSISDN_ADDR_MAX || source[0] == '\0' ||
+        strlen(source) >= MSISDN_ADDR_MAX) {
         ERM_WARN("db", "MO reply: refusing a message from \"%s\" to \"%s\"", source, dest);
         return -EINVAL;
     }

@@ -33,16 +33,16 @@
 
 #include "core/concat.h"
 #include "core/mokey.h"
+#include "core/msisdn.h"
 #include "core/reply.h"
 #include "storage/db.h"
 
-#define STOR_ADDR_MAX 21 /* SMPP addresses: 20 characters */
 #define STOR_LINK_MAX 48
 
 /* A concatenated message: source, destination, reference (core/concat.h) and total. */
 struct stor_mo_group_id {
-    char source[STOR_ADDR_MAX];
-    char dest[STOR_ADDR_MAX];
+    char source[MSISDN_ADDR_MAX];
+    char dest[MSISDN_ADDR_MAX];
     uint32_t ref;
     uint8_t total;
 };

@@ -53,10 +53,10 @@ const struct stor_stmt stor_order_batch_stmts[] = {
 
 /* One order of a batch; the strings are copies. */
 struct batch_item {
-    char customer[STOR_ADDR_MAX]; /* as received: the reply's destination */
-    char key[STOR_ADDR_MAX];      /* the customer as stored */
+    char customer[MSISDN_ADDR_MAX]; /* as received: the reply's destination */
+    char key[MSISDN_ADDR_MAX];      /* the customer as stored */
     char code[BATCH_CODE_MAX + 1];
-    char service[STOR_ADDR_MAX];
+    char service[MSISDN_ADDR_MAX];
     struct stor_mo_key mo;
     stor_order_cb cb;
     void *arg;
@@ -277,8 +277,8 @@ int stor_order_batch_add(struct stor_db *db, const struct stor_mo_key *mo, const
                          const char *code, const char *service, stor_order_cb cb, void *arg)
 {
     size_t clen = strlen(customer);
-    if (clen == 0 || clen >= STOR_ADDR_MAX || code[0] == '\0' || service[0] == '\0' ||
-        strlen(service) >= STOR_ADDR_MAX || strlen(code) > BATCH_CODE_MAX)
+    if (clen == 0 || clen >= MSISDN_ADDR_MAX || code[0] == '\0' || service[0] == '\0' ||
+        strlen(service) >= MSISDN_ADDR_MAX || strlen(code) > BATCH_CODE_MAX)
         return stor_order_place_one(db, mo, customer, code, service, cb, arg); /* it refuses */
 
     struct batch_item it;

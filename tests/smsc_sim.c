@@ -112,8 +112,8 @@ struct sim_part {
 
 /* A concatenated message being reassembled, keyed by source, dest and reference. */
 struct sim_group {
-    char source[GW_ADDR_MAX];
-    char dest[GW_ADDR_MAX];
+    char source[MSISDN_ADDR_MAX];
+    char dest[MSISDN_ADDR_MAX];
     uint32_t ref; /* 8-bit refs as is, 16-bit ones with 0x10000 added: they never mix */
     uint8_t total;
     uint8_t got;
@@ -794,8 +794,8 @@ static int sim_check_addr(const char *what, const char *a)
         sim_emit("ERROR missing %s", what);
         return -1;
     }
-    if (strlen(a) >= GW_ADDR_MAX) {
-        sim_emit("ERROR %s longer than %d characters", what, GW_ADDR_MAX - 1);
+    if (strlen(a) >= MSISDN_ADDR_MAX) {
+        sim_emit("ERROR %s longer than %d characters", what, MSISDN_ADDR_MAX - 1);
         return -1;
     }
     return 0;
