@@ -1,8 +1,12 @@
 /*
  * fuzz_replay.c: a main() for the fuzz targets without libFuzzer, so that the ordinary test
  * build (any compiler, ASan + UBSan) runs every checked-in input (tests/fuzz/corpus/ and
- * tests/fuzz/regressions/) through a target as a ctest. Arguments: files or directories
- * (their regular files, not recursive). Exit 0 when every input ran; a crash is a crash.
+ * tests/fuzz/regressions/) through a target as a ctest. Arguments: the seed corpus (a file
+ * or a directory of them, not recursive), then further files or directories that may be
+ * missing (the regressions of a target that never failed). Exit 0 when every input ran;
+ * 1 when the corpus is missing or empty (a replay that runs nothing proves nothing, and a
+ * renamed folder would otherwise pass unseen) or an input cannot be read; a crash is a
+ * crash.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -83,10 +87,19 @@ int main(int argc, char **argv)
     unsigned run = 0;
     if (LLVMFuzzerInitialize)
         LLVMFuzzerInitialize(&argc, &argv);
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s CORPUS [MORE...]\n", argv[0]);
+        return 2;
+    }
     for (int i = 1; i < argc; i++) {
+        unsigned before = run;
         int rc = replay_path(argv[i], &run);
-        if (rc < 0 && rc != -ENOENT) {
+        if (rc < 0 && (rc != -ENOENT || i == 1)) {
             fprintf(stderr, "fuzz_replay: %s: %s\n", argv[i], strerror(-rc));
+            return 1;
+        }
+        if (i == 1 && run == before) {
+            fprintf(stderr, "fuzz_replay: %s: no inputs in the seed corpus\n", argv[i]);
             return 1;
         }
     }
