@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,79 @@ static const char *log_stamp(time_t sec)
     return stamp;
 }
 
+/* The length of the valid, shortest-form UTF-8 sequence at P (N bytes left) and its code
+ * point in *CP, or 0 when P does not start one. */
+static size_t log_utf8(const unsigned char *p, size_t n, uint32_t *cp)
+{
+    size_t len;
+    uint32_t c, min;
+    if (p[0] < 0x80) {
+        *cp = p[0];
+        return 1;
+    }
+    if ((p[0] & 0xE0) == 0xC0) {
+        len = 2, c = p[0] & 0x1Fu, min = 0x80;
+    } else if ((p[0] & 0xF0) == 0xE0) {
+        len = 3, c = p[0] & 0x0Fu, min = 0x800;
+    } else if ((p[0] & 0xF8) == 0xF0) {
+        len = 4, c = p[0] & 0x07u, min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (n < len)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+        c = c << 6 | (p[i] & 0x3Fu);
+    }
+    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+        return 0;
+    *cp = c;
+    return len;
+}
+
+/* 1 for the code points that are shown escaped although they are valid UTF-8. */
+static int log_hidden(uint32_t cp)
+{
+    return (cp >= 0x80 && cp <= 0x9F) || (cp >= 0x202A && cp <= 0x202E) ||
+           (cp >= 0x2066 && cp <= 0x2069);
+}
+
+size_t erm_log_escape(const char *in, size_t len, char *out, size_t cap)
+{
+    const unsigned char *p = (const unsigned char *)in;
+    size_t o = 0;
+    if (cap == 0)
+        return 0;
+    for (size_t i = 0; i < len;) {
+        char esc[16];
+        uint32_t cp = 0;
+        size_t n = log_utf8(p + i, len - i, &cp), w;
+        const char *from = esc;
+        if (n == 0) {
+            w = (size_t)snprintf(esc, sizeof esc, "\\x%02x", p[i]);
+            n = 1;
+        } else if (cp == '\\') {
+            w = (size_t)snprintf(esc, sizeof esc, "\\\\");
+        } else if (cp < 0x20 || cp == 0x7F) {
+            w = (size_t)snprintf(esc, sizeof esc, "\\x%02x", (unsigned)cp);
+        } else if (log_hidden(cp)) {
+            w = (size_t)snprintf(esc, sizeof esc, "\\u{%04x}", (unsigned)cp);
+        } else {
+            from = in + i;
+            w = n;
+        }
+        if (o + w >= cap)
+            break;
+        memcpy(out + o, from, w);
+        o += w;
+        i += n;
+    }
+    out[o] = '\0';
+    return o;
+}
+
 void erm_log(enum erm_log_level level, const char *module, const char *fmt, ...)
 {
     if (!log_env_read)
@@ -78,19 +152,23 @@ void erm_log(enum erm_log_level level, const char *module, const char *fmt, ...)
         return;
     struct timeval tv;
     gettimeofday(&tv, NULL);
-    /* The whole line in one buffer and one write: a message longer than it is cut. */
-    char line[2048 + 128];
+    /* The message first, then the whole line escaped into one buffer and one write: a
+     * message longer than it is cut. */
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    int m = vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (m < 0)
+        return;
+    char line[4 * 2048 + 128];
     int n = snprintf(line, sizeof line, "%s.%03dZ %s %s: ", log_stamp(tv.tv_sec),
                      (int)(tv.tv_usec / 1000), log_level_names[level], module);
     if (n < 0)
         return;
     size_t len = (size_t)n < sizeof line - 2 ? (size_t)n : sizeof line - 2;
-    va_list ap;
-    va_start(ap, fmt);
-    int m = vsnprintf(line + len, sizeof line - len - 1, fmt, ap);
-    va_end(ap);
-    if (m > 0)
-        len += (size_t)m < sizeof line - len - 1 ? (size_t)m : sizeof line - len - 2;
+    size_t mlen = (size_t)m < sizeof msg ? (size_t)m : sizeof msg - 1;
+    len += erm_log_escape(msg, mlen, line + len, sizeof line - len - 1);
     line[len++] = '\n';
     FILE *out = log_file != NULL ? log_file : stderr;
     fwrite(line, 1, len, out);

@@ -4,9 +4,16 @@
  * Records go to stderr (or the file given to erm_log_open) as
  *   2026-11-23T12:00:00.123Z INFO  smpp: bound to 127.0.0.1:2775 as ermgw
  * The lowest level that notices an error logs it; callers above it only decide.
+ *
+ * Every message is escaped here, once, whatever its arguments: numbers, texts and ids that
+ * came from outside (SMPP, CSV, SIP, HTTP) cannot forge a record with a newline, reach the
+ * operator's terminal with ESC, or break a log shipper with bytes that are not UTF-8.
+ * Valid UTF-8 (Chinese text) passes as it is; see erm_log_escape().
  */
 #ifndef ERM_LOG_H
 #define ERM_LOG_H
+
+#include <stddef.h>
 
 enum erm_log_level { ERM_LOG_DEBUG = 0, ERM_LOG_INFO, ERM_LOG_WARN, ERM_LOG_ERROR };
 
@@ -20,6 +27,13 @@ int erm_log_open(const char *path);
 /* Writes one record; MODULE is a short static name such as "smpp" or "db". */
 void erm_log(enum erm_log_level level, const char *module, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Copies the LEN bytes of IN into OUT (CAP bytes, NUL-terminated, cut at a character
+ * boundary when short) with: a backslash as "\\", C0 controls, DEL and bytes that are not
+ * part of valid, shortest-form UTF-8 as "\xNN", and the C1 controls (U+0080..U+009F) and the
+ * bidirectional overrides and isolates (U+202A..U+202E, U+2066..U+2069), which disguise
+ * what a reader sees, as "\u{NNNN}". Returns the length written (without the NUL). */
+size_t erm_log_escape(const char *in, size_t len, char *out, size_t cap);
 
 #define ERM_DEBUG(mod, ...) erm_log(ERM_LOG_DEBUG, mod, __VA_ARGS__)
 #define ERM_INFO(mod, ...)  erm_log(ERM_LOG_INFO, mod, __VA_ARGS__)
