@@ -3,11 +3,14 @@
  * septet per octet, as SMPP carries them), Latin-1 or UCS-2 and leave here as UTF-8; MT
  * texts go out as GSM 7-bit when every character allows it (cheaper: 160 per part) or as
  * UCS-2, cut into concatenated parts with a UDH. Pure functions, no I/O, no allocation:
- * every buffer belongs to the caller.
+ * every buffer belongs to the caller (GB18030 goes through glibc's iconv, whose one
+ * descriptor is opened on first use).
  */
 #include "core/textcodec.h"
 
 #include <errno.h>
+#include <iconv.h>
+#include <stdint.h>
 #include <string.h>
 
 #define TEXT_GSM_ESC     0x1B
@@ -267,9 +270,77 @@ int text_ucs2_to_utf8(const uint8_t *in, size_t len, char *out, size_t cap)
     return text_finish(out, cap, pos);
 }
 
+/* Decodes the LEN GB18030 bytes at IN (no NUL among them) with CD, appending to OUT at
+ * *POS; a byte that starts no valid character is U+FFFD and decoding goes on after it. */
+static int text_gb_run(iconv_t cd, const uint8_t *in, size_t len, char *out, size_t cap,
+                       size_t *pos)
+{
+    char *inp = (char *)(uintptr_t)in;
+    size_t left = len;
+    while (left > 0) {
+        char *outp = out + *pos;
+        size_t room = cap - *pos;
+        size_t r = iconv(cd, &inp, &left, &outp, &room);
+        *pos = (size_t)(outp - out);
+        if (r != (size_t)-1)
+            break;
+        if (errno == E2BIG)
+            return -ENOSPC;
+        /* EILSEQ or EINVAL (a cut sequence at the end): substitute one byte, go on. */
+        iconv(cd, NULL, NULL, NULL, NULL);
+        int rc = text_utf8_put(TEXT_REPLACEMENT, out, cap, pos);
+        if (rc < 0)
+            return rc;
+        inp++;
+        left--;
+    }
+    return 0;
+}
+
+int text_gb18030_to_utf8(const uint8_t *in, size_t len, char *out, size_t cap)
+{
+    /* One descriptor for the process: opening one loads glibc's gconv module (a file read
+     * once, the only thing here that touches the system); single-threaded like the rest. */
+    static iconv_t cd = (iconv_t)-1;
+    size_t pos = 0, i = 0;
+
+    if ((!in && len) || !out)
+        return -EINVAL;
+    if (cd == (iconv_t)-1 && (cd = iconv_open("UTF-8", "GB18030")) == (iconv_t)-1)
+        return -ENOTSUP;
+    iconv(cd, NULL, NULL, NULL, NULL);
+    while (i < len) {
+        /* NUL is only ever the byte 0x00 in GB18030: U+FFFD, so OUT stays one C string. */
+        const uint8_t *nul = memchr(in + i, 0, len - i);
+        size_t run = nul != NULL ? (size_t)(nul - in) - i : len - i;
+        int rc = text_gb_run(cd, in + i, run, out, cap, &pos);
+        if (rc == 0 && nul != NULL)
+            rc = text_utf8_put(TEXT_REPLACEMENT, out, cap, &pos);
+        if (rc < 0)
+            return rc;
+        i += run + (nul != NULL);
+    }
+    return text_finish(out, cap, pos);
+}
+
+/* The alphabet of DATA_CODING: SMPP's own values, then GSM 03.38's coding groups that
+ * SMSCs pass through (00x1xxxx general data coding with a message class, 1111xxxx data
+ * coding/message class): bits 3..2 say GSM 7-bit, 8-bit data or UCS-2. */
+static int text_alphabet(uint8_t dcs)
+{
+    if (dcs == TEXT_DCS_DEFAULT || dcs == TEXT_DCS_IA5 || dcs == TEXT_DCS_LATIN1 ||
+        dcs == TEXT_DCS_UCS2 || dcs == TEXT_DCS_GB)
+        return dcs;
+    if ((dcs & 0xF0) == 0x10) /* uncompressed, with a class */
+        return (dcs & 0x0C) == 0x00 ? TEXT_DCS_DEFAULT : (dcs & 0x0C) == 0x08 ? TEXT_DCS_UCS2 : -1;
+    if ((dcs & 0xF0) == 0xF0)
+        return (dcs & 0x04) == 0 ? TEXT_DCS_DEFAULT : -1;
+    return -1;
+}
+
 int text_decode(uint8_t data_coding, const uint8_t *in, size_t len, char *out, size_t cap)
 {
-    switch (data_coding) {
+    switch (text_alphabet(data_coding)) {
     case TEXT_DCS_DEFAULT:
         return text_gsm7_to_utf8(in, len, out, cap);
     case TEXT_DCS_IA5:
@@ -277,6 +348,8 @@ int text_decode(uint8_t data_coding, const uint8_t *in, size_t len, char *out, s
         return text_latin1_to_utf8(in, len, out, cap);
     case TEXT_DCS_UCS2:
         return text_ucs2_to_utf8(in, len, out, cap);
+    case TEXT_DCS_GB:
+        return text_gb18030_to_utf8(in, len, out, cap);
     default:
         return -ENOTSUP;
     }

@@ -1,7 +1,8 @@
 /*
  * textcodec.h: SMS text encodings. Decoding of MO short messages to UTF-8 (data_coding 0 as
  * the GSM 7-bit default alphabet, one septet per octet, unpacked as SMPP carries it; 1 and 3
- * as Latin-1 / ASCII; 8 as UCS-2 big-endian, read as UTF-16 so surrogate pairs survive),
+ * as Latin-1 / ASCII; 8 as UCS-2 big-endian, read as UTF-16 so surrogate pairs survive;
+ * 15 as GB18030 with iconv; GSM 03.38's coding groups with a class by their alphabet),
  * and encoding of MT texts (GSM 7-bit when every character is in the default alphabet or its
  * extension table, else UCS-2) with segmentation into concatenated parts carrying a UDH.
  * Pure functions, no I/O; every output buffer is the caller's.
@@ -16,6 +17,7 @@
 #define TEXT_DCS_IA5     0x01 /* IA5 / ASCII */
 #define TEXT_DCS_LATIN1  0x03
 #define TEXT_DCS_UCS2    0x08
+#define TEXT_DCS_GB      0x0F /* GB2312/GBK as Chinese SMSCs (and CMPP's Msg_Fmt 15) use */
 
 /* Decodes LEN bytes of a short message in DATA_CODING to UTF-8 in OUT (CAP bytes,
  * NUL-terminated). Bytes that cannot be decoded (a lone surrogate, an odd trailing byte of
@@ -23,7 +25,10 @@
  * dropped silently. U+0000 (Latin-1 or UCS-2 NUL) also becomes U+FFFD so OUT stays one C
  * string. An escape followed by a code the extension table lacks gives the main table's
  * character for that code, as GSM 03.38 asks (ESC ESC, reserved, gives a space).
- * TEXT_DCS_IA5 and TEXT_DCS_LATIN1 are both read as Latin-1 (a superset of ASCII).
+ * TEXT_DCS_IA5 and TEXT_DCS_LATIN1 are both read as Latin-1 (a superset of ASCII);
+ * TEXT_DCS_GB as GB18030 (a superset of GB2312 and GBK). GSM 03.38's coding groups with a
+ * message class are read by their alphabet: 0x10..0x13 and 0xF0..0xF3 as GSM 7-bit,
+ * 0x18..0x1B (0x19, some SMSCs' UCS-2) as UCS-2; 8-bit data is not text.
  * Returns the UTF-8 length, -ENOSPC when OUT is too small, -ENOTSUP for another data_coding,
  * -EINVAL for a NULL buffer. */
 int text_decode(uint8_t data_coding, const uint8_t *in, size_t len, char *out, size_t cap);
@@ -31,6 +36,7 @@ int text_decode(uint8_t data_coding, const uint8_t *in, size_t len, char *out, s
 int text_gsm7_to_utf8(const uint8_t *in, size_t len, char *out, size_t cap);
 int text_latin1_to_utf8(const uint8_t *in, size_t len, char *out, size_t cap);
 int text_ucs2_to_utf8(const uint8_t *in, size_t len, char *out, size_t cap);
+int text_gb18030_to_utf8(const uint8_t *in, size_t len, char *out, size_t cap);
 
 /* Reads one code point of UTF-8 S (LEN bytes) at *POS into *CP and advances *POS past it.
  * Strict: overlong forms, UTF-16 surrogates, values above U+10FFFF and truncated sequences

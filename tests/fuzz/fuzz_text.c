@@ -1,7 +1,7 @@
 /*
  * fuzz_text.c: libFuzzer target for the text codecs: text_decode of any bytes in each
- * data_coding the gateway reads (0 GSM 7-bit, 1 IA5, 3 Latin-1, 8 UCS-2, and whatever the
- * first byte says), into a buffer big enough and into one too small; and text_encode of the
+ * data_coding the gateway reads (0 GSM 7-bit, 1 IA5, 3 Latin-1, 8 UCS-2, 15 GB, and
+ * whatever the first byte says), into a buffer big enough and into one too small; and text_encode of the
  * input as UTF-8, each part decoded back. Checks: the output is one C string of the length
  * returned, a too-small buffer is -ENOSPC never an overrun, and every encoded part fits.
  */
@@ -64,7 +64,8 @@ static void fuzz_text_encode(const char *text, size_t len)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const uint8_t dcs[] = {TEXT_DCS_DEFAULT, TEXT_DCS_IA5, TEXT_DCS_LATIN1, TEXT_DCS_UCS2};
+    static const uint8_t dcs[] = {TEXT_DCS_DEFAULT, TEXT_DCS_IA5, TEXT_DCS_LATIN1, TEXT_DCS_UCS2,
+                                  TEXT_DCS_GB};
     if (size < 1)
         return 0;
     uint8_t own = data[0];

@@ -91,6 +91,27 @@ class OrderPath(ermtest.BoundCase):
         self.wait_outbox_sent("13900000005", 1)
         self.assertEqual(self.outbox_of("13900000005")[0][0], "product_inactive")
 
+    def order_coded(self, customer, dcs, data):
+        """Sends DATA in data_coding DCS from CUSTOMER; returns (status, reply text)."""
+        mark = self.sim.out.mark()
+        status = self.sim.wait_mo_resp(self.sim.mo_hex(customer, "10086", dcs, data))
+        _, _, reply = self.sim.wait_message(customer, start=mark)
+        return status, reply
+
+    def test_gb2312_order(self):
+        # Chinese SMSCs deliver data_coding 15 (GB2312/GBK): full-width digits here.
+        status, reply = self.order_coded("13900000011", 0x0F, "１０００１".encode("gb2312"))
+        self.assertEqual(status, 0)
+        self.assertEqual(self.orders_of("13900000011"), [("10001", "E001", "10", "sms")])
+        self.assertIn("流量包", reply)
+
+    def test_ucs2_with_message_class_order(self):
+        # data_coding 0x19: UCS-2 with message class 1, as some SMSCs pass it through.
+        status, reply = self.order_coded("13900000012", 0x19, "１０ ００１".encode("utf-16-be"))
+        self.assertEqual(status, 0)
+        self.assertEqual(self.orders_of("13900000012"), [("10001", "E001", "10", "sms")])
+        self.assertIn("流量包", reply)
+
     def test_extended_destination_orders(self):
         status, reply = self.order("13900000006", "hi", dest=self.phone)
         self.assertEqual(status, 0)

@@ -140,7 +140,52 @@ START_TEST(test_decode_dispatch)
     ck_assert_int_eq(text_decode(TEXT_DCS_IA5, at + 1, 1, out, sizeof out), 1);
     ck_assert_str_eq(out, "A");
     ck_assert_int_eq(text_decode(0x04, at, 2, out, sizeof out), -ENOTSUP);
-    ck_assert_int_eq(text_decode(0x0F, at, 2, out, sizeof out), -ENOTSUP);
+    ck_assert_int_eq(text_decode(TEXT_DCS_GB, at + 1, 1, out, sizeof out), 1);
+    ck_assert_str_eq(out, "A");
+}
+END_TEST
+
+/* GSM 03.38's coding groups with a message class, as some SMSCs pass them through. */
+START_TEST(test_decode_gsm_groups)
+{
+    static const uint8_t nihao[] = {0x4F, 0x60, 0x59, 0x7D};
+    static const uint8_t at[] = {0x00, 0x41};
+    char out[16];
+
+    for (unsigned dcs = 0x18; dcs <= 0x1B; dcs++) {
+        ck_assert_int_eq(text_decode((uint8_t)dcs, nihao, 4, out, sizeof out), 6);
+        ck_assert_str_eq(out, "你好");
+    }
+    ck_assert_int_eq(text_decode(0x10, at, 2, out, sizeof out), 2);
+    ck_assert_str_eq(out, "@A");
+    ck_assert_int_eq(text_decode(0xF1, at, 2, out, sizeof out), 2);
+    ck_assert_str_eq(out, "@A");
+    ck_assert_int_eq(text_decode(0x14, at, 2, out, sizeof out), -ENOTSUP); /* 8-bit data */
+    ck_assert_int_eq(text_decode(0xF4, at, 2, out, sizeof out), -ENOTSUP);
+    ck_assert_int_eq(text_decode(0x20, at, 2, out, sizeof out), -ENOTSUP); /* compressed */
+}
+END_TEST
+
+/* GB2312 / GBK / GB18030 (data_coding 15): Chinese text, and bad bytes as U+FFFD. */
+START_TEST(test_decode_gb)
+{
+    /* "订购10001" in GB2312: 订 = B6 A9, 购 = B9 BA. */
+    static const uint8_t order[] = {0xB6, 0xA9, 0xB9, 0xBA, '1', '0', '0', '0', '1'};
+    /* A four-byte GB18030 character (U+1F600) and the euro sign (A2 E3). */
+    static const uint8_t four[] = {0x94, 0x39, 0xFC, 0x36, 0xA2, 0xE3};
+    static const uint8_t bad[] = {'A', 0xFF, 'B', 0x00, 'C', 0xB6};
+    char out[32];
+
+    ck_assert_int_eq(text_decode(TEXT_DCS_GB, order, sizeof order, out, sizeof out), 11);
+    ck_assert_str_eq(out, "订购10001");
+    ck_assert_int_eq(text_gb18030_to_utf8(four, sizeof four, out, sizeof out), 7);
+    ck_assert_str_eq(out, "\xf0\x9f\x98\x80\xe2\x82\xac");
+    ck_assert_int_eq(text_gb18030_to_utf8(bad, sizeof bad, out, sizeof out), 12);
+    ck_assert_str_eq(out, "A" FFFD "B" FFFD "C" FFFD);
+    ck_assert_int_eq(text_gb18030_to_utf8(order, sizeof order, out, 11), -ENOSPC);
+    ck_assert_int_eq(text_gb18030_to_utf8(order, sizeof order, out, 12), 11);
+    ck_assert_int_eq(text_gb18030_to_utf8(order, 0, out, 1), 0);
+    ck_assert_int_eq(text_gb18030_to_utf8(NULL, 2, out, sizeof out), -EINVAL);
 }
 END_TEST
 
@@ -482,6 +527,8 @@ static Suite *textcodec_suite(void)
     tcase_add_test(dec, test_ucs2);
     tcase_add_test(dec, test_ucs2_broken);
     tcase_add_test(dec, test_decode_dispatch);
+    tcase_add_test(dec, test_decode_gsm_groups);
+    tcase_add_test(dec, test_decode_gb);
     tcase_add_test(dec, test_decode_nospace);
     tcase_add_test(utf, test_utf8_next);
     tcase_add_test(utf, test_utf8_put);
