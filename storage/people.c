@@ -62,31 +62,22 @@ fail:
 
 /* ---- employee import -------------------------------------------------------------------- */
 
-/* An import under way: the rows and their normalised numbers ("" for a row whose fields are
- * bad: it takes no further part). */
-struct people_import {
-    const struct employee_row *rows;
-    size_t n;
-    char (*num)[MSISDN_LEN + 1];
-    employee_bad_cb bad;
-    void *arg;
-};
-
-/* Loads the good rows into the temporary table erm_import of the open transaction. */
-static int people_import_load(struct stor_admin *adm, struct people_import *im, char *err,
-                              size_t errlen)
+/* Loads the N ROWS whose normalised number NUM is not "" (the good ones) into the temporary
+ * table erm_import of the open transaction. */
+static int people_import_load(struct stor_admin *adm, const struct employee_row *rows, size_t n,
+                              char (*num)[MSISDN_LEN + 1], char *err, size_t errlen)
 {
     int rc = stor_admin_exec(adm, NULL, "import table",
                              "CREATE TEMP TABLE erm_import (line integer, id text, name text,"
                              " msisdn text, dept text) ON COMMIT DROP",
                              0, NULL, err, errlen);
-    for (size_t i = 0; rc == 0 && i < im->n; i++) {
-        const struct employee_spec *e = &im->rows[i].spec;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const struct employee_spec *e = &rows[i].spec;
         char line[12];
-        if (im->num[i][0] == '\0')
+        if (num[i][0] == '\0')
             continue;
-        snprintf(line, sizeof line, "%u", im->rows[i].line);
-        const char *v[] = {line, e->id, e->name, im->num[i], e->dept != NULL ? e->dept : ""};
+        snprintf(line, sizeof line, "%u", rows[i].line);
+        const char *v[] = {line, e->id, e->name, num[i], e->dept != NULL ? e->dept : ""};
         rc = stor_admin_exec(adm, NULL, "import row",
                              "INSERT INTO erm_import VALUES ($1, $2, $3, $4, $5)", 5, v, err,
                              errlen);
@@ -96,8 +87,8 @@ static int people_import_load(struct stor_admin *adm, struct people_import *im, 
 
 /* Reports the rows whose number belongs to an employee who is not in the file (a number
  * moving between employees of the file is fine). Returns how many, or a negative errno. */
-static int people_import_conflicts(struct stor_admin *adm, struct people_import *im, char *err,
-                                   size_t errlen)
+static int people_import_conflicts(struct stor_admin *adm, employee_bad_cb bad, void *arg,
+                                   char *err, size_t errlen)
 {
     PGresult *res = NULL;
     int rc = stor_admin_exec(adm, &res, "import numbers",
@@ -112,7 +103,7 @@ static int people_import_conflicts(struct stor_admin *adm, struct people_import 
             snprintf(why, sizeof why,
                      "msisdn: %s is registered to employee %s, who is not in this file",
                      PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
-            im->bad(im->arg, (unsigned)strtoul(PQgetvalue(res, i, 0), NULL, 10), why);
+            bad(arg, (unsigned)strtoul(PQgetvalue(res, i, 0), NULL, 10), why);
         }
         rc = PQntuples(res);
     }
@@ -155,21 +146,21 @@ int stor_employee_import(struct stor_admin *adm, const struct employee_row *rows
                          int dry_run, employee_bad_cb bad, void *arg,
                          struct stor_import_counts *counts, char *err, size_t errlen)
 {
-    struct people_import im = {rows, n, calloc(n > 0 ? n : 1, MSISDN_LEN + 1), bad, arg};
+    char(*num)[MSISDN_LEN + 1] = calloc(n > 0 ? n : 1, MSISDN_LEN + 1);
     int rc, nbad;
 
     memset(counts, 0, sizeof *counts);
-    if (im.num == NULL)
+    if (num == NULL)
         return field_error(err, errlen, -ENOMEM, "import: out of memory");
-    nbad = employee_rows_check_numbers(rows, n, im.num, bad, arg);
+    nbad = employee_rows_check_numbers(rows, n, num, bad, arg);
     if (nbad < 0) {
         rc = field_error(err, errlen, nbad, "import: out of memory");
         goto fail;
     }
     if ((rc = stor_admin_begin(adm, err, errlen)) < 0 ||
-        (rc = people_import_load(adm, &im, err, errlen)) < 0)
+        (rc = people_import_load(adm, rows, n, num, err, errlen)) < 0)
         goto fail;
-    if ((rc = people_import_conflicts(adm, &im, err, errlen)) < 0)
+    if ((rc = people_import_conflicts(adm, bad, arg, err, errlen)) < 0)
         goto fail;
     nbad += rc;
     if (nbad > 0) {
@@ -189,7 +180,7 @@ fail:
         stor_admin_rollback(adm);
         memset(counts, 0, sizeof *counts);
     }
-    free(im.num);
+    free(num);
     return rc;
 }
 
