@@ -34,7 +34,7 @@ int stor_admin_input_error(int rc)
 
 /* ermctl's stderr carries one line per failure: notices (CREATE ... IF NOT EXISTS) are
  * dropped. */
-static void adm_notice(void *arg, const char *message)
+static void admin_notice(void *arg, const char *message)
 {
     (void)arg;
     (void)message;
@@ -68,7 +68,7 @@ int stor_admin_connect(const char *conninfo, struct stor_admin **out, char *err,
         rc = field_error(err, errlen, -ECONNREFUSED, "connect: %s", msg);
         goto fail;
     }
-    PQsetNoticeProcessor(adm->conn, adm_notice, NULL);
+    PQsetNoticeProcessor(adm->conn, admin_notice, NULL);
     *out = adm;
     return 0;
 

@@ -60,26 +60,7 @@ int stor_mo_dedupe_check(const struct stor_mo_key *key, const PGresult *res)
     return -EAGAIN;
 }
 
-/* ---- an MO answered by a reply only -------------------------------------------------------- */
-
-static int mo_log_reply_step(struct stor_job *job, const PGresult *res)
-{
-    struct mo_job *j = (struct mo_job *)job;
-    int rc;
-    switch (j->step++) {
-    case 0:
-        return stor_job_send_sql(job, "BEGIN");
-    case 1:
-        return stor_mo_dedupe_send(job, &j->key);
-    case 2:
-        rc = stor_mo_dedupe_check(&j->key, res);
-        return rc < 0 ? rc : mo_job_send(j, STOR_STMT_OUTBOX_INSERT);
-    case 3:
-        return stor_job_send_sql(job, "COMMIT");
-    default:
-        return STOR_JOB_DONE;
-    }
-}
+/* ---- jobs ------------------------------------------------------------------------------ */
 
 /* A job whose outcome is RC alone. */
 struct mo_log_job {
@@ -109,6 +90,27 @@ static int mo_log_submit(struct stor_db *db, const struct stor_job_ops *ops, int
         j->mo.arg = arg;
     }
     return mo_job_submit(db, j != NULL ? &j->mo : NULL);
+}
+
+/* ---- an MO answered by a reply only ------------------------------------------------------ */
+
+static int mo_log_reply_step(struct stor_job *job, const PGresult *res)
+{
+    struct mo_job *j = (struct mo_job *)job;
+    int rc;
+    switch (j->step++) {
+    case 0:
+        return stor_job_send_sql(job, "BEGIN");
+    case 1:
+        return stor_mo_dedupe_send(job, &j->key);
+    case 2:
+        rc = stor_mo_dedupe_check(&j->key, res);
+        return rc < 0 ? rc : mo_job_send(j, STOR_STMT_OUTBOX_INSERT);
+    case 3:
+        return stor_job_send_sql(job, "COMMIT");
+    default:
+        return STOR_JOB_DONE;
+    }
 }
 
 static const struct stor_job_ops mo_log_reply_ops = {"MO reply", mo_log_reply_step,

@@ -14,8 +14,8 @@
 #include "core/team.h"
 #include "storage/admin.h"
 
-/* Adds SPEC (checked with employee_check() first). MSISDN (may be NULL) gets the normalised number.
- * -EEXIST when the id or the number is taken (the message says by whom). */
+/* Adds SPEC, checked with employee_check() first. MSISDN (may be NULL) gets the normalised
+ * number. -EEXIST when the id or the number is taken (the message says by whom). */
 int stor_employee_add(struct stor_admin *adm, const struct employee_spec *spec, char *msisdn,
                       char *err, size_t errlen);
 
@@ -23,13 +23,13 @@ struct stor_import_counts {
     unsigned added, updated, unchanged;
 };
 
-/* Imports the N ROWS all or nothing: new ids are added, known ids get the row's name,
- * number and department (the rows are checked with employee_rows_check() first; an
- * unchanged row writes nothing; deactivated employees stay
- * deactivated). Numbers may move between employees of the file (a swap is fine); a number
- * that belongs to an employee who is not in the file is a bad row. On any bad row every
- * one is reported to BAD, nothing is written and -EINVAL is returned (ERR says how many).
- * COUNTS gets what was done; with DRY_RUN it is worked out and rolled back. */
+/* Imports the N ROWS all or nothing, checked with employee_rows_check() first: new ids
+ * are added, known ids get the row's name, number and department (an unchanged row writes
+ * nothing; deactivated employees stay deactivated). Numbers may move between employees of
+ * the file (a swap is fine); a number that belongs to an employee who is not in the file
+ * is a bad row. On any bad row every one is reported to BAD, nothing is written and
+ * -EINVAL is returned (ERR says how many). COUNTS gets what was done; with DRY_RUN it is
+ * worked out and rolled back. */
 int stor_employee_import(struct stor_admin *adm, const struct employee_row *rows, size_t n,
                          int dry_run, employee_bad_cb bad, void *arg,
                          struct stor_import_counts *counts, char *err, size_t errlen);

@@ -13,9 +13,9 @@
 #include "core/product.h"
 #include "storage/admin.h"
 
-/* Adds SPEC as a draft, checked with product_check() first. Refuses (-EEXIST) a code equal to or
- * clashing with any product in the pool under core's codeplan_clash(), naming that product; adds
- * are serialised so two clashing adds cannot both succeed. */
+/* Adds SPEC as a draft, checked with product_check() first. Refuses (-EEXIST) a code equal
+ * to or clashing with any product in the pool under core's codeplan_clash(), naming that
+ * product; adds are serialised so two clashing adds cannot both succeed. */
 int stor_product_add(struct stor_admin *adm, const struct product_spec *spec, char *err,
                      size_t errlen);
 
