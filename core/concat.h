@@ -8,7 +8,7 @@
  * (decoding after joining keeps a character split between parts whole).
  *
  * Pure: no I/O and no clock. Where parts wait and for how long is the caller's (ermgw keeps
- * them in PostgreSQL, see storage/intake.h, and its clock is the database's).
+ * them in PostgreSQL, see storage/mo_parts.h, and its clock is the database's).
  */
 #ifndef ERM_CONCAT_H
 #define ERM_CONCAT_H

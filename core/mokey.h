@@ -4,7 +4,7 @@
  * known by what it carries: source, destination, data_coding, esm_class, its place in a
  * concatenated message, and its bytes. The key is their SHA-256 (a customer must never be
  * able to make two different texts look alike), in hex. How a key is used (a time window,
- * the link it came on) is storage/intake.h's business. Pure functions, no I/O.
+ * the link it came on) is storage/mo_log.h's business. Pure functions, no I/O.
  */
 #ifndef ERM_MOKEY_H
 #define ERM_MOKEY_H

@@ -18,6 +18,9 @@
  * literal in schema/002_pool.sql's erm_queue_promo). */
 #define PROMO_OUTBOX_KIND "promo"
 
+/* Bytes of a rendered promo push: room for TEXT_MAX_PARTS parts of any coding. */
+#define PROMO_TEXT_MAX 8192
+
 /* What fills the template; strings are the caller's. */
 struct promo_fields {
     const char *name;     /* product name, not empty */

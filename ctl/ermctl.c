@@ -25,6 +25,10 @@
 #include "core/money.h"
 #include "core/textwidth.h"
 #include "storage/admin.h"
+#include "storage/handout.h"
+#include "storage/optout.h"
+#include "storage/people.h"
+#include "storage/pool.h"
 #include "storage/migrate.h"
 #include "storage/report.h"
 #include "version.h"
@@ -303,7 +307,7 @@ static int cmd_product_add(int argc, char **argv)
                     sizeof opts / sizeof opts[0],
                     0,
                     NULL};
-    struct stor_product_spec p = {0};
+    struct product_spec p = {0};
     struct stor_admin *adm = NULL;
     char err[1024];
     int rc, st = parse(&c, argc, argv, NULL);
@@ -332,11 +336,11 @@ static int cmd_product_add(int argc, char **argv)
         return st;
     p.tiers = tiers;
     p.cancel_days = opts[10].value;
-    if ((rc = stor_admin_product_check(&p, err, sizeof err)) < 0)
+    if ((rc = product_check(&p, err, sizeof err)) < 0)
         return fail_rc(rc, err);
     if ((st = connect_db(&adm)) != 0)
         return st;
-    rc = stor_admin_product_add(adm, &p, err, sizeof err);
+    rc = stor_product_add(adm, &p, err, sizeof err);
     stor_admin_close(adm);
     if (rc < 0)
         return fail_rc(rc, err);
@@ -385,7 +389,7 @@ static int cmd_product_activate(int argc, char **argv)
                     0,
                     1,
                     "CODE"};
-    return product_move(&c, argc, argv, stor_admin_product_activate, "activated", "active");
+    return product_move(&c, argc, argv, stor_product_activate, "activated", "active");
 }
 
 static int cmd_employee_add(int argc, char **argv)
@@ -403,7 +407,7 @@ static int cmd_employee_add(int argc, char **argv)
                     sizeof opts / sizeof opts[0],
                     0,
                     NULL};
-    struct stor_employee_spec e = {0};
+    struct employee_spec e = {0};
     struct stor_admin *adm = NULL;
     char err[1024], msisdn[MSISDN_LEN + 1];
     int rc, st = parse(&c, argc, argv, NULL);
@@ -413,11 +417,11 @@ static int cmd_employee_add(int argc, char **argv)
     e.name = opts[1].value;
     e.msisdn = opts[2].value;
     e.dept = opts[3].value;
-    if ((rc = stor_admin_employee_check(&e, msisdn, err, sizeof err)) < 0)
+    if ((rc = employee_check(&e, msisdn, err, sizeof err)) < 0)
         return fail_rc(rc, err);
     if ((st = connect_db(&adm)) != 0)
         return st;
-    rc = stor_admin_employee_add(adm, &e, msisdn, err, sizeof err);
+    rc = stor_employee_add(adm, &e, msisdn, err, sizeof err);
     stor_admin_close(adm);
     if (rc < 0)
         return fail_rc(rc, err);
@@ -449,7 +453,7 @@ static int cmd_claim(int argc, char **argv)
         return st;
     if ((st = connect_db(&adm)) != 0)
         return st;
-    int rc = stor_admin_claim(adm, opts[0].value, opts[1].value, &cl, err, sizeof err);
+    int rc = stor_handout_claim(adm, opts[0].value, opts[1].value, &cl, err, sizeof err);
     stor_admin_close(adm);
     if (rc < 0)
         return fail_rc(rc, err);
@@ -468,7 +472,7 @@ static int cmd_product_retire(int argc, char **argv)
                     0,
                     1,
                     "CODE"};
-    return product_move(&c, argc, argv, stor_admin_product_retire, "retired", "retired");
+    return product_move(&c, argc, argv, stor_product_retire, "retired", "retired");
 }
 
 /* "5.00", or "?" for an amount money_format() refuses. */
@@ -507,7 +511,7 @@ static int cmd_product_list(int argc, char **argv)
         return st;
     printf("%-8s  %-7s  %11s  %8s  %10s  %s\n", "CODE", "STATUS", "CLAIMED", "ORDERS", "COMMISSION",
            "NAME");
-    int rc = stor_admin_product_list(adm, print_product_line, NULL, err, sizeof err);
+    int rc = stor_product_list(adm, print_product_line, NULL, err, sizeof err);
     stor_admin_close(adm);
     return rc < 0 ? fail_rc(rc, err) : 0;
 }
@@ -606,7 +610,7 @@ static int cmd_product_show(int argc, char **argv)
         return fail(EXIT_INPUT, "product show: \"%s\" is not a product code", pos[0]);
     if ((st = connect_db(&adm)) != 0)
         return st;
-    int rc = stor_admin_product_show(adm, pos[0], print_product_detail, print_holder, &first, err,
+    int rc = stor_product_show(adm, pos[0], print_product_detail, print_holder, &first, err,
                                      sizeof err);
     stor_admin_close(adm);
     if (rc < 0)
@@ -772,10 +776,10 @@ static int import_header_ok(char **fields, int n)
 
 /* Parses the CSV text BUF into *ROWS (*N of them; pointers into BUF), reporting lines that
  * are not rows to REP. Returns an exit status, or -1 to go on. */
-static int import_parse(const char *file, char *buf, struct stor_import_row **rows, size_t *n,
+static int import_parse(const char *file, char *buf, struct employee_row **rows, size_t *n,
                         struct import_report *rep)
 {
-    struct stor_import_row *v = NULL;
+    struct employee_row *v = NULL;
     size_t cap = 0;
     int header = 0;
     char *p = strncmp(buf, "\xEF\xBB\xBF", 3) == 0 ? buf + 3 : buf; /* a BOM, as Excel writes */
@@ -819,14 +823,14 @@ static int import_parse(const char *file, char *buf, struct stor_import_row **ro
         }
         if (*n == cap) {
             cap = cap ? cap * 2 : 64;
-            struct stor_import_row *nv = realloc(v, cap * sizeof *nv);
+            struct employee_row *nv = realloc(v, cap * sizeof *nv);
             if (nv == NULL) {
                 free(v);
                 return fail(EXIT_RUNTIME, "%s: out of memory", file);
             }
             v = nv;
         }
-        v[(*n)++] = (struct stor_import_row){line, {fields[0], fields[1], fields[2], fields[3]}};
+        v[(*n)++] = (struct employee_row){line, {fields[0], fields[1], fields[2], fields[3]}};
     }
     if (!header)
         return fail(EXIT_INPUT, "%s: empty; the first line must be the header id,name,msisdn,dept",
@@ -838,14 +842,14 @@ static int import_parse(const char *file, char *buf, struct stor_import_row **ro
 }
 
 /* Checks and imports ROWS; lines that were not rows are already in REP. Exit status. */
-static int import_run(const char *file, const struct stor_import_row *rows, size_t n, int dry_run,
+static int import_run(const char *file, const struct employee_row *rows, size_t n, int dry_run,
                       struct import_report *rep)
 {
     struct stor_admin *adm = NULL;
     struct stor_import_counts cnt;
     char err[1024];
     size_t keep = rep->n;
-    int rc = stor_admin_import_check(rows, n, import_bad, rep);
+    int rc = employee_rows_check(rows, n, import_bad, rep);
     if (rc >= 0 && !rep->oom)
         rc = stor_admin_connect(conninfo, &adm, err, sizeof err);
     if (rc < 0 || rep->oom) {
@@ -855,7 +859,7 @@ static int import_run(const char *file, const struct stor_import_row *rows, size
         return rep->oom ? fail(EXIT_RUNTIME, "out of memory") : fail_rc(rc, err);
     }
     import_truncate(rep, keep); /* the import reports them again, with the database's */
-    rc = stor_admin_employee_import(adm, rows, n, dry_run || rep->n > 0, import_bad, rep, &cnt, err,
+    rc = stor_employee_import(adm, rows, n, dry_run || rep->n > 0, import_bad, rep, &cnt, err,
                                     sizeof err);
     stor_admin_close(adm);
     if (rep->oom)
@@ -890,7 +894,7 @@ static int cmd_employee_import(int argc, char **argv)
                     "FILE.csv"};
     const char *pos[1] = {NULL};
     struct import_report rep = {0};
-    struct stor_import_row *rows = NULL;
+    struct employee_row *rows = NULL;
     char *buf = NULL;
     size_t n = 0;
     int st = parse(&c, argc, argv, pos);
@@ -926,7 +930,7 @@ static int cmd_employee_deactivate(int argc, char **argv)
         return st;
     if ((st = connect_db(&adm)) != 0)
         return st;
-    int rc = stor_admin_employee_deactivate(adm, pos[0], &was, &codes, err, sizeof err);
+    int rc = stor_employee_deactivate(adm, pos[0], &was, &codes, err, sizeof err);
     stor_admin_close(adm);
     if (rc < 0)
         return fail_rc(rc, err);
@@ -969,7 +973,7 @@ static int cmd_team_create(int argc, char **argv)
         return fail(EXIT_INPUT, "--split: \"%s\" is not equal or leader", opts[1].value);
     if ((st = connect_db(&adm)) != 0)
         return st;
-    int rc = stor_admin_team_create(adm, pos[0], opts[0].value, opts[1].value, err, sizeof err);
+    int rc = stor_team_create(adm, pos[0], opts[0].value, opts[1].value, err, sizeof err);
     stor_admin_close(adm);
     if (rc < 0)
         return fail_rc(rc, err);
@@ -998,10 +1002,10 @@ static int cmd_team_add(int argc, char **argv)
     int already = 0, st = parse(&c, argc, argv, pos);
     if (st >= 0)
         return st;
-    struct stor_member_spec m = {pos[0], opts[0].value, opts[1].value, opts[2].value};
+    struct team_member_spec m = {pos[0], opts[0].value, opts[1].value, opts[2].value};
     if ((st = connect_db(&adm)) != 0)
         return st;
-    int rc = stor_admin_team_add(adm, &m, &already, num, err, sizeof err);
+    int rc = stor_team_add(adm, &m, &already, num, err, sizeof err);
     stor_admin_close(adm);
     if (rc < 0)
         return fail_rc(rc, err);
@@ -1015,7 +1019,7 @@ static int cmd_team_add(int argc, char **argv)
 
 static void print_assign_row(const struct stor_assign_row *r)
 {
-    char who[2 * STOR_ADMIN_NAME_BYTES + 8];
+    char who[2 * FIELD_NAME_BYTES + 8];
     if (r->name[0] != '\0')
         snprintf(who, sizeof who, "%s %s", r->holder, r->name);
     else
@@ -1058,10 +1062,10 @@ static int cmd_assign(int argc, char **argv)
     spec = (struct stor_assign_spec){opts[0].value, opts[1].value, opts[2].value, opts[3].value};
     if ((st = connect_db(&adm)) != 0)
         return st;
-    int rc = stor_admin_assign(adm, &spec, &res, err, sizeof err);
+    int rc = stor_handout_assign(adm, &spec, &res, err, sizeof err);
     stor_admin_close(adm);
     if (rc < 0) {
-        stor_admin_assign_free(&res);
+        stor_handout_free(&res);
         return fail_rc(rc, err);
     }
     for (size_t i = 0; i < res.n; i++)
@@ -1073,7 +1077,7 @@ static int cmd_assign(int argc, char **argv)
            "queued, %u not sent (opted out)\n",
            spec.product, res.assigned, res.skipped, res.refused, refused, res.queued,
            res.queued == 1 ? "" : "es", res.optout);
-    stor_admin_assign_free(&res);
+    stor_handout_free(&res);
     return 0;
 }
 
@@ -1103,7 +1107,7 @@ static int cmd_optout_list(int argc, char **argv)
         return st;
     if ((st = connect_db(&adm)) != 0)
         return st;
-    int rc = stor_admin_optout_list(adm, print_optout, &n, err, sizeof err);
+    int rc = stor_optout_list(adm, print_optout, &n, err, sizeof err);
     stor_admin_close(adm);
     if (rc < 0)
         return fail_rc(rc, err);

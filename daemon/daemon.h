@@ -52,7 +52,7 @@ struct stor_db *erm_mo_db(struct erm_daemon *d, const char *customer);
 void erm_mo_handle(struct erm_daemon *d, const struct gw_mo *mo);
 
 /* A whole message ready for its command: text bytes (UDH left out, parts joined), its
- * dedupe key (storage/intake.h), and the deliver_sm to answer when ACK. Borrowed. */
+ * dedupe key (storage/mo_log.h), and the deliver_sm to answer when ACK. Borrowed. */
 struct erm_mo_msg {
     const char *source;
     const char *dest;

@@ -8,7 +8,7 @@
  * the SMSC to send it again would not make it readable.
  *
  * Customers' MOs: each carries its dedupe key (core/mokey.h) and the link it came on into
- * its transaction (storage/intake.h), so a redelivery causes nothing twice. A part of a
+ * its transaction (storage/mo_log.h), so a redelivery causes nothing twice. A part of a
  * concatenated message (UDH or SAR TLVs, core/concat.h) is stored and acknowledged at once:
  * holding its deliver_sm_resp until the other parts come would stall an SMSC that sends
  * parts one at a time, and once stored the part is as safe in PostgreSQL as it was at the
@@ -39,7 +39,8 @@
 #include "daemon/daemon.h"
 #include "gateway/smpp_pdu.h"
 #include "gateway/smpp_session.h"
-#include "storage/intake.h"
+#include "storage/mo_log.h"
+#include "storage/mo_parts.h"
 #include "storage/receipts.h"
 
 #define INTAKE_DUE_LIMIT    32    /* messages given up on per database round */

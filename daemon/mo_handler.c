@@ -21,7 +21,8 @@
 #include "gateway/smpp_session.h"
 #include "storage/claims.h"
 #include "storage/db.h"
-#include "storage/intake.h"
+#include "storage/mo_log.h"
+#include "storage/mo_parts.h"
 #include "storage/optout.h"
 #include "storage/orders.h"
 #include "storage/query.h"
@@ -35,7 +36,7 @@ struct mo_ctx {
     char customer[MSISDN_ADDR_MAX];
     enum cmd_kind kind;
     int ack;                /* 0: no deliver_sm to answer (parts given up on) */
-    struct stor_mo_key key; /* its dedupe step (storage/intake.h) */
+    struct stor_mo_key key; /* its dedupe step (storage/mo_log.h) */
 };
 
 static void mo_ack(struct erm_daemon *d, uint64_t link_id, uint32_t seq, uint32_t status)

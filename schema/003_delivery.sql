@@ -6,7 +6,7 @@
 -- In: parts of concatenated MOs wait in mo_parts for the rest (they are acknowledged once
 -- stored: the SMSC forgets them, so the database must not); mo_log remembers the MOs
 -- handled, so an MO the SMSC delivers again (it never saw our deliver_sm_resp) is known.
--- The daemon's side is storage/receipts.c and storage/intake.c.
+-- The daemon's side is storage/receipts.c, storage/mo_log.c and storage/mo_parts.c.
 --
 -- Applied by `ermctl migrate` in one transaction: no BEGIN/COMMIT here.
 
@@ -209,7 +209,7 @@ LANGUAGE sql STABLE AS $$
                       AND (p_link IS NULL OR link <> p_link OR seq = p_seq))
 $$;
 
--- The dedupe step every MO transaction takes first (storage/intake.c): false when the MO
+-- The dedupe step every MO transaction takes first (storage/mo_log.c): false when the MO
 -- is a redelivery (nothing more to do), true when it is to be handled, and then it is
 -- logged, in the same transaction as what it causes. A concurrent transaction with the
 -- same key waits on the key's index entry and then sees the first one's row.

@@ -2,7 +2,7 @@
  * claims.c: the self-claim transaction of claims.h, as one job on the daemon's connection:
  *
  *   BEGIN
- *   the MO's dedupe step (storage/intake.h): a redelivered RL is not claimed again
+ *   the MO's dedupe step (storage/mo_log.h): a redelivered RL is not claimed again
  *   SELECT * FROM erm_claim_by_msisdn(number, product)   -- schema/002_pool.sql
  *   INSERT INTO outbox (...) the reply rendered by core's reply_render()
  *   SELECT * FROM erm_queue_promo(code, source, text)    -- when a code was given:
@@ -26,9 +26,8 @@
 #include "core/msisdn.h"
 #include "core/promo.h"
 #include "storage/db_internal.h"
-#include "storage/intake.h"
+#include "storage/mo_log.h"
 
-#define CLAIM_ADDR_MAX  20   /* SMPP source/destination addresses */
 #define CLAIM_REPLY_MAX 1024 /* a reply: one part, with room */
 #define CLAIM_PROMO_MAX 8192 /* a promo push: at most TEXT_MAX_PARTS parts of UTF-8 */
 
@@ -54,8 +53,8 @@ enum claim_step {
 struct claim_job {
     struct stor_job job; /* first: db.c sees this */
     enum claim_step step;
-    char sender[CLAIM_ADDR_MAX + 1]; /* as received: the reply's destination */
-    char number[CLAIM_ADDR_MAX + 1]; /* national form when it is a mobile number */
+    char sender[MSISDN_ADDR_MAX]; /* as received: the reply's destination */
+    char number[MSISDN_ADDR_MAX]; /* national form when it is a mobile number */
     char product[CODEPLAN_MAX_PRODUCT_LEN + 1];
     char service[CODEPLAN_MAX_SERVICE_LEN + 1];
     char code[CODEPLAN_MAX_CODE_LEN + 1];            /* the holder's code, "" when none */
@@ -199,7 +198,7 @@ int stor_claim_sms(struct stor_db *db, const struct stor_mo_key *mo, const char 
                    const char *product, const char *service, stor_claim_cb cb, void *arg)
 {
     size_t slen = strlen(sender);
-    if (slen == 0 || slen > CLAIM_ADDR_MAX || codeplan_check_product(product) < 0 ||
+    if (slen == 0 || slen >= MSISDN_ADDR_MAX || codeplan_check_product(product) < 0 ||
         codeplan_check_service(service) < 0) {
         ERM_WARN("db", "claim refused: sender \"%s\", product \"%s\", service \"%s\"", sender,
                  product, service);

@@ -23,7 +23,7 @@ typedef void (*stor_claim_cb)(void *arg, int rc, enum reply_kind outcome);
  * normalised to the national form to find them). The reply goes to SENDER from SERVICE;
  * the promo push goes to the holder's registered number from the product's service
  * number, unless it opted out. A repeat claim answers the same code and pushes the promo
- * text again. MO is the dedupe key of the MO that claims (storage/intake.h; NULL for
+ * text again. MO is the dedupe key of the MO that claims (storage/mo_log.h; NULL for
  * none). Strings and MO are copied. Returns 0 (CB follows, exactly once) or -errno. */
 int stor_claim_sms(struct stor_db *db, const struct stor_mo_key *mo, const char *sender,
                    const char *product, const char *service, stor_claim_cb cb, void *arg);

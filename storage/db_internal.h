@@ -1,7 +1,8 @@
 /*
  * db_internal.h: private to storage/. The job queue of the daemon's connection (db.c) that
  * orders.c and outbox.c put their work on, the prepared-statement tables they contribute,
- * and the libpq handle behind the blocking admin connection (admin.c, migrate.c).
+ * and the blocking admin connection (admin.c) that the files of ermctl's operations share
+ * (pool.c, people.c, handout.c, optout.c, report.c, migrate.c).
  *
  * A job is a small state machine: db.c calls its step() with no result to start it, step()
  * sends one statement (stor_job_send / stor_job_send_sql) and returns STOR_JOB_SENT; when
@@ -33,7 +34,7 @@ extern const struct stor_stmt stor_order_stmts[];
 extern const struct stor_stmt stor_outbox_stmts[];
 extern const struct stor_stmt stor_claim_stmts[];       /* claims.c */
 extern const struct stor_stmt stor_optout_stmts[];      /* optout.c */
-extern const struct stor_stmt stor_intake_stmts[];      /* intake.c */
+extern const struct stor_stmt stor_intake_stmts[];      /* mo_job.c: the MO log's and parts' */
 extern const struct stor_stmt stor_receipt_stmts[];     /* receipts.c */
 extern const struct stor_stmt stor_query_stmts[];       /* query.c */
 extern const struct stor_stmt stor_order_batch_stmts[]; /* order_batch.c */
@@ -81,7 +82,7 @@ int stor_params_dup(char **out, int n, const char *const *values);
 /* Sends a constant statement without parameters ("BEGIN", "COMMIT"). 0 or -EIO. */
 int stor_job_send_sql(struct stor_job *job, const char *sql);
 
-/* The MO dedupe step (intake.c, see intake.h): every MO transaction sends it right after
+/* The MO dedupe step (mo_log.c, see mo_log.h): every MO transaction sends it right after
  * its BEGIN, from its step(), and reads its result with stor_mo_dedupe_check() in the next
  * step(). Check returns 0 (go on), -EALREADY (a redelivery, or a reassembled message that
  * another transaction took: return it, the job rolls back and its caller acknowledges the
@@ -151,7 +152,8 @@ int stor_conninfo_check(const char *conninfo, char *msg, size_t cap);
  * white space runs become one space, trailing white space is dropped. */
 void stor_pg_oneline(const char *msg, char *out, size_t cap);
 
-/* The admin connection (admin.c), shared with migrate.c. */
+/* The admin connection (admin.c), shared with the files of its operations. Their errors
+ * are written with core/field.h's field_error(). */
 struct stor_admin;
 
 /* The libpq connection of ADM. */
@@ -167,5 +169,12 @@ int stor_admin_exec(struct stor_admin *adm, PGresult **res, const char *what, co
 /* Rolls back the transaction open on ADM, if any; errors are ignored (ERR keeps the first
  * failure). */
 void stor_admin_rollback(struct stor_admin *adm);
+
+/* BEGIN and COMMIT on ADM, as stor_admin_exec() runs them. */
+int stor_admin_begin(struct stor_admin *adm, char *err, size_t errlen);
+int stor_admin_commit(struct stor_admin *adm, char *err, size_t errlen);
+
+/* The value at ROW, COL of RES, or NULL for SQL NULL (PQgetvalue() gives ""). */
+const char *stor_admin_value(const PGresult *res, int row, int col);
 
 #endif

@@ -9,12 +9,12 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/field.h"
 #include "storage/db_internal.h"
 
 #define MIG_MAX_FILE (16L * 1024 * 1024)
@@ -26,18 +26,6 @@ const char *stor_migrate_default_dir(void)
     if (stat(ERM_SOURCE_SCHEMA_DIR, &st) == 0 && S_ISDIR(st.st_mode))
         return ERM_SOURCE_SCHEMA_DIR;
     return ERM_SCHEMA_DIR;
-}
-
-__attribute__((format(printf, 4, 5))) static int mig_fail(char *err, size_t errlen, int rc,
-                                                          const char *fmt, ...)
-{
-    if (err != NULL && errlen > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return rc;
 }
 
 /* 1 when NAME is a migration file name: three digits, '_', letters, digits, '_' or '-',
@@ -80,7 +68,7 @@ static int mig_list(const char *dir, char ***out, char *err, size_t errlen)
     int rc;
     DIR *d = opendir(dir);
     if (d == NULL)
-        return mig_fail(err, errlen, -errno, "--schema: %s: %s", dir, strerror(errno));
+        return field_error(err, errlen, -errno, "--schema: %s: %s", dir, strerror(errno));
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
         if (!mig_is_name(de->d_name))
@@ -89,7 +77,7 @@ static int mig_list(const char *dir, char ***out, char *err, size_t errlen)
             size_t ncap = cap ? cap * 2 : 16;
             char **p = realloc(names, ncap * sizeof *p);
             if (p == NULL) {
-                rc = mig_fail(err, errlen, -ENOMEM, "--schema: out of memory");
+                rc = field_error(err, errlen, -ENOMEM, "--schema: out of memory");
                 goto fail;
             }
             names = p;
@@ -97,20 +85,20 @@ static int mig_list(const char *dir, char ***out, char *err, size_t errlen)
         }
         names[n] = strdup(de->d_name);
         if (names[n] == NULL) {
-            rc = mig_fail(err, errlen, -ENOMEM, "--schema: out of memory");
+            rc = field_error(err, errlen, -ENOMEM, "--schema: out of memory");
             goto fail;
         }
         n++;
     }
     if (n == 0) {
-        rc = mig_fail(err, errlen, -ENOENT, "--schema: %s: no migrations (NNN_name.sql)", dir);
+        rc = field_error(err, errlen, -ENOENT, "--schema: %s: no migrations (NNN_name.sql)", dir);
         goto fail;
     }
     qsort(names, n, sizeof *names, mig_cmp);
     for (size_t i = 1; i < n; i++) {
         if (strncmp(names[i - 1], names[i], 3) == 0) {
-            rc = mig_fail(err, errlen, -EINVAL, "--schema: %s and %s have the same number",
-                          names[i - 1], names[i]);
+            rc = field_error(err, errlen, -EINVAL, "--schema: %s and %s have the same number",
+                             names[i - 1], names[i]);
             goto fail;
         }
     }
@@ -131,29 +119,29 @@ static int mig_read(const char *path, const char *name, char **out, char *err, s
     int rc;
     FILE *f = fopen(path, "rb");
     if (f == NULL)
-        return mig_fail(err, errlen, -errno, "%s: %s", name, strerror(errno));
+        return field_error(err, errlen, -errno, "%s: %s", name, strerror(errno));
     if (fseek(f, 0, SEEK_END) != 0) {
-        rc = mig_fail(err, errlen, -errno, "%s: %s", name, strerror(errno));
+        rc = field_error(err, errlen, -errno, "%s: %s", name, strerror(errno));
         goto fail;
     }
     long len = ftell(f);
     if (len < 0 || len > MIG_MAX_FILE) {
-        rc = mig_fail(err, errlen, -EFBIG, "%s: larger than %ld bytes", name, MIG_MAX_FILE);
+        rc = field_error(err, errlen, -EFBIG, "%s: larger than %ld bytes", name, MIG_MAX_FILE);
         goto fail;
     }
     rewind(f);
     buf = malloc((size_t)len + 1);
     if (buf == NULL) {
-        rc = mig_fail(err, errlen, -ENOMEM, "%s: out of memory", name);
+        rc = field_error(err, errlen, -ENOMEM, "%s: out of memory", name);
         goto fail;
     }
     if (fread(buf, 1, (size_t)len, f) != (size_t)len) {
-        rc = mig_fail(err, errlen, -EIO, "%s: short read", name);
+        rc = field_error(err, errlen, -EIO, "%s: short read", name);
         goto fail;
     }
     buf[len] = '\0';
     if (memchr(buf, '\0', (size_t)len) != NULL) {
-        rc = mig_fail(err, errlen, -EINVAL, "%s: not a text file", name);
+        rc = field_error(err, errlen, -EINVAL, "%s: not a text file", name);
         goto fail;
     }
     fclose(f);
@@ -198,7 +186,7 @@ static int mig_apply(struct stor_admin *adm, const char *name, const char *sql, 
     snprintf(version, sizeof version, "%.*s", (int)(strlen(name) - 4), name);
     const char *vv[] = {version};
 
-    if ((rc = stor_admin_exec(adm, NULL, "BEGIN", "BEGIN", 0, NULL, err, errlen)) < 0)
+    if ((rc = stor_admin_begin(adm, err, errlen)) < 0)
         goto fail;
     rc = stor_admin_exec(adm, NULL, "lock", "SELECT pg_advisory_xact_lock($1::bigint)", 1, key, err,
                          errlen);
@@ -209,7 +197,7 @@ static int mig_apply(struct stor_admin *adm, const char *name, const char *sql, 
     if (rc < 0)
         goto fail;
     if (PQntuples(res) > 0) {
-        rc = stor_admin_exec(adm, NULL, "COMMIT", "COMMIT", 0, NULL, err, errlen);
+        rc = stor_admin_commit(adm, err, errlen);
         goto fail; /* 0: skipped */
     }
     PQclear(res);
@@ -224,22 +212,23 @@ static int mig_apply(struct stor_admin *adm, const char *name, const char *sql, 
         int line = mig_line_of(sql, PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION));
         rc = PQstatus(conn) == CONNECTION_BAD ? -ECONNRESET : -EIO;
         if (line > 0)
-            rc = mig_fail(err, errlen, rc, "%s: line %d: %s (SQL state %s)", name, line, msg,
-                          state != NULL ? state : "?????");
+            rc = field_error(err, errlen, rc, "%s: line %d: %s (SQL state %s)", name, line, msg,
+                             state != NULL ? state : "?????");
         else
-            rc = mig_fail(err, errlen, rc, "%s: %s (SQL state %s)", name, msg,
-                          state != NULL ? state : "?????");
+            rc = field_error(err, errlen, rc, "%s: %s (SQL state %s)", name, msg,
+                             state != NULL ? state : "?????");
         goto fail;
     }
     if (PQtransactionStatus(conn) != PQTRANS_INTRANS) {
-        rc = mig_fail(err, errlen, -EINVAL, "%s: must not end the transaction (no COMMIT)", name);
+        rc =
+            field_error(err, errlen, -EINVAL, "%s: must not end the transaction (no COMMIT)", name);
         goto fail;
     }
     rc = stor_admin_exec(adm, NULL, "record migration",
                          "INSERT INTO schema_migrations (version) VALUES ($1)", 1, vv, err, errlen);
     if (rc < 0)
         goto fail;
-    if ((rc = stor_admin_exec(adm, NULL, "COMMIT", "COMMIT", 0, NULL, err, errlen)) < 0)
+    if ((rc = stor_admin_commit(adm, err, errlen)) < 0)
         goto fail;
     rc = 1;
 
@@ -265,7 +254,7 @@ int stor_migrate_run(struct stor_admin *adm, const char *dir, stor_migrate_cb ap
         return n;
 
     /* The record table itself, under the lock so two first runs do not race. */
-    if ((rc = stor_admin_exec(adm, NULL, "BEGIN", "BEGIN", 0, NULL, err, errlen)) < 0)
+    if ((rc = stor_admin_begin(adm, err, errlen)) < 0)
         goto fail;
     rc = stor_admin_exec(adm, NULL, "lock", "SELECT pg_advisory_xact_lock($1::bigint)", 1, key, err,
                          errlen);
@@ -278,14 +267,14 @@ int stor_migrate_run(struct stor_admin *adm, const char *dir, stor_migrate_cb ap
                          0, NULL, err, errlen);
     if (rc < 0)
         goto fail;
-    if ((rc = stor_admin_exec(adm, NULL, "COMMIT", "COMMIT", 0, NULL, err, errlen)) < 0)
+    if ((rc = stor_admin_commit(adm, err, errlen)) < 0)
         goto fail;
 
     for (int i = 0; i < n; i++) {
         size_t plen = strlen(dir) + strlen(names[i]) + 2;
         char *path = malloc(plen);
         if (path == NULL) {
-            rc = mig_fail(err, errlen, -ENOMEM, "%s: out of memory", names[i]);
+            rc = field_error(err, errlen, -ENOMEM, "%s: out of memory", names[i]);
             goto fail;
         }
         snprintf(path, plen, "%s/%s", dir, names[i]);

@@ -2,7 +2,7 @@
  * optout.c: the opt-out transaction of optout.h, as one job on the daemon's connection:
  *
  *   BEGIN
- *   the MO's dedupe step (storage/intake.h): a redelivered TD is confirmed once
+ *   the MO's dedupe step (storage/mo_log.h): a redelivered TD is confirmed once
  *   record the opt-out (first time kept) and withdraw the promo pushes still queued to the
  *   number (state failed, error "opted out": never sent, kept for the record)
  *   INSERT INTO outbox (...) the confirmation
@@ -24,9 +24,8 @@
 #include "core/promo.h"
 #include "core/reply.h"
 #include "storage/db_internal.h"
-#include "storage/intake.h"
+#include "storage/mo_log.h"
 
-#define OPTOUT_ADDR_MAX  20 /* SMPP source/destination addresses */
 #define OPTOUT_REPLY_MAX 512
 
 const struct stor_stmt stor_optout_stmts[] = {
@@ -53,8 +52,8 @@ enum optout_step {
 struct optout_job {
     struct stor_job job; /* first: db.c sees this */
     enum optout_step step;
-    char sender[OPTOUT_ADDR_MAX + 1]; /* as received: the confirmation's destination */
-    char number[OPTOUT_ADDR_MAX + 1]; /* as recorded */
+    char sender[MSISDN_ADDR_MAX]; /* as received: the confirmation's destination */
+    char number[MSISDN_ADDR_MAX]; /* as recorded */
     char service[CODEPLAN_MAX_SERVICE_LEN + 1];
     int first;             /* 1 when this is the number's first opt-out */
     long withdrawn;        /* queued pushes withdrawn */
@@ -121,7 +120,7 @@ int stor_optout(struct stor_db *db, const struct stor_mo_key *mo, const char *se
                 const char *service, stor_optout_cb cb, void *arg)
 {
     size_t slen = strlen(sender);
-    if (slen == 0 || slen > OPTOUT_ADDR_MAX || codeplan_check_service(service) < 0) {
+    if (slen == 0 || slen >= MSISDN_ADDR_MAX || codeplan_check_service(service) < 0) {
         ERM_WARN("db", "optout refused: sender \"%s\", service \"%s\"", sender, service);
         return -EINVAL;
     }
@@ -142,5 +141,22 @@ int stor_optout(struct stor_db *db, const struct stor_mo_key *mo, const char *se
     int rc = stor_db_submit(db, &o->job);
     if (rc < 0)
         free(o);
+    return rc;
+}
+
+/* ---- the list, for ermctl ------------------------------------------------------------ */
+
+int stor_optout_list(struct stor_admin *adm,
+                     void (*row)(void *arg, const char *msisdn, const char *at), void *arg,
+                     char *err, size_t errlen)
+{
+    PGresult *res = NULL;
+    int rc = stor_admin_exec(adm, &res, "opt-outs",
+                             "SELECT msisdn, to_char(at, 'YYYY-MM-DD HH24:MI:SS') FROM optouts"
+                             " ORDER BY at, msisdn",
+                             0, NULL, err, errlen);
+    for (int i = 0; rc == 0 && i < PQntuples(res); i++)
+        row(arg, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
+    PQclear(res);
     return rc;
 }

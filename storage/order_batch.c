@@ -31,7 +31,7 @@
 #include "common/log.h"
 #include "core/msisdn.h"
 #include "storage/db_internal.h"
-#include "storage/intake.h"
+#include "storage/mo_log.h"
 #include "storage/orders.h"
 
 #define BATCH_CODE_MAX  32 /* longer is no code of the plan: such an order goes alone */

@@ -28,10 +28,9 @@
 #include "common/log.h"
 #include "core/msisdn.h"
 #include "storage/db_internal.h"
-#include "storage/intake.h"
+#include "storage/mo_log.h"
 
 #define ORDER_REPLY_MAX 2048
-#define ORDER_ADDR_MAX  20 /* SMPP source/destination addresses */
 
 const struct stor_stmt stor_order_stmts[] = {
     {"order_place", "SELECT outcome, product_name, order_id FROM erm_place_order($1, $2, $3)", 3},
@@ -43,12 +42,12 @@ enum order_step { ORDER_BEGIN, ORDER_DEDUPE, ORDER_PLACE, ORDER_REPLY, ORDER_COM
 struct order_job {
     struct stor_job job; /* first: db.c sees this */
     enum order_step step;
-    char *customer;               /* as received: the reply's destination */
-    char key[ORDER_ADDR_MAX + 1]; /* the customer as stored */
+    char *customer;            /* as received: the reply's destination */
+    char key[MSISDN_ADDR_MAX]; /* the customer as stored */
     char *code;
     char *service;
     enum reply_kind outcome;
-    struct stor_mo_key mo; /* the MO's dedupe step (intake.h), when HAS_MO */
+    struct stor_mo_key mo; /* the MO's dedupe step (mo_log.h), when HAS_MO */
     int has_mo;
     stor_order_cb cb;
     void *arg;
@@ -168,8 +167,8 @@ int stor_order_place_one(struct stor_db *db, const struct stor_mo_key *mo, const
     int rc;
     size_t clen = strlen(customer);
 
-    if (clen == 0 || clen > ORDER_ADDR_MAX || code[0] == '\0' || service[0] == '\0' ||
-        strlen(service) > ORDER_ADDR_MAX) {
+    if (clen == 0 || clen >= MSISDN_ADDR_MAX || code[0] == '\0' || service[0] == '\0' ||
+        strlen(service) >= MSISDN_ADDR_MAX) {
         ERM_WARN("db", "order refused: customer \"%s\", code \"%s\", service \"%s\"", customer,
                  code, service);
         return -EINVAL;

@@ -19,7 +19,7 @@ typedef void (*stor_order_cb)(void *arg, int rc, enum reply_kind outcome);
 
 /* Places the order of CUSTOMER (11 digits or as received) for SMS code CODE, sent to
  * SERVICE (the reply's source address), channel "sms". MO is the dedupe key of the MO that
- * orders (storage/intake.h; NULL for none). Strings and MO are copied. Returns 0 (CB
+ * orders (storage/mo_log.h; NULL for none). Strings and MO are copied. Returns 0 (CB
  * follows, exactly once) or -errno. */
 int stor_order_place(struct stor_db *db, const struct stor_mo_key *mo, const char *customer,
                      const char *code, const char *service, stor_order_cb cb, void *arg);

@@ -2,7 +2,7 @@
  * query.c: the CX and QX transactions of query.h, one job type for both:
  *
  *   BEGIN
- *   the MO's dedupe step (storage/intake.h)
+ *   the MO's dedupe step (storage/mo_log.h)
  *   SELECT outcome, text FROM erm_query_reply(number)            -- CX
  *     or   outcome, text FROM erm_cancel_by_customer(number, code) -- QX (reversal + note)
  *   INSERT INTO outbox (...) that text, to the sender as received
@@ -22,9 +22,7 @@
 #include "core/codeplan.h"
 #include "core/msisdn.h"
 #include "storage/db_internal.h"
-#include "storage/intake.h"
-
-#define QUERY_ADDR_MAX 20 /* SMPP source/destination addresses */
+#include "storage/mo_log.h"
 
 const struct stor_stmt stor_query_stmts[] = {
     {"query_cx", "SELECT outcome, text FROM erm_query_reply($1)", 1},
@@ -42,8 +40,8 @@ struct query_job {
     enum query_step step;
     const char *stmt;                     /* query_cx or query_qx */
     const char *what;                     /* "query" or "cancel", for logs */
-    char sender[QUERY_ADDR_MAX + 1];      /* as received: the reply's destination */
-    char number[QUERY_ADDR_MAX + 1];      /* as stored */
+    char sender[MSISDN_ADDR_MAX];         /* as received: the reply's destination */
+    char number[MSISDN_ADDR_MAX];         /* as stored */
     char code[CODEPLAN_MAX_CODE_LEN + 1]; /* QX only */
     char service[CODEPLAN_MAX_SERVICE_LEN + 1];
     const char *outcome;
@@ -120,7 +118,7 @@ static int query_submit(struct stor_db *db, const struct stor_mo_key *mo, const 
                         const char *code, const char *service, stor_query_cb cb, void *arg)
 {
     size_t slen = strlen(sender);
-    if (slen == 0 || slen > QUERY_ADDR_MAX || codeplan_check_service(service) < 0 ||
+    if (slen == 0 || slen >= MSISDN_ADDR_MAX || codeplan_check_service(service) < 0 ||
         (code != NULL && (code[0] == '\0' || strlen(code) > CODEPLAN_MAX_CODE_LEN))) {
         ERM_WARN("db", "query refused: sender \"%s\", service \"%s\"", sender, service);
         return -EINVAL;
