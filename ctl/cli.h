@@ -35,8 +35,13 @@ struct ctl_option {
     size_t field;
 };
 
-/* The number of options of the array OPTS, for a row's nopts. */
-#define CLI_NOPTS(opts) (sizeof(opts) / sizeof((opts)[0]))
+/* The number of elements of ARRAY. */
+#define CLI_COUNT(array) (sizeof(array) / sizeof((array)[0]))
+
+/* A row's options (the array ARRAY) and its positional argument (META, read into MEMBER of
+ * the args struct TYPE), as designated initializers of a struct ctl_command. */
+#define CLI_OPTIONS(array)                 .opts = (array), .nopts = CLI_COUNT(array)
+#define CLI_POSITIONAL(meta, type, member) .pos_meta = (meta), .pos_field = offsetof(type, member)
 
 struct ctl_command;
 
@@ -54,9 +59,10 @@ struct ctl_call {
  * (input checks, without the database), then opens the database when NEEDS_DB, then RUN.
  * So bad input is reported as bad input (exit 2) even when the database is down. */
 struct ctl_command {
-    const char *group;   /* "product", or NULL for a command of its own ("migrate") */
-    const char *name;    /* "add" */
-    const char *usage;   /* after the name: "[--schema DIR]"; "\n       " between lines */
+    const char *group; /* "product", or NULL for a command of its own ("migrate") */
+    const char *name;  /* "add" */
+    const char
+        *usage; /* after the name: "[--schema DIR]", "" for none; "\n       " between lines */
     const char *summary; /* one line, in `ermctl --help` */
     const char *about;   /* the paragraph of `ermctl ... --help` */
     const struct ctl_option *opts;

@@ -2,12 +2,13 @@
  * cmd_handout.c: codes to their holders: `ermctl claim` (one employee, no push) and
  * `ermctl assign` (the hand-out, 派发, with the promo pushes).
  */
+#include "ctl/ctl_commands.h"
+
 #include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
 
 #include "ctl/cli.h"
-#include "ctl/ctl_commands.h"
 #include "storage/admin.h"
 
 /* ---- claim ------------------------------------------------------------------------------ */
@@ -42,8 +43,7 @@ const struct ctl_command cmd_handout_claim = {
              "code they already hold, without a promo push (assign --employee pushes).\n"
              "Prints one line:\n"
              "  sms code 10001, phone code 1008610001 (product 10, employee E001)",
-    .opts = cmd_handout_claim_opts,
-    .nopts = CLI_NOPTS(cmd_handout_claim_opts),
+    CLI_OPTIONS(cmd_handout_claim_opts),
     .args_size = sizeof(struct cmd_handout_claim_args),
     .needs_db = 1,
     .run = cmd_handout_claim_run,
@@ -108,8 +108,7 @@ const struct ctl_command cmd_handout_assign = {
              "opted out are left out). Holders that have one are skipped. At the quota\n"
              "it stops cleanly: the holders after it are refused. One line per holder,\n"
              "then the counts.",
-    .opts = cmd_handout_assign_opts,
-    .nopts = CLI_NOPTS(cmd_handout_assign_opts),
+    CLI_OPTIONS(cmd_handout_assign_opts),
     .args_size = sizeof(struct stor_assign_spec),
     .needs_db = 1,
     .run = cmd_handout_assign_run,

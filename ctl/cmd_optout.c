@@ -1,10 +1,11 @@
 /*
  * cmd_optout.c: `ermctl optout list`, the numbers that texted TD.
  */
+#include "ctl/ctl_commands.h"
+
 #include <stdio.h>
 
 #include "ctl/cli.h"
-#include "ctl/ctl_commands.h"
 #include "storage/admin.h"
 
 static void cmd_optout_print(void *arg, const char *msisdn, const char *at)

@@ -1,13 +1,14 @@
 /*
  * cmd_order.c: `ermctl order cancel`, a manager's cancellation of an order.
  */
+#include "ctl/ctl_commands.h"
+
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include "ctl/cli.h"
-#include "ctl/ctl_commands.h"
 #include "storage/report.h"
 
 struct cmd_order_cancel_args {
@@ -42,10 +43,8 @@ const struct ctl_command cmd_order_cancel = {
     .about = "Cancels an order: the order stays in the history, marked cancelled, and its\n"
              "commission is reversed by a new (negative) ledger entry; the holder is told.\n"
              "No time limit here (customers have the product's window, QX by SMS).",
-    .opts = cmd_order_cancel_opts,
-    .nopts = CLI_NOPTS(cmd_order_cancel_opts),
-    .pos_meta = "ID",
-    .pos_field = offsetof(struct cmd_order_cancel_args, id),
+    CLI_OPTIONS(cmd_order_cancel_opts),
+    CLI_POSITIONAL("ID", struct cmd_order_cancel_args, id),
     .args_size = sizeof(struct cmd_order_cancel_args),
     .needs_db = 1,
     .run = cmd_order_cancel_run,

@@ -5,6 +5,8 @@
  * `employee import` is the one exception to the one error line: it lists every bad line of
  * the file, one "ermctl: FILE:LINE: reason" line each, then its verdict.
  */
+#include "ctl/ctl_commands.h"
+
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -15,7 +17,6 @@
 #include "core/commission.h"
 #include "core/msisdn.h"
 #include "ctl/cli.h"
-#include "ctl/ctl_commands.h"
 #include "storage/admin.h"
 
 /* ---- employee add ----------------------------------------------------------------------- */
@@ -61,8 +62,7 @@ const struct ctl_command cmd_people_employee_add = {
     .usage = "--id ID --name NAME --msisdn NUMBER [--dept DEPT]",
     .summary = "register an employee and their number",
     .about = "Registers an employee; they are recognised by their mobile number.",
-    .opts = cmd_people_employee_add_opts,
-    .nopts = CLI_NOPTS(cmd_people_employee_add_opts),
+    CLI_OPTIONS(cmd_people_employee_add_opts),
     .args_size = sizeof(struct cmd_people_employee_args),
     .needs_db = 1,
     .check = cmd_people_employee_check,
@@ -367,10 +367,8 @@ const struct ctl_command cmd_people_employee_import = {
              "update their employee, unchanged rows write nothing, so importing the\n"
              "same file again changes nothing. Employees missing from the file are\n"
              "left as they are (see employee deactivate).",
-    .opts = cmd_people_import_opts,
-    .nopts = CLI_NOPTS(cmd_people_import_opts),
-    .pos_meta = "FILE.csv",
-    .pos_field = offsetof(struct cmd_people_import_args, file),
+    CLI_OPTIONS(cmd_people_import_opts),
+    CLI_POSITIONAL("FILE.csv", struct cmd_people_import_args, file),
     .args_size = sizeof(struct cmd_people_import_args),
     .run = cmd_people_import_run,
 };
@@ -406,8 +404,7 @@ const struct ctl_command cmd_people_employee_deactivate = {
     .about = "Deactivates a leaver: their codes take no new orders (customers are told\n"
              "the code is no longer valid), they cannot claim, and promo pushes skip\n"
              "them. Their claims and orders stay in the history.",
-    .pos_meta = "ID",
-    .pos_field = offsetof(struct cmd_people_deactivate_args, id),
+    CLI_POSITIONAL("ID", struct cmd_people_deactivate_args, id),
     .args_size = sizeof(struct cmd_people_deactivate_args),
     .needs_db = 1,
     .run = cmd_people_deactivate_run,
@@ -456,10 +453,8 @@ const struct ctl_command cmd_people_team_create = {
     .about = "Creates a virtual team (虚拟团队). A team holds codes like a person (see\n"
              "assign --team); its orders count to the team and its promo pushes go to\n"
              "every member.",
-    .opts = cmd_people_team_create_opts,
-    .nopts = CLI_NOPTS(cmd_people_team_create_opts),
-    .pos_meta = "NAME",
-    .pos_field = offsetof(struct cmd_people_team_create_args, name),
+    CLI_OPTIONS(cmd_people_team_create_opts),
+    CLI_POSITIONAL("NAME", struct cmd_people_team_create_args, name),
     .args_size = sizeof(struct cmd_people_team_create_args),
     .needs_db = 1,
     .check = cmd_people_team_create_check,
@@ -499,10 +494,8 @@ const struct ctl_command cmd_people_team_add = {
     .summary = "add a member to a team",
     .about = "Adds a member to a team: an employee, or a relative or friend who is not\n"
              "one (number and name). Adding a member again changes nothing.",
-    .opts = cmd_people_team_add_opts,
-    .nopts = CLI_NOPTS(cmd_people_team_add_opts),
-    .pos_meta = "NAME",
-    .pos_field = MEMBER_FIELD(team),
+    CLI_OPTIONS(cmd_people_team_add_opts),
+    CLI_POSITIONAL("NAME", struct stor_member_spec, team),
     .args_size = sizeof(struct stor_member_spec),
     .needs_db = 1,
     .run = cmd_people_team_add_run,

@@ -2,13 +2,14 @@
  * cmd_period.c: the monthly ranking: `ermctl period close` (rank a month, restrict its
  * bottom share) and `ermctl ranking` (print it).
  */
+#include "ctl/ctl_commands.h"
+
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "core/textwidth.h"
 #include "ctl/cli.h"
-#include "ctl/ctl_commands.h"
 #include "storage/report.h"
 
 #define RANKING_RULE                                                                               \
@@ -69,10 +70,8 @@ const struct ctl_command cmd_period_close = {
     .about = "Closes a month that has ended: ranks its holders and restricts the bottom\n"
              "share for the next month. Closing it again changes nothing and prints the\n"
              "stored result.\n\n" RANKING_RULE,
-    .opts = cmd_period_close_opts,
-    .nopts = CLI_NOPTS(cmd_period_close_opts),
-    .pos_meta = "YYYY-MM",
-    .pos_field = offsetof(struct cmd_period_close_args, period),
+    CLI_OPTIONS(cmd_period_close_opts),
+    CLI_POSITIONAL("YYYY-MM", struct cmd_period_close_args, period),
     .args_size = sizeof(struct cmd_period_close_args),
     .needs_db = 1,
     .check = cmd_period_close_check,
@@ -115,8 +114,7 @@ const struct ctl_command cmd_period_ranking = {
     .summary = "a month's ranking, restricted holders marked",
     .about = "Prints a month's ranking: the stored one, with the restricted holders\n"
              "marked, once the month is closed; else the live (provisional) one.\n\n" RANKING_RULE,
-    .pos_meta = "YYYY-MM",
-    .pos_field = offsetof(struct cmd_period_ranking_args, period),
+    CLI_POSITIONAL("YYYY-MM", struct cmd_period_ranking_args, period),
     .args_size = sizeof(struct cmd_period_ranking_args),
     .needs_db = 1,
     .run = cmd_period_ranking_run,

@@ -1,6 +1,8 @@
 /*
  * cmd_product.c: the product pool's commands: `ermctl product add|activate|retire|list|show`.
  */
+#include "ctl/ctl_commands.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stddef.h>
@@ -11,7 +13,6 @@
 #include "core/commission.h"
 #include "core/money.h"
 #include "ctl/cli.h"
-#include "ctl/ctl_commands.h"
 #include "storage/admin.h"
 
 /* ---- product add ------------------------------------------------------------------------ */
@@ -139,8 +140,7 @@ const struct ctl_command cmd_product_add = {
     .about = "Puts a product into the pool as a draft. Its code must not clash with\n"
              "another product's: a code that is a prefix of another with a different\n"
              "number of sequence digits could be read two ways.",
-    .opts = cmd_product_add_opts,
-    .nopts = CLI_NOPTS(cmd_product_add_opts),
+    CLI_OPTIONS(cmd_product_add_opts),
     .args_size = sizeof(struct cmd_product_add_args),
     .needs_db = 1,
     .check = cmd_product_add_check,
@@ -189,33 +189,29 @@ static const struct cmd_product_move cmd_product_activation = {stor_admin_produc
 static const struct cmd_product_move cmd_product_retirement = {stor_admin_product_retire, "retired",
                                                                "retired"};
 
+/* What the rows of activate, retire and show share: one product by its code, checked before
+ * the database is asked. */
+#define PRODUCT_BY_CODE                                                                            \
+    .group = "product", .usage = "CODE",                                                           \
+    CLI_POSITIONAL("CODE", struct cmd_product_code_args, code),                                    \
+    .args_size = sizeof(struct cmd_product_code_args), .needs_db = 1,                              \
+    .check = cmd_product_code_check
+
 const struct ctl_command cmd_product_activate = {
-    .group = "product",
+    PRODUCT_BY_CODE,
     .name = "activate",
-    .usage = "CODE",
     .summary = "make a draft product orderable",
     .about = "Activates a draft product: customers can order it from now on.",
-    .pos_meta = "CODE",
-    .pos_field = offsetof(struct cmd_product_code_args, code),
-    .args_size = sizeof(struct cmd_product_code_args),
-    .needs_db = 1,
-    .check = cmd_product_code_check,
     .run = cmd_product_move_run,
     .data = &cmd_product_activation,
 };
 
 const struct ctl_command cmd_product_retire = {
-    .group = "product",
+    PRODUCT_BY_CODE,
     .name = "retire",
-    .usage = "CODE",
     .summary = "stop a product's orders and claims",
     .about = "Retires a product: its codes take no more orders (customers are told it is\n"
              "not open) and no more claims. Claims and orders stay for the reports.",
-    .pos_meta = "CODE",
-    .pos_field = offsetof(struct cmd_product_code_args, code),
-    .args_size = sizeof(struct cmd_product_code_args),
-    .needs_db = 1,
-    .check = cmd_product_code_check,
     .run = cmd_product_move_run,
     .data = &cmd_product_retirement,
 };
@@ -341,17 +337,12 @@ static int cmd_product_show_run(struct ctl_call *call)
 }
 
 const struct ctl_command cmd_product_show = {
-    .group = "product",
+    PRODUCT_BY_CODE,
     .name = "show",
-    .usage = "CODE",
     .summary = "one product and who holds which code",
     .about = "Shows one product: its plan, campaign dates, claims used of the quota,\n"
              "orders so far, texts, and who holds which code: each holder's orders and\n"
              "where their promo push is (sent, queued, failed, not sent as opted out).",
-    .pos_meta = "CODE",
-    .pos_field = offsetof(struct cmd_product_code_args, code),
-    .args_size = sizeof(struct cmd_product_code_args),
-    .needs_db = 1,
-    .check = cmd_product_code_check,
     .run = cmd_product_show_run,
 };
+#undef PRODUCT_BY_CODE

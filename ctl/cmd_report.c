@@ -2,6 +2,8 @@
  * cmd_report.c: `ermctl report`, orders, cancellations and net commission grouped by the
  * dimensions asked for, as a table, CSV or JSON.
  */
+#include "ctl/ctl_commands.h"
+
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -10,7 +12,6 @@
 
 #include "core/textwidth.h"
 #include "ctl/cli.h"
-#include "ctl/ctl_commands.h"
 #include "storage/report.h"
 
 enum cmd_report_format { REPORT_TABLE, REPORT_CSV, REPORT_JSON };
@@ -194,8 +195,7 @@ const struct ctl_command cmd_report = {
     .about = "Orders, cancelled orders and net commission (yuan) from the commission\n"
              "ledger, grouped by the dimensions of --by. Orders count to the day they\n"
              "were placed; a cancellation counts to its order's day.",
-    .opts = cmd_report_opts,
-    .nopts = CLI_NOPTS(cmd_report_opts),
+    CLI_OPTIONS(cmd_report_opts),
     .args_size = sizeof(struct cmd_report_args),
     .needs_db = 1,
     .check = cmd_report_check,

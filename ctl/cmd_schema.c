@@ -1,11 +1,12 @@
 /*
  * cmd_schema.c: `ermctl migrate`, the schema's pending migrations.
  */
+#include "ctl/ctl_commands.h"
+
 #include <stddef.h>
 #include <stdio.h>
 
 #include "ctl/cli.h"
-#include "ctl/ctl_commands.h"
 #include "storage/migrate.h"
 
 struct cmd_schema_migrate_args {
@@ -44,8 +45,7 @@ const struct ctl_command cmd_schema_migrate = {
     .about = "Applies the migrations not yet applied, in order, each in its own\n"
              "transaction. Default directory: the source tree's schema/ when present,\n"
              "else the installed one.",
-    .opts = cmd_schema_migrate_opts,
-    .nopts = CLI_NOPTS(cmd_schema_migrate_opts),
+    CLI_OPTIONS(cmd_schema_migrate_opts),
     .args_size = sizeof(struct cmd_schema_migrate_args),
     .needs_db = 1,
     .run = cmd_schema_migrate_run,

@@ -48,7 +48,7 @@ static const struct ctl_command *const ctl_table[] = {
     &cmd_period_ranking,
     &cmd_report,
 };
-#define CTL_NCOMMANDS (sizeof ctl_table / sizeof ctl_table[0])
+#define CTL_NCOMMANDS CLI_COUNT(ctl_table)
 
 /* ---- help ------------------------------------------------------------------------------- */
 
