@@ -34,4 +34,7 @@ extern const struct ctl_command cmd_period_close, cmd_period_ranking;
 /* cmd_report.c */
 extern const struct ctl_command cmd_report;
 
+/* cmd_user.c */
+extern const struct ctl_command cmd_user_add;
+
 #endif

@@ -47,6 +47,7 @@ static const struct ctl_command *const ctl_table[] = {
     &cmd_period_close,
     &cmd_period_ranking,
     &cmd_report,
+    &cmd_user_add,
 };
 #define CTL_NCOMMANDS CLI_COUNT(ctl_table)
 

@@ -1,0 +1,136 @@
+/*
+ * web_self.c: an employee's own view of web_self.h. The claim runs the database's
+ * erm_claim_by_msisdn() with the employee's registered number, the function behind RL10,
+ * so the web and the SMS cannot drift apart; the push text comes from core/promo.h as for
+ * the SMS claim (storage/claims.c).
+ */
+#include "storage/web_self.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "core/field.h"
+#include "core/promo.h"
+#include "storage/db_internal.h"
+
+int stor_self_codes(struct stor_admin *adm, const char *employee,
+                    void (*row)(void *arg, const struct stor_self_code *c), void *arg, char *err,
+                    size_t errlen)
+{
+    const char *vals[] = {employee};
+    PGresult *res = NULL;
+    int rc = stor_admin_exec(
+        adm, &res, "my codes",
+        "SELECT c.code, p.code, p.name, coalesce(p.intro, ''), coalesce(p.fee_text, ''),"
+        " p.service, p.status,"
+        " (SELECT count(*) FROM orders o WHERE o.code = c.code AND o.cancelled_at IS NULL)"
+        " FROM claims c JOIN products p ON p.code = c.product_code"
+        " WHERE c.employee_id = $1 ORDER BY p.code",
+        1, vals, err, errlen);
+    for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
+        struct stor_self_code c = {PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+                                   PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
+                                   PQgetvalue(res, i, 4), PQgetvalue(res, i, 5),
+                                   PQgetvalue(res, i, 6), atoll(PQgetvalue(res, i, 7))};
+        row(arg, &c);
+    }
+    PQclear(res);
+    return rc;
+}
+
+int stor_self_orders(struct stor_admin *adm, const char *employee, const char *period,
+                     void (*row)(void *arg, const struct stor_self_order *o), void *arg,
+                     int64_t *total_fen, char *period_out, char *err, size_t errlen)
+{
+    const char *vals[] = {employee, period};
+    PGresult *res = NULL;
+    int rc = stor_admin_exec(
+        adm, &res, "my orders",
+        "WITH p AS (SELECT coalesce($2::text, erm_current_period()) AS period)"
+        " SELECT to_char(o.created_at, 'YYYY-MM-DD HH24:MI'), o.customer, o.code, pr.name,"
+        " o.cancelled_at IS NOT NULL,"
+        " (SELECT coalesce(sum(l.amount_fen), 0) FROM commission_ledger l"
+        "   WHERE l.order_id = o.id AND l.employee_id = $1),"
+        " p.period, erm_holder_total($1, NULL, p.period)"
+        " FROM p LEFT JOIN orders o ON o.employee_id = $1"
+        "   AND o.created_at >= erm_period_start(p.period)"
+        "   AND o.created_at < erm_period_end(p.period)"
+        " LEFT JOIN products pr ON pr.code = o.product_code"
+        " ORDER BY o.created_at DESC NULLS LAST, o.id DESC",
+        2, vals, err, errlen);
+    for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
+        if (i == 0) {
+            snprintf(period_out, 8, "%s", PQgetvalue(res, 0, 6));
+            *total_fen = atoll(PQgetvalue(res, 0, 7));
+        }
+        if (PQgetisnull(res, i, 1))
+            continue; /* the period's row without orders */
+        struct stor_self_order o = {PQgetvalue(res, i, 0),
+                                    PQgetvalue(res, i, 1),
+                                    PQgetvalue(res, i, 2),
+                                    PQgetvalue(res, i, 3),
+                                    strcmp(PQgetvalue(res, i, 4), "t") == 0,
+                                    atoll(PQgetvalue(res, i, 5))};
+        row(arg, &o);
+    }
+    PQclear(res);
+    return rc;
+}
+
+/* Queues the promo push of the code just claimed (RES: erm_claim_by_msisdn()'s row). A
+ * text that cannot be rendered is left out, as by SMS: the claim stands. */
+static int web_self_push(struct stor_admin *adm, const PGresult *res, struct stor_self_claim *out,
+                         char *err, size_t errlen)
+{
+    struct promo_fields f = {stor_admin_value(res, 0, 2), stor_admin_value(res, 0, 3),
+                             stor_admin_value(res, 0, 4), stor_admin_value(res, 0, 5), out->code};
+    char *text = malloc(PROMO_TEXT_MAX);
+    if (text == NULL)
+        return field_error(err, errlen, -ENOMEM, "claim: out of memory");
+    int rc = 0;
+    if (promo_render(&f, text, PROMO_TEXT_MAX) >= 0) {
+        const char *vals[] = {out->code, f.service, text};
+        PGresult *q = NULL;
+        rc = stor_admin_exec(adm, &q, "claim", "SELECT queued FROM erm_queue_promo($1, $2, $3)", 3,
+                             vals, err, errlen);
+        if (rc == 0)
+            out->queued = atoi(PQgetvalue(q, 0, 0));
+        PQclear(q);
+    }
+    free(text);
+    return rc;
+}
+
+int stor_self_claim(struct stor_admin *adm, const char *employee, const char *product,
+                    struct stor_self_claim *out, char *err, size_t errlen)
+{
+    const char *vals[] = {employee, product};
+    PGresult *res = NULL;
+    memset(out, 0, sizeof *out);
+    int rc = stor_admin_begin(adm, err, errlen);
+    if (rc == 0)
+        rc = stor_admin_exec(adm, &res, "claim",
+                             "SELECT outcome, code, product_name, intro, fee_text, service"
+                             " FROM erm_claim_by_msisdn("
+                             "   (SELECT msisdn FROM employees WHERE id = $1), $2)",
+                             2, vals, err, errlen);
+    if (rc == 0 && PQntuples(res) != 1)
+        rc = field_error(err, errlen, -EIO, "claim: no outcome");
+    if (rc == 0) {
+        snprintf(out->outcome, sizeof out->outcome, "%s", PQgetvalue(res, 0, 0));
+        snprintf(out->code, sizeof out->code, "%s",
+                 PQgetisnull(res, 0, 1) ? "" : PQgetvalue(res, 0, 1));
+        if (strcmp(out->outcome, "new") == 0)
+            rc = web_self_push(adm, res, out, err, errlen);
+    }
+    if (rc == 0)
+        rc = stor_admin_commit(adm, err, errlen);
+    PQclear(res);
+    if (rc < 0)
+        stor_admin_rollback(adm);
+    return rc;
+}

@@ -1,0 +1,47 @@
+/*
+ * web_users.h: the web console's users (schema/012_web.sql's web_users) on the blocking
+ * connection of storage/admin.h: `ermctl user add`, and ermweb's login with its lockout.
+ * The password hash is computed by the caller (libsodium's crypto_pwhash_str): storage
+ * only keeps the string. Errors as admin.h says.
+ */
+#ifndef ERM_WEB_USERS_H
+#define ERM_WEB_USERS_H
+
+#include <stddef.h>
+
+#include "core/field.h"
+#include "storage/admin.h"
+
+#define WEB_LOGIN_MAX 40  /* characters of a login: [A-Za-z0-9._-] */
+#define WEB_HASH_MAX  256 /* bytes of a stored password hash string, with its NUL */
+
+/* A user as found for a login; everything is copied into the struct. */
+struct stor_web_user {
+    int id;
+    char login[WEB_LOGIN_MAX + 1];
+    char role[16];               /* "admin" or "manager" */
+    char dept[FIELD_NAME_BYTES]; /* "" for every department */
+    char pw_hash[WEB_HASH_MAX];
+    int locked; /* 1 while locked out after repeated wrong passwords */
+};
+
+/* 1 when LOGIN is 1..WEB_LOGIN_MAX characters of [A-Za-z0-9._-]. */
+int stor_web_login_ok(const char *login);
+
+/* Adds user LOGIN with ROLE ("admin" or "manager"), DEPT (NULL or "" = every department)
+ * and the password hash PW_HASH. -EINVAL bad login or role (ERR names --login, --role,
+ * --dept), -EEXIST the login is taken. */
+int stor_web_user_add(struct stor_admin *adm, const char *login, const char *role, const char *dept,
+                      const char *pw_hash, char *err, size_t errlen);
+
+/* Finds LOGIN into OUT. -ENOENT when there is no such user. */
+int stor_web_user_find(struct stor_admin *adm, const char *login, struct stor_web_user *out,
+                       char *err, size_t errlen);
+
+/* Records a login attempt of user ID: OK resets the count of wrong passwords; a wrong one
+ * adds to it and, at MAX_FAILED in a row, locks the user out for LOCK_S seconds (the count
+ * starts again after). */
+int stor_web_user_attempt(struct stor_admin *adm, int id, int ok, int max_failed, int lock_s,
+                          char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,142 @@
+/*
+ * ermweb.c: the web console of ermgw (issue 13): managers run the campaign and employees
+ * follow theirs from a phone, through a JSON API under /api/v1/ (docs/api.md) and the
+ * static pages that use it (web/static/). It reads the same INI file as ermgw ([web] and
+ * [database]) and speaks to the same database through storage/, as ermctl does.
+ *
+ * Meant to sit behind the operator's TLS reverse proxy ([web] secure_cookies = yes there).
+ * SIGTERM or SIGINT stops it: the listening socket closes, requests in flight finish.
+ *
+ * Exit status: 0 stopped cleanly, 1 runtime failure (cannot listen), 2 bad arguments or
+ * configuration (one line naming FILE:LINE and the key).
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <sodium.h>
+
+#include "common/log.h"
+#include "version.h"
+#include "web/web_api.h"
+#include "web/web_auth.h"
+#include "web/web_conf.h"
+#include "web/web_server.h"
+
+/* Every endpoint: method, path, who may call it, handler. Requests that change something
+ * (not GET) need the session's CSRF token, except the public logins. */
+static const struct web_route ermweb_routes[] = {
+    {"POST", "/api/v1/login", WEB_PUBLIC, web_auth_login},
+    {"POST", "/api/v1/code/send", WEB_PUBLIC, web_auth_code_send},
+    {"POST", "/api/v1/code/verify", WEB_PUBLIC, web_auth_code_verify},
+    {"POST", "/api/v1/logout", WEB_EMPLOYEE, web_auth_logout},
+    {"GET", "/api/v1/me", WEB_EMPLOYEE, web_auth_me},
+    {"GET", "/api/v1/products", WEB_MANAGER, web_manager_products},
+    {"POST", "/api/v1/products", WEB_MANAGER, web_manager_product_add},
+    {"GET", "/api/v1/products/*", WEB_MANAGER, web_manager_product_show},
+    {"POST", "/api/v1/products/*/activate", WEB_MANAGER, web_manager_product_activate},
+    {"POST", "/api/v1/products/*/retire", WEB_MANAGER, web_manager_product_retire},
+    {"POST", "/api/v1/people/import", WEB_MANAGER, web_manager_people_import},
+    {"POST", "/api/v1/handout", WEB_MANAGER, web_manager_handout},
+    {"GET", "/api/v1/optouts", WEB_MANAGER, web_manager_optouts},
+    {"GET", "/api/v1/report", WEB_MANAGER, web_manager_report},
+    {"GET", "/api/v1/ranking", WEB_MANAGER, web_manager_ranking},
+    {"GET", "/api/v1/audit", WEB_MANAGER, web_manager_audit},
+    {"GET", "/api/v1/my/codes", WEB_EMPLOYEE, web_mine_codes},
+    {"GET", "/api/v1/my/qr/*", WEB_EMPLOYEE, web_mine_qr},
+    {"GET", "/api/v1/my/orders", WEB_EMPLOYEE, web_mine_orders},
+    {"GET", "/api/v1/my/products", WEB_EMPLOYEE, web_mine_products},
+    {"POST", "/api/v1/my/claim", WEB_EMPLOYEE, web_mine_claim},
+};
+#define ERMWEB_NROUTES (sizeof ermweb_routes / sizeof ermweb_routes[0])
+
+static void ermweb_usage(void)
+{
+    printf("usage: ermweb --config FILE [--check]\n"
+           "\n"
+           "The web console of ermgw: managers and employees over HTTP (JSON API under\n"
+           "/api/v1/, pages from [web] static_dir). Reads [web] and [database] of FILE, the\n"
+           "same file as ermgw's. Put it behind a TLS reverse proxy.\n"
+           "\n"
+           "options:\n"
+           "  --config FILE  the configuration file (required)\n"
+           "  --check        check the configuration and exit\n"
+           "  --help         this text\n"
+           "  --version      print the version\n"
+           "\n"
+           "Exit status: 0 done, 1 runtime failure, 2 bad arguments or configuration.\n");
+}
+
+/* Waits for SIGTERM or SIGINT, blocked in every thread (workers inherit the mask). */
+static int ermweb_wait(const sigset_t *set)
+{
+    int sig = 0;
+    sigwait(set, &sig);
+    return sig;
+}
+
+int main(int argc, char **argv)
+{
+    const char *config = NULL;
+    int check = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            ermweb_usage();
+            return 0;
+        } else if (strcmp(argv[i], "--version") == 0) {
+            printf("ermweb %s\n", ERM_VERSION);
+            return 0;
+        } else if (strcmp(argv[i], "--check") == 0) {
+            check = 1;
+        } else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+            config = argv[++i];
+        } else {
+            fprintf(stderr, "ermweb: unknown option %s (see ermweb --help)\n", argv[i]);
+            return 2;
+        }
+    }
+    if (config == NULL) {
+        fprintf(stderr, "ermweb: --config FILE is required (see ermweb --help)\n");
+        return 2;
+    }
+    static struct web_conf conf;
+    char err[1024];
+    if (web_conf_load(config, &conf, err, sizeof err) < 0) {
+        fprintf(stderr, "ermweb: %s\n", err);
+        return 2;
+    }
+    struct sockaddr_storage sa;
+    unsigned salen;
+    if (web_listen_addr(conf.listen, &sa, &salen) < 0) {
+        fprintf(stderr, "ermweb: %s: [web] listen: \"%s\" is not HOST:PORT\n", config, conf.listen);
+        return 2;
+    }
+    if (check) {
+        printf("ermweb: %s: configuration ok\n", config);
+        return 0;
+    }
+    if (sodium_init() < 0) {
+        fprintf(stderr, "ermweb: libsodium failed to initialise\n");
+        return 1;
+    }
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    struct MHD_Daemon *d = web_server_start(&conf, ermweb_routes, ERMWEB_NROUTES, err, sizeof err);
+    if (d == NULL) {
+        fprintf(stderr, "ermweb: %s\n", err);
+        return 1;
+    }
+    ERM_INFO("web", "listening on %s (%d threads)", conf.listen, conf.threads);
+    int sig = ermweb_wait(&set);
+    ERM_INFO("web", "signal %d: stopping", sig);
+    web_server_stop(d);
+    ERM_INFO("web", "stopped");
+    return 0;
+}

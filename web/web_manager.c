@@ -1,0 +1,437 @@
+/*
+ * web_manager.c: the managers' API of web_api.h over the same storage/ functions as
+ * ermctl (products, the HR import, the hand-out, opt-outs, the report, the ranking) and
+ * the audit page. Each action that changes something is audited, whatever its outcome.
+ *
+ * Scope: a manager with a department (web_users.dept) sees the holders, report rows and
+ * audit entries of that department and hands out to it only; what concerns every
+ * department (the pool's products, the HR file, opt-outs, the ranking) is for managers
+ * without one and admins (403 otherwise).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/csvline.h"
+#include "core/money.h"
+#include "storage/audit_log.h"
+#include "storage/handout.h"
+#include "storage/optout.h"
+#include "storage/people.h"
+#include "storage/pool.h"
+#include "storage/report.h"
+#include "web/web_api.h"
+
+/* 1 when the session is scoped to a department; then answers 403 (for what is not). */
+static int web_manager_scoped(struct web_req *r)
+{
+    if (r->sess.dept[0] == '\0')
+        return 0;
+    web_error(r, 403, "scope", "部门经理不能进行此操作");
+    return 1;
+}
+
+/* ---- products --------------------------------------------------------------------------- */
+
+static json_t *web_manager_product_json(const struct stor_product_row *p)
+{
+    char yuan[32];
+    if (money_format(p->commission_fen, yuan, sizeof yuan) < 0)
+        snprintf(yuan, sizeof yuan, "?");
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:I, s:s, s:I, s:I}", "code",
+                     p->code, "name", p->name, "status", p->status, "service", p->service, "intro",
+                     p->intro ? p->intro : "", "fee", p->fee_text ? p->fee_text : "", "start",
+                     p->starts_on, "end", p->ends_on, "quota", (json_int_t)p->quota, "commission",
+                     yuan, "claimed", (json_int_t)p->claimed, "orders", (json_int_t)p->orders);
+}
+
+static void web_manager_product_row(void *arg, const struct stor_product_row *p)
+{
+    json_array_append_new(arg, web_manager_product_json(p));
+}
+
+void web_manager_products(struct web_req *r)
+{
+    char err[512];
+    json_t *rows = json_array();
+    int rc = stor_product_list(r->adm, web_manager_product_row, rows, err, sizeof err);
+    if (rc < 0) {
+        json_decref(rows);
+        web_fail_rc(r, rc, err);
+        return;
+    }
+    web_json(r, 200, json_pack("{s:o}", "products", rows));
+}
+
+/* The quota of the JSON body: a number or digits, 1..CODEPLAN_MAX_QUOTA. 0 or -EINVAL. */
+static int web_manager_quota(json_t *j, uint32_t *out)
+{
+    json_t *q = json_object_get(j, "quota");
+    long long v = json_is_integer(q)  ? json_integer_value(q)
+                  : json_is_string(q) ? strtoll(json_string_value(q), NULL, 10)
+                                      : 0;
+    if (v < 1 || v > CODEPLAN_MAX_QUOTA)
+        return -EINVAL;
+    *out = (uint32_t)v;
+    return 0;
+}
+
+void web_manager_product_add(struct web_req *r)
+{
+    if (web_manager_scoped(r))
+        return;
+    json_t *j = web_body_json(r);
+    if (j == NULL)
+        return;
+    struct product_spec s = {.code = web_str(j, "code"),
+                             .name = web_str(j, "name"),
+                             .intro = web_str(j, "intro"),
+                             .fee_text = web_str(j, "fee"),
+                             .service = web_str(j, "service"),
+                             .starts_on = web_str(j, "start"),
+                             .ends_on = web_str(j, "end")};
+    const char *money = web_str(j, "commission");
+    char err[512];
+    int rc = 0;
+    if (web_manager_quota(j, &s.quota) < 0)
+        rc = field_error(err, sizeof err, -EINVAL, "quota: a number from 1 to %u",
+                         (unsigned)CODEPLAN_MAX_QUOTA);
+    else if (money == NULL || money_parse_yuan(money, &s.commission_fen) < 0)
+        rc = field_error(err, sizeof err, -EINVAL, "commission: yuan, e.g. 5.00");
+    else
+        rc = stor_product_add(r->adm, &s, err, sizeof err);
+    web_audit(r, "product.add", "%s: %s", s.code ? s.code : "", rc == 0 ? "draft" : err);
+    if (rc < 0)
+        web_fail_rc(r, rc, err);
+    else
+        web_json(r, 201, json_pack("{s:s, s:s}", "code", s.code, "status", "draft"));
+    json_decref(j);
+}
+
+/* What product_show gathers: the product, and its holders in the session's scope. */
+struct web_manager_show {
+    json_t *product, *holders;
+    const char *dept; /* "" for every department */
+};
+
+static void web_manager_show_product(void *arg, const struct stor_product_row *p)
+{
+    struct web_manager_show *s = arg;
+    s->product = web_manager_product_json(p);
+}
+
+static void web_manager_show_holder(void *arg, const struct stor_holder_row *h)
+{
+    struct web_manager_show *s = arg;
+    if (s->dept[0] != '\0' && (h->team || strcmp(h->dept, s->dept) != 0))
+        return;
+    json_array_append_new(
+        s->holders, json_pack("{s:s, s:b, s:s, s:s, s:s, s:b, s:s, s:I, s:I, s:I}", "code", h->code,
+                              "team", h->team, "holder", h->holder, "name", h->name, "dept",
+                              h->dept, "active", h->active, "claimed_at", h->claimed_at, "orders",
+                              (json_int_t)h->orders, "pushes_sent", (json_int_t)h->pushes_sent,
+                              "pushes_optout", (json_int_t)h->pushes_optout));
+}
+
+void web_manager_product_show(struct web_req *r)
+{
+    char err[512];
+    struct web_manager_show s = {NULL, json_array(), r->sess.dept};
+    int rc = stor_product_show(r->adm, r->arg, web_manager_show_product, web_manager_show_holder,
+                               &s, err, sizeof err);
+    if (rc < 0 || s.product == NULL) {
+        json_decref(s.product);
+        json_decref(s.holders);
+        web_fail_rc(r, rc < 0 ? rc : -ENOENT, rc < 0 ? err : "product: no such product");
+        return;
+    }
+    json_object_set_new(s.product, "holders", s.holders);
+    web_json(r, 200, s.product);
+}
+
+/* Activates or retires product R->arg. */
+static void web_manager_product_state(struct web_req *r, int activate)
+{
+    if (web_manager_scoped(r))
+        return;
+    char err[512];
+    int was = 0;
+    int rc = activate ? stor_product_activate(r->adm, r->arg, &was, err, sizeof err)
+                      : stor_product_retire(r->adm, r->arg, &was, err, sizeof err);
+    const char *state = activate ? "active" : "retired";
+    web_audit(r, activate ? "product.activate" : "product.retire", "%s: %s", r->arg,
+              rc < 0 ? err
+              : was  ? "already"
+                     : "done");
+    if (rc < 0)
+        web_fail_rc(r, rc, err);
+    else
+        web_json(r, 200,
+                 json_pack("{s:s, s:s, s:b}", "code", r->arg, "status", state, "already", was));
+}
+
+void web_manager_product_activate(struct web_req *r)
+{
+    web_manager_product_state(r, 1);
+}
+
+void web_manager_product_retire(struct web_req *r)
+{
+    web_manager_product_state(r, 0);
+}
+
+/* ---- people ------------------------------------------------------------------------------ */
+
+static void web_manager_bad(void *arg, unsigned line, const char *why)
+{
+    json_array_append_new(arg, json_pack("{s:I, s:s}", "line", (json_int_t)line, "reason", why));
+}
+
+/* The HR file BUF (modified in place) into ROWS, as `ermctl employee import` reads it:
+ * BOM, CRLF, blank lines, the header id,name,msisdn,dept checked; lines that are not rows
+ * go to BAD. 0, or -EINVAL with ERR for a file that is not an HR file at all. */
+static int web_manager_csv(char *buf, struct employee_row **rows, size_t *n, json_t *bad, char *err,
+                           size_t errlen)
+{
+    size_t cap = 0;
+    int header = 0;
+    char *p = strncmp(buf, "\xEF\xBB\xBF", 3) == 0 ? buf + 3 : buf;
+    *rows = NULL;
+    *n = 0;
+    for (unsigned line = 1; *p != '\0'; line++) {
+        char *end = p + strcspn(p, "\n"), *next = *end != '\0' ? end + 1 : end;
+        if (end > p && end[-1] == '\r')
+            end[-1] = '\0';
+        *end = '\0';
+        char *f[EMPLOYEE_COLUMNS];
+        const char *why = NULL;
+        int nf = strspn(p, " \t") == strlen(p) ? 0 : csvline_split(p, f, EMPLOYEE_COLUMNS, &why);
+        p = next;
+        if (nf == 0)
+            continue;
+        if (!header) {
+            header = 1;
+            if (nf < 0 || !csvline_header_ok(f, nf, employee_columns, EMPLOYEE_COLUMNS))
+                return field_error(err, errlen, -EINVAL,
+                                   "line %u: the first line must be the header "
+                                   "id,name,msisdn,dept",
+                                   line);
+            continue;
+        }
+        if (nf != EMPLOYEE_COLUMNS) {
+            web_manager_bad(bad, line, nf < 0 ? why : "expected 4 fields (id,name,msisdn,dept)");
+            continue;
+        }
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 64;
+            struct employee_row *v = realloc(*rows, cap * sizeof *v);
+            if (v == NULL)
+                return field_error(err, errlen, -ENOMEM, "import: out of memory");
+            *rows = v;
+        }
+        (*rows)[(*n)++] = (struct employee_row){line, {f[0], f[1], f[2], f[3]}};
+    }
+    if (!header || (*n == 0 && json_array_size(bad) == 0))
+        return field_error(err, errlen, -EINVAL, "the file has no employees");
+    return 0;
+}
+
+void web_manager_people_import(struct web_req *r)
+{
+    if (web_manager_scoped(r))
+        return;
+    const char *dry = web_query(r, "dry_run");
+    int dry_run = dry == NULL || strcmp(dry, "0") != 0; /* a dry run unless told otherwise */
+    char err[512];
+    char *buf = strdup(r->body);
+    struct employee_row *rows = NULL;
+    size_t n = 0;
+    json_t *bad = json_array();
+    struct stor_import_counts counts = {0, 0, 0};
+    int rc = buf == NULL ? field_error(err, sizeof err, -ENOMEM, "import: out of memory")
+                         : web_manager_csv(buf, &rows, &n, bad, err, sizeof err);
+    if (rc == 0 && json_array_size(bad) == 0)
+        rc = stor_employee_import(r->adm, rows, n, dry_run, web_manager_bad, bad, &counts, err,
+                                  sizeof err);
+    if (rc == 0 && json_array_size(bad) > 0)
+        rc = field_error(err, sizeof err, -EINVAL, "%zu bad lines; nothing imported",
+                         json_array_size(bad));
+    if (!dry_run)
+        web_audit(r, "people.import", "%zu rows: %s", n, rc < 0 ? err : "imported");
+    if (rc < 0 && json_array_size(bad) == 0) {
+        json_decref(bad);
+        web_fail_rc(r, rc, err);
+    } else {
+        web_json(r, rc < 0 ? 422 : 200,
+                 json_pack("{s:b, s:b, s:I, s:I, s:I, s:o}", "dry_run", dry_run, "ok", rc == 0,
+                           "added", (json_int_t)counts.added, "updated", (json_int_t)counts.updated,
+                           "unchanged", (json_int_t)counts.unchanged, "bad", bad));
+    }
+    free(rows);
+    free(buf);
+}
+
+/* ---- hand-out ----------------------------------------------------------------------------- */
+
+static const char *const web_manager_outcomes[] = {"assigned", "held", "refused"};
+
+void web_manager_handout(struct web_req *r)
+{
+    json_t *j = web_body_json(r);
+    if (j == NULL)
+        return;
+    struct stor_assign_spec s = {web_str(j, "product"), web_str(j, "dept"), web_str(j, "team"),
+                                 web_str(j, "employee")};
+    if (r->sess.dept[0] != '\0') { /* a department's manager hands out to it only */
+        if (s.team != NULL || s.employee != NULL) {
+            json_decref(j);
+            web_error(r, 403, "scope", "部门经理只能向本部门派发");
+            return;
+        }
+        s.dept = r->sess.dept;
+    }
+    char err[512];
+    struct stor_assign_result res = {0};
+    int rc = (s.dept != NULL) + (s.team != NULL) + (s.employee != NULL) != 1 || s.product == NULL
+                 ? field_error(err, sizeof err, -EINVAL,
+                               "give product and exactly one of dept, team, employee")
+                 : stor_handout_assign(r->adm, &s, &res, err, sizeof err);
+    web_audit(r, "handout", "product %s to %s: %s", s.product ? s.product : "",
+              s.dept       ? s.dept
+              : s.team     ? s.team
+              : s.employee ? s.employee
+                           : "",
+              rc < 0 ? err : "done");
+    if (rc < 0) {
+        web_fail_rc(r, rc, err);
+    } else {
+        json_t *rows = json_array();
+        for (size_t i = 0; i < res.n; i++)
+            json_array_append_new(
+                rows, json_pack("{s:s, s:s, s:s, s:s, s:i, s:i}", "holder", res.rows[i].holder,
+                                "name", res.rows[i].name, "code", res.rows[i].code, "outcome",
+                                web_manager_outcomes[res.rows[i].outcome], "queued",
+                                res.rows[i].queued, "optout", res.rows[i].optout));
+        web_json(r, 200,
+                 json_pack("{s:o, s:i, s:i, s:i, s:i, s:i}", "rows", rows, "assigned",
+                           (int)res.assigned, "skipped", (int)res.skipped, "refused",
+                           (int)res.refused, "queued", (int)res.queued, "optout", (int)res.optout));
+    }
+    stor_handout_free(&res);
+    json_decref(j);
+}
+
+/* ---- lists --------------------------------------------------------------------------------- */
+
+static void web_manager_optout_row(void *arg, const char *msisdn, const char *at)
+{
+    json_array_append_new(arg, json_pack("{s:s, s:s}", "msisdn", msisdn, "at", at));
+}
+
+void web_manager_optouts(struct web_req *r)
+{
+    if (web_manager_scoped(r))
+        return;
+    char err[512];
+    json_t *rows = json_array();
+    int rc = stor_optout_list(r->adm, web_manager_optout_row, rows, err, sizeof err);
+    if (rc < 0) {
+        json_decref(rows);
+        web_fail_rc(r, rc, err);
+        return;
+    }
+    web_json(r, 200, json_pack("{s:o}", "optouts", rows));
+}
+
+/* The report's rows as objects of its column names. */
+static void web_manager_report_row(void *arg, size_t ncols, const char *const *names,
+                                   const char *const *values)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; i < ncols; i++)
+        json_object_set_new(o, names[i], json_string(values[i]));
+    json_array_append_new(arg, o);
+}
+
+void web_manager_report(struct web_req *r)
+{
+    struct stor_report_spec s = {.from = web_query(r, "from"),
+                                 .to = web_query(r, "to"),
+                                 .product = web_query(r, "product"),
+                                 .dept = web_query(r, "dept")};
+    const char *by = web_query(r, "by");
+    char err[512];
+    if (r->sess.dept[0] != '\0')
+        s.dept = r->sess.dept; /* whatever was asked */
+    json_t *rows = json_array();
+    int rc = stor_report_parse_by(by != NULL ? by : "employee", &s, err, sizeof err);
+    if (rc == 0)
+        rc = stor_report(r->adm, &s, web_manager_report_row, rows, err, sizeof err);
+    if (rc < 0) {
+        json_decref(rows);
+        web_fail_rc(r, rc, err);
+        return;
+    }
+    web_json(r, 200, json_pack("{s:o}", "rows", rows));
+}
+
+static void web_manager_rank_row(void *arg, const struct stor_rank_row *k)
+{
+    json_array_append_new(arg,
+                          json_pack("{s:I, s:s, s:s, s:I, s:i}", "rank", (json_int_t)k->rank,
+                                    "holder", k->holder, "name", k->name ? k->name : "", "orders",
+                                    (json_int_t)k->orders, "restricted", k->restricted));
+}
+
+void web_manager_ranking(struct web_req *r)
+{
+    if (web_manager_scoped(r))
+        return;
+    const char *period = web_query(r, "period");
+    char err[512], now[8];
+    time_t t = time(NULL);
+    struct tm tm;
+    if (period == NULL) { /* the current month in China, as erm_current_period() */
+        t += 8 * 3600;
+        gmtime_r(&t, &tm);
+        strftime(now, sizeof now, "%Y-%m", &tm);
+        period = now;
+    }
+    if (stor_period_check(period) < 0) {
+        web_error(r, 400, "invalid", "period: YYYY-MM");
+        return;
+    }
+    int closed = 0;
+    json_t *rows = json_array();
+    int rc = stor_ranking(r->adm, period, web_manager_rank_row, rows, &closed, err, sizeof err);
+    if (rc < 0) {
+        json_decref(rows);
+        web_fail_rc(r, rc, err);
+        return;
+    }
+    web_json(r, 200,
+             json_pack("{s:s, s:b, s:o}", "period", period, "closed", closed, "rows", rows));
+}
+
+static void web_manager_audit_row(void *arg, const struct stor_audit_row *a)
+{
+    json_array_append_new(arg,
+                          json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s}", "id", (json_int_t)a->id,
+                                    "at", a->at, "actor", a->actor, "dept", a->dept, "address",
+                                    a->address, "what", a->what, "detail", a->detail));
+}
+
+void web_manager_audit(struct web_req *r)
+{
+    char err[512];
+    json_t *rows = json_array();
+    int rc =
+        stor_audit_list(r->adm, r->sess.dept, 200, web_manager_audit_row, rows, err, sizeof err);
+    if (rc < 0) {
+        json_decref(rows);
+        web_fail_rc(r, rc, err);
+        return;
+    }
+    web_json(r, 200, json_pack("{s:o}", "audit", rows));
+}
