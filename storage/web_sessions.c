@@ -83,13 +83,14 @@ static int web_sessions_code_limits(struct stor_admin *adm, const char *msisdn, 
 {
     const char *vals[] = {msisdn, address};
     PGresult *res = NULL;
-    int rc = stor_admin_exec(adm, &res, "login code",
-                             "SELECT pg_advisory_xact_lock(4542285100012, hashtext($1)),"
-                             " (SELECT count(*) FROM web_codes WHERE msisdn = $1"
-                             "   AND created_at > now() - interval '1 hour'),"
-                             " (SELECT count(*) FROM web_codes WHERE address = $2"
-                             "   AND created_at > now() - interval '1 hour')",
-                             2, vals, err, errlen);
+    int rc =
+        stor_admin_exec(adm, &res, "login code",
+                        "SELECT pg_advisory_xact_lock(hashtextextended('erm_web_code:' || $1, 0)),"
+                        " (SELECT count(*) FROM web_codes WHERE msisdn = $1"
+                        "   AND created_at > now() - interval '1 hour'),"
+                        " (SELECT count(*) FROM web_codes WHERE address = $2"
+                        "   AND created_at > now() - interval '1 hour')",
+                        2, vals, err, errlen);
     if (rc == 0 && (atoi(PQgetvalue(res, 0, 1)) >= lim->per_number ||
                     atoi(PQgetvalue(res, 0, 2)) >= lim->per_address))
         rc = field_error(err, errlen, -EBUSY, "msisdn: too many codes asked for; try later");

@@ -237,6 +237,22 @@ static int web_manager_csv(char *buf, struct employee_row **rows, size_t *n, jso
     return 0;
 }
 
+/* Sorts the bad lines BAD by line number (stable: a line's reasons keep their order). */
+static void web_manager_sort_bad(json_t *bad)
+{
+    size_t n = json_array_size(bad);
+    for (size_t i = 1; i < n; i++)
+        for (size_t k = i; k > 0; k--) {
+            json_t *a = json_array_get(bad, k - 1), *b = json_array_get(bad, k);
+            if (json_integer_value(json_object_get(a, "line")) <=
+                json_integer_value(json_object_get(b, "line")))
+                break;
+            json_incref(a);
+            json_array_set(bad, k - 1, b);
+            json_array_set_new(bad, k, a);
+        }
+}
+
 void web_manager_people_import(struct web_req *r)
 {
     if (web_manager_scoped(r))
@@ -251,12 +267,15 @@ void web_manager_people_import(struct web_req *r)
     struct stor_import_counts counts = {0, 0, 0};
     int rc = buf == NULL ? field_error(err, sizeof err, -ENOMEM, "import: out of memory")
                          : web_manager_csv(buf, &rows, &n, bad, err, sizeof err);
-    if (rc == 0 && json_array_size(bad) == 0)
-        rc = stor_employee_import(r->adm, rows, n, dry_run, web_manager_bad, bad, &counts, err,
-                                  sizeof err);
+    /* As ermctl: the rows are checked (and looked at by the database) also when some lines
+     * were not rows, so every bad line is named at once; nothing is written then. */
+    if (rc == 0)
+        rc = stor_employee_import(r->adm, rows, n, dry_run || json_array_size(bad) > 0,
+                                  web_manager_bad, bad, &counts, err, sizeof err);
     if (rc == 0 && json_array_size(bad) > 0)
         rc = field_error(err, sizeof err, -EINVAL, "%zu bad lines; nothing imported",
                          json_array_size(bad));
+    web_manager_sort_bad(bad);
     if (!dry_run)
         web_audit(r, "people.import", "%zu rows: %s", n, rc < 0 ? err : "imported");
     if (rc < 0 && json_array_size(bad) == 0) {

@@ -227,9 +227,10 @@ static int web_admit(struct web_req *r, const struct web_route *rt)
         return 0;
     }
     int employee = strcmp(r->sess.role, "employee") == 0;
-    int ok = rt->access == WEB_EMPLOYEE  ? employee
-             : rt->access == WEB_MANAGER ? !employee
-                                         : strcmp(r->sess.role, "admin") == 0;
+    int ok = rt->access == WEB_SESSION    ? 1
+             : rt->access == WEB_EMPLOYEE ? employee
+             : rt->access == WEB_MANAGER  ? !employee
+                                          : strcmp(r->sess.role, "admin") == 0;
     if (!ok) {
         web_error(r, 403, "forbidden", "没有权限");
         return 0;
@@ -456,11 +457,11 @@ struct MHD_Daemon *web_server_start(const struct web_conf *conf, const struct we
     if (sa.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     struct MHD_Daemon *d = MHD_start_daemon(
-        flags, 0, NULL, NULL, web_access_cb, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)conf->threads, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)30, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED,
-        web_completed_cb, NULL, MHD_OPTION_EXTERNAL_LOGGER, web_mhd_log, NULL, MHD_OPTION_END);
+        flags, 0, NULL, NULL, web_access_cb, NULL, MHD_OPTION_EXTERNAL_LOGGER, web_mhd_log, NULL,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)conf->threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED, web_completed_cb, NULL, MHD_OPTION_END);
     if (d == NULL)
         snprintf(err, errlen, "[web] listen: cannot listen on %s: %s", conf->listen,
                  strerror(errno));

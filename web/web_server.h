@@ -48,7 +48,8 @@ struct web_req {
 };
 
 /* Who may call a route. */
-enum web_access { WEB_PUBLIC, WEB_EMPLOYEE, WEB_MANAGER, WEB_ADMIN };
+enum web_access { WEB_PUBLIC, WEB_SESSION, WEB_EMPLOYEE, WEB_MANAGER, WEB_ADMIN };
+/* WEB_SESSION: anyone logged in; WEB_MANAGER: managers and admins. */
 
 struct web_route {
     const char *method;

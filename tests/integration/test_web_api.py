@@ -1,0 +1,437 @@
+"""The web console's JSON API (ermweb, issue 13) against the real ermweb and a real
+PostgreSQL cluster: manager login with lockout, sessions stored hashed and their cookie's
+flags, CSRF refusal, the employee's SMS code through the outbox with its limits, scope (an
+employee cannot read another's code, a department's manager another department's rows),
+names from the HR file returned as JSON text, the HR import's dry run and line-by-line
+errors, the self-claim by RL10's rule, and the audit rows of every manager action.
+
+Each test talks from its own client address (X-Forwarded-For, trust_proxy = yes), so the
+per-address limit of one test does not reach another.
+"""
+import hashlib
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import shutil
+import unittest
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ermtest  # noqa: E402
+
+PASSWORD = "correct horse battery"
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Web:
+    """The real ermweb with a config written for the test; stopped with SIGTERM."""
+
+    def __init__(self, pg, extra=""):
+        self.dir = tempfile.mkdtemp(prefix="ermtest-web-")
+        self.port = free_port()
+        self.config = os.path.join(self.dir, "ermgw.conf")
+        with open(self.config, "w") as f:
+            f.write("[web]\nlisten = 127.0.0.1:%d\ntrust_proxy = yes\nthreads = 2\n"
+                    "static_dir = %s\ncode_per_address = 5\n%s\n"
+                    "[database]\nconninfo = host=%s port=%s dbname=%s user=postgres\n"
+                    % (self.port, os.path.join(ermtest.SOURCE_DIR, "web", "static"), extra,
+                       pg.sock, pg.port, pg.dbname))
+        env = dict(os.environ)
+        env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
+        self.proc = subprocess.Popen([ermtest.binary("ermweb"), "--config", self.config],
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True, bufsize=1, env=env)
+        self.log = ermtest._LineReader(self.proc.stdout,
+                                       echo=lambda line: print("ermweb: " + line, file=sys.stderr))
+        self.log.wait(r"listening on")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout=ermtest.DEFAULT_TIMEOUT)
+        self.log.thread.join(timeout=5)
+        self.proc.stdout.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+        return self.proc.returncode
+
+
+class Client:
+    """One browser: its session cookie and CSRF value, its address."""
+
+    def __init__(self, web, addr):
+        self.web, self.addr, self.token, self.csrf = web, addr, None, None
+        self.last_headers = {}
+
+    def call(self, method, path, body=None, csrf=True, ctype="application/json", raw=False):
+        conn = http.client.HTTPConnection("127.0.0.1", self.web.port, timeout=30)
+        headers = {"X-Forwarded-For": self.addr}
+        if self.token:
+            headers["Cookie"] = "erm_session=" + self.token
+        if csrf and self.csrf and method != "GET":
+            headers["X-CSRF-Token"] = self.csrf
+        data = None
+        if body is not None:
+            data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+            headers["Content-Type"] = ctype
+        conn.request(method, path, body=data, headers=headers)
+        resp = conn.getresponse()
+        payload = resp.read()
+        self.last_headers = {k.lower(): v for k, v in resp.getheaders()}
+        conn.close()
+        cookie = self.last_headers.get("set-cookie")
+        if cookie and cookie.startswith("erm_session="):
+            self.token = cookie.split(";")[0].split("=", 1)[1] or None
+        if raw:
+            return resp.status, payload
+        return resp.status, json.loads(payload) if payload else None
+
+    def login(self, login, password=PASSWORD):
+        st, body = self.call("POST", "/api/v1/login", {"login": login, "password": password})
+        if st == 200:
+            self.csrf = body["csrf"]
+        return st, body
+
+
+def add_user(pg, login, role="manager", dept=None):
+    args = [ermtest.binary("ermctl"), "user", "add", "--login", login, "--role", role]
+    if dept:
+        args += ["--dept", dept]
+    r = subprocess.run(args, input=PASSWORD + "\n", env=pg.env, text=True,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    assert r.returncode == 0, r.stderr
+
+
+class WebApi(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.pg = ermtest.PgCluster().__enter__()
+        try:
+            pg = cls.pg
+            ermtest.ermctl(pg, "migrate", check=True)
+            add_user(pg, "boss")
+            add_user(pg, "wang", dept="市场部")
+            add_user(pg, "locky")
+            add_user(pg, "root", role="admin")
+            ermtest.ermctl(pg, "product", "add", "--code", "10", "--name", "畅享流量包",
+                           "--quota", "100", "--commission", "5.00", "--intro", "每月30GB",
+                           "--fee", "29元/月", check=True)
+            ermtest.ermctl(pg, "product", "activate", "10", check=True)
+            for eid, name, msisdn, dept in (("E001", "张三", "13800000001", "市场部"),
+                                            ("E002", "李四", "13800000002", "网络部"),
+                                            ("E003", XSS, "13800000003", "网络部"),
+                                            ("E004", "王五", "13800000004", "市场部"),
+                                            ("E005", "赵六", "13800000005", "市场部"),
+                                            ("E006", "钱七", "13800000006", "财务部")):
+                ermtest.ermctl(pg, "employee", "add", "--id", eid, "--name", name, "--msisdn",
+                               msisdn, "--dept", dept, check=True)
+            for eid in ("E001", "E002", "E003"):
+                ermtest.ermctl(pg, "claim", "--product", "10", "--employee", eid, check=True)
+            cls.web = Web(pg)
+        except BaseException:
+            cls.pg.__exit__(None, None, None)
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            rc = cls.web.stop()
+            assert rc == 0, "ermweb exited %r" % rc
+        finally:
+            cls.pg.__exit__(None, None, None)
+
+    _addr = iter(range(1, 250))
+
+    def client(self):
+        return Client(self.web, "192.0.2.%d" % next(WebApi._addr))
+
+    def employee(self, msisdn):
+        """An employee's client, logged in with the code read from the outbox."""
+        c = self.client()
+        st, _ = c.call("POST", "/api/v1/code/send", {"msisdn": msisdn})
+        self.assertEqual(st, 202)
+        code = self.last_code(msisdn)
+        st, body = c.call("POST", "/api/v1/code/verify", {"msisdn": msisdn, "code": code})
+        self.assertEqual(st, 200, body)
+        c.csrf = body["csrf"]
+        return c
+
+    def last_code(self, msisdn):
+        text = self.pg.scalar("SELECT text FROM outbox WHERE dest = :'p1' AND kind = 'login_code'"
+                              " ORDER BY id DESC LIMIT 1", msisdn)
+        self.assertIsNotNone(text)
+        return text.split("：")[1][:6]
+
+    # -- managers ------------------------------------------------------------------------
+
+    def test_login_session_cookie(self):
+        c = self.client()
+        self.assertEqual(c.login("boss", "wrong password")[0], 401)
+        self.assertEqual(c.login("nobody")[0], 401)
+        st, body = c.login("boss")
+        self.assertEqual(st, 200, body)
+        self.assertEqual(body["role"], "manager")
+        cookie = c.last_headers["set-cookie"]
+        self.assertIn("HttpOnly", cookie)
+        self.assertIn("SameSite=Strict", cookie)
+        self.assertNotIn("Secure", cookie)  # not configured behind TLS
+        # stored hashed: the token is nowhere in the database, its SHA-256 is
+        self.assertEqual(self.pg.scalar("SELECT count(*) FROM web_sessions WHERE token_hash = :'p1'",
+                                        c.token), "0")
+        self.assertEqual(self.pg.scalar("SELECT count(*) FROM web_sessions WHERE token_hash = :'p1'",
+                                        hashlib.sha256(c.token.encode()).hexdigest()), "1")
+        self.assertTrue(self.pg.scalar("SELECT pw_hash FROM web_users WHERE login = 'boss'")
+                        .startswith("$argon2id$"))
+        st, me = c.call("GET", "/api/v1/me")
+        self.assertEqual(st, 200, me)
+        self.assertEqual(me["login"], "boss")
+        self.assertEqual(c.call("POST", "/api/v1/logout", {})[0], 200)
+        self.assertEqual(c.call("GET", "/api/v1/me")[0], 401)
+
+    def test_no_session_refused(self):
+        c = self.client()
+        self.assertEqual(c.call("GET", "/api/v1/products")[0], 401)
+        c.token = "0" * 64
+        self.assertEqual(c.call("GET", "/api/v1/products")[0], 401)
+
+    def test_csrf_refused(self):
+        c = self.client()
+        c.login("boss")
+        spec = {"code": "20", "name": "宽带", "quota": 10, "commission": "3.00",
+                "intro": "百兆宽带"}
+        st, body = c.call("POST", "/api/v1/products", spec, csrf=False)
+        self.assertEqual((st, body["error"]), (403, "csrf"))
+        good, c.csrf = c.csrf, "f" * 64
+        st, body = c.call("POST", "/api/v1/products", spec)
+        self.assertEqual((st, body["error"]), (403, "csrf"))
+        c.csrf = good
+        st, body = c.call("POST", "/api/v1/products", spec)
+        self.assertEqual(st, 201, body)
+        self.assertEqual(self.pg.scalar("SELECT status FROM products WHERE code = '20'"), "draft")
+        # a second browser's token is not this session's
+        other = self.client()
+        other.login("boss")
+        c.csrf = other.csrf
+        self.assertEqual(c.call("POST", "/api/v1/products/20/activate", {})[0], 403)
+
+    def test_lockout(self):
+        c = self.client()
+        for _ in range(5):
+            self.assertEqual(c.login("locky", "not the password")[0], 401)
+        st, body = c.login("locky")  # the right password, too late
+        self.assertEqual((st, body["error"]), (429, "locked"))
+
+    def test_product_actions_audited(self):
+        c = self.client()
+        c.login("boss")
+        st, body = c.call("POST", "/api/v1/products", {"code": "30", "name": "家庭套餐",
+                                                        "quota": "50", "commission": "8.00",
+                                                        "intro": "全家共享"})
+        self.assertEqual(st, 201, body)
+        st, body = c.call("POST", "/api/v1/products", {"code": "300", "name": "冲突",
+                                                        "quota": "5", "commission": "1.00",
+                                                        "intro": "x"})
+        self.assertEqual(st, 409, body)  # clashes with 30, refused by storage's rule
+        self.assertEqual(c.call("POST", "/api/v1/products/30/activate", {})[0], 200)
+        self.assertEqual(c.call("POST", "/api/v1/products/30/retire", {})[0], 200)
+        self.assertEqual(c.call("POST", "/api/v1/products/99/activate", {})[0], 404)
+        rows = self.pg.psql("SELECT actor, address, what, detail FROM web_audit"
+                            " WHERE address = :'p1' ORDER BY id", c.addr)
+        self.assertEqual([r[2] for r in rows], ["login", "product.add", "product.add",
+                                                 "product.activate", "product.retire",
+                                                 "product.activate"])
+        self.assertTrue(all(r[0] == "boss" for r in rows))
+        st, body = c.call("GET", "/api/v1/audit")
+        self.assertEqual(st, 200)
+        self.assertIn("product.retire", [a["what"] for a in body["audit"]])
+
+    def test_names_are_json_text(self):
+        c = self.client()
+        c.login("boss")
+        st, body = c.call("GET", "/api/v1/products/10")
+        self.assertEqual(st, 200)
+        self.assertIn(XSS, [h["name"] for h in body["holders"]])
+        self.assertTrue(c.last_headers["content-type"].startswith("application/json"))
+        self.assertEqual(c.last_headers["x-content-type-options"], "nosniff")
+        self.assertIn("default-src 'self'", c.last_headers["content-security-policy"])
+
+    def test_department_scope(self):
+        c = self.client()
+        self.assertEqual(c.login("wang")[0], 200)
+        st, body = c.call("GET", "/api/v1/products/10")
+        self.assertEqual(st, 200)
+        self.assertEqual({h["dept"] for h in body["holders"]}, {"市场部"})
+        st, body = c.call("GET", "/api/v1/report?by=dept&dept=" + urllib.parse.quote("网络部"))
+        self.assertEqual(st, 200)
+        self.assertTrue(all(r["dept"] == "市场部" for r in body["rows"]), body)
+        for method, path, payload in (("POST", "/api/v1/products", {"code": "40"}),
+                                      ("POST", "/api/v1/products/10/retire", {}),
+                                      ("GET", "/api/v1/ranking", None),
+                                      ("GET", "/api/v1/optouts", None),
+                                      ("POST", "/api/v1/people/import", "id,name,msisdn,dept\n"),
+                                      ("POST", "/api/v1/handout", {"product": "10",
+                                                                   "employee": "E002"})):
+            st, body = c.call(method, path, payload)
+            self.assertEqual(st, 403, "%s %s: %r" % (method, path, body))
+        # a hand-out asked for another department goes to the manager's own
+        st, body = c.call("POST", "/api/v1/handout", {"product": "10", "dept": "网络部"})
+        self.assertEqual(st, 200, body)
+        self.assertEqual({r["holder"] for r in body["rows"]}, {"E001", "E004", "E005"})
+        st, body = c.call("GET", "/api/v1/audit")
+        self.assertTrue(all(a["dept"] == "市场部" for a in body["audit"]))
+
+    def test_people_import(self):
+        c = self.client()
+        c.login("boss")
+        bad = "id,name,msisdn,dept\nE101,甲,13900000101,市场部\nE102,乙,1390000,市场部\n" \
+              "E103,丙,13900000103\n"
+        st, body = c.call("POST", "/api/v1/people/import?dry_run=0", bad, ctype="text/csv")
+        self.assertEqual(st, 422, body)
+        self.assertEqual(sorted(b["line"] for b in body["bad"]), [3, 4])
+        self.assertIn("msisdn", [b["reason"] for b in body["bad"] if b["line"] == 3][0])
+        good = "\ufeffid,name,msisdn,dept\r\nE101,甲,13900000101,市场部\r\nE102,乙,13900000102,市场部\r\n"
+        st, body = c.call("POST", "/api/v1/people/import", good, ctype="text/csv")
+        self.assertEqual((st, body["dry_run"], body["added"]), (200, True, 2), body)
+        self.assertEqual(self.pg.scalar("SELECT count(*) FROM employees WHERE id LIKE 'E10%'"), "0")
+        st, body = c.call("POST", "/api/v1/people/import?dry_run=0", good, ctype="text/csv")
+        self.assertEqual((st, body["added"]), (200, 2), body)
+        self.assertEqual(self.pg.scalar("SELECT count(*) FROM employees WHERE id LIKE 'E10%'"), "2")
+
+    # -- employees -----------------------------------------------------------------------
+
+    def test_code_login_and_limits(self):
+        c = self.client()
+        st, _ = c.call("POST", "/api/v1/code/send", {"msisdn": "13800000004"})
+        self.assertEqual(st, 202)
+        code = self.last_code("13800000004")
+        self.assertEqual(self.pg.scalar("SELECT count(*) FROM web_codes WHERE code_hash LIKE :'p1'",
+                                        "%" + code + "%"), "0")
+        wrong = "%06d" % ((int(code) + 1) % 1000000)
+        for _ in range(3):
+            st, body = c.call("POST", "/api/v1/code/verify", {"msisdn": "13800000004",
+                                                               "code": wrong})
+            self.assertEqual((st, body["error"]), (401, "wrong_code"))
+        # three tries used: the right code is dead too
+        st, body = c.call("POST", "/api/v1/code/verify", {"msisdn": "13800000004", "code": code})
+        self.assertEqual((st, body["error"]), (401, "no_code"))
+        for _ in range(2):
+            self.assertEqual(c.call("POST", "/api/v1/code/send", {"msisdn": "13800000004"})[0], 202)
+        st, body = c.call("POST", "/api/v1/code/send", {"msisdn": "13800000004"})
+        self.assertEqual((st, body["error"]), (429, "too_many"))  # a 4th within the hour
+        self.assertEqual(self.pg.scalar("SELECT count(*) FROM outbox WHERE dest = '13800000004'"
+                                        " AND kind = 'login_code'"), "3")
+
+    def test_code_cap_per_address(self):
+        c = self.client()
+        for i in range(5):  # unknown numbers: the same answer, no SMS, counted all the same
+            self.assertEqual(c.call("POST", "/api/v1/code/send",
+                                    {"msisdn": "1370000%04d" % i})[0], 202)
+        self.assertEqual(self.pg.scalar("SELECT count(*) FROM outbox WHERE dest LIKE '1370000%'"),
+                         "0")
+        st, body = c.call("POST", "/api/v1/code/send", {"msisdn": "13700009999"})
+        self.assertEqual(st, 429)
+
+    def test_employee_sees_own_only(self):
+        a = self.employee("13800000001")
+        st, body = a.call("GET", "/api/v1/my/codes")
+        self.assertEqual(st, 200)
+        codes = [c["code"] for c in body["codes"]]
+        self.assertEqual(len(codes), 1)
+        mine = body["codes"][0]
+        self.assertEqual(mine["sms_link"], "sms:10086?body=%s" % mine["code"])
+        self.assertEqual(mine["tel_link"], "tel:10086%s" % mine["code"])
+        self.assertIn("发送%s到10086" % mine["code"], mine["promo"])
+        st, svg = a.call("GET", "/api/v1/my/qr/%s" % mine["code"], raw=True)
+        self.assertEqual(st, 200)
+        self.assertTrue(svg.startswith(b"<svg"))
+        b_code = self.pg.scalar("SELECT code FROM claims WHERE employee_id = 'E002'")
+        self.assertEqual(a.call("GET", "/api/v1/my/qr/%s" % b_code, raw=True)[0], 404)
+        # the manager's API is not the employee's
+        self.assertEqual(a.call("GET", "/api/v1/products")[0], 403)
+        self.assertEqual(a.call("GET", "/api/v1/products/10")[0], 403)
+
+    def test_orders_masked(self):
+        code = self.pg.scalar("SELECT code FROM claims WHERE employee_id = 'E002'")
+        self.pg.psql("SELECT erm_place_order('13912340001', :'p1', 'sms')", code)
+        b = self.employee("13800000002")
+        st, body = b.call("GET", "/api/v1/my/orders")
+        self.assertEqual(st, 200, body)
+        self.assertEqual([o["customer"] for o in body["orders"]], ["139****0001"])
+        self.assertEqual(body["commission"], "5.00")
+        self.assertEqual(body["rank"], 1)
+
+    def test_self_claim(self):
+        e = self.employee("13800000006")
+        st, body = e.call("POST", "/api/v1/my/claim", {"product": "10"}, csrf=False)
+        self.assertEqual(st, 403)
+        st, body = e.call("POST", "/api/v1/my/claim", {"product": "10"})
+        self.assertEqual((st, body["outcome"]), (200, "new"), body)
+        self.assertEqual(self.pg.scalar("SELECT count(*) FROM outbox WHERE dest = '13800000006'"
+                                        " AND kind = 'promo'"), "1")
+        st, again = e.call("POST", "/api/v1/my/claim", {"product": "10"})
+        self.assertEqual((st, again["outcome"], again["code"]), (200, "held", body["code"]))
+        st, body = e.call("POST", "/api/v1/my/claim", {"product": "77"})
+        self.assertEqual((st, body["outcome"]), (404, "no_product"))
+
+    def test_static_pages(self):
+        c = self.client()
+        st, page = c.call("GET", "/", raw=True)
+        self.assertEqual(st, 200)
+        self.assertIn(b"<html", page)
+        self.assertEqual(c.call("GET", "/..%2f..%2fetc%2fpasswd", raw=True)[0], 404)
+        self.assertEqual(c.call("GET", "/.hidden.js", raw=True)[0], 404)
+
+
+class WebConfig(unittest.TestCase):
+    def run_web(self, text, *args):
+        d = tempfile.mkdtemp(prefix="ermtest-webconf-")
+        try:
+            path = os.path.join(d, "ermgw.conf")
+            with open(path, "w") as f:
+                f.write(text)
+            return subprocess.run([ermtest.binary("ermweb"), "--config", path] + list(args),
+                                  text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  timeout=30), path
+        finally:
+            pass
+
+    def test_check_and_bad_values(self):
+        r, _ = self.run_web("[smpp]\nhost = x\n[web]\nlisten = 127.0.0.1:8080\n", "--check")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r, path = self.run_web("[web]\nlisten = 127.0.0.1:8080\nthreads = lots\n", "--check")
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.stderr.strip(), "ermweb: %s:3: [web] threads: not a whole number in range"
+                         % path)
+        r, path = self.run_web("[web]\nlisten = 127.0.0.1:8080\nsecure = yes\n", "--check")
+        self.assertEqual((r.returncode, r.stderr.strip()),
+                         (2, "ermweb: %s:3: [web] secure: unknown key" % path))
+        r, _ = self.run_web("[web]\nlisten = nowhere\n", "--check")
+        self.assertEqual(r.returncode, 2)
+        r, _ = self.run_web("[web]\nthreads = 2\n", "--check")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("listen", r.stderr)
+
+    def test_help_version(self):
+        r = subprocess.run([ermtest.binary("ermweb"), "--help"], text=True,
+                           stdout=subprocess.PIPE)
+        self.assertEqual(r.returncode, 0)
+        self.assertIn("--config FILE", r.stdout)
+        r = subprocess.run([ermtest.binary("ermweb"), "--version"], text=True,
+                           stdout=subprocess.PIPE)
+        self.assertTrue(r.stdout.startswith("ermweb "))
+
+
+if __name__ == "__main__":
+    ermtest.main()
