@@ -21,15 +21,19 @@
 #include "storage/db.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
+#include "core/tunables.h"
 #include "storage/db_internal.h"
 
-#define DB_BACKOFF_MIN_MS 500u
-#define DB_BACKOFF_MAX_MS 10000u
-#define DB_CONNECT_MS     10000u /* PQconnectPoll ignores connect_timeout: ours */
+/* core/tunables.c: db_backoff_min, db_backoff_max, db_connect (PQconnectPoll ignores
+ * connect_timeout: ours). */
+#define DB_BACKOFF_MIN_MS ((unsigned)tun_value(TUN_DB_BACKOFF_MIN))
+#define DB_BACKOFF_MAX_MS ((unsigned)tun_value(TUN_DB_BACKOFF_MAX))
+#define DB_CONNECT_MS     tun_value(TUN_DB_CONNECT)
 
 enum db_phase {
     DB_DOWN,       /* no connection; the retry timer runs (or closing) */
@@ -215,8 +219,12 @@ static void db_on_timer(uv_timer_t *t)
         return;
     if (db->phase == DB_DOWN)
         db_connect_start(db);
-    else if (db->phase == DB_CONNECTING || db->phase == DB_PREPARING)
-        db_lost(db, "no answer from the server within 10 s");
+    else if (db->phase == DB_CONNECTING || db->phase == DB_PREPARING) {
+        char why[64];
+        snprintf(why, sizeof why, "no answer from the server within %u s",
+                 (unsigned)(DB_CONNECT_MS / 1000u));
+        db_lost(db, why);
+    }
 }
 
 static void db_prepare_next(struct stor_db *db);
