@@ -54,6 +54,7 @@ struct ermgw {
     struct mo_intake *intake;
     struct outbox_sender *sender;
     int orders_idle, sender_idle; /* draining: reported idle */
+    int deadline_passed;          /* the drain's bound passed with work in flight */
     uv_signal_t sig_term, sig_int, sig_hup;
     uv_timer_t stop_timer; /* bounds the drain */
     int outbox_recovered;  /* sending rows of an earlier run put back, once per start */
@@ -221,16 +222,23 @@ static void ermgw_one_db_closed(void *ud)
         ermgw_db_closed(d);
 }
 
-/* Closes the connections that are open; ermgw_db_closed() once they all are. */
+/* Closes the connections that are open (past the deadline, cancelling what is in flight);
+ * ermgw_db_closed() once they all are. Each slot is emptied as its close starts: a
+ * connection may be freed before the others are closed, and the modules read the slots. */
 static void ermgw_close_dbs(struct ermgw *d)
 {
     d->dbs_closing = 1; /* held until every close is started */
     for (unsigned i = 0; i <= d->n_mo_db; i++) {
-        struct stor_db *db = i < d->n_mo_db ? d->mo_db[i] : d->db_out;
-        if (db != NULL) {
-            d->dbs_closing++;
+        struct stor_db **slot = i < d->n_mo_db ? &d->mo_db[i] : &d->db_out;
+        struct stor_db *db = *slot;
+        *slot = NULL;
+        if (db == NULL)
+            continue;
+        d->dbs_closing++;
+        if (d->deadline_passed)
+            stor_db_abort(db, ermgw_one_db_closed, d);
+        else
             stor_db_close(db, ermgw_one_db_closed, d);
-        }
     }
     ermgw_one_db_closed(d);
 }
@@ -248,6 +256,8 @@ static void ermgw_close(struct ermgw *d)
         return;
     d->life = ERMGW_CLOSING;
     uv_timer_stop(&d->stop_timer);
+    /* Consumers' timers first: nothing polls a connection about to close. */
+    outbox_sender_stop_polling(d->sender);
     if (!d->bearer_started) {
         /* Never bound (the database never came up): only the database to close. */
         ermgw_close_dbs(d);
@@ -308,11 +318,15 @@ static void ermgw_on_stop_timer(uv_timer_t *t)
     }
     unsigned mos = order_path_inflight(d->orders);
     unsigned rows = outbox_sender_busy(d->sender);
-    if (mos > 0 || rows > 0)
+    if (mos > 0 || rows > 0) {
         ERM_WARN("ermgw",
                  "stop: %u MO transaction(s) and %u outbox row(s) still running after %llu ms; "
-                 "closing anyway (rows left sending are queued again at the next start)",
+                 "closing anyway: transactions in flight are cancelled, their MOs not "
+                 "acknowledged (the SMSC delivers them again); rows left sending are queued "
+                 "again at the next start",
                  mos, rows, (unsigned long long)tun_value(TUN_STOP_TIMEOUT));
+        d->deadline_passed = 1;
+    }
     ermgw_close(d);
 }
 

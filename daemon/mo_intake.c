@@ -71,10 +71,13 @@ struct mo_intake_ack {
     char source[MSISDN_ADDR_MAX]; /* for log lines */
 };
 
-static void mo_intake_answer(struct bearer *b, uint64_t link_id, uint32_t seq, enum bearer_answer a)
+/* Returns 0, or -ENOTCONN when the answer could not go (its link is gone). */
+static int mo_intake_answer(struct bearer *b, uint64_t link_id, uint32_t seq, enum bearer_answer a)
 {
-    if (bearer_answer(b, link_id, seq, a) < 0)
+    int rc = bearer_answer(b, link_id, seq, a);
+    if (rc < 0)
         ERM_DEBUG("intake", "ack of seq %u dropped: its link is gone (the SMSC redelivers)", seq);
+    return rc;
 }
 
 /* Answers A's message per RC (0 committed: accepted, else retry-later), frees A and
@@ -84,10 +87,14 @@ static void mo_intake_done(struct mo_intake_ack *a, int rc, const char *what)
     struct mo_intake *in = a->in;
     if (rc == 0) {
         mo_intake_answer(a->bearer, a->link_id, a->seq, BEARER_ACCEPTED);
-    } else {
-        mo_intake_answer(a->bearer, a->link_id, a->seq, BEARER_RETRY_LATER);
+    } else if (mo_intake_answer(a->bearer, a->link_id, a->seq, BEARER_RETRY_LATER) == 0) {
         ERM_WARN("intake", "from %s: %s not stored (%s); answered %s for redelivery", a->source,
                  what, strerror(-rc), bearer_answer_name(a->bearer, BEARER_RETRY_LATER));
+    } else {
+        ERM_WARN("intake",
+                 "from %s: %s not stored (%s); not acknowledged (its link is gone: the SMSC "
+                 "delivers it again)",
+                 a->source, what, strerror(-rc));
     }
     free(a);
     order_path_release(in->cfg.orders);
@@ -174,7 +181,8 @@ static void mo_intake_receipt(struct mo_intake *in, struct bearer *b, const stru
         return;
     struct stor_receipt sr = {in->cfg.receipt_ids,        r.id,  r.stat,
                               receipt_stat_final(r.stat), r.err, r.done_date};
-    rc = stor_receipt_apply(*in->cfg.receipts_db, &sr, mo_intake_receipt_done, a);
+    struct stor_db *db = *in->cfg.receipts_db; /* NULL once closing */
+    rc = db != NULL ? stor_receipt_apply(db, &sr, mo_intake_receipt_done, a) : -ENOTCONN;
     if (rc == -EINVAL) {
         ERM_WARN("intake", "receipt from %s for \"%.80s\" cannot be kept; acknowledged", mo->source,
                  r.id);
@@ -317,7 +325,8 @@ static int mo_intake_part(struct mo_intake *in, struct bearer *b, const struct g
     mo_intake_key(in, mo, ci, &p.key);
     ERM_INFO("intake", "from %s to %s: part %u of %u (ref %" PRIu32 ")", mo->source, mo->dest,
              ci->seqnum, ci->total, ci->ref);
-    int rc = stor_mo_part_add(*in->cfg.parts_db, &p, mo_intake_part_done, a);
+    struct stor_db *db = *in->cfg.parts_db; /* NULL once closing */
+    int rc = db != NULL ? stor_mo_part_add(db, &p, mo_intake_part_done, a) : -ENOTCONN;
     if (rc < 0)
         mo_intake_done(a, rc, "message part");
     return 0;
@@ -357,7 +366,7 @@ static void mo_intake_on_due(uv_timer_t *t);
 
 static void mo_intake_arm_due(struct mo_intake *in, uint64_t ms)
 {
-    if (!in->closing)
+    if (!in->closing && !in->draining)
         uv_timer_start(&in->due_timer, mo_intake_on_due, ms, 0);
 }
 

@@ -43,10 +43,14 @@ struct order_ctx {
     struct stor_mo_key key; /* its dedupe step (storage/intake.h) */
 };
 
-static void order_answer(struct bearer *b, uint64_t link_id, uint32_t seq, enum bearer_answer a)
+/* Answers the message (LINK_ID, SEQ) on B; 1 when the answer went, 0 when its link is gone
+ * (the SMSC delivers it again). */
+static int order_answer(struct bearer *b, uint64_t link_id, uint32_t seq, enum bearer_answer a)
 {
-    if (bearer_answer(b, link_id, seq, a) < 0)
-        ERM_DEBUG("mo", "ack of seq %u dropped: its link is gone (the SMSC redelivers)", seq);
+    if (bearer_answer(b, link_id, seq, a) == 0)
+        return 1;
+    ERM_DEBUG("mo", "ack of seq %u dropped: its link is gone (the SMSC redelivers)", seq);
+    return 0;
 }
 
 /* Draining and nothing in flight: tells the daemon, once. */
@@ -81,39 +85,44 @@ void order_path_drain(struct order_path *op)
     order_idle_check(op);
 }
 
-/* Answers per RC (0 = committed) and frees CTX. */
+#define ORDER_NOT_ACKED "not acknowledged (its link is gone: the SMSC delivers it again)"
+
+/* Answers per RC (0 = committed) and frees CTX. Each log line says whether the answer went:
+ * a link lost meanwhile (or the bearer stopped at the stop's deadline) drops it. */
 static void order_finish(struct order_ctx *ctx, int rc, const char *what)
 {
     struct order_path *op = ctx->op;
     struct bearer *b = ctx->bearer;
+    const char *who = ctx->customer, *kind = cmd_kind_name(ctx->kind);
     if (rc == 0) {
-        if (b != NULL)
-            order_answer(b, ctx->link_id, ctx->seq, BEARER_ACCEPTED);
-        ERM_INFO("mo", "from %s: %s committed%s", ctx->customer, what,
-                 b != NULL ? ", acknowledged" : "");
+        int acked = b != NULL && order_answer(b, ctx->link_id, ctx->seq, BEARER_ACCEPTED);
+        ERM_INFO("mo", "from %s: %s committed%s", who, what,
+                 acked       ? ", acknowledged"
+                 : b != NULL ? "; " ORDER_NOT_ACKED
+                             : "");
         if (op->cfg.on_committed)
             op->cfg.on_committed(op->cfg.ud);
     } else if (rc == -EALREADY) {
-        if (b != NULL)
-            order_answer(b, ctx->link_id, ctx->seq, BEARER_ACCEPTED);
-        ERM_INFO("mo",
-                 "from %s: %s handled before (the SMSC delivered it again); "
-                 "acknowledged, nothing done twice",
-                 ctx->customer, cmd_kind_name(ctx->kind));
+        int acked = b != NULL && order_answer(b, ctx->link_id, ctx->seq, BEARER_ACCEPTED);
+        ERM_INFO("mo", "from %s: %s handled before (the SMSC delivered it again); %s", who, kind,
+                 acked || b == NULL ? "acknowledged, nothing done twice"
+                                    : ORDER_NOT_ACKED ", nothing done twice");
     } else if (rc == -EINVAL && b != NULL) {
         /* Refused before storage for what it is (e.g. an address too long to store): the
          * same bytes would fail again, so a retry would loop forever. */
-        order_answer(b, ctx->link_id, ctx->seq, BEARER_REFUSED);
-        ERM_WARN("mo", "from %s: %s refused as malformed; answered %s (permanent)", ctx->customer,
-                 cmd_kind_name(ctx->kind), bearer_answer_name(b, BEARER_REFUSED));
+        if (order_answer(b, ctx->link_id, ctx->seq, BEARER_REFUSED))
+            ERM_WARN("mo", "from %s: %s refused as malformed; answered %s (permanent)", who, kind,
+                     bearer_answer_name(b, BEARER_REFUSED));
+        else
+            ERM_WARN("mo", "from %s: %s refused as malformed; " ORDER_NOT_ACKED, who, kind);
     } else if (b == NULL) {
-        ERM_WARN("mo", "from %s: %s not stored (%s); its parts wait for the next try",
-                 ctx->customer, cmd_kind_name(ctx->kind), strerror(-rc));
+        ERM_WARN("mo", "from %s: %s not stored (%s); its parts wait for the next try", who, kind,
+                 strerror(-rc));
+    } else if (order_answer(b, ctx->link_id, ctx->seq, BEARER_RETRY_LATER)) {
+        ERM_WARN("mo", "from %s: %s not stored (%s); answered %s for redelivery", who, kind,
+                 strerror(-rc), bearer_answer_name(b, BEARER_RETRY_LATER));
     } else {
-        order_answer(b, ctx->link_id, ctx->seq, BEARER_RETRY_LATER);
-        ERM_WARN("mo", "from %s: %s not stored (%s); answered %s for redelivery", ctx->customer,
-                 cmd_kind_name(ctx->kind), strerror(-rc),
-                 bearer_answer_name(b, BEARER_RETRY_LATER));
+        ERM_WARN("mo", "from %s: %s not stored (%s); " ORDER_NOT_ACKED, who, kind, strerror(-rc));
     }
     free(ctx);
     order_path_release(op);
@@ -206,7 +215,7 @@ void order_path_run(struct order_path *op, const struct order_msg *m)
     struct order_ctx *ctx = calloc(1, sizeof *ctx);
     if (ctx == NULL) {
         if (m->bearer != NULL)
-            order_answer(m->bearer, m->link_id, m->seq, BEARER_RETRY_LATER);
+            (void)order_answer(m->bearer, m->link_id, m->seq, BEARER_RETRY_LATER);
         return;
     }
     ctx->op = op;
@@ -231,7 +240,7 @@ int order_path_admit(struct order_path *op, struct bearer *b, const char *source
     ERM_WARN("mo", "from %s: %s; answered %s for redelivery", source,
              op->draining ? "stopping" : "database down",
              bearer_answer_name(b, BEARER_RETRY_LATER));
-    order_answer(b, link_id, seq, BEARER_RETRY_LATER);
+    (void)order_answer(b, link_id, seq, BEARER_RETRY_LATER);
     return 0;
 }
 

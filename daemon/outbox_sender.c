@@ -162,15 +162,18 @@ static void outbox_sender_record(struct outbox_sender *s, struct outbox_sender_r
 {
     struct outbox_sender_record *rec = calloc(1, sizeof *rec);
     int rc = -ENOMEM;
+    struct stor_db *db = *s->cfg.db; /* NULL once closing: the row is queued at next start */
     row->recording = 1;
-    if (rec != NULL) {
+    if (rec != NULL && db == NULL) {
+        rc = -ENOTCONN;
+    } else if (rec != NULL) {
         rec->s = s;
         rec->row = row;
         if (row->status == 0) {
             ERM_INFO("sender", "outbox row %lld sent in %u part(s), message id(s) %s",
                      (long long)row->id, row->nparts, row->ids);
-            rc = stor_outbox_sent(*s->cfg.db, row->id, row->ids, s->cfg.receipt_ids,
-                                  outbox_sender_recorded, rec);
+            rc = stor_outbox_sent(db, row->id, row->ids, s->cfg.receipt_ids, outbox_sender_recorded,
+                                  rec);
         } else if (bearer_status_retries(s->cfg.bearer, row->status)) {
             char why[64];
             if (row->status < 0)
@@ -178,12 +181,12 @@ static void outbox_sender_record(struct outbox_sender *s, struct outbox_sender_r
             else
                 snprintf(why, sizeof why, "%s", bearer_status_name(s->cfg.bearer, row->status));
             ERM_WARN("sender", "outbox row %lld: %s; queued again", (long long)row->id, why);
-            rc = stor_outbox_retry(*s->cfg.db, row->id, why, outbox_sender_recorded, rec);
+            rc = stor_outbox_retry(db, row->id, why, outbox_sender_recorded, rec);
         } else {
             ERM_WARN("sender", "outbox row %lld refused by the SMSC: %s; marked failed",
                      (long long)row->id, bearer_status_name(s->cfg.bearer, row->status));
-            rc = stor_outbox_failed(*s->cfg.db, row->id, (uint32_t)row->status,
-                                    outbox_sender_recorded, rec);
+            rc =
+                stor_outbox_failed(db, row->id, (uint32_t)row->status, outbox_sender_recorded, rec);
         }
     }
     if (rc < 0) {
@@ -456,6 +459,11 @@ static void outbox_sender_on_close(uv_handle_t *h)
         s->rows = next;
     }
     free(s);
+}
+
+void outbox_sender_stop_polling(struct outbox_sender *s)
+{
+    uv_timer_stop(&s->timer);
 }
 
 void outbox_sender_destroy(struct outbox_sender *s)

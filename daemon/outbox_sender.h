@@ -45,6 +45,10 @@ unsigned outbox_sender_busy(const struct outbox_sender *s);
  * finish, then on_idle. */
 void outbox_sender_drain(struct outbox_sender *s);
 
+/* Closing: the poll timer stops (the connection is about to close); results still
+ * recorded. */
+void outbox_sender_stop_polling(struct outbox_sender *s);
+
 /* Stops its timer (closing the handle) and frees it after the close. */
 void outbox_sender_destroy(struct outbox_sender *s);
 

@@ -718,3 +718,19 @@ void stor_db_close(struct stor_db *db, void (*done)(void *ud), void *ud)
         return;
     db_close_now(db);
 }
+
+void stor_db_abort(struct stor_db *db, void (*done)(void *ud), void *ud)
+{
+    /* From inside one of this connection's callbacks the job is ours to finish: close. */
+    int in_flight = db->phase == DB_UP && (db->cur != NULL || db->busy) && !db->running;
+    stor_db_close(db, done, ud);
+    if (!in_flight || db->closed)
+        return;
+    char err[256] = "no cancel handle";
+    PGcancel *c = PQgetCancel(db->conn);
+    if (c == NULL || !PQcancel(c, err, sizeof err))
+        ERM_WARN("db", "connection \"%s\": cancel not sent (%s); dropped anyway", db->name, err);
+    if (c != NULL)
+        PQfreeCancel(c);
+    db_lost(db, "the transaction in flight cancelled at the stop's deadline");
+}
