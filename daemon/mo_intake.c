@@ -1,9 +1,9 @@
 /*
- * intake.c: what ermgw does with a deliver_sm before any command is parsed.
+ * mo_intake.c: what ermgw does with an incoming message before any command is parsed.
  *
  * Receipts: read (text, receipted_message_id and message_state TLVs; core/receipt.h) and
- * applied to the outbox row's part (storage/receipts.h); acknowledged after COMMIT, or with
- * the temporary status when nothing could be stored, like any MO. A receipt that names no
+ * applied to the outbox row's part (storage/receipts.h); answered accepted after COMMIT, or
+ * retry-later when nothing could be stored, like any MO. A receipt that names no
  * message id or no state is acknowledged and logged: there is nothing to keep, and asking
  * the SMSC to send it again would not make it readable.
  *
@@ -20,9 +20,13 @@
  * lose what the customer sent, and a code usually sits at the start. A part that comes
  * after that is a message of its own (and is given up on in its turn).
  *
+ * Whole messages go to the order path (daemon/order_path.h), which admits messages (not
+ * when draining or without a database), counts every job in flight (receipts and parts
+ * stored here are held there too) and runs the commands.
+ *
  * Timers: one for the parts due (armed when a part is stored, and from what the database
- * says is next), one for housekeeping every minute. The clock is the database's, which
- * every gateway on it shares.
+ * says is next), one for housekeeping every minute (core/tunables.c). The clock is the
+ * database's, which every gateway on it shares. Both stop looking once told to drain.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -36,102 +40,111 @@
 #include "core/mokey.h"
 #include "core/receipt.h"
 #include "core/textcodec.h"
-#include "daemon/daemon.h"
-#include "gateway/smpp_pdu.h"
-#include "gateway/smpp_session.h"
+#include "core/tunables.h"
+#include "daemon/mo_intake.h"
+#include "daemon/order_path.h"
+#include "storage/db.h"
 #include "storage/mo_log.h"
 #include "storage/mo_parts.h"
 #include "storage/receipts.h"
 
-#define INTAKE_DUE_LIMIT    32    /* messages given up on per database round */
-#define INTAKE_DUE_MIN_MS   1000u /* a failed one is tried again, but not in a hot loop */
-#define INTAKE_HOUSEKEEP_MS 60000u
-#define INTAKE_JOINED_MAX   (16 * 1024) /* bytes of a joined message's text */
-#define INTAKE_RECEIPT_TEXT (GW_SM_MAX * 3 + 1)
+/* Buffer sizes, not tunables (core/tunables.c): they bound memory layouts. */
+#define MO_INTAKE_JOINED_MAX   (16 * 1024) /* bytes of a joined message's text */
+#define MO_INTAKE_RECEIPT_TEXT (GW_SM_MAX * 3 + 1)
 
-struct erm_intake {
-    struct erm_daemon *d;
+struct mo_intake {
+    struct mo_intake_cfg cfg;
     char instance[17]; /* random per start: "<instance>:<link id>" names a link for ever */
     uv_timer_t due_timer;
     uv_timer_t house_timer;
     int due_running; /* a due read is in flight */
+    int draining;    /* told to drain: no due reads, no housekeeping */
     int closing;
     unsigned open_handles;
 };
 
-/* One deliver_sm in a storage job: acknowledged when the job is done. */
-struct intake_ack {
-    struct erm_intake *in;
+/* One incoming message in a storage job: answered when the job is done. */
+struct mo_intake_ack {
+    struct mo_intake *in;
+    struct bearer *bearer;
     uint64_t link_id;
     uint32_t seq;
     char source[MSISDN_ADDR_MAX]; /* for log lines */
 };
 
-static void intake_ack_mo(struct erm_daemon *d, uint64_t link_id, uint32_t seq, uint32_t status)
+/* Returns 0, or -ENOTCONN when the answer could not go (its link is gone). */
+static int mo_intake_answer(struct bearer *b, uint64_t link_id, uint32_t seq, enum bearer_answer a)
 {
-    if (smpp_session_ack_mo(d->smpp, link_id, seq, status) < 0)
+    int rc = bearer_answer(b, link_id, seq, a);
+    if (rc < 0)
         ERM_DEBUG("intake", "ack of seq %u dropped: its link is gone (the SMSC redelivers)", seq);
+    return rc;
 }
 
-/* Acknowledges A's deliver_sm per RC (0 committed, else the temporary status), frees A and
- * lets a pending stop go on. */
-static void intake_done(struct intake_ack *a, int rc, const char *what)
+/* Answers A's message per RC (0 committed: accepted, else retry-later), frees A and
+ * releases its hold on the order path (a drain may be waiting for it). */
+static void mo_intake_done(struct mo_intake_ack *a, int rc, const char *what)
 {
-    struct erm_daemon *d = a->in->d;
+    struct mo_intake *in = a->in;
     if (rc == 0) {
-        intake_ack_mo(d, a->link_id, a->seq, SMPP_ESME_ROK);
-    } else {
-        intake_ack_mo(d, a->link_id, a->seq, d->cfg.db_unavailable_status);
+        mo_intake_answer(a->bearer, a->link_id, a->seq, BEARER_ACCEPTED);
+    } else if (mo_intake_answer(a->bearer, a->link_id, a->seq, BEARER_RETRY_LATER) == 0) {
         ERM_WARN("intake", "from %s: %s not stored (%s); answered %s for redelivery", a->source,
-                 what, strerror(-rc), smpp_status_name(d->cfg.db_unavailable_status));
+                 what, strerror(-rc), bearer_answer_name(a->bearer, BEARER_RETRY_LATER));
+    } else {
+        ERM_WARN("intake",
+                 "from %s: %s not stored (%s); not acknowledged (its link is gone: the SMSC "
+                 "delivers it again)",
+                 a->source, what, strerror(-rc));
     }
     free(a);
-    d->mo_inflight--;
-    erm_daemon_mo_done(d);
+    order_path_release(in->cfg.orders);
 }
 
-static struct intake_ack *intake_ack_new(struct erm_intake *in, const struct gw_mo *mo)
+static struct mo_intake_ack *mo_intake_ack_new(struct mo_intake *in, struct bearer *b,
+                                               const struct gw_mo *mo)
 {
-    struct intake_ack *a = calloc(1, sizeof *a);
+    struct mo_intake_ack *a = calloc(1, sizeof *a);
     if (a == NULL) {
-        intake_ack_mo(in->d, mo->link_id, mo->seq, in->d->cfg.db_unavailable_status);
+        mo_intake_answer(b, mo->link_id, mo->seq, BEARER_RETRY_LATER);
         return NULL;
     }
     a->in = in;
+    a->bearer = b;
     a->link_id = mo->link_id;
     a->seq = mo->seq;
     snprintf(a->source, sizeof a->source, "%s", mo->source);
-    in->d->mo_inflight++;
+    order_path_hold(in->cfg.orders);
     return a;
 }
 
 /* ---- receipts ---------------------------------------------------------------------------- */
 
-static void intake_receipt_done(void *arg, int rc, enum stor_receipt_outcome outcome,
-                                int64_t outbox_id, const char *delivery)
+static void mo_intake_receipt_done(void *arg, int rc, enum stor_receipt_outcome outcome,
+                                   int64_t outbox_id, const char *delivery)
 {
-    struct intake_ack *a = arg;
+    struct mo_intake_ack *a = arg;
     if (rc == 0 && outcome == STOR_RECEIPT_SETTLED)
         ERM_INFO("intake", "receipt from %s: outbox row %" PRId64 " delivery %s", a->source,
                  outbox_id, delivery);
     else if (rc == 0)
         ERM_INFO("intake", "receipt from %s: %s (outbox row %" PRId64 ")", a->source,
                  stor_receipt_outcome_name(outcome), outbox_id);
-    intake_done(a, rc, "delivery receipt");
+    mo_intake_done(a, rc, "delivery receipt");
 }
 
 /* Reads MO's receipt into R: the TLVs win over the text. Returns 0, or -EINVAL when it
  * names no message id or no state. */
-static int intake_receipt_read(const struct gw_mo *mo, struct receipt *r)
+static int mo_intake_receipt_read(const struct gw_mo *mo, struct receipt *r)
 {
-    char *text = malloc(INTAKE_RECEIPT_TEXT);
+    char *text = malloc(MO_INTAKE_RECEIPT_TEXT);
     int n = -ENOMEM;
     if (text == NULL)
         return n;
     /* Receipt texts are ASCII; only UCS-2 needs decoding (GSM 7-bit would turn '_' in an
      * id into something else). */
     if (mo->data_coding == TEXT_DCS_UCS2) {
-        n = text_decode(mo->data_coding, mo->sm, mo->sm_len, text, INTAKE_RECEIPT_TEXT);
+        n = text_decode(mo->data_coding, mo->sm, mo->sm_len, text, MO_INTAKE_RECEIPT_TEXT);
     } else {
         memcpy(text, mo->sm, mo->sm_len);
         n = (int)mo->sm_len;
@@ -151,49 +164,32 @@ static int intake_receipt_read(const struct gw_mo *mo, struct receipt *r)
     return 0;
 }
 
-/* [smsc] message_ids (core/config.c checked the word). */
-static const struct {
-    const char *word;
-    enum stor_receipt_ids ids;
-} intake_id_ways[] = {
-    {"same", STOR_IDS_SAME},
-    {"hex_dec", STOR_IDS_HEX_DEC},
-    {"dec_hex", STOR_IDS_DEC_HEX},
-};
-
-enum stor_receipt_ids erm_receipt_ways(const struct erm_config *cfg)
-{
-    for (size_t i = 0; i < sizeof intake_id_ways / sizeof intake_id_ways[0]; i++)
-        if (strcmp(cfg->message_ids, intake_id_ways[i].word) == 0)
-            return intake_id_ways[i].ids;
-    return STOR_IDS_SAME;
-}
-
-void erm_intake_receipt(struct erm_intake *in, const struct gw_mo *mo)
+static void mo_intake_receipt(struct mo_intake *in, struct bearer *b, const struct gw_mo *mo)
 {
     struct receipt r;
-    int rc = intake_receipt_read(mo, &r);
+    int rc = mo_intake_receipt_read(mo, &r);
     if (rc == -EINVAL)
         ERM_WARN("intake",
                  "receipt from %s names no message id or no state; acknowledged, nothing kept",
                  mo->source);
     if (rc < 0) {
-        intake_ack_mo(in->d, mo->link_id, mo->seq,
-                      rc == -EINVAL ? SMPP_ESME_ROK : in->d->cfg.db_unavailable_status);
+        mo_intake_answer(b, mo->link_id, mo->seq,
+                         rc == -EINVAL ? BEARER_ACCEPTED : BEARER_RETRY_LATER);
         return;
     }
-    struct intake_ack *a = intake_ack_new(in, mo);
+    struct mo_intake_ack *a = mo_intake_ack_new(in, b, mo);
     if (a == NULL)
         return;
-    struct stor_receipt sr = {erm_receipt_ways(&in->d->cfg), r.id,  r.stat,
-                              receipt_stat_final(r.stat),    r.err, r.done_date};
-    rc = stor_receipt_apply(in->d->db_out, &sr, intake_receipt_done, a);
+    struct stor_receipt sr = {in->cfg.receipt_ids,        r.id,  r.stat,
+                              receipt_stat_final(r.stat), r.err, r.done_date};
+    struct stor_db *db = *in->cfg.receipts_db; /* NULL once closing */
+    rc = db != NULL ? stor_receipt_apply(db, &sr, mo_intake_receipt_done, a) : -ENOTCONN;
     if (rc == -EINVAL) {
         ERM_WARN("intake", "receipt from %s for \"%.80s\" cannot be kept; acknowledged", mo->source,
                  r.id);
-        intake_done(a, 0, "delivery receipt");
+        mo_intake_done(a, 0, "delivery receipt");
     } else if (rc < 0) {
-        intake_done(a, rc, "delivery receipt");
+        mo_intake_done(a, rc, "delivery receipt");
     }
 }
 
@@ -201,8 +197,8 @@ void erm_intake_receipt(struct erm_intake *in, const struct gw_mo *mo)
  */
 
 /* Fills KEY for MO (of concatenation CI) as it came on its link. */
-static void intake_key(const struct erm_intake *in, const struct gw_mo *mo,
-                       const struct concat_info *ci, struct stor_mo_key *key)
+static void mo_intake_key(const struct mo_intake *in, const struct gw_mo *mo,
+                          const struct concat_info *ci, struct stor_mo_key *key)
 {
     memset(key, 0, sizeof *key);
     struct mokey_in k = {mo->source, mo->dest,   mo->data_coding, mo->esm_class, ci->ref,
@@ -210,13 +206,13 @@ static void intake_key(const struct erm_intake *in, const struct gw_mo *mo,
     mokey_make(&k, key->key);
     snprintf(key->link, sizeof key->link, "%s:%" PRIu64, in->instance, mo->link_id);
     key->seq = mo->seq;
-    key->window_s = in->d->cfg.dedupe_window_s;
+    key->window_s = in->cfg.dedupe_window_s;
 }
 
 /* The concatenation of MO: SAR TLVs first, else its UDH; a UDH is left out of the text
  * either way. A malformed one makes it a whole message, a malformed UDH's bytes text (both
  * logged). */
-static void intake_concat(const struct gw_mo *mo, struct concat_info *ci)
+static void mo_intake_concat(const struct gw_mo *mo, struct concat_info *ci)
 {
     struct concat_info udh;
     if (concat_from_udh(mo->esm_class, mo->sm, mo->sm_len, &udh) < 0)
@@ -232,34 +228,34 @@ static void intake_concat(const struct gw_mo *mo, struct concat_info *ci)
 
 /* Runs the command of a whole message (joined or not). ACK: the deliver_sm to answer, or
  * NULL when there is none (a message given up on). */
-static void intake_run(struct erm_intake *in, const struct stor_mo_group_id *from,
-                       uint8_t data_coding, const uint8_t *text, size_t len,
-                       const struct stor_mo_key *key, const struct intake_ack *ack)
+static void mo_intake_run(struct mo_intake *in, const struct stor_mo_group_id *from,
+                          uint8_t data_coding, const uint8_t *text, size_t len,
+                          const struct stor_mo_key *key, const struct mo_intake_ack *ack)
 {
-    struct erm_mo_msg m = {
+    struct order_msg m = {
         .source = from->source,
         .dest = from->dest,
         .data_coding = data_coding,
         .sm = text,
         .len = len,
         .key = key,
-        .ack = ack != NULL,
+        .bearer = ack != NULL ? ack->bearer : NULL,
         .link_id = ack != NULL ? ack->link_id : 0,
         .seq = ack != NULL ? ack->seq : 0,
     };
-    erm_mo_run(in->d, &m);
+    order_path_run(in->cfg.orders, &m);
 }
 
 /* Joins G's parts and runs its command, whose dedupe step takes the stored parts. ACK as
- * for intake_run. Returns 0 or a negative errno (nothing run). */
-static int intake_run_group(struct erm_intake *in, const struct stor_mo_group *g,
-                            const struct intake_ack *ack)
+ * for mo_intake_run. Returns 0 or a negative errno (nothing run). */
+static int mo_intake_run_group(struct mo_intake *in, const struct stor_mo_group *g,
+                               const struct mo_intake_ack *ack)
 {
     unsigned missing = 0;
-    uint8_t *text = malloc(INTAKE_JOINED_MAX);
+    uint8_t *text = malloc(MO_INTAKE_JOINED_MAX);
     if (text == NULL)
         return -ENOMEM;
-    int n = concat_join(g->parts, g->nparts, g->id.total, text, INTAKE_JOINED_MAX, &missing);
+    int n = concat_join(g->parts, g->nparts, g->id.total, text, MO_INTAKE_JOINED_MAX, &missing);
     if (n < 0) {
         ERM_WARN("intake", "from %s: parts of ref %" PRIu32 " not joined (%s)", g->id.source,
                  g->id.ref, strerror(-n));
@@ -273,27 +269,28 @@ static int intake_run_group(struct erm_intake *in, const struct stor_mo_group *g
                  g->id.source, g->id.ref, missing, g->id.total);
     struct stor_mo_key key;
     memset(&key, 0, sizeof key);
-    key.window_s = in->d->cfg.dedupe_window_s;
+    key.window_s = in->cfg.dedupe_window_s;
     key.group = g->id;
     key.nparts = (unsigned)g->nparts;
-    intake_run(in, &g->id, g->data_coding, text, (size_t)n, &key, ack);
+    mo_intake_run(in, &g->id, g->data_coding, text, (size_t)n, &key, ack);
     free(text);
     return 0;
 }
 
-static void intake_arm_due(struct erm_intake *in, uint64_t ms);
+static void mo_intake_arm_due(struct mo_intake *in, uint64_t ms);
 
-static void intake_part_done(void *arg, int rc, enum stor_part_outcome outcome,
-                             const struct stor_mo_group *group)
+static void mo_intake_part_done(void *arg, int rc, enum stor_part_outcome outcome,
+                                const struct stor_mo_group *group)
 {
-    struct intake_ack *a = arg;
-    struct erm_intake *in = a->in;
+    struct mo_intake_ack *a = arg;
+    struct mo_intake *in = a->in;
     if (rc == 0 && outcome == STOR_PART_COMPLETE) {
-        /* The last part's ack waits for the message's command (erm_mo_run owns it now). */
-        rc = intake_run_group(in, group, a);
+        /* The last part's ack waits for the message's command (order_path_run owns it
+         * now, holding its own count). */
+        rc = mo_intake_run_group(in, group, a);
         if (rc == 0) {
             free(a);
-            in->d->mo_inflight--;
+            order_path_release(in->cfg.orders);
             return;
         }
     } else if (rc == 0 && outcome == STOR_PART_DUP) {
@@ -305,14 +302,15 @@ static void intake_part_done(void *arg, int rc, enum stor_part_outcome outcome,
         ERM_INFO("intake", "from %s: part stored, acknowledged; the message waits for the rest",
                  a->source);
         if (!uv_is_active((uv_handle_t *)&in->due_timer))
-            intake_arm_due(in, (uint64_t)in->d->cfg.concat_timeout_s * 1000u + 100u);
+            mo_intake_arm_due(in, (uint64_t)in->cfg.concat_timeout_s * 1000u + 100u);
     }
-    intake_done(a, rc, "message part");
+    mo_intake_done(a, rc, "message part");
 }
 
-static int intake_part(struct erm_intake *in, const struct gw_mo *mo, const struct concat_info *ci)
+static int mo_intake_part(struct mo_intake *in, struct bearer *b, const struct gw_mo *mo,
+                          const struct concat_info *ci)
 {
-    struct intake_ack *a = intake_ack_new(in, mo);
+    struct mo_intake_ack *a = mo_intake_ack_new(in, b, mo);
     if (a == NULL)
         return 0;
     struct stor_mo_part p;
@@ -325,92 +323,111 @@ static int intake_part(struct erm_intake *in, const struct gw_mo *mo, const stru
     p.data_coding = mo->data_coding;
     p.body = mo->sm + ci->skip;
     p.len = mo->sm_len - ci->skip;
-    intake_key(in, mo, ci, &p.key);
+    mo_intake_key(in, mo, ci, &p.key);
     ERM_INFO("intake", "from %s to %s: part %u of %u (ref %" PRIu32 ")", mo->source, mo->dest,
              ci->seqnum, ci->total, ci->ref);
-    int rc = stor_mo_part_add(in->d->db, &p, intake_part_done, a);
+    struct stor_db *db = *in->cfg.parts_db; /* NULL once closing */
+    int rc = db != NULL ? stor_mo_part_add(db, &p, mo_intake_part_done, a) : -ENOTCONN;
     if (rc < 0)
-        intake_done(a, rc, "message part");
+        mo_intake_done(a, rc, "message part");
     return 0;
 }
 
-void erm_intake_mo(struct erm_intake *in, const struct gw_mo *mo)
+static void mo_intake_mo(struct mo_intake *in, struct bearer *b, const struct gw_mo *mo)
 {
     struct concat_info ci;
-    intake_concat(mo, &ci);
+    mo_intake_concat(mo, &ci);
     if (ci.is_part) {
-        intake_part(in, mo, &ci);
+        mo_intake_part(in, b, mo, &ci);
         return;
     }
     struct stor_mo_key key;
     struct stor_mo_group_id from;
-    struct intake_ack ack = {.in = in, .link_id = mo->link_id, .seq = mo->seq};
+    struct mo_intake_ack ack = {.in = in, .bearer = b, .link_id = mo->link_id, .seq = mo->seq};
     memset(&from, 0, sizeof from);
     snprintf(from.source, sizeof from.source, "%s", mo->source);
     snprintf(from.dest, sizeof from.dest, "%s", mo->dest);
-    intake_key(in, mo, &ci, &key);
-    intake_run(in, &from, mo->data_coding, mo->sm + ci.skip, mo->sm_len - ci.skip, &key, &ack);
+    mo_intake_key(in, mo, &ci, &key);
+    mo_intake_run(in, &from, mo->data_coding, mo->sm + ci.skip, mo->sm_len - ci.skip, &key, &ack);
+}
+
+void mo_intake_message(struct mo_intake *in, struct bearer *b, const struct gw_mo *mo)
+{
+    if (!order_path_admit(in->cfg.orders, b, mo->source, mo->link_id, mo->seq))
+        return;
+    if (mo->is_receipt)
+        mo_intake_receipt(in, b, mo);
+    else
+        mo_intake_mo(in, b, mo);
 }
 
 /* ---- parts given up on -------------------------------------------------------------------- */
 
-static void intake_on_due(uv_timer_t *t);
+static void mo_intake_on_due(uv_timer_t *t);
 
-static void intake_arm_due(struct erm_intake *in, uint64_t ms)
+static void mo_intake_arm_due(struct mo_intake *in, uint64_t ms)
 {
-    if (!in->closing)
-        uv_timer_start(&in->due_timer, intake_on_due, ms, 0);
+    if (!in->closing && !in->draining)
+        uv_timer_start(&in->due_timer, mo_intake_on_due, ms, 0);
 }
 
-static void intake_due_read(void *arg, int rc, const struct stor_mo_group *groups, size_t n,
-                            double next_due_s)
+static void mo_intake_due_read(void *arg, int rc, const struct stor_mo_group *groups, size_t n,
+                               double next_due_s)
 {
-    struct erm_intake *in = arg;
+    struct mo_intake *in = arg;
     in->due_running = 0;
-    if (rc < 0 || in->closing || in->d->stopping)
+    if (rc < 0 || in->closing || in->draining)
         return; /* the next start of the database (or of ermgw) looks again */
     for (size_t i = 0; i < n; i++)
-        intake_run_group(in, &groups[i], NULL);
-    if (n == INTAKE_DUE_LIMIT)
+        mo_intake_run_group(in, &groups[i], NULL);
+    if (n == tun_value(TUN_PARTS_DUE_LIMIT))
         next_due_s = 0;
     if (next_due_s >= 0) {
         uint64_t ms = (uint64_t)(next_due_s * 1000.0) + 100u;
-        intake_arm_due(in, ms < INTAKE_DUE_MIN_MS ? INTAKE_DUE_MIN_MS : ms);
+        uint64_t min = tun_value(TUN_PARTS_DUE_MIN);
+        mo_intake_arm_due(in, ms < min ? min : ms);
     }
 }
 
-static void intake_on_due(uv_timer_t *t)
+static void mo_intake_on_due(uv_timer_t *t)
 {
-    struct erm_intake *in = t->data;
-    struct erm_daemon *d = in->d;
-    if (in->due_running || in->closing || d->stopping || !stor_db_is_up(d->db))
+    struct mo_intake *in = t->data;
+    struct stor_db *db = *in->cfg.parts_db;
+    if (in->due_running || in->closing || in->draining || db == NULL || !stor_db_is_up(db))
         return;
     in->due_running = 1;
-    if (stor_mo_parts_due(d->db, d->cfg.concat_timeout_s, INTAKE_DUE_LIMIT, intake_due_read, in) <
-        0)
+    if (stor_mo_parts_due(db, in->cfg.concat_timeout_s, (unsigned)tun_value(TUN_PARTS_DUE_LIMIT),
+                          mo_intake_due_read, in) < 0)
         in->due_running = 0;
 }
 
 /* ---- housekeeping and life --------------------------------------------------------------------
  */
 
-static void intake_on_house(uv_timer_t *t)
+static void mo_intake_on_house(uv_timer_t *t)
 {
-    struct erm_intake *in = t->data;
-    struct erm_daemon *d = in->d;
-    if (!in->closing && !d->stopping && stor_db_is_up(d->db))
-        stor_mo_housekeeping(d->db, d->cfg.dedupe_window_s, NULL, NULL);
+    struct mo_intake *in = t->data;
+    struct stor_db *db = *in->cfg.parts_db;
+    if (!in->closing && !in->draining && db != NULL && stor_db_is_up(db))
+        stor_mo_housekeeping(db, in->cfg.dedupe_window_s, NULL, NULL);
 }
 
-void erm_intake_on_db_up(struct erm_intake *in)
+void mo_intake_drain(struct mo_intake *in)
+{
+    in->draining = 1;
+    uv_timer_stop(&in->due_timer);
+    uv_timer_stop(&in->house_timer);
+}
+
+void mo_intake_on_db_up(struct mo_intake *in)
 {
     /* Parts may have waited while the database (or ermgw) was down: look now. */
-    intake_arm_due(in, 0);
-    intake_on_house(&in->house_timer);
+    mo_intake_arm_due(in, 0);
+    mo_intake_on_house(&in->house_timer);
 }
 
 /* A random instance name, so link ids of this run never meet those of an earlier one. */
-static void intake_instance(struct erm_intake *in)
+static void mo_intake_instance(struct mo_intake *in)
 {
     uint8_t r[8];
     uint64_t v = 0;
@@ -421,42 +438,43 @@ static void intake_instance(struct erm_intake *in)
     snprintf(in->instance, sizeof in->instance, "%016" PRIx64, v);
 }
 
-int erm_intake_create(struct erm_daemon *d, struct erm_intake **out)
+int mo_intake_create(const struct mo_intake_cfg *cfg, struct mo_intake **out)
 {
-    struct erm_intake *in = calloc(1, sizeof *in);
+    struct mo_intake *in = calloc(1, sizeof *in);
     if (in == NULL)
         return -ENOMEM;
-    in->d = d;
-    intake_instance(in);
-    int rc = uv_timer_init(d->loop, &in->due_timer);
+    in->cfg = *cfg;
+    mo_intake_instance(in);
+    int rc = uv_timer_init(cfg->loop, &in->due_timer);
     if (rc < 0) {
         free(in);
         return rc;
     }
     in->due_timer.data = in;
     in->open_handles = 1;
-    if ((rc = uv_timer_init(d->loop, &in->house_timer)) < 0) {
-        erm_intake_destroy(in);
+    if ((rc = uv_timer_init(cfg->loop, &in->house_timer)) < 0) {
+        mo_intake_destroy(in);
         return rc;
     }
     in->house_timer.data = in;
     in->open_handles++;
-    uv_timer_start(&in->house_timer, intake_on_house, INTAKE_HOUSEKEEP_MS, INTAKE_HOUSEKEEP_MS);
+    uint64_t house_ms = tun_value(TUN_HOUSEKEEP);
+    uv_timer_start(&in->house_timer, mo_intake_on_house, house_ms, house_ms);
     *out = in;
     return 0;
 }
 
-static void intake_closed(uv_handle_t *h)
+static void mo_intake_closed(uv_handle_t *h)
 {
-    struct erm_intake *in = h->data;
+    struct mo_intake *in = h->data;
     if (--in->open_handles == 0)
         free(in);
 }
 
-void erm_intake_destroy(struct erm_intake *in)
+void mo_intake_destroy(struct mo_intake *in)
 {
     in->closing = 1;
-    uv_close((uv_handle_t *)&in->due_timer, intake_closed);
+    uv_close((uv_handle_t *)&in->due_timer, mo_intake_closed);
     if (in->open_handles == 2)
-        uv_close((uv_handle_t *)&in->house_timer, intake_closed);
+        uv_close((uv_handle_t *)&in->house_timer, mo_intake_closed);
 }
