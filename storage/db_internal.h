@@ -170,6 +170,10 @@ int stor_admin_exec(struct stor_admin *adm, PGresult **res, const char *what, co
  * failure). */
 void stor_admin_rollback(struct stor_admin *adm);
 
+/* The end of a transaction's function: clears RES (may be NULL), rolls back when RC < 0,
+ * and returns RC. */
+int stor_admin_end(struct stor_admin *adm, PGresult *res, int rc);
+
 /* BEGIN and COMMIT on ADM, as stor_admin_exec() runs them. */
 int stor_admin_begin(struct stor_admin *adm, char *err, size_t errlen);
 int stor_admin_commit(struct stor_admin *adm, char *err, size_t errlen);
