@@ -81,6 +81,14 @@ static int mo_intake_answer(struct bearer *b, uint64_t link_id, uint32_t seq, en
     return rc;
 }
 
+/* Refuses MO for good (WHY says what it is): retrying cannot make it storable. */
+static void mo_intake_refuse(struct bearer *b, const struct gw_mo *mo, const char *why)
+{
+    ERM_WARN("intake", "from %s to %s: %s; answered %s (permanent: nothing stored)", mo->source,
+             mo->dest, why, bearer_answer_name(b, BEARER_REFUSED));
+    mo_intake_answer(b, mo->link_id, mo->seq, BEARER_REFUSED);
+}
+
 /* Answers A's message per RC (0 committed: accepted, else retry-later), frees A and
  * releases its hold on the order path (a drain may be waiting for it). */
 static void mo_intake_done(struct mo_intake_ack *a, int rc, const char *what)
@@ -175,6 +183,10 @@ static void mo_intake_receipt(struct mo_intake *in, struct bearer *b, const stru
     if (rc < 0) {
         mo_intake_answer(b, mo->link_id, mo->seq,
                          rc == -EINVAL ? BEARER_ACCEPTED : BEARER_RETRY_LATER);
+        return;
+    }
+    if (!text_is_clean(r.id, strlen(r.id))) {
+        mo_intake_refuse(b, mo, "a receipt whose message id is not text");
         return;
     }
     struct mo_intake_ack *a = mo_intake_ack_new(in, b, mo);
@@ -351,8 +363,26 @@ static void mo_intake_mo(struct mo_intake *in, struct bearer *b, const struct gw
     mo_intake_run(in, &from, mo->data_coding, mo->sm + ci.skip, mo->sm_len - ci.skip, &key, &ack);
 }
 
+/* Why MO can never be taken, or NULL: addresses that are not text cannot be stored, and a
+ * customer is a mobile number (an alphanumeric sender or junk would become a customer,
+ * and no reply could reach it). A receipt's source is the SMSC's business. */
+static const char *mo_intake_untakable(const struct gw_mo *mo)
+{
+    char number[MSISDN_LEN + 1];
+    if (!msisdn_addr_ok(mo->source) || !msisdn_addr_ok(mo->dest))
+        return "an address that is not text (bytes that are not UTF-8, or control characters)";
+    if (!mo->is_receipt && msisdn_normalize(mo->source, number, sizeof number) < 0)
+        return "the source is not a mobile number";
+    return NULL;
+}
+
 void mo_intake_message(struct mo_intake *in, struct bearer *b, const struct gw_mo *mo)
 {
+    const char *why = mo_intake_untakable(mo);
+    if (why != NULL) {
+        mo_intake_refuse(b, mo, why);
+        return;
+    }
     if (!order_path_admit(in->cfg.orders, b, mo->source, mo->link_id, mo->seq))
         return;
     if (mo->is_receipt)
