@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -334,8 +335,19 @@ static void ermgw_on_signal(uv_signal_t *h, int signum)
 {
     struct ermgw *d = h->data;
     if (signum == SIGHUP) {
-        int rc = erm_log_open(d->cfg.log_file[0] ? d->cfg.log_file : NULL);
-        ERM_INFO("ermgw", "SIGHUP: log reopened%s", rc < 0 ? " (failed, using stderr)" : "");
+        if (d->cfg.log_file[0] == '\0') {
+            ERM_INFO("ermgw", "SIGHUP: logging to stderr, no file to reopen");
+            return;
+        }
+        /* erm_log_open keeps the file it had when the new one cannot be opened. */
+        int rc = erm_log_open(d->cfg.log_file);
+        if (rc < 0)
+            ERM_WARN("ermgw",
+                     "SIGHUP: cannot reopen %s (%s); logging goes on to the file opened "
+                     "before",
+                     d->cfg.log_file, strerror(-rc));
+        else
+            ERM_INFO("ermgw", "SIGHUP: log reopened");
         return;
     }
     if (d->life != ERMGW_RUNNING)
@@ -592,6 +604,9 @@ int main(int argc, char **argv)
     ERM_INFO("ermgw", "ermgw %s starting: SMSC %s:%u, service number %s", ERM_VERSION,
              d.cfg.smsc_host, d.cfg.smsc_port, d.cfg.service_number);
 
+    /* A peer that closes while we write must give EPIPE, not kill the process: libuv leaves
+     * SIGPIPE to the program. */
+    signal(SIGPIPE, SIG_IGN);
     d.loop = uv_default_loop();
     int rc = ermgw_signals(&d);
     if (rc == 0)
