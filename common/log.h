@@ -20,7 +20,8 @@ enum erm_log_level { ERM_LOG_DEBUG = 0, ERM_LOG_INFO, ERM_LOG_WARN, ERM_LOG_ERRO
 /* Records below this level are dropped (default ERM_LOG_INFO; ERM_LOG_LEVEL=debug env). */
 void erm_log_set_level(enum erm_log_level level);
 
-/* Sends records to PATH (appending), or back to stderr when PATH is NULL.
+/* Sends records to PATH (appending), or back to stderr when PATH is NULL. When PATH cannot
+ * be opened, records go on where they went before.
  * Returns 0 or a negative errno. */
 int erm_log_open(const char *path);
 

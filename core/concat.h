@@ -53,7 +53,7 @@ struct concat_part {
 /* Joins the N PARTS of a message of TOTAL parts, given in any order, into OUT (CAP bytes)
  * in order of seqnum. A seqnum given twice counts once (the first); parts absent are left
  * out and counted in *MISSING (the text then has a gap: better than no text at all, see
- * daemon/intake.c). Returns the length, -EINVAL for a seqnum of 0 or above TOTAL, -ENOSPC
+ * daemon/mo_intake.c). Returns the length, -EINVAL for a seqnum of 0 or above TOTAL, -ENOSPC
  * when OUT is too small. */
 int concat_join(const struct concat_part *parts, size_t n, uint8_t total, uint8_t *out, size_t cap,
                 unsigned *missing);

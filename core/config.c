@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/codeplan.h"
+#include "core/receipt.h"
 
 enum config_kind { CONFIG_STR, CONFIG_UINT, CONFIG_STATUS, CONFIG_LEVEL, CONFIG_IDS };
 
@@ -71,7 +72,7 @@ void config_defaults(struct erm_config *cfg)
     snprintf(cfg->service_number, sizeof cfg->service_number, "10086");
     cfg->db_unavailable_status = 0x64; /* ESME_RX_T_APPN: the SMSC retries later */
     cfg->concat_timeout_s = 600;
-    snprintf(cfg->message_ids, sizeof cfg->message_ids, "same");
+    cfg->message_ids = RECEIPT_IDS_SAME;
     cfg->dedupe_window_s = 600;
     cfg->batch_max = 256;
     cfg->mo_connections = 2;
@@ -147,9 +148,8 @@ static void config_store_uint(void *field, size_t size, unsigned long v)
         *(unsigned long *)field = v;
 }
 
-/* The words a CONFIG_LEVEL or CONFIG_IDS value may be. */
+/* The words a CONFIG_LEVEL value may be (a CONFIG_IDS one: receipt_ids_words). */
 static const char *const config_level_words[] = {"debug", "info", "warn", "error", NULL};
-static const char *const config_ids_words[] = {"same", "hex_dec", "dec_hex", NULL};
 
 /* Checks and stores VALUE for KEY. Returns 0, or fills ERR. */
 static int config_set(const struct config_key *k, const char *value, struct erm_config *cfg,
@@ -180,14 +180,18 @@ static int config_set(const struct config_key *k, const char *value, struct erm_
         return 0;
     case CONFIG_IDS:
     case CONFIG_LEVEL: {
-        const char *const *w = k->kind == CONFIG_IDS ? config_ids_words : config_level_words;
+        const char *const *words = k->kind == CONFIG_IDS ? receipt_ids_words : config_level_words;
+        const char *const *w = words;
         while (*w != NULL && strcmp(value, *w) != 0)
             w++;
         if (*w == NULL)
             return config_fail(
                 err, errlen, file, line, k->section, k->name, "\"%s\" is not one of %s", value,
                 k->kind == CONFIG_IDS ? "same, hex_dec, dec_hex" : "debug, info, warn, error");
-        memcpy(field, value, strlen(value) + 1);
+        if (k->kind == CONFIG_IDS)
+            *(enum receipt_ids *)field = (enum receipt_ids)(w - words);
+        else
+            memcpy(field, value, strlen(value) + 1);
         return 0;
     }
     }

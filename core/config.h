@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/receipt.h"
+
 /* [database] connections at most: MO connections besides the outbox's one. */
 #define CONFIG_MO_CONNECTIONS_MAX 8
 
@@ -20,12 +22,12 @@ struct erm_config {
     char password[9];     /* at most 8 */
     char system_type[13]; /* at most 12, may be empty */
     unsigned enquire_link_s;
-    unsigned response_timeout_s; /* how long a request waits for its response */
-    unsigned reconnect_max_s;    /* cap of the reconnect backoff */
-    uint32_t max_pdu_len;        /* larger command_length closes the session */
-    unsigned window;             /* submit_sm outstanding at most */
-    unsigned max_submit_rate;    /* submit_sm per second at most (the SMSC contract's); 0: none */
-    char message_ids[8];         /* how the SMSC writes message ids: same, hex_dec, dec_hex */
+    unsigned response_timeout_s;  /* how long a request waits for its response */
+    unsigned reconnect_max_s;     /* cap of the reconnect backoff */
+    uint32_t max_pdu_len;         /* larger command_length closes the session */
+    unsigned window;              /* submit_sm outstanding at most */
+    unsigned max_submit_rate;     /* submit_sm per second at most (the SMSC contract's); 0: none */
+    enum receipt_ids message_ids; /* how the SMSC writes message ids: same, hex_dec, dec_hex */
     /* [service] */
     char service_number[21];
     uint32_t db_unavailable_status; /* deliver_sm_resp status when the database is down */

@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "core/textcodec.h"
+
 /* Longest digit run worth looking at: "0086" + 11 digits. */
 #define MSISDN_MAX_DIGITS 15
 
@@ -89,4 +91,10 @@ int msisdn_mask(const char *msisdn, char *out, size_t cap)
     memcpy(out + 7, msisdn + 7, 4);
     out[MSISDN_LEN] = '\0';
     return 0;
+}
+
+int msisdn_addr_ok(const char *addr)
+{
+    size_t len = addr != NULL ? strlen(addr) : 0;
+    return len > 0 && len < MSISDN_ADDR_MAX && text_is_clean(addr, len);
 }

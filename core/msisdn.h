@@ -18,6 +18,12 @@
  * than "+86" included), -ENOSPC when CAP is below MSISDN_LEN + 1. */
 int msisdn_normalize(const char *in, char *out, size_t cap);
 
+/* 1 when ADDR, an address as a bearer delivered it, is text that can be kept: 1 to
+ * MSISDN_ADDR_MAX - 1 bytes of valid UTF-8 without control characters. Anything else (bytes
+ * that are not UTF-8, a newline) can never be stored, so a message carrying it is refused
+ * for good rather than delivered again and again. */
+int msisdn_addr_ok(const char *addr);
+
 /* Writes the masked form "138****0001" of an 11-digit number (any 11 ASCII digits) into
  * OUT. 0, -EINVAL, or -ENOSPC when CAP is below MSISDN_LEN + 1. */
 int msisdn_mask(const char *msisdn, char *out, size_t cap);

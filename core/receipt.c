@@ -29,6 +29,8 @@ static const struct {
 
 #define RECEIPT_NKEYS (sizeof receipt_keys / sizeof receipt_keys[0])
 
+const char *const receipt_ids_words[] = {"same", "hex_dec", "dec_hex", NULL};
+
 static const char *const receipt_states[] = {
     NULL, "ENROUTE", "DELIVRD", "EXPIRED", "DELETED", "UNDELIV", "ACCEPTD", "UNKNOWN", "REJECTD",
 };

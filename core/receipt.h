@@ -22,6 +22,18 @@
 #define RECEIPT_DATE_MAX 16 /* YYMMDDhhmm, some SMSCs add ss */
 #define RECEIPT_NUM_MAX  21 /* a 64-bit value in decimal */
 
+/* How the SMSC writes message ids (the [smsc] message_ids setting, parsed by core/config.c):
+ * which form of a part's id (receipt_id_norm) a receipt's id is compared with. The order is
+ * that of receipt_ids_words. */
+enum receipt_ids {
+    RECEIPT_IDS_SAME,    /* the same in submit_sm_resp and receipts, padding and case aside */
+    RECEIPT_IDS_HEX_DEC, /* submit_sm_resp in hex, receipts in decimal */
+    RECEIPT_IDS_DEC_HEX, /* submit_sm_resp in decimal, receipts in hex */
+};
+
+/* The configuration words of enum receipt_ids, in its order, NULL-terminated (static). */
+extern const char *const receipt_ids_words[];
+
 /* The fields of a receipt's text; an absent field is "". */
 struct receipt {
     char id[RECEIPT_ID_MAX];

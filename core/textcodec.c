@@ -355,6 +355,16 @@ int text_decode(uint8_t data_coding, const uint8_t *in, size_t len, char *out, s
     }
 }
 
+int text_is_clean(const char *s, size_t len)
+{
+    size_t pos = 0;
+    uint32_t cp;
+    while (pos < len)
+        if (text_utf8_next(s, len, &pos, &cp) < 0 || cp < 0x20 || (cp >= 0x7F && cp <= 0x9F))
+            return 0;
+    return 1;
+}
+
 /* ---- encoding ---- */
 
 /* The highest code point of the GSM tables (the euro sign of the extension table). */

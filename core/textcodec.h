@@ -45,6 +45,10 @@ int text_gb18030_to_utf8(const uint8_t *in, size_t len, char *out, size_t cap);
  * and the command parser. */
 int text_utf8_next(const char *s, size_t len, size_t *pos, uint32_t *cp);
 
+/* 1 when the LEN bytes of S are valid UTF-8 without control characters (C0, DEL, C1): text
+ * that PostgreSQL takes and a log or a page shows as it is. */
+int text_is_clean(const char *s, size_t len);
+
 /* Appends CP as UTF-8 to OUT (CAP bytes) at *POS and advances *POS. Writes no NUL: the
  * caller terminates. Returns 0, -ENOSPC when it does not fit, -EILSEQ for a surrogate or a
  * value above U+10FFFF. */

@@ -1,28 +1,66 @@
 /*
- * ermgw.c: the daemon's entry point. Reads the configuration, opens the database connection
- * and the SMPP session on one libuv loop, wires MOs to the handler and the outbox to the
- * sender, and stops gracefully on SIGTERM/SIGINT: new MOs get a temporary error, MO
- * transactions in flight finish, outbox rows not yet submitted go back to the queue and
- * outstanding submits wait for their responses (all bounded by ERMGW_STOP_TIMEOUT_MS), the
- * bind is unbound, and the process exits 0.
+ * ermgw.c: the daemon's entry point and the owner of its lifecycle. Reads the configuration,
+ * opens the database connections and the bearer (the SMPP session, behind gateway/bearer.h)
+ * on one libuv loop, wires incoming messages to the intake and the order path and the outbox
+ * to the sender, and is the only file that knows where the process is in its life:
+ *
+ *   running   taking messages, sending the outbox.
+ *   draining  SIGTERM/SIGINT seen: each module is told (the order path answers new messages
+ *             retry-later, the intake stops its timers, the sender puts rows not yet
+ *             submitted back in the queue, the bearer never connects or binds again) and
+ *             reports idle through the callback it was given; bounded by the stop_timeout
+ *             tunable (core/tunables.c).
+ *   closing   both idle (or the bound passed): the bearer unbinds and stops, then every
+ *             database connection closes.
+ *   done      everything closed: "stopped", the loop ends, the process exits 0.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
 #include "core/config.h"
-#include "daemon/daemon.h"
-#include "gateway/smpp_pdu.h"
-#include "gateway/smpp_session.h"
+#include "core/tunables.h"
+#include "daemon/mo_intake.h"
+#include "daemon/order_path.h"
+#include "daemon/outbox_sender.h"
+#include "gateway/bearer.h"
+#include "gateway/smpp_bearer.h"
 #include "storage/db.h"
 #include "storage/orders.h"
 #include "storage/outbox.h"
 #include "version.h"
 
-#define ERMGW_STOP_TIMEOUT_MS 10000
+enum ermgw_life { ERMGW_RUNNING, ERMGW_DRAINING, ERMGW_CLOSING, ERMGW_DONE };
+
+/* The process: one instance, one loop; nothing outside this file sees it. */
+struct ermgw {
+    uv_loop_t *loop;
+    struct erm_config cfg;
+    enum ermgw_life life;
+    struct bearer *bearer;
+    int bearer_started;
+    /* The MO connections ([database] connections): a customer's MOs and what they cause
+     * always on the same one (order_path_db); the first also keeps the parts of long MOs
+     * and the housekeeping. Slots are NULLed once closed (the modules read them). */
+    struct stor_db *mo_db[CONFIG_MO_CONNECTIONS_MAX];
+    unsigned n_mo_db;
+    struct stor_db *db_out; /* the outbox connection: takes, rows sent, receipts */
+    unsigned dbs_closing;   /* connections still closing */
+    int dbs_all_up;         /* every MO connection is up */
+    struct order_path *orders;
+    struct mo_intake *intake;
+    struct outbox_sender *sender;
+    int orders_idle, sender_idle; /* draining: reported idle */
+    int deadline_passed;          /* the drain's bound passed with work in flight */
+    uv_signal_t sig_term, sig_int, sig_hup;
+    uv_timer_t stop_timer; /* bounds the drain */
+    int outbox_recovered;  /* sending rows of an earlier run put back, once per start */
+    int exit_code;
+};
 
 static void ermgw_usage(FILE *out)
 {
@@ -34,6 +72,7 @@ static void ermgw_usage(FILE *out)
                  "\n"
                  "  -c, --config FILE  the INI configuration (see etc/ermgw.conf)\n"
                  "      --check        check the configuration, print it, and exit\n"
+                 "      --tunables     the built-in timers and tunables, and exit\n"
                  "  -h, --help         this text\n"
                  "  -V, --version      the version\n"
                  "\n"
@@ -97,6 +136,17 @@ static int ermgw_load_config(const char *path, struct erm_config *cfg)
     return rc;
 }
 
+/* The table of core/tunables.c, one line each. */
+static void ermgw_tunables(FILE *out)
+{
+    fprintf(out, "%-20s %8s %-8s %s\n", "NAME", "DEFAULT", "UNIT", "WHAT IT BOUNDS");
+    for (int i = 0; i < TUN_COUNT; i++) {
+        const struct tunable *t = tun_entry((enum tun_id)i);
+        fprintf(out, "%-20s %8llu %-8s %s\n", t->name, (unsigned long long)t->value, t->unit,
+                t->bounds);
+    }
+}
+
 static enum erm_log_level ermgw_level(const char *name)
 {
     if (strcmp(name, "debug") == 0)
@@ -110,28 +160,33 @@ static enum erm_log_level ermgw_level(const char *name)
 
 /* ---- the bearer's events ---- */
 
-/* Bound, or the session's pacing allows submits again. */
-static void ermgw_on_ready(void *ud)
+/* Bound, or the bearer's pacing allows submits again. */
+static void ermgw_on_ready(void *ud, struct bearer *b)
 {
-    struct erm_daemon *d = ud;
-    erm_sender_on_ready(d->sender);
+    struct ermgw *d = ud;
+    (void)b;
+    outbox_sender_on_ready(d->sender);
 }
 
-static void ermgw_on_unbound(void *ud)
+static void ermgw_on_unbound(void *ud, struct bearer *b)
 {
-    struct erm_daemon *d = ud;
-    erm_sender_on_unbound(d->sender);
+    struct ermgw *d = ud;
+    (void)b;
+    outbox_sender_on_unbound(d->sender);
 }
 
-static void ermgw_on_mo(void *ud, const struct gw_mo *mo)
+static void ermgw_on_message(void *ud, struct bearer *b, const struct gw_mo *mo)
 {
-    erm_mo_handle(ud, mo);
+    struct ermgw *d = ud;
+    mo_intake_message(d->intake, b, mo);
 }
 
-static void ermgw_on_submit_resp(void *ud, uint64_t cookie, int64_t status, const char *message_id)
+static void ermgw_on_submit_result(void *ud, struct bearer *b, uint64_t cookie, int64_t status,
+                                   const char *message_id)
 {
-    struct erm_daemon *d = ud;
-    erm_sender_on_submit_resp(d->sender, cookie, status, message_id);
+    struct ermgw *d = ud;
+    (void)b;
+    outbox_sender_on_result(d->sender, cookie, status, message_id);
 }
 
 static void ermgw_close_handle(uv_handle_t *h)
@@ -143,129 +198,178 @@ static void ermgw_close_handle(uv_handle_t *h)
 /* Every connection closed (or never opened): the rest goes. */
 static void ermgw_db_closed(void *ud)
 {
-    struct erm_daemon *d = ud;
+    struct ermgw *d = ud;
     for (unsigned i = 0; i < d->n_mo_db; i++)
         d->mo_db[i] = NULL;
-    d->db = NULL;
     d->db_out = NULL;
     if (d->sender != NULL)
-        erm_sender_destroy(d->sender);
+        outbox_sender_destroy(d->sender);
     d->sender = NULL;
     if (d->intake != NULL)
-        erm_intake_destroy(d->intake);
+        mo_intake_destroy(d->intake);
     d->intake = NULL;
     ermgw_close_handle((uv_handle_t *)&d->sig_term);
     ermgw_close_handle((uv_handle_t *)&d->sig_int);
     ermgw_close_handle((uv_handle_t *)&d->sig_hup);
     ermgw_close_handle((uv_handle_t *)&d->stop_timer);
+    d->life = ERMGW_DONE;
     ERM_INFO("ermgw", "stopped");
 }
 
 static void ermgw_one_db_closed(void *ud)
 {
-    struct erm_daemon *d = ud;
+    struct ermgw *d = ud;
     if (--d->dbs_closing == 0)
         ermgw_db_closed(d);
 }
 
-/* Closes the connections that are open; ermgw_db_closed() once they all are. */
-static void ermgw_close_dbs(struct erm_daemon *d)
+/* Closes the connections that are open (past the deadline, cancelling what is in flight);
+ * ermgw_db_closed() once they all are. Each slot is emptied as its close starts: a
+ * connection may be freed before the others are closed, and the modules read the slots. */
+static void ermgw_close_dbs(struct ermgw *d)
 {
     d->dbs_closing = 1; /* held until every close is started */
     for (unsigned i = 0; i <= d->n_mo_db; i++) {
-        struct stor_db *db = i < d->n_mo_db ? d->mo_db[i] : d->db_out;
-        if (db != NULL) {
-            d->dbs_closing++;
+        struct stor_db **slot = i < d->n_mo_db ? &d->mo_db[i] : &d->db_out;
+        struct stor_db *db = *slot;
+        *slot = NULL;
+        if (db == NULL)
+            continue;
+        d->dbs_closing++;
+        if (d->deadline_passed)
+            stor_db_abort(db, ermgw_one_db_closed, d);
+        else
             stor_db_close(db, ermgw_one_db_closed, d);
-        }
     }
     ermgw_one_db_closed(d);
 }
 
-static void ermgw_on_stopped(void *ud)
+static void ermgw_on_stopped(void *ud, struct bearer *b)
 {
-    struct erm_daemon *d = ud;
-    d->smpp = NULL;
-    ermgw_close_dbs(d);
+    (void)b;
+    ermgw_close_dbs(ud);
 }
 
-/* The last step of a stop: unbind once nothing is in flight (or the stop timer fired). */
-static void ermgw_finish_stop(struct erm_daemon *d)
+/* draining -> closing: the bearer unbinds and stops, then the connections close. */
+static void ermgw_close(struct ermgw *d)
 {
-    if (d->stopping != 1)
+    if (d->life != ERMGW_DRAINING)
         return;
-    d->stopping = 2;
+    d->life = ERMGW_CLOSING;
     uv_timer_stop(&d->stop_timer);
-    if (d->smpp == NULL) {
+    /* Consumers' timers first: nothing polls a connection about to close. */
+    outbox_sender_stop_polling(d->sender);
+    if (!d->bearer_started) {
         /* Never bound (the database never came up): only the database to close. */
         ermgw_close_dbs(d);
         return;
     }
     ERM_INFO("ermgw", "unbinding and closing");
-    smpp_session_stop(d->smpp);
+    bearer_stop(d->bearer);
 }
 
-/* Stopping goes on to the unbind once no MO transaction runs and the sender is idle. */
-static void ermgw_maybe_finish_stop(struct erm_daemon *d)
+/* Draining goes on to closing once the order path and the sender both reported idle. */
+static void ermgw_maybe_close(struct ermgw *d)
 {
-    if (d->stopping == 1 && d->mo_inflight == 0 &&
-        (d->sender == NULL || erm_sender_busy(d->sender) == 0))
-        ermgw_finish_stop(d);
+    if (d->life == ERMGW_DRAINING && d->orders_idle && d->sender_idle)
+        ermgw_close(d);
 }
 
-void erm_daemon_mo_done(struct erm_daemon *d)
+static void ermgw_orders_idle(void *ud)
 {
-    ermgw_maybe_finish_stop(d);
+    struct ermgw *d = ud;
+    d->orders_idle = 1;
+    ermgw_maybe_close(d);
 }
 
-void erm_daemon_sender_idle(struct erm_daemon *d)
+static void ermgw_sender_idle(void *ud)
 {
-    ermgw_maybe_finish_stop(d);
+    struct ermgw *d = ud;
+    d->sender_idle = 1;
+    ermgw_maybe_close(d);
+}
+
+/* A reply committed: the outbox may have rows. */
+static void ermgw_committed(void *ud)
+{
+    struct ermgw *d = ud;
+    if (d->sender != NULL)
+        outbox_sender_kick(d->sender);
+}
+
+/* running -> draining: every module told; each reports idle (maybe at once). */
+static void ermgw_drain(struct ermgw *d)
+{
+    if (d->life != ERMGW_RUNNING)
+        return;
+    d->life = ERMGW_DRAINING;
+    bearer_drain(d->bearer);
+    mo_intake_drain(d->intake);
+    outbox_sender_drain(d->sender);
+    order_path_drain(d->orders);
 }
 
 static void ermgw_on_stop_timer(uv_timer_t *t)
 {
-    struct erm_daemon *d = t->data;
-    unsigned rows = d->sender != NULL ? erm_sender_busy(d->sender) : 0;
-    if (d->mo_inflight > 0 || rows > 0)
+    struct ermgw *d = t->data;
+    if (d->life == ERMGW_RUNNING) { /* a failed start: stop at once */
+        ermgw_drain(d);
+        ermgw_close(d);
+        return;
+    }
+    unsigned mos = order_path_inflight(d->orders);
+    unsigned rows = outbox_sender_busy(d->sender);
+    if (mos > 0 || rows > 0) {
         ERM_WARN("ermgw",
-                 "stop: %u MO transaction(s) and %u outbox row(s) still running after %d ms; "
-                 "closing anyway (rows left sending are queued again at the next start)",
-                 d->mo_inflight, rows, ERMGW_STOP_TIMEOUT_MS);
-    ermgw_finish_stop(d);
+                 "stop: %u MO transaction(s) and %u outbox row(s) still running after %llu ms; "
+                 "closing anyway: transactions in flight are cancelled, their MOs not "
+                 "acknowledged (the SMSC delivers them again); rows left sending are queued "
+                 "again at the next start",
+                 mos, rows, (unsigned long long)tun_value(TUN_STOP_TIMEOUT));
+        d->deadline_passed = 1;
+    }
+    ermgw_close(d);
 }
 
 static void ermgw_on_signal(uv_signal_t *h, int signum)
 {
-    struct erm_daemon *d = h->data;
+    struct ermgw *d = h->data;
     if (signum == SIGHUP) {
-        int rc = erm_log_open(d->cfg.log_file[0] ? d->cfg.log_file : NULL);
-        ERM_INFO("ermgw", "SIGHUP: log reopened%s", rc < 0 ? " (failed, using stderr)" : "");
+        if (d->cfg.log_file[0] == '\0') {
+            ERM_INFO("ermgw", "SIGHUP: logging to stderr, no file to reopen");
+            return;
+        }
+        /* erm_log_open keeps the file it had when the new one cannot be opened. */
+        int rc = erm_log_open(d->cfg.log_file);
+        if (rc < 0)
+            ERM_WARN("ermgw",
+                     "SIGHUP: cannot reopen %s (%s); logging goes on to the file opened "
+                     "before",
+                     d->cfg.log_file, strerror(-rc));
+        else
+            ERM_INFO("ermgw", "SIGHUP: log reopened");
         return;
     }
-    if (d->stopping)
+    if (d->life != ERMGW_RUNNING)
         return;
     ERM_INFO("ermgw", "%s: stopping (no new MOs, finishing %u in flight)",
-             signum == SIGTERM ? "SIGTERM" : "SIGINT", d->mo_inflight);
-    d->stopping = 1;
-    uv_timer_start(&d->stop_timer, ermgw_on_stop_timer, ERMGW_STOP_TIMEOUT_MS, 0);
-    if (d->sender != NULL)
-        erm_sender_stop(d->sender); /* may finish the stop already */
-    ermgw_maybe_finish_stop(d);
+             signum == SIGTERM ? "SIGTERM" : "SIGINT", order_path_inflight(d->orders));
+    uv_timer_start(&d->stop_timer, ermgw_on_stop_timer, tun_value(TUN_STOP_TIMEOUT), 0);
+    ermgw_drain(d); /* may close already */
 }
 
 /* An MO connection came up or went down. "database up" is logged (and waited for by
  * operators and tests) once every MO connection is up again. */
 static void ermgw_on_db_state(void *ud, int up)
 {
-    struct erm_daemon *d = ud;
+    struct ermgw *d = ud;
     unsigned n = 0;
     for (unsigned i = 0; i < d->n_mo_db; i++)
         n += d->mo_db[i] != NULL && stor_db_is_up(d->mo_db[i]);
     /* Parts of long MOs (kept on the first connection) may have waited: look now, without
      * waiting for the other connections. */
-    if (up && d->intake != NULL && stor_db_is_up(d->db))
-        erm_intake_on_db_up(d->intake);
+    if (up && d->intake != NULL && d->mo_db[0] != NULL && stor_db_is_up(d->mo_db[0]))
+        mo_intake_on_db_up(d->intake);
     if (!up || n < d->n_mo_db) {
         d->dbs_all_up = 0;
         return;
@@ -277,62 +381,63 @@ static void ermgw_on_db_state(void *ud, int up)
 
 static void ermgw_recovered(void *ud, int rc)
 {
-    struct erm_daemon *d = ud;
+    struct ermgw *d = ud;
     if (rc < 0)
         ERM_WARN("ermgw",
                  "outbox recovery failed (%s); rows left sending stay until the "
                  "next start",
                  strerror(-rc));
-    erm_sender_kick(d->sender);
+    outbox_sender_kick(d->sender);
 }
-
-static int ermgw_start_session(struct erm_daemon *d);
 
 /* The outbox connection: rows left sending by an earlier run are queued again once, when
  * it is first up, before the sender takes any. */
 static void ermgw_on_out_change(void *ud, int up)
 {
-    struct erm_daemon *d = ud;
+    struct ermgw *d = ud;
     if (!up)
         return;
     if (d->outbox_recovered) {
-        erm_sender_kick(d->sender);
+        outbox_sender_kick(d->sender);
         return;
     }
     d->outbox_recovered = 1;
     if (stor_outbox_recover(d->db_out, ermgw_recovered, d) < 0) {
         ERM_WARN("ermgw", "outbox recovery not started");
-        erm_sender_kick(d->sender);
+        outbox_sender_kick(d->sender);
     }
 }
 
-/* An MO connection: the first time one is up, the bind starts (MOs take an MO connection
+/* An MO connection: the first time one is up, the bearer starts (MOs take an MO connection
  * that is up, so one is enough to store them; a server short of connections for the others
- * does not keep ermgw unbound). */
+ * does not keep ermgw unbound). While the database cannot store anything, the SMSC keeps the
+ * MOs queued rather than having them refused. */
 static void ermgw_on_db_change(void *ud, int up)
 {
-    struct erm_daemon *d = ud;
+    struct ermgw *d = ud;
     ermgw_on_db_state(ud, up);
-    if (!up || d->smpp != NULL || d->stopping)
+    if (!up || d->bearer_started || d->life != ERMGW_RUNNING)
         return;
-    if (ermgw_start_session(d) < 0) {
-        /* Stop from the timer, not from inside the database's own callback. */
-        d->exit_code = 1;
-        d->stopping = 1;
-        uv_timer_start(&d->stop_timer, ermgw_on_stop_timer, 0, 0);
+    int rc = bearer_start(d->bearer);
+    if (rc == 0) {
+        d->bearer_started = 1;
+        return;
     }
+    ERM_ERROR("ermgw", "SMPP session: %s", uv_strerror(rc));
+    /* Stop from the timer, not from inside the database's own callback. */
+    d->exit_code = 1;
+    uv_timer_start(&d->stop_timer, ermgw_on_stop_timer, 0, 0);
 }
 
-/* Binds to the SMSC. Called once the database is first up: while it cannot store anything,
- * the SMSC keeps the MOs queued rather than having them refused. */
-static int ermgw_start_session(struct erm_daemon *d)
+/* The bearer, created now and started once the database is first up. */
+static int ermgw_bearer(struct ermgw *d)
 {
-    static const struct smpp_session_events ev = {
+    static const struct bearer_events ev = {
         .on_bound = ermgw_on_ready,
         .on_ready = ermgw_on_ready,
         .on_unbound = ermgw_on_unbound,
-        .on_mo = ermgw_on_mo,
-        .on_submit_resp = ermgw_on_submit_resp,
+        .on_message = ermgw_on_message,
+        .on_submit_result = ermgw_on_submit_result,
         .on_stopped = ermgw_on_stopped,
     };
     struct smpp_session_cfg sc = {
@@ -343,24 +448,57 @@ static int ermgw_start_session(struct erm_daemon *d)
         .system_type = d->cfg.system_type,
         .enquire_link_s = d->cfg.enquire_link_s,
         .response_timeout_s = d->cfg.response_timeout_s,
-        .reconnect_min_ms = 500,
+        .reconnect_min_ms = (unsigned)tun_value(TUN_SMPP_RECONNECT_MIN),
         .reconnect_max_ms = d->cfg.reconnect_max_s * 1000u,
         .max_pdu_len = d->cfg.max_pdu_len,
         .window = d->cfg.window,
         .max_submit_rate = d->cfg.max_submit_rate,
     };
-    int rc = smpp_session_start(d->loop, &sc, &ev, d, &d->smpp);
-    if (rc < 0)
-        ERM_ERROR("ermgw", "SMPP session: %s", uv_strerror(rc));
-    return rc;
+    return smpp_bearer_create(d->loop, &sc, d->cfg.db_unavailable_status, &ev, d, &d->bearer);
 }
 
-static int ermgw_start(struct erm_daemon *d)
+/* The order path, the intake and the sender, each given what it uses. */
+static int ermgw_modules(struct ermgw *d)
 {
-    int rc = erm_sender_create(d, &d->sender);
+    struct order_path_cfg oc = {
+        .dbs = d->mo_db,
+        .n_dbs = d->cfg.mo_connections,
+        .service_number = d->cfg.service_number,
+        .on_committed = ermgw_committed,
+        .on_idle = ermgw_orders_idle,
+        .ud = d,
+    };
+    int rc = order_path_create(&oc, &d->orders);
     if (rc < 0)
         return rc;
-    if ((rc = erm_intake_create(d, &d->intake)) < 0)
+    struct mo_intake_cfg ic = {
+        .loop = d->loop,
+        .orders = d->orders,
+        .parts_db = &d->mo_db[0],
+        .receipts_db = &d->db_out,
+        .receipt_ids = d->cfg.message_ids,
+        .concat_timeout_s = d->cfg.concat_timeout_s,
+        .dedupe_window_s = d->cfg.dedupe_window_s,
+    };
+    if ((rc = mo_intake_create(&ic, &d->intake)) < 0)
+        return rc;
+    struct outbox_sender_cfg sc = {
+        .loop = d->loop,
+        .db = &d->db_out,
+        .bearer = d->bearer,
+        .receipt_ids = d->cfg.message_ids,
+        .on_idle = ermgw_sender_idle,
+        .ud = d,
+    };
+    return outbox_sender_create(&sc, &d->sender);
+}
+
+static int ermgw_start(struct ermgw *d)
+{
+    int rc = ermgw_bearer(d);
+    if (rc == 0)
+        rc = ermgw_modules(d);
+    if (rc < 0)
         return rc;
     /* MOs and their orders on [database] connections of their own, the outbox (takes, rows
      * sent) and receipts on another, so that neither waits behind the other's work and
@@ -374,7 +512,6 @@ static int ermgw_start(struct erm_daemon *d)
             d->n_mo_db++;
         }
     }
-    d->db = d->mo_db[0];
     if (rc == 0)
         rc = stor_db_open(d->loop, d->cfg.conninfo, "outbox", ermgw_on_out_change, d, &d->db_out);
     if (rc < 0) {
@@ -385,7 +522,7 @@ static int ermgw_start(struct erm_daemon *d)
     return 0;
 }
 
-static int ermgw_signals(struct erm_daemon *d)
+static int ermgw_signals(struct ermgw *d)
 {
     uv_signal_t *sig[] = {&d->sig_term, &d->sig_int, &d->sig_hup};
     int num[] = {SIGTERM, SIGINT, SIGHUP};
@@ -406,11 +543,9 @@ static int ermgw_signals(struct erm_daemon *d)
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"check", no_argument, NULL, 'k'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
+        {"config", required_argument, NULL, 'c'}, {"check", no_argument, NULL, 'k'},
+        {"tunables", no_argument, NULL, 't'},     {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
     };
     const char *config = NULL;
     int check_only = 0, c;
@@ -425,6 +560,9 @@ int main(int argc, char **argv)
             break;
         case 'h':
             ermgw_usage(stdout);
+            return 0;
+        case 't':
+            ermgw_tunables(stdout);
             return 0;
         case 'V':
             printf("ermgw %s\n", ERM_VERSION);
@@ -445,7 +583,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "ermgw: --config: missing; give the configuration file (see --help)\n");
         return 2;
     }
-    struct erm_daemon d;
+    struct ermgw d;
     memset(&d, 0, sizeof d);
     if (ermgw_load_config(config, &d.cfg) < 0)
         return 2;
@@ -466,17 +604,25 @@ int main(int argc, char **argv)
     ERM_INFO("ermgw", "ermgw %s starting: SMSC %s:%u, service number %s", ERM_VERSION,
              d.cfg.smsc_host, d.cfg.smsc_port, d.cfg.service_number);
 
+    /* A peer that closes while we write must give EPIPE, not kill the process: libuv leaves
+     * SIGPIPE to the program. */
+    signal(SIGPIPE, SIG_IGN);
     d.loop = uv_default_loop();
     int rc = ermgw_signals(&d);
     if (rc == 0)
         rc = ermgw_start(&d);
     if (rc < 0) {
         d.exit_code = 1;
-        /* Unwind what started: stopping runs the same path as a signal. */
-        d.stopping = 2;
+        /* Unwind what started: straight to closing the connections opened. */
+        d.life = ERMGW_CLOSING;
         ermgw_close_dbs(&d);
     }
     uv_run(d.loop, UV_RUN_DEFAULT);
+    /* Freed last: a transaction's late end may still answer through the bearer (refused
+     * once stopped) or count down the order path. */
+    if (d.orders != NULL)
+        order_path_destroy(d.orders);
+    bearer_destroy(d.bearer);
     uv_loop_close(d.loop);
     erm_log_open(NULL);
     return d.exit_code;

@@ -1,8 +1,7 @@
 /*
- * gw.h: what the rest of ermgw sees of a bearer (an SMPP bind today, CMPP tomorrow):
- * mobile-originated messages in, submits out, acknowledgements by status. Nothing in here is
- * specific to SMPP; statuses are SMPP numbers because that is the lingua franca, and a CMPP
- * bearer would map its own.
+ * gw.h: the messages a bearer carries (an SMPP bind today, a SIP line or CMPP next):
+ * mobile-originated messages in, submits out. Nothing in here is specific to SMPP; the
+ * operations and answers are gateway/bearer.h's.
  */
 #ifndef ERM_GW_H
 #define ERM_GW_H

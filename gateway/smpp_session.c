@@ -61,13 +61,19 @@ enum sess_state {
     SESS_ST_DRAINING,   /* SMSC unbound us: unbind_resp flushing before close; t_state guard */
     SESS_ST_CLOSING,    /* link lost: waiting for the TCP handle's close callback */
     SESS_ST_STOPPING,   /* every handle closing; on_stopped and free next */
+    SESS_ST_IDLE,       /* link lost after smpp_session_drain(): no reconnect, waits for stop */
 };
 
 static const char *const sess_state_names[] = {
-    [SESS_ST_BACKOFF] = "BACKOFF",       [SESS_ST_RESOLVING] = "RESOLVING",
-    [SESS_ST_CONNECTING] = "CONNECTING", [SESS_ST_BINDING] = "BINDING",
-    [SESS_ST_BOUND] = "BOUND",           [SESS_ST_UNBINDING] = "UNBINDING",
-    [SESS_ST_DRAINING] = "DRAINING",     [SESS_ST_CLOSING] = "CLOSING",
+    [SESS_ST_BACKOFF] = "BACKOFF",
+    [SESS_ST_RESOLVING] = "RESOLVING",
+    [SESS_ST_CONNECTING] = "CONNECTING",
+    [SESS_ST_BINDING] = "BINDING",
+    [SESS_ST_BOUND] = "BOUND",
+    [SESS_ST_UNBINDING] = "UNBINDING",
+    [SESS_ST_DRAINING] = "DRAINING",
+    [SESS_ST_CLOSING] = "CLOSING",
+    [SESS_ST_IDLE] = "IDLE",
     [SESS_ST_STOPPING] = "STOPPING",
 };
 
@@ -99,8 +105,9 @@ struct smpp_session {
     void *ud;
 
     enum sess_state state;
-    int stopping; /* smpp_session_stop() was called */
-    int bound;    /* on_bound was called for the current link (on_unbound is owed) */
+    int stopping;     /* smpp_session_stop() was called */
+    int no_reconnect; /* smpp_session_drain() was called: a lost link stays lost */
+    int bound;        /* on_bound was called for the current link (on_unbound is owed) */
 
     /* connection */
     uv_getaddrinfo_t gai;
@@ -569,6 +576,10 @@ static void sess_after_close(struct smpp_session *s)
         sess_shutdown(s);
         return;
     }
+    if (s->no_reconnect) {
+        sess_set_state(s, SESS_ST_IDLE);
+        return;
+    }
     sess_set_state(s, SESS_ST_BACKOFF);
     sess_arm_state(s, s->retry_ms);
 }
@@ -590,8 +601,12 @@ static void sess_link_lost(struct smpp_session *s, enum erm_log_level level, con
         sess_shutdown(s);
         return;
     }
-    s->retry_ms = sess_next_backoff(s);
-    erm_log(level, SESS_MOD, "%s; retry in %.1f s", why, s->retry_ms / 1000.0);
+    if (s->no_reconnect) {
+        erm_log(level, SESS_MOD, "%s; stopping: not connecting again", why);
+    } else {
+        s->retry_ms = sess_next_backoff(s);
+        erm_log(level, SESS_MOD, "%s; retry in %.1f s", why, s->retry_ms / 1000.0);
+    }
     sess_set_state(s, SESS_ST_CLOSING);
     sess_drop_link(s);
     /* without a TCP handle to wait for (resolution failed), go on now; otherwise its close
@@ -1264,6 +1279,30 @@ int smpp_session_ack_mo(struct smpp_session *s, uint64_t link_id, uint32_t seq, 
         return -ENOTCONN;
     }
     return sess_send_resp(s, SMPP_DELIVER_SM_RESP, status, seq);
+}
+
+void smpp_session_drain(struct smpp_session *s)
+{
+    if (s == NULL || s->stopping || s->no_reconnect)
+        return;
+    s->no_reconnect = 1;
+    switch (s->state) {
+    case SESS_ST_BACKOFF:
+        uv_timer_stop(&s->t_state);
+        ERM_INFO(SESS_MOD, "stopping: no reconnect to %s", s->peer);
+        sess_set_state(s, SESS_ST_IDLE);
+        return;
+    case SESS_ST_RESOLVING:
+    case SESS_ST_CONNECTING:
+    case SESS_ST_BINDING:
+        /* not bound yet: nothing outstanding to finish, and binding now is what a stop
+         * must not do */
+        sess_link_lost(s, ERM_LOG_INFO, "stopping: connection to %s given up (%s)", s->peer,
+                       sess_state_name(s->state));
+        return;
+    default:
+        return; /* bound, or the link going already: a loss is not followed by a reconnect */
+    }
 }
 
 void smpp_session_stop(struct smpp_session *s)

@@ -76,6 +76,11 @@ int smpp_session_status_retries(int64_t status);
  * is dropped (the SMSC redelivers). Returns 0 or -ENOTCONN. */
 int smpp_session_ack_mo(struct smpp_session *s, uint64_t link_id, uint32_t seq, uint32_t status);
 
+/* Stops taking new links: a link lost from now on is not connected or bound again (a
+ * connection or bind in progress is given up); the bound link, if any, stays until
+ * smpp_session_stop, so outstanding submits and MO acks finish. */
+void smpp_session_drain(struct smpp_session *s);
+
 /* Unbinds (waiting up to response_timeout_s for unbind_resp), closes, and calls on_stopped;
  * after that the caller frees nothing more: the session frees itself after on_stopped. */
 void smpp_session_stop(struct smpp_session *s);

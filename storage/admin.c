@@ -128,6 +128,15 @@ void stor_admin_rollback(struct stor_admin *adm)
 }
 
 /* See db_internal.h. */
+int stor_admin_end(struct stor_admin *adm, PGresult *res, int rc)
+{
+    PQclear(res);
+    if (rc < 0)
+        stor_admin_rollback(adm);
+    return rc;
+}
+
+/* See db_internal.h. */
 const char *stor_admin_value(const PGresult *res, int row, int col)
 {
     return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);

@@ -21,15 +21,19 @@
 #include "storage/db.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
+#include "core/tunables.h"
 #include "storage/db_internal.h"
 
-#define DB_BACKOFF_MIN_MS 500u
-#define DB_BACKOFF_MAX_MS 10000u
-#define DB_CONNECT_MS     10000u /* PQconnectPoll ignores connect_timeout: ours */
+/* core/tunables.c: db_backoff_min, db_backoff_max, db_connect (PQconnectPoll ignores
+ * connect_timeout: ours). */
+#define DB_BACKOFF_MIN_MS ((unsigned)tun_value(TUN_DB_BACKOFF_MIN))
+#define DB_BACKOFF_MAX_MS ((unsigned)tun_value(TUN_DB_BACKOFF_MAX))
+#define DB_CONNECT_MS     tun_value(TUN_DB_CONNECT)
 
 enum db_phase {
     DB_DOWN,       /* no connection; the retry timer runs (or closing) */
@@ -74,8 +78,8 @@ struct stor_db {
 };
 
 static const struct stor_stmt *const db_stmt_sets[] = {
-    stor_order_stmts,  stor_outbox_stmts,  stor_claim_stmts,       stor_optout_stmts,
-    stor_intake_stmts, stor_receipt_stmts, stor_order_batch_stmts, stor_query_stmts};
+    stor_order_stmts, stor_outbox_stmts,  stor_claim_stmts,       stor_optout_stmts,
+    stor_mo_stmts,    stor_receipt_stmts, stor_order_batch_stmts, stor_query_stmts};
 #define DB_NSETS (sizeof db_stmt_sets / sizeof db_stmt_sets[0])
 
 static void db_connect_start(struct stor_db *db);
@@ -215,8 +219,12 @@ static void db_on_timer(uv_timer_t *t)
         return;
     if (db->phase == DB_DOWN)
         db_connect_start(db);
-    else if (db->phase == DB_CONNECTING || db->phase == DB_PREPARING)
-        db_lost(db, "no answer from the server within 10 s");
+    else if (db->phase == DB_CONNECTING || db->phase == DB_PREPARING) {
+        char why[64];
+        snprintf(why, sizeof why, "no answer from the server within %u s",
+                 (unsigned)(DB_CONNECT_MS / 1000u));
+        db_lost(db, why);
+    }
 }
 
 static void db_prepare_next(struct stor_db *db);
@@ -709,4 +717,20 @@ void stor_db_close(struct stor_db *db, void (*done)(void *ud), void *ud)
     if (db->phase == DB_UP && (db->cur != NULL || db->busy || db->running))
         return;
     db_close_now(db);
+}
+
+void stor_db_abort(struct stor_db *db, void (*done)(void *ud), void *ud)
+{
+    /* From inside one of this connection's callbacks the job is ours to finish: close. */
+    int in_flight = db->phase == DB_UP && (db->cur != NULL || db->busy) && !db->running;
+    stor_db_close(db, done, ud);
+    if (!in_flight || db->closed)
+        return;
+    char err[256] = "no cancel handle";
+    PGcancel *c = PQgetCancel(db->conn);
+    if (c == NULL || !PQcancel(c, err, sizeof err))
+        ERM_WARN("db", "connection \"%s\": cancel not sent (%s); dropped anyway", db->name, err);
+    if (c != NULL)
+        PQfreeCancel(c);
+    db_lost(db, "the transaction in flight cancelled at the stop's deadline");
 }

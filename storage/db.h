@@ -30,4 +30,9 @@ int stor_db_is_up(const struct stor_db *db);
  * and its poll handle, then calls DONE(UD) and frees DB. */
 void stor_db_close(struct stor_db *db, void (*done)(void *ud), void *ud);
 
+/* As stor_db_close, but at a stop's deadline: the statement in flight is cancelled on the
+ * server (PQcancel, so its transaction rolls back rather than committing later) and the
+ * connection dropped at once; the job in flight fails with -ECONNRESET. */
+void stor_db_abort(struct stor_db *db, void (*done)(void *ud), void *ud);
+
 #endif

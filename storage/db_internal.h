@@ -34,7 +34,7 @@ extern const struct stor_stmt stor_order_stmts[];
 extern const struct stor_stmt stor_outbox_stmts[];
 extern const struct stor_stmt stor_claim_stmts[];       /* claims.c */
 extern const struct stor_stmt stor_optout_stmts[];      /* optout.c */
-extern const struct stor_stmt stor_intake_stmts[];      /* mo_job.c: the MO log's and parts' */
+extern const struct stor_stmt stor_mo_stmts[];          /* mo_job.c: the MO log's and parts' */
 extern const struct stor_stmt stor_receipt_stmts[];     /* receipts.c */
 extern const struct stor_stmt stor_query_stmts[];       /* query.c */
 extern const struct stor_stmt stor_order_batch_stmts[]; /* order_batch.c */
@@ -141,7 +141,7 @@ int stor_order_place_one(struct stor_db *db, const struct stor_mo_key *mo, const
 /* The transaction behind stor_outbox_sent() (receipts.c): the row to sent and its parts
  * recorded, with the receipts that came before them applied. */
 int stor_receipts_record_sent(struct stor_db *db, int64_t id, const char *message_ids,
-                              enum stor_receipt_ids ways, void (*cb)(void *arg, int rc), void *arg);
+                              enum receipt_ids ways, void (*cb)(void *arg, int rc), void *arg);
 
 /* Checks CONNINFO as libpq will read it with expand_dbname: a "key=value" string or a
  * postgres:// URI is parsed, anything else is a database name. Returns 0, or -EINVAL with
@@ -169,6 +169,10 @@ int stor_admin_exec(struct stor_admin *adm, PGresult **res, const char *what, co
 /* Rolls back the transaction open on ADM, if any; errors are ignored (ERR keeps the first
  * failure). */
 void stor_admin_rollback(struct stor_admin *adm);
+
+/* The end of a transaction's function: clears RES (may be NULL), rolls back when RC < 0,
+ * and returns RC. */
+int stor_admin_end(struct stor_admin *adm, PGresult *res, int rc);
 
 /* BEGIN and COMMIT on ADM, as stor_admin_exec() runs them. */
 int stor_admin_begin(struct stor_admin *adm, char *err, size_t errlen);

@@ -125,10 +125,7 @@ int stor_handout_claim(struct stor_admin *adm, const char *product, const char *
         rc = stor_admin_commit(adm, err, errlen);
 
 fail:
-    PQclear(prod);
-    if (rc < 0)
-        stor_admin_rollback(adm);
-    return rc;
+    return stor_admin_end(adm, prod, rc);
 }
 
 /* ---- hand-out (派发) -------------------------------------------------------------------- */
@@ -321,10 +318,7 @@ int stor_handout_assign(struct stor_admin *adm, const struct stor_assign_spec *s
 
 fail:
     PQclear(prod);
-    PQclear(holders);
-    if (rc < 0)
-        stor_admin_rollback(adm);
-    return rc;
+    return stor_admin_end(adm, holders, rc);
 }
 
 void stor_handout_free(struct stor_assign_result *res)

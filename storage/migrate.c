@@ -233,10 +233,7 @@ static int mig_apply(struct stor_admin *adm, const char *name, const char *sql, 
     rc = 1;
 
 fail:
-    PQclear(res);
-    if (rc < 0)
-        stor_admin_rollback(adm);
-    return rc;
+    return stor_admin_end(adm, res, rc);
 }
 
 int stor_migrate_run(struct stor_admin *adm, const char *dir, stor_migrate_cb applied, void *arg,

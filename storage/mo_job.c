@@ -10,7 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-const struct stor_stmt stor_intake_stmts[] = {
+const struct stor_stmt stor_mo_stmts[] = {
     {"mo_fresh", "SELECT erm_mo_fresh($1, $2, $3, $4)", 4},
     {"mo_group_take", "SELECT erm_mo_group_take($1, $2, $3, $4)", 4},
     {"mo_part_add",

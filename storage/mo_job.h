@@ -1,7 +1,7 @@
 /*
  * mo_job.h: private to storage/'s MO files (mo_log.c, mo_parts.c): the job their
  * transactions are made of, a list of prepared statements with copied parameters, and
- * their statement table (stor_intake_stmts, db_internal.h).
+ * their statement table (stor_mo_stmts, db_internal.h).
  */
 #ifndef ERM_MO_JOB_H
 #define ERM_MO_JOB_H

@@ -223,8 +223,8 @@ static int outbox_change(struct stor_db *db, const char *stmt, const char *what,
     return outbox_submit(db, j);
 }
 
-int stor_outbox_sent(struct stor_db *db, int64_t id, const char *message_ids,
-                     enum stor_receipt_ids ways, stor_done_cb cb, void *arg)
+int stor_outbox_sent(struct stor_db *db, int64_t id, const char *message_ids, enum receipt_ids ways,
+                     stor_done_cb cb, void *arg)
 {
     /* One transaction with the parts' ids, which receipts find the row by (receipts.c). */
     return stor_receipts_record_sent(db, id, message_ids, ways, cb, arg);

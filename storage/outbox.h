@@ -45,8 +45,8 @@ int stor_outbox_take(struct stor_db *db, size_t max, int64_t after, stor_outbox_
 /* The SMSC accepted every part: MESSAGE_IDS (space-separated, one per part) stored, state
  * sent, and each part's id kept for its delivery receipt (receipts.h) in the forms that
  * receipts written the way WAYS can be looked up by, in one transaction. */
-int stor_outbox_sent(struct stor_db *db, int64_t id, const char *message_ids,
-                     enum stor_receipt_ids ways, stor_done_cb cb, void *arg);
+int stor_outbox_sent(struct stor_db *db, int64_t id, const char *message_ids, enum receipt_ids ways,
+                     stor_done_cb cb, void *arg);
 
 /* Back to queued for a later try (link lost, timeout, throttled); ERROR is kept for the
  * operator. */

@@ -222,10 +222,7 @@ int stor_employee_deactivate(struct stor_admin *adm, const char *id, int *was_in
     rc = stor_admin_commit(adm, err, errlen);
 
 fail:
-    PQclear(res);
-    if (rc < 0)
-        stor_admin_rollback(adm);
-    return rc;
+    return stor_admin_end(adm, res, rc);
 }
 
 /* ---- teams ------------------------------------------------------------------------------ */
@@ -281,10 +278,7 @@ int stor_team_create(struct stor_admin *adm, const char *name, const char *leade
         rc = stor_admin_commit(adm, err, errlen);
 
 fail:
-    PQclear(res);
-    if (rc < 0)
-        stor_admin_rollback(adm);
-    return rc;
+    return stor_admin_end(adm, res, rc);
 }
 
 /* Adds employee M->employee to team TEAM_ID; NUM gets their number. */
@@ -376,8 +370,5 @@ int stor_team_add(struct stor_admin *adm, const struct team_member_spec *m, int 
         memcpy(msisdn, num, sizeof num);
 
 fail:
-    PQclear(team);
-    if (rc < 0)
-        stor_admin_rollback(adm);
-    return rc;
+    return stor_admin_end(adm, team, rc);
 }

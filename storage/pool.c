@@ -157,10 +157,7 @@ static int pool_product_move(struct stor_admin *adm, const char *code, const cha
     rc = stor_admin_commit(adm, err, errlen);
 
 fail:
-    PQclear(res);
-    if (rc < 0)
-        stor_admin_rollback(adm);
-    return rc;
+    return stor_admin_end(adm, res, rc);
 }
 
 int stor_product_activate(struct stor_admin *adm, const char *code, int *was_active, char *err,

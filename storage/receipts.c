@@ -132,10 +132,10 @@ int stor_receipt_apply(struct stor_db *db, const struct stor_receipt *r, stor_re
     j->cb = cb;
     j->arg = arg;
     const char *col = "text", *key = id.text;
-    if (r->ids == STOR_IDS_HEX_DEC && id.dec[0] != '\0') {
+    if (r->ids == RECEIPT_IDS_HEX_DEC && id.dec[0] != '\0') {
         col = "hex"; /* the part's id read as hex is this decimal number */
         key = id.dec;
-    } else if (r->ids == STOR_IDS_DEC_HEX && id.hex[0] != '\0') {
+    } else if (r->ids == RECEIPT_IDS_DEC_HEX && id.hex[0] != '\0') {
         col = "dec";
         key = id.hex;
     }
@@ -174,8 +174,8 @@ struct sent_job {
     struct sent_job *more; /* the batch's other rows (not submitted themselves), in order */
     struct sent_job *last; /* the batch's last row */
     size_t nrows;
-    int rc;                     /* the row's own outcome in a committed batch */
-    enum stor_receipt_ids ways; /* which forms of its parts' ids receipts can look for */
+    int rc;                /* the row's own outcome in a committed batch */
+    enum receipt_ids ways; /* which forms of its parts' ids receipts can look for */
     char id[24];
     char *ids;   /* the message ids as given, space-separated */
     char *cut;   /* a copy of them cut at the spaces */
@@ -191,11 +191,11 @@ struct sent_job {
 /* The forms of ID a part keeps when receipts are written the way WAYS: TEXT always (what
  * receipt_apply compares when the receipt's id has no form the way asks for), DEC or HEX
  * only when a receipt can look for it (receipt_apply's choice of column). */
-static void sent_forms(enum stor_receipt_ids ways, const struct receipt_id *id, const char **dec,
+static void sent_forms(enum receipt_ids ways, const struct receipt_id *id, const char **dec,
                        const char **hex)
 {
-    *dec = ways == STOR_IDS_DEC_HEX && id->dec[0] != '\0' ? id->dec : NULL;
-    *hex = ways == STOR_IDS_HEX_DEC && id->hex[0] != '\0' ? id->hex : NULL;
+    *dec = ways == RECEIPT_IDS_DEC_HEX && id->dec[0] != '\0' ? id->dec : NULL;
+    *hex = ways == RECEIPT_IDS_HEX_DEC && id->hex[0] != '\0' ? id->hex : NULL;
 }
 
 /* Adds row R's parts to the part arrays A[2..7]. 0 or a negative errno (logged). */
@@ -352,7 +352,7 @@ static int sent_split(struct sent_job *j)
 }
 
 int stor_receipts_record_sent(struct stor_db *db, int64_t id, const char *message_ids,
-                              enum stor_receipt_ids ways, void (*cb)(void *arg, int rc), void *arg)
+                              enum receipt_ids ways, void (*cb)(void *arg, int rc), void *arg)
 {
     struct sent_job *j = calloc(1, sizeof *j);
     int rc = -ENOMEM;

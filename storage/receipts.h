@@ -13,19 +13,12 @@
 
 #include <stdint.h>
 
+#include "core/receipt.h"
 #include "storage/db.h"
-
-/* How the SMSC writes message ids (the [smsc] message_ids setting): which form of a part's
- * id (core/receipt.h) a receipt's id is compared with. */
-enum stor_receipt_ids {
-    STOR_IDS_SAME,    /* the same in submit_sm_resp and receipts, padding and case aside */
-    STOR_IDS_HEX_DEC, /* submit_sm_resp in hex, receipts in decimal */
-    STOR_IDS_DEC_HEX, /* submit_sm_resp in decimal, receipts in hex */
-};
 
 /* A receipt as read from a deliver_sm; strings are the caller's. */
 struct stor_receipt {
-    enum stor_receipt_ids ids;
+    enum receipt_ids ids;   /* how the SMSC writes message ids ([smsc] message_ids) */
     const char *message_id; /* as the receipt gives it */
     const char *stat;       /* normalised (receipt_stat_norm) */
     int final;              /* receipt_stat_final(stat) */

@@ -51,7 +51,7 @@ BENCH_EMPLOYEES = 100000
 BENCH_CLAIMS = 100000
 BENCH_CLAIMS_PER_PRODUCT = BENCH_CLAIMS // BENCH_PRODUCTS
 BENCH_SERVICE = "10086"
-SENDER_TAKE_BACK = 4096  # daemon/sender.c's
+SENDER_TAKE_BACK = 4096  # core/tunables.c's sender_take_back
 BENCH_MO_CONNECTIONS = 2  # [database] connections' default (core/config.c); plus the outbox's
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -115,7 +115,7 @@ COMMIT;
 # message id, their record as sent (erm_outbox_sent, receipts.c's statement; the id in the
 # forms the daemon keeps with the default [smsc] message_ids = same: its TEXT only). Twice
 # the batch's rows at a time: its replies and its holders' notes. Each client's take starts
-# where the sender's does (daemon/sender.c): SENDER_TAKE_BACK ids below the last id it took,
+# where the sender's does (daemon/outbox_sender.c): sender_take_back ids below the last id it took,
 # from the start (0, as ermgw's poll timer does) after a take that found fewer rows.
 PGBENCH_BOOKKEEPING = """WITH picked AS (SELECT id FROM outbox WHERE state = 'queued' AND id > :after ORDER BY id LIMIT {take} FOR UPDATE SKIP LOCKED), taken AS (UPDATE outbox o SET state = 'sending', tries = o.tries + 1, updated_at = now() FROM picked WHERE o.id = picked.id RETURNING o.id, o.dest, o.source, o.text) SELECT coalesce(array_agg(id ORDER BY id), '{{}}') AS ids, CASE WHEN count(*) < {take} THEN 0 ELSE greatest(max(id) - {take_back}, 0) END AS after FROM taken \\gset
 SELECT count(*) FROM erm_outbox_sent(:ids::bigint[], (SELECT coalesce(array_agg(to_hex(i) ORDER BY i), '{{}}') FROM unnest(:ids::bigint[]) AS i), :ids::bigint[], array_fill(1, ARRAY[cardinality(:ids::bigint[])]), (SELECT coalesce(array_agg(to_hex(i) ORDER BY i), '{{}}') FROM unnest(:ids::bigint[]) AS i), (SELECT coalesce(array_agg(to_hex(i) ORDER BY i), '{{}}') FROM unnest(:ids::bigint[]) AS i), array_fill(NULL::text, ARRAY[cardinality(:ids::bigint[])]), array_fill(NULL::text, ARRAY[cardinality(:ids::bigint[])]));

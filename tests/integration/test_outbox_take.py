@@ -1,4 +1,4 @@
-"""The sender's take (daemon/sender.c, storage/outbox.c): each take starts a little below
+"""The sender's take (daemon/outbox_sender.c, storage/outbox.c): each take starts a little below
 the last id it took, not at the start of the queue, so that it does not walk the queue
 index's entries of every row taken since the last VACUUM; rows below that (a transaction
 that committed its row after thousands of later rows went out, or a row queued again) are
@@ -14,8 +14,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bound  # noqa: E402
 import ermtest  # noqa: E402
 
-BULK = 5000  # more than daemon/sender.c's SENDER_TAKE_BACK (4096) rows above the late one
-SWEEP_S = 30  # daemon/sender.c sweeps every SENDER_SWEEP_TICKS (10) poll ticks of 1 s
+BULK = 5000  # more than sender_take_back (4096, core/tunables.c) rows above the late one
+SWEEP_S = 30  # the sender sweeps every sender_sweep_ticks (10) polls of 1 s (core/tunables.c)
 # Rows as a lost take leaves them: sending, their update older than SENDER_STALE_S (300 s).
 STALE_SQL = ("INSERT INTO outbox (dest, source, kind, text, state, tries, updated_at)"
              " SELECT :'p1', '10086', 'test', 'stale ' || g, 'sending', 1,"

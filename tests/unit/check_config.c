@@ -54,13 +54,13 @@ START_TEST(test_intake_keys)
     struct erm_config cfg;
     char err[256] = "";
     ck_assert_int_eq(parse(good, &cfg, err, sizeof err), 0);
-    ck_assert_str_eq(cfg.message_ids, "same");
+    ck_assert_int_eq(cfg.message_ids, RECEIPT_IDS_SAME);
     ck_assert_uint_eq(cfg.concat_timeout_s, 600);
     ck_assert_uint_eq(cfg.dedupe_window_s, 600);
     const char *t = "[smsc]\nhost=h\nport=1\nsystem_id=a\npassword=b\nmessage_ids = hex_dec\n"
                     "[service]\nnumber=10086\nconcat_timeout_s = 5\ndedupe_window_s = 60\n";
     ck_assert_int_eq(parse(t, &cfg, err, sizeof err), 0);
-    ck_assert_str_eq(cfg.message_ids, "hex_dec");
+    ck_assert_int_eq(cfg.message_ids, RECEIPT_IDS_HEX_DEC);
     ck_assert_uint_eq(cfg.concat_timeout_s, 5);
     ck_assert_uint_eq(cfg.dedupe_window_s, 60);
 }

@@ -198,6 +198,27 @@ START_TEST(test_mask)
 }
 END_TEST
 
+/* Addresses that can be stored; those that never can (refused for good, not retried). */
+START_TEST(test_addr_ok)
+{
+    ck_assert_int_eq(msisdn_addr_ok("13900000001"), 1);
+    ck_assert_int_eq(msisdn_addr_ok("+8613900000001"), 1);
+    ck_assert_int_eq(msisdn_addr_ok("1008610001"), 1);
+    ck_assert_int_eq(msisdn_addr_ok("1' OR '1'='1"), 1); /* text: storable, not a number */
+    ck_assert_int_eq(msisdn_addr_ok("中国移动"), 1);
+    ck_assert_int_eq(msisdn_addr_ok("12345678901234567890"), 1); /* 20 bytes */
+    ck_assert_int_eq(msisdn_addr_ok("123456789012345678901"), 0);
+    ck_assert_int_eq(msisdn_addr_ok(""), 0);
+    ck_assert_int_eq(msisdn_addr_ok(NULL), 0);
+    ck_assert_int_eq(msisdn_addr_ok("\xff\xfe\xfd"), 0);
+    ck_assert_int_eq(msisdn_addr_ok("1390000\n0001"), 0);
+    ck_assert_int_eq(msisdn_addr_ok("139\x1b[2J"), 0);
+    ck_assert_int_eq(msisdn_addr_ok("139\x7f"), 0);
+    ck_assert_int_eq(msisdn_addr_ok("139\xc2\x85"), 0); /* C1 NEL */
+    ck_assert_int_eq(msisdn_addr_ok("\xe4\xb8"), 0);    /* a cut character */
+}
+END_TEST
+
 static Suite *money_msisdn_suite(void)
 {
     Suite *s = suite_create("money_msisdn");
@@ -213,6 +234,7 @@ static Suite *money_msisdn_suite(void)
                         (int)(sizeof msisdn_cases / sizeof msisdn_cases[0]));
     tcase_add_test(msisdn, test_normalize_bounds);
     tcase_add_test(msisdn, test_mask);
+    tcase_add_test(msisdn, test_addr_ok);
     suite_add_tcase(s, money);
     suite_add_tcase(s, msisdn);
     return s;

@@ -1,0 +1,261 @@
+/*
+ * order_path.c: what ermgw does with one whole mobile-originated message (see
+ * order_path.h). Decode the text, parse the command (core/), run its transaction
+ * (storage/), and only after COMMIT answer it accepted. When nothing could be stored
+ * (database down, lost mid-way, draining) the answer is retry-later so the SMSC delivers
+ * again later. Before any of that, daemon/mo_intake.c takes receipts and the parts of long
+ * messages; every transaction carries the MO's dedupe key, and one found redelivered is
+ * accepted with nothing done again.
+ */
+#include "daemon/order_path.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "core/command.h"
+#include "core/reply.h"
+#include "core/textcodec.h"
+#include "storage/claims.h"
+#include "storage/db.h"
+#include "storage/mo_log.h"
+#include "storage/mo_parts.h"
+#include "storage/optout.h"
+#include "storage/orders.h"
+#include "storage/query.h"
+
+struct order_path {
+    struct order_path_cfg cfg;
+    unsigned inflight; /* MO jobs not yet finished: ours and those held */
+    int draining;
+    int idle_told; /* on_idle was called */
+};
+
+/* One MO between its command and its answer; owned by this file, freed in order_finish. */
+struct order_ctx {
+    struct order_path *op;
+    struct bearer *bearer; /* NULL: no message to answer (parts given up on) */
+    uint64_t link_id;
+    uint32_t seq;
+    char customer[MSISDN_ADDR_MAX];
+    enum cmd_kind kind;
+    struct stor_mo_key key; /* its dedupe step (storage/mo_log.h) */
+};
+
+/* Answers the message (LINK_ID, SEQ) on B; 1 when the answer went, 0 when its link is gone
+ * (the SMSC delivers it again). */
+static int order_answer(struct bearer *b, uint64_t link_id, uint32_t seq, enum bearer_answer a)
+{
+    if (bearer_answer(b, link_id, seq, a) == 0)
+        return 1;
+    ERM_DEBUG("mo", "ack of seq %u dropped: its link is gone (the SMSC redelivers)", seq);
+    return 0;
+}
+
+/* Draining and nothing in flight: tells the daemon, once. */
+static void order_idle_check(struct order_path *op)
+{
+    if (op->draining && op->inflight == 0 && !op->idle_told) {
+        op->idle_told = 1;
+        if (op->cfg.on_idle)
+            op->cfg.on_idle(op->cfg.ud);
+    }
+}
+
+void order_path_hold(struct order_path *op)
+{
+    op->inflight++;
+}
+
+void order_path_release(struct order_path *op)
+{
+    op->inflight--;
+    order_idle_check(op);
+}
+
+unsigned order_path_inflight(const struct order_path *op)
+{
+    return op->inflight;
+}
+
+void order_path_drain(struct order_path *op)
+{
+    op->draining = 1;
+    order_idle_check(op);
+}
+
+#define ORDER_NOT_ACKED "not acknowledged (its link is gone: the SMSC delivers it again)"
+
+/* Answers per RC (0 = committed) and frees CTX. Each log line says whether the answer went:
+ * a link lost meanwhile (or the bearer stopped at the stop's deadline) drops it. */
+static void order_finish(struct order_ctx *ctx, int rc, const char *what)
+{
+    struct order_path *op = ctx->op;
+    struct bearer *b = ctx->bearer;
+    const char *who = ctx->customer, *kind = cmd_kind_name(ctx->kind);
+    if (rc == 0) {
+        int acked = b != NULL && order_answer(b, ctx->link_id, ctx->seq, BEARER_ACCEPTED);
+        ERM_INFO("mo", "from %s: %s committed%s", who, what,
+                 acked       ? ", acknowledged"
+                 : b != NULL ? "; " ORDER_NOT_ACKED
+                             : "");
+        if (op->cfg.on_committed)
+            op->cfg.on_committed(op->cfg.ud);
+    } else if (rc == -EALREADY) {
+        int acked = b != NULL && order_answer(b, ctx->link_id, ctx->seq, BEARER_ACCEPTED);
+        ERM_INFO("mo", "from %s: %s handled before (the SMSC delivered it again); %s", who, kind,
+                 acked || b == NULL ? "acknowledged, nothing done twice"
+                                    : ORDER_NOT_ACKED ", nothing done twice");
+    } else if (rc == -EINVAL && b != NULL) {
+        /* Refused before storage for what it is (e.g. an address too long to store): the
+         * same bytes would fail again, so a retry would loop forever. */
+        if (order_answer(b, ctx->link_id, ctx->seq, BEARER_REFUSED))
+            ERM_WARN("mo", "from %s: %s refused as malformed; answered %s (permanent)", who, kind,
+                     bearer_answer_name(b, BEARER_REFUSED));
+        else
+            ERM_WARN("mo", "from %s: %s refused as malformed; " ORDER_NOT_ACKED, who, kind);
+    } else if (b == NULL) {
+        ERM_WARN("mo", "from %s: %s not stored (%s); its parts wait for the next try", who, kind,
+                 strerror(-rc));
+    } else if (order_answer(b, ctx->link_id, ctx->seq, BEARER_RETRY_LATER)) {
+        ERM_WARN("mo", "from %s: %s not stored (%s); answered %s for redelivery", who, kind,
+                 strerror(-rc), bearer_answer_name(b, BEARER_RETRY_LATER));
+    } else {
+        ERM_WARN("mo", "from %s: %s not stored (%s); " ORDER_NOT_ACKED, who, kind, strerror(-rc));
+    }
+    free(ctx);
+    order_path_release(op);
+}
+
+static void order_done(void *arg, int rc, enum reply_kind outcome)
+{
+    order_finish(arg, rc, reply_kind_name(outcome));
+}
+
+static void order_reply_done(void *arg, int rc)
+{
+    order_finish(arg, rc, "help reply");
+}
+
+static void order_optout_done(void *arg, int rc)
+{
+    order_finish(arg, rc, "opt-out");
+}
+
+/* CX and QX end like an order: committed with the reply the SQL wrote. */
+static void order_query_done(void *arg, int rc, const char *outcome)
+{
+    order_finish(arg, rc, outcome);
+}
+
+/* Decodes the message's text; an undecodable one parses as CMD_UNKNOWN (help reply). */
+static void order_parse(const struct order_path *op, const struct order_msg *mo, struct cmd *cmd)
+{
+    char text[GW_SM_MAX * 3 + 1];
+    int n = text_decode(mo->data_coding, mo->sm, mo->len, text, sizeof text);
+    if (n < 0) {
+        /* An extended destination still orders; otherwise the sender gets the help reply. */
+        ERM_WARN("mo", "from %s: data_coding 0x%02x not decoded (%s)", mo->source, mo->data_coding,
+                 strerror(-n));
+        cmd_parse_mo(op->cfg.service_number, mo->dest, "", 0, cmd);
+        return;
+    }
+    ERM_INFO("mo", "from %s to %s: \"%s\"", mo->source, mo->dest, text);
+    cmd_parse_mo(op->cfg.service_number, mo->dest, text, (size_t)n, cmd);
+}
+
+struct stor_db *order_path_db(const struct order_path *op, const char *customer)
+{
+    /* FNV-1a of the number: spreads customers evenly, the same one to the same place. */
+    uint32_t h = 2166136261u;
+    for (const unsigned char *p = (const unsigned char *)customer; *p != '\0'; p++)
+        h = (h ^ *p) * 16777619u;
+    for (unsigned i = 0; i < op->cfg.n_dbs; i++) {
+        struct stor_db *db = op->cfg.dbs[(h + i) % op->cfg.n_dbs];
+        if (db != NULL && stor_db_is_up(db))
+            return db;
+    }
+    return NULL;
+}
+
+static int order_start(struct order_path *op, struct order_ctx *ctx, const struct cmd *cmd)
+{
+    const char *service = op->cfg.service_number;
+    struct stor_db *db = order_path_db(op, ctx->customer);
+    if (db == NULL)
+        return -ENOTCONN;
+    if (cmd->kind == CMD_ORDER)
+        return stor_order_place(db, &ctx->key, ctx->customer, cmd->arg, service, order_done, ctx);
+    /* A claim ends like an order: committed with the reply it names. */
+    if (cmd->kind == CMD_CLAIM)
+        return stor_claim_sms(db, &ctx->key, ctx->customer, cmd->arg, service, order_done, ctx);
+    if (cmd->kind == CMD_OPTOUT)
+        return stor_optout(db, &ctx->key, ctx->customer, service, order_optout_done, ctx);
+    if (cmd->kind == CMD_QUERY)
+        return stor_query_sms(db, &ctx->key, ctx->customer, service, order_query_done, ctx);
+    if (cmd->kind == CMD_CANCEL)
+        return stor_cancel_sms(db, &ctx->key, ctx->customer, cmd->arg, service, order_query_done,
+                               ctx);
+
+    /* Everything else gets the help reply. */
+    char text[512];
+    int n = reply_render(REPLY_HELP, NULL, NULL, service, text, sizeof text);
+    if (n < 0)
+        return n;
+    return stor_mo_reply(db, &ctx->key, ctx->customer, service, REPLY_HELP, text, order_reply_done,
+                         ctx);
+}
+
+void order_path_run(struct order_path *op, const struct order_msg *m)
+{
+    struct cmd cmd;
+    order_parse(op, m, &cmd);
+
+    struct order_ctx *ctx = calloc(1, sizeof *ctx);
+    if (ctx == NULL) {
+        if (m->bearer != NULL)
+            (void)order_answer(m->bearer, m->link_id, m->seq, BEARER_RETRY_LATER);
+        return;
+    }
+    ctx->op = op;
+    ctx->bearer = m->bearer;
+    ctx->link_id = m->link_id;
+    ctx->seq = m->seq;
+    ctx->kind = cmd.kind;
+    ctx->key = *m->key;
+    /* As received: storage normalises it for the order, the reply goes back to it as is. */
+    snprintf(ctx->customer, sizeof ctx->customer, "%s", m->source);
+    order_path_hold(op);
+    int rc = order_start(op, ctx, &cmd);
+    if (rc < 0)
+        order_finish(ctx, rc, cmd_kind_name(cmd.kind));
+}
+
+int order_path_admit(struct order_path *op, struct bearer *b, const char *source, uint64_t link_id,
+                     uint32_t seq)
+{
+    if (!op->draining && order_path_db(op, source) != NULL)
+        return 1;
+    ERM_WARN("mo", "from %s: %s; answered %s for redelivery", source,
+             op->draining ? "stopping" : "database down",
+             bearer_answer_name(b, BEARER_RETRY_LATER));
+    (void)order_answer(b, link_id, seq, BEARER_RETRY_LATER);
+    return 0;
+}
+
+int order_path_create(const struct order_path_cfg *cfg, struct order_path **out)
+{
+    struct order_path *op = calloc(1, sizeof *op);
+    if (op == NULL)
+        return -ENOMEM;
+    op->cfg = *cfg;
+    *out = op;
+    return 0;
+}
+
+void order_path_destroy(struct order_path *op)
+{
+    free(op);
+}

@@ -1,0 +1,79 @@
+/*
+ * order_path.h: a whole message from any bearer to its command's COMMIT and its answer.
+ * Decodes the text, parses the command (core/), runs its transaction on the customer's MO
+ * connection (storage/), and answers the message through the bearer it came from only
+ * after COMMIT; without knowing which bearer that is. It owns the count of MO jobs in flight
+ * (its own transactions and those daemon/mo_intake.c holds with order_path_hold), refuses
+ * new messages once told to drain, and reports idle once the last job is done.
+ */
+#ifndef ERM_ORDER_PATH_H
+#define ERM_ORDER_PATH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gateway/bearer.h"
+
+struct stor_db;
+struct stor_mo_key;
+struct order_path;
+
+struct order_path_cfg {
+    /* The MO connections, borrowed: the array is the caller's and outlives the order path;
+     * an entry may be NULL (closed). A customer's MOs always go to the same one while it is
+     * up, so one customer's commands run in the order they came. */
+    struct stor_db *const *dbs;
+    unsigned n_dbs;
+    const char *service_number; /* borrowed */
+    /* A command committed: replies may wait in the outbox. */
+    void (*on_committed)(void *ud);
+    /* Draining, the last MO job is done (called once, at once if idle when told). */
+    void (*on_idle)(void *ud);
+    void *ud;
+};
+
+/* Creates it (CFG copied). Returns 0 or a negative errno. */
+int order_path_create(const struct order_path_cfg *cfg, struct order_path **out);
+void order_path_destroy(struct order_path *op);
+
+/* The MO connection for CUSTOMER's messages (see order_path_cfg), NULL when none is up. */
+struct stor_db *order_path_db(const struct order_path *op, const char *customer);
+
+/* Whether a new message from SOURCE on B (link LINK_ID, SEQ) is taken: 1, or 0 after
+ * answering it retry-later (draining, or no database for it). */
+int order_path_admit(struct order_path *op, struct bearer *b, const char *source, uint64_t link_id,
+                     uint32_t seq);
+
+/* Counts a job of someone else's (a receipt, a part being stored) as in flight until
+ * order_path_release; a drain waits for it. */
+void order_path_hold(struct order_path *op);
+void order_path_release(struct order_path *op);
+
+/* MO jobs in flight now. */
+unsigned order_path_inflight(const struct order_path *op);
+
+/* A whole message ready for its command: text bytes (UDH left out, parts joined), its
+ * dedupe key (storage/mo_log.h), and what to answer (BEARER NULL: nothing to answer, a
+ * message whose missing parts were given up on). Borrowed. */
+struct order_msg {
+    const char *source;
+    const char *dest;
+    uint8_t data_coding;
+    const uint8_t *sm;
+    size_t len;
+    const struct stor_mo_key *key;
+    struct bearer *bearer;
+    uint64_t link_id;
+    uint32_t seq;
+};
+
+/* Decodes and parses M, runs its command's transaction (copying what it keeps), and
+ * answers M after it: accepted once committed or found redelivered, refused when malformed,
+ * else retry later. */
+void order_path_run(struct order_path *op, const struct order_msg *m);
+
+/* No new messages from now on (order_path_admit answers retry-later); on_idle once the
+ * jobs in flight are done. */
+void order_path_drain(struct order_path *op);
+
+#endif

@@ -1,0 +1,474 @@
+/*
+ * outbox_sender.c: the outbox sender. Takes queued rows (storage/outbox), encodes each text into
+ * one or more parts (core/textcodec), submits the parts through the bearer within its window,
+ * and records the outcome: every part accepted -> sent with the message ids; a lost link or a
+ * timeout or a status the bearer says is temporary -> back to queued for a later try; any
+ * other status -> failed with that status. A timer polls for rows queued by other writers (ermctl
+ * pushes), and now and then puts back rows a take left sending that nobody holds (its result lost
+ * with the connection).
+ *
+ * The bearer paces the submits (rate cap, slow-down after a throttling answer) and says
+ * when they may flow again (outbox_sender_on_ready). An outcome that cannot be written
+ * because the database is down stays with its row and is written when the database is
+ * back, so no row is left 'sending' by an outage. Told to drain, rows not yet submitted go
+ * back to the queue and the daemon hears (on_idle) when the last outstanding one is settled.
+ * The poll, take and sweep sizes are core/tunables.c's.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "core/textcodec.h"
+#include "core/tunables.h"
+#include "daemon/outbox_sender.h"
+#include "storage/db.h"
+#include "storage/outbox.h"
+
+/* A take starts outbox_sender_take_back ids below the highest it took last (stor_outbox_take's
+ * AFTER): rows of MO batches that committed after a batch with higher ids (two MO
+ * connections, up to [database] batch_max MOs each, a reply and notes per MO) are still
+ * found at once. What lies further down (rows queued again, pushes of a long transaction)
+ * waits for the poll timer's take from the start, at most outbox_sender_poll.
+ * Every outbox_sender_sweep_ticks polls, rows sending for over outbox_sender_stale seconds that
+ * this sender does not hold go back to queued (stor_outbox_sweep): a take that committed but whose
+ * result was lost with the connection left them there, and nothing else would send them before the
+ * next start. A row held here is recorded within seconds. */
+
+/* A buffer size, not a tunable: the message ids of one row's parts. */
+#define SENDER_IDS_MAX (TEXT_MAX_PARTS * 66)
+
+/* One outbox row in flight; owned by the sender's list, freed once its outcome is stored. */
+struct outbox_sender_row {
+    struct outbox_sender_row *next;
+    uint64_t key; /* cookie = key << 8 | part index */
+    int64_t id;
+    struct gw_submit part[TEXT_MAX_PARTS];
+    unsigned nparts;
+    unsigned submitted; /* parts handed to the bearer */
+    unsigned answered;  /* parts with a response (or a give-up) */
+    int64_t status;     /* first non-zero outcome, 0 while all is well */
+    char ids[SENDER_IDS_MAX];
+    int recording;  /* the outcome is being written (or waits to be: unrecorded) */
+    int unrecorded; /* writing it failed, the database being down: written again when up */
+};
+
+struct outbox_sender {
+    struct outbox_sender_cfg cfg;
+    struct outbox_sender_row *rows;
+    uint64_t next_key;
+    uint8_t next_ref;
+    int64_t after; /* the next take's AFTER: 0, or sender_take_back below the last id taken */
+    unsigned ticks;
+    int taking;
+    int sweeping;
+    int draining;  /* told to drain: no takes, no sweeps; on_idle once idle */
+    int idle_told; /* on_idle was called */
+    int closing;
+    uv_timer_t timer;
+};
+
+static void outbox_sender_pump(struct outbox_sender *s);
+
+static unsigned outbox_sender_count_rows(const struct outbox_sender *s)
+{
+    unsigned n = 0;
+    for (const struct outbox_sender_row *r = s->rows; r != NULL; r = r->next)
+        n++;
+    return n;
+}
+
+unsigned outbox_sender_busy(const struct outbox_sender *s)
+{
+    return outbox_sender_count_rows(s) + (s->taking ? 1u : 0u) + (s->sweeping ? 1u : 0u);
+}
+
+static void outbox_sender_unlink(struct outbox_sender *s, struct outbox_sender_row *row)
+{
+    for (struct outbox_sender_row **p = &s->rows; *p != NULL; p = &(*p)->next) {
+        if (*p == row) {
+            *p = row->next;
+            break;
+        }
+    }
+    free(row);
+}
+
+struct outbox_sender_record {
+    struct outbox_sender *s;
+    struct outbox_sender_row *row;
+};
+
+/* Draining, tells the daemon once the sender is idle. */
+static void outbox_sender_idle_check(struct outbox_sender *s)
+{
+    if (!s->closing && s->draining && !s->idle_told && outbox_sender_busy(s) == 0) {
+        s->idle_told = 1;
+        if (s->cfg.on_idle)
+            s->cfg.on_idle(s->cfg.ud);
+    }
+}
+
+/* The outbox connection when it is up, else NULL. */
+static struct stor_db *outbox_sender_db(const struct outbox_sender *s)
+{
+    struct stor_db *db = *s->cfg.db;
+    return db != NULL && stor_db_is_up(db) ? db : NULL;
+}
+
+/* After a row went or changed: submit what may go, then the idle check. */
+static void outbox_sender_settled(struct outbox_sender *s)
+{
+    if (s->closing)
+        return;
+    outbox_sender_pump(s);
+    outbox_sender_idle_check(s);
+}
+
+/* The database is unreachable (RC from storage): the outcome is written again later. */
+static int outbox_sender_db_gone(int rc)
+{
+    return rc == -ENOTCONN || rc == -ECONNRESET;
+}
+
+static void outbox_sender_recorded(void *arg, int rc)
+{
+    struct outbox_sender_record *rec = arg;
+    struct outbox_sender *s = rec->s;
+    struct outbox_sender_row *row = rec->row;
+    free(rec);
+    if (outbox_sender_db_gone(rc)) {
+        /* Written again when the database is back (the writes are conditional on 'sending':
+         * one that did commit before the connection went changes nothing the second time). */
+        ERM_WARN("sender",
+                 "outbox row %lld: outcome not recorded (%s); recorded when the "
+                 "database is back",
+                 (long long)row->id, strerror(-rc));
+        row->unrecorded = 1;
+        return;
+    }
+    if (rc < 0)
+        ERM_WARN("sender",
+                 "outbox row %lld: outcome not recorded (%s); it is resent after a "
+                 "restart",
+                 (long long)row->id, strerror(-rc));
+    outbox_sender_unlink(s, row);
+    outbox_sender_settled(s);
+}
+
+/* Writes the row's outcome once every submitted part is answered (or none can be sent). */
+static void outbox_sender_record(struct outbox_sender *s, struct outbox_sender_row *row)
+{
+    struct outbox_sender_record *rec = calloc(1, sizeof *rec);
+    int rc = -ENOMEM;
+    struct stor_db *db = *s->cfg.db; /* NULL once closing: the row is queued at next start */
+    row->recording = 1;
+    if (rec != NULL && db == NULL) {
+        rc = -ENOTCONN;
+    } else if (rec != NULL) {
+        rec->s = s;
+        rec->row = row;
+        if (row->status == 0) {
+            ERM_INFO("sender", "outbox row %lld sent in %u part(s), message id(s) %s",
+                     (long long)row->id, row->nparts, row->ids);
+            rc = stor_outbox_sent(db, row->id, row->ids, s->cfg.receipt_ids, outbox_sender_recorded,
+                                  rec);
+        } else if (bearer_status_retries(s->cfg.bearer, row->status)) {
+            char why[64];
+            if (row->status < 0)
+                snprintf(why, sizeof why, "not answered (link lost, timed out or stopping)");
+            else
+                snprintf(why, sizeof why, "%s", bearer_status_name(s->cfg.bearer, row->status));
+            ERM_WARN("sender", "outbox row %lld: %s; queued again", (long long)row->id, why);
+            rc = stor_outbox_retry(db, row->id, why, outbox_sender_recorded, rec);
+        } else {
+            ERM_WARN("sender", "outbox row %lld refused by the SMSC: %s; marked failed",
+                     (long long)row->id, bearer_status_name(s->cfg.bearer, row->status));
+            rc =
+                stor_outbox_failed(db, row->id, (uint32_t)row->status, outbox_sender_recorded, rec);
+        }
+    }
+    if (rc < 0) {
+        /* Kept, never freed here (callers walk the list): written again later. */
+        ERM_WARN("sender", "outbox row %lld: outcome not recorded (%s); recorded later",
+                 (long long)row->id, strerror(-rc));
+        free(rec);
+        row->unrecorded = 1;
+    }
+}
+
+/* Writes again the outcomes the database was not there for. */
+static void outbox_sender_rerecord(struct outbox_sender *s)
+{
+    if (s->closing || outbox_sender_db(s) == NULL)
+        return;
+    for (struct outbox_sender_row *row = s->rows; row != NULL; row = row->next) {
+        if (row->unrecorded) {
+            row->unrecorded = 0;
+            outbox_sender_record(s, row);
+        }
+    }
+}
+
+/* A row is finished when every submitted part is answered and either all parts went or a
+ * failure stops the rest. */
+static void outbox_sender_check_done(struct outbox_sender *s, struct outbox_sender_row *row)
+{
+    if (row->recording || row->answered < row->submitted)
+        return;
+    if (row->status == 0 && row->submitted < row->nparts)
+        return;
+    outbox_sender_record(s, row);
+}
+
+/* Rows taken but not one part submitted go back to the queue (stopping). */
+static void outbox_sender_requeue_unsent(struct outbox_sender *s)
+{
+    for (struct outbox_sender_row *row = s->rows; row != NULL; row = row->next) {
+        if (!row->recording && row->submitted == 0) {
+            row->status = -1;
+            outbox_sender_check_done(s, row);
+        }
+    }
+}
+
+/* Submits what the window allows, oldest row first. */
+static void outbox_sender_pump(struct outbox_sender *s)
+{
+    struct bearer *b = s->cfg.bearer;
+    for (struct outbox_sender_row *row = s->rows; row != NULL; row = row->next) {
+        while (!row->recording && row->status == 0 && row->submitted < row->nparts) {
+            if (!bearer_can_submit(b))
+                return;
+            uint64_t cookie = row->key << 8 | row->submitted;
+            int rc = bearer_submit(b, &row->part[row->submitted], cookie);
+            if (rc < 0) {
+                ERM_DEBUG("sender", "submit of row %lld deferred: %s", (long long)row->id,
+                          strerror(-rc));
+                return;
+            }
+            row->submitted++;
+        }
+    }
+    outbox_sender_kick(s); /* every row is out and the window has room: take more */
+}
+
+/* Builds the parts of one row. Returns 0, or a negative errno for a text we cannot send. */
+static int outbox_sender_encode(struct outbox_sender *s, struct outbox_sender_row *row,
+                                const struct stor_outbox_row *src)
+{
+    struct text_encoded enc;
+    int rc = text_encode(src->text, strlen(src->text), s->next_ref++, &enc);
+    if (rc < 0)
+        return rc;
+    for (unsigned i = 0; i < enc.nparts; i++) {
+        struct gw_submit *p = &row->part[i];
+        snprintf(p->source, sizeof p->source, "%s", src->source);
+        snprintf(p->dest, sizeof p->dest, "%s", src->dest);
+        p->esm_class = enc.esm_class;
+        p->data_coding = enc.data_coding;
+        p->registered_delivery = 1;
+        memcpy(p->data, enc.part[i].data, enc.part[i].len);
+        p->len = enc.part[i].len;
+    }
+    row->nparts = enc.nparts;
+    return 0;
+}
+
+static void outbox_sender_taken(void *arg, int rc, const struct stor_outbox_row *rows, size_t n)
+{
+    struct outbox_sender *s = arg;
+    s->taking = 0;
+    int64_t back = (int64_t)tun_value(TUN_SENDER_TAKE_BACK);
+    if (n > 0)
+        s->after = rows[n - 1].id > back ? rows[n - 1].id - back : 0;
+    if (rc < 0 || n == 0) {
+        if (rc < 0)
+            ERM_WARN("sender", "taking outbox rows failed: %s", strerror(-rc));
+        /* No pump: it would take again at once, a hot loop on an empty or failing queue.
+         * The poll timer, a committed MO or a submit response takes next. */
+        outbox_sender_idle_check(s);
+        return;
+    }
+    struct outbox_sender_row **tail = &s->rows;
+    while (*tail != NULL)
+        tail = &(*tail)->next;
+    for (size_t i = 0; i < n; i++) {
+        struct outbox_sender_row *row = calloc(1, sizeof *row);
+        if (row == NULL)
+            break; /* left in sending: recovered at the next start */
+        row->key = ++s->next_key;
+        row->id = rows[i].id;
+        *tail = row;
+        tail = &row->next;
+        int erc = outbox_sender_encode(s, row, &rows[i]);
+        if (erc < 0) {
+            ERM_ERROR("sender", "outbox row %lld cannot be encoded (%s); marked failed",
+                      (long long)row->id, strerror(-erc));
+            /* permanent: the same text fails again */
+            row->status = s->cfg.bearer->ops->unsendable_status;
+            outbox_sender_check_done(s, row);
+        }
+    }
+    if (s->draining)
+        outbox_sender_requeue_unsent(s);
+    outbox_sender_settled(s);
+}
+
+/* 1 when a row in memory still has a part to submit: taking more would only queue. */
+static int outbox_sender_has_unsubmitted(const struct outbox_sender *s)
+{
+    for (const struct outbox_sender_row *r = s->rows; r != NULL; r = r->next)
+        if (!r->recording && r->status == 0 && r->submitted < r->nparts)
+            return 1;
+    return 0;
+}
+
+void outbox_sender_kick(struct outbox_sender *s)
+{
+    outbox_sender_rerecord(s);
+    if (s->taking || s->closing || s->draining || outbox_sender_has_unsubmitted(s))
+        return;
+    struct stor_db *db = outbox_sender_db(s);
+    if (db == NULL || !bearer_can_submit(s->cfg.bearer))
+        return;
+    s->taking = 1;
+    if (stor_outbox_take(db, (unsigned)tun_value(TUN_SENDER_TAKE_MAX), s->after,
+                         outbox_sender_taken, s) < 0)
+        s->taking = 0;
+}
+
+void outbox_sender_on_result(struct outbox_sender *s, uint64_t cookie, int64_t status,
+                             const char *message_id)
+{
+    uint64_t key = cookie >> 8;
+    struct outbox_sender_row *row = s->rows;
+    while (row != NULL && row->key != key)
+        row = row->next;
+    if (row == NULL) {
+        ERM_WARN("sender", "response for an unknown submit (cookie %llu) ignored",
+                 (unsigned long long)cookie);
+        return;
+    }
+    row->answered++;
+    if (status == 0) {
+        size_t used = strlen(row->ids);
+        snprintf(row->ids + used, sizeof row->ids - used, "%s%s", used ? " " : "", message_id);
+    } else if (row->status == 0) {
+        row->status = status;
+    }
+    outbox_sender_check_done(s, row);
+    outbox_sender_settled(s);
+}
+
+void outbox_sender_on_ready(struct outbox_sender *s)
+{
+    outbox_sender_pump(s);
+    outbox_sender_kick(s);
+}
+
+void outbox_sender_drain(struct outbox_sender *s)
+{
+    s->draining = 1;
+    outbox_sender_requeue_unsent(s);
+    outbox_sender_settled(s);
+}
+
+void outbox_sender_on_unbound(struct outbox_sender *s)
+{
+    /* Outstanding parts were answered with -1 by the bearer already; rows with parts never
+     * submitted go back to the queue now. */
+    struct outbox_sender_row *row = s->rows;
+    while (row != NULL) {
+        struct outbox_sender_row *next = row->next;
+        if (!row->recording && row->answered == row->submitted) {
+            if (row->status == 0)
+                row->status = -1;
+            outbox_sender_check_done(s, row);
+        }
+        row = next;
+    }
+}
+
+static void outbox_sender_swept(void *arg, int rc)
+{
+    struct outbox_sender *s = arg;
+    s->sweeping = 0;
+    if (rc < 0)
+        ERM_DEBUG("sender", "outbox sweep not done (%s); tried again later", strerror(-rc));
+    outbox_sender_settled(s); /* what it put back is taken (the poll timer's take starts at 0) */
+}
+
+/* Puts back rows a lost take left sending (outbox_sender_stale). The ids held here are passed
+ * so that none of them is touched, however long it has waited. */
+static void outbox_sender_sweep(struct outbox_sender *s)
+{
+    struct stor_db *db = outbox_sender_db(s);
+    if (s->sweeping || s->closing || s->draining || db == NULL)
+        return;
+    unsigned n = outbox_sender_count_rows(s), i = 0;
+    int64_t *held = malloc((n > 0 ? n : 1) * sizeof *held);
+    if (held == NULL)
+        return;
+    for (const struct outbox_sender_row *r = s->rows; r != NULL; r = r->next)
+        held[i++] = r->id;
+    s->sweeping = 1;
+    if (stor_outbox_sweep(db, (unsigned)tun_value(TUN_SENDER_STALE), held, n, outbox_sender_swept,
+                          s) < 0)
+        s->sweeping = 0;
+    free(held);
+}
+
+static void outbox_sender_on_timer(uv_timer_t *t)
+{
+    struct outbox_sender *s = t->data;
+    s->after = 0; /* from the start: rows queued again, or committed late */
+    if (++s->ticks % tun_value(TUN_SENDER_SWEEP_TICKS) == 0)
+        outbox_sender_sweep(s);
+    outbox_sender_kick(s);
+}
+
+int outbox_sender_create(const struct outbox_sender_cfg *cfg, struct outbox_sender **out)
+{
+    struct outbox_sender *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return -ENOMEM;
+    s->cfg = *cfg;
+    int rc = uv_timer_init(cfg->loop, &s->timer);
+    if (rc < 0)
+        goto fail;
+    s->timer.data = s;
+    uint64_t poll_ms = tun_value(TUN_SENDER_POLL);
+    rc = uv_timer_start(&s->timer, outbox_sender_on_timer, poll_ms, poll_ms);
+    if (rc < 0)
+        goto fail;
+    *out = s;
+    return 0;
+fail:
+    free(s);
+    return rc;
+}
+
+static void outbox_sender_on_close(uv_handle_t *h)
+{
+    struct outbox_sender *s = h->data;
+    while (s->rows != NULL) {
+        struct outbox_sender_row *next = s->rows->next;
+        free(s->rows);
+        s->rows = next;
+    }
+    free(s);
+}
+
+void outbox_sender_stop_polling(struct outbox_sender *s)
+{
+    uv_timer_stop(&s->timer);
+}
+
+void outbox_sender_destroy(struct outbox_sender *s)
+{
+    s->closing = 1;
+    uv_timer_stop(&s->timer);
+    uv_close((uv_handle_t *)&s->timer, outbox_sender_on_close);
+}
