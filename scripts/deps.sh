@@ -5,6 +5,8 @@ set -euo pipefail
 
 PKGS=(build-essential cmake pkg-config libuv1-dev libpq-dev libsmpp34-dev check
       postgresql python3 libnet-smpp-perl clang-format clang libclang-rt-14-dev)
+# ermweb, the web console (issue 13): HTTP server, JSON, password hashing and tokens, QR codes.
+PKGS+=(libmicrohttpd-dev libjansson-dev libsodium-dev libqrencode-dev)
 missing=()
 for p in "${PKGS[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then

@@ -129,8 +129,5 @@ int stor_self_claim(struct stor_admin *adm, const char *employee, const char *pr
     }
     if (rc == 0)
         rc = stor_admin_commit(adm, err, errlen);
-    PQclear(res);
-    if (rc < 0)
-        stor_admin_rollback(adm);
-    return rc;
+    return stor_admin_end(adm, res, rc);
 }

@@ -125,10 +125,7 @@ int stor_web_code_issue(struct stor_admin *adm, const char *msisdn, const char *
         *sent = strcmp(PQcmdTuples(res), "1") == 0;
         rc = stor_admin_commit(adm, err, errlen);
     }
-    PQclear(res);
-    if (rc < 0)
-        stor_admin_rollback(adm);
-    return rc;
+    return stor_admin_end(adm, res, rc);
 }
 
 /* Records the outcome of a check of code row ID: used on a match, else one more try. */
@@ -169,8 +166,5 @@ int stor_web_code_check(struct stor_admin *adm, const char *msisdn, int max_trie
         rc = stor_admin_commit(adm, err, errlen);
     if (rc == 0 && !ok)
         rc = field_error(err, errlen, -EACCES, "code: wrong code");
-    PQclear(res);
-    if (rc < 0 && rc != -EACCES)
-        stor_admin_rollback(adm);
-    return rc;
+    return stor_admin_end(adm, res, rc); /* after a wrong code: committed, nothing to undo */
 }

@@ -120,14 +120,18 @@ static int web_conf_line(const char *file, unsigned lineno, const char *section,
     value[strcspn(value, ";#")] = '\0';
     value = web_conf_trim(value);
     const char *why = "unknown key";
+    int strict = strcmp(section, "web") == 0; /* [database]'s other keys are ermgw's */
     for (size_t i = 0; i < WEB_CONF_NKEYS; i++) {
         const struct web_conf_key *k = &web_conf_keys[i];
         if (strcmp(k->section, section) == 0 && strcmp(k->name, key) == 0) {
             if (web_conf_set(c, k, value, &why) == 0)
                 return 0;
+            strict = 1;
             break;
         }
     }
+    if (!strict)
+        return 0;
     snprintf(err, errlen, "%s:%u: [%s] %s: %s", file, lineno, section, key, why);
     return -EINVAL;
 }

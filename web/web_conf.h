@@ -1,6 +1,7 @@
 /*
  * web_conf.h: ermweb's settings, read from the same INI file as ermgw's: the [web] section
- * and [database]'s conninfo; ermgw's other sections are skipped. A table of keys (name,
+ * and [database]'s conninfo; ermgw's other sections and [database]'s other keys are
+ * skipped (ermgw checks them). A table of keys (name,
  * kind, bounds, default), as core/config.c's, so folding it into core/config.c is adding
  * these rows and struct fields there (see the README's "Web console").
  *
