@@ -156,6 +156,14 @@ void web_auth_me(struct web_req *r)
     web_json(r, 200, web_auth_me_json(r));
 }
 
+void web_auth_session_get(struct web_req *r)
+{
+    if (web_auth_session(r))
+        web_json(r, 200, web_auth_me_json(r));
+    else
+        web_json(r, 200, json_pack("{s:n}", "role"));
+}
+
 /* The request's "msisdn" in the national form into OUT, or 0 with a 400 answered. */
 static int web_auth_msisdn(struct web_req *r, json_t *j, char *out, size_t cap)
 {

@@ -31,6 +31,9 @@ int web_auth_csrf_ok(struct web_req *r);
 void web_auth_login(struct web_req *r);
 void web_auth_logout(struct web_req *r);
 void web_auth_me(struct web_req *r);
+/* GET /api/v1/session (public): the session as /me says, or {"role": null} without one,
+ * so a page asks who is logged in without a failed request. */
+void web_auth_session_get(struct web_req *r);
 void web_auth_code_send(struct web_req *r);
 void web_auth_code_verify(struct web_req *r);
 

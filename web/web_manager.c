@@ -282,7 +282,8 @@ void web_manager_people_import(struct web_req *r)
         json_decref(bad);
         web_fail_rc(r, rc, err);
     } else {
-        web_json(r, rc < 0 ? 422 : 200,
+        /* bad lines are the check's answer, not a failed request: 200 with ok false */
+        web_json(r, 200,
                  json_pack("{s:b, s:b, s:I, s:I, s:I, s:o}", "dry_run", dry_run, "ok", rc == 0,
                            "added", (json_int_t)counts.added, "updated", (json_int_t)counts.updated,
                            "unchanged", (json_int_t)counts.unchanged, "bad", bad));

@@ -337,6 +337,6 @@ document.addEventListener("DOMContentLoaded", async () => {
     state.me = null;
     showLogin();
   });
-  const r = await fetch("/api/v1/me", { credentials: "same-origin" });
-  if (r.status === 200) start(await r.json()); else showLogin();
+  const r = await api("GET", "/api/v1/session");
+  if (r.status === 200 && r.data.role) start(r.data); else showLogin();
 });
