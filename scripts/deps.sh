@@ -6,7 +6,9 @@ set -euo pipefail
 PKGS=(build-essential cmake pkg-config libuv1-dev libpq-dev libsmpp34-dev check
       postgresql python3 libnet-smpp-perl clang-format clang libclang-rt-14-dev)
 # ermweb, the web console (issue 13): HTTP server, JSON, password hashing and tokens, QR codes.
-PKGS+=(libmicrohttpd-dev libjansson-dev libsodium-dev libqrencode-dev)
+PKGS+=(libmicrohttpd-dev libjansson-dev libsodium-dev libqrencode-dev chromium fonts-noto-cjk)
+# node and npm run its browser tests (tests/web); NodeSource's nodejs carries its own npm.
+command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)
 missing=()
 for p in "${PKGS[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
@@ -30,4 +32,12 @@ have=$(dpkg-query -W -f='${Version}' libsmpp34-1 2>/dev/null || true)
 if [ -z "$have" ] || ! dpkg --compare-versions "$have" ge "$min"; then
     echo "deps: libsmpp34 $have is older than $min (over-reads truncated PDUs); upgrade it" >&2
     exit 1
+fi
+
+# ermweb's browser tests: puppeteer-core from npm into tests/web/node_modules (never
+# committed), at the version of tests/web/package-lock.json; nothing when it is there.
+web_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/web"
+if [ ! -d "$web_dir/node_modules/puppeteer-core" ]; then
+    echo "deps: installing puppeteer-core into tests/web/node_modules"
+    (cd "$web_dir" && npm ci --no-audit --no-fund --omit=dev >/dev/null)
 fi
