@@ -313,7 +313,9 @@ int stor_handout_assign(struct stor_admin *adm, const struct stor_assign_spec *s
         rc = field_error(err, errlen, -ENOSPC,
                          "--product: all %u codes of product %s are claimed; nothing assigned",
                          out->quota, spec->product);
-    if (rc == 0)
+    if (rc == 0 && spec->dry_run)
+        stor_admin_rollback(adm); /* the preview: codes, pushes and all undone */
+    else if (rc == 0)
         rc = stor_admin_commit(adm, err, errlen);
 
 fail:

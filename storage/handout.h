@@ -16,9 +16,12 @@
 #include "storage/admin.h"
 
 /* The hand-out: product PRODUCT to the active employees of department DEPT, or to team
- * TEAM, or to employee EMPLOYEE (exactly one of the three). */
+ * TEAM, or to employee EMPLOYEE (exactly one of the three). DRY_RUN: the whole hand-out is
+ * worked out (who gets a code, who is skipped or refused) and rolled back, the web
+ * console's preview. */
 struct stor_assign_spec {
     const char *product, *dept, *team, *employee;
+    int dry_run;
 };
 
 enum stor_assign_outcome {
@@ -49,7 +52,8 @@ struct stor_assign_result {
  * opt-outs; a holder that has one is skipped. Stops cleanly at the quota: the holders after
  * it are refused. One transaction. The product must be active and its campaign not over
  * (-EPERM). -ENOENT unknown product, team or employee, or a department without active
- * employees; -EPERM deactivated employee. OUT's rows are the caller's to free with
+ * employees; -EPERM deactivated employee. With SPEC->dry_run nothing is written (OUT says
+ * what would be). OUT's rows are the caller's to free with
  * stor_handout_free(), also after an error. */
 int stor_handout_assign(struct stor_admin *adm, const struct stor_assign_spec *spec,
                         struct stor_assign_result *out, char *err, size_t errlen);

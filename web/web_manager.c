@@ -302,7 +302,8 @@ void web_manager_handout(struct web_req *r)
     if (j == NULL)
         return;
     struct stor_assign_spec s = {web_str(j, "product"), web_str(j, "dept"), web_str(j, "team"),
-                                 web_str(j, "employee")};
+                                 web_str(j, "employee"),
+                                 json_is_true(json_object_get(j, "dry_run"))};
     if (r->sess.dept[0] != '\0') { /* a department's manager hands out to it only */
         if (s.team != NULL || s.employee != NULL) {
             json_decref(j);
@@ -317,12 +318,13 @@ void web_manager_handout(struct web_req *r)
                  ? field_error(err, sizeof err, -EINVAL,
                                "give product and exactly one of dept, team, employee")
                  : stor_handout_assign(r->adm, &s, &res, err, sizeof err);
-    web_audit(r, "handout", "product %s to %s: %s", s.product ? s.product : "",
-              s.dept       ? s.dept
-              : s.team     ? s.team
-              : s.employee ? s.employee
-                           : "",
-              rc < 0 ? err : "done");
+    if (!s.dry_run)
+        web_audit(r, "handout", "product %s to %s: %s", s.product ? s.product : "",
+                  s.dept       ? s.dept
+                  : s.team     ? s.team
+                  : s.employee ? s.employee
+                               : "",
+                  rc < 0 ? err : "done");
     if (rc < 0) {
         web_fail_rc(r, rc, err);
     } else {
@@ -334,9 +336,10 @@ void web_manager_handout(struct web_req *r)
                                 web_manager_outcomes[res.rows[i].outcome], "queued",
                                 res.rows[i].queued, "optout", res.rows[i].optout));
         web_json(r, 200,
-                 json_pack("{s:o, s:i, s:i, s:i, s:i, s:i}", "rows", rows, "assigned",
-                           (int)res.assigned, "skipped", (int)res.skipped, "refused",
-                           (int)res.refused, "queued", (int)res.queued, "optout", (int)res.optout));
+                 json_pack("{s:b, s:o, s:i, s:i, s:i, s:i, s:i}", "dry_run", s.dry_run, "rows",
+                           rows, "assigned", (int)res.assigned, "skipped", (int)res.skipped,
+                           "refused", (int)res.refused, "queued", (int)res.queued, "optout",
+                           (int)res.optout));
     }
     stor_handout_free(&res);
     json_decref(j);

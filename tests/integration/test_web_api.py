@@ -197,7 +197,15 @@ class WebApi(unittest.TestCase):
                                                                    "employee": "E002"})):
             st, body = c.call(method, path, payload)
             self.assertEqual(st, 403, "%s %s: %r" % (method, path, body))
-        # a hand-out asked for another department goes to the manager's own
+        # a hand-out asked for another department goes to the manager's own; the preview
+        # says who would get one and writes nothing
+        claims = self.pg.scalar("SELECT count(*) FROM claims")
+        st, body = c.call("POST", "/api/v1/handout", {"product": "10", "dept": "网络部",
+                                                      "dry_run": True})
+        self.assertEqual((st, body["dry_run"], body["assigned"]), (200, True, 2), body)
+        self.assertEqual({(r["holder"], r["outcome"]) for r in body["rows"]},
+                         {("E001", "held"), ("E004", "assigned"), ("E005", "assigned")})
+        self.assertEqual(self.pg.scalar("SELECT count(*) FROM claims"), claims)
         st, body = c.call("POST", "/api/v1/handout", {"product": "10", "dept": "网络部"})
         self.assertEqual(st, 200, body)
         self.assertEqual({r["holder"] for r in body["rows"]}, {"E001", "E004", "E005"})

@@ -93,7 +93,11 @@ async function manager(browser, width) {
     await type(page, 'input[name="product"]', "20");
     await type(page, 'input[name="target"]', "市场部");
     await page.click("#handout");
-    await page.waitForSelector("#view .ok");
+    await page.waitForSelector("#handout-apply");
+    check((await textOf(page, "#view .ok")).startsWith("预览"), "the hand-out's preview");
+    await page.click("#handout-apply");
+    await page.waitForFunction(() => document.querySelector("#view .ok") &&
+      document.querySelector("#view .ok").textContent.startsWith("已派发"));
     const out = await textOf(page, "#view");
     check(out.includes(XSS), "the XSS name is shown as text in the hand-out");
     await shot(page, "manager-handout-" + width);

@@ -270,17 +270,25 @@ function showHandout(v) {
   const target = el("input", { name: "target" });
   if (state.me.dept) { target.value = state.me.dept; kind.disabled = true; target.disabled = true; }
   const out = el("div", {});
-  const go = el("button", { type: "button", id: "handout", text: "派发" });
-  go.addEventListener("click", async () => {
-    const body = { product: product.value };
+  const outcomes = { assigned: "派发", held: "已持有（跳过）", refused: "名额不足（拒绝）" };
+  const run = async (dry) => {
+    const body = { product: product.value, dry_run: dry };
     body[kind.value] = target.value;
     const r = await api("POST", "/api/v1/handout", body);
     out.replaceChildren();
     if (r.status !== 200) { out.append(el("p", { class: "bad", text: message(r, "失败") })); return; }
-    out.append(el("p", { class: "ok", text: "新派发 " + r.data.assigned + "，已持有 " + r.data.skipped +
-      "，名额不足 " + r.data.refused + "；推广短信 " + r.data.queued + " 条" }),
-      table([["holder", "工号/团队"], ["name", "姓名"], ["code", "号码"], ["outcome", "结果"]], r.data.rows));
-  });
+    out.append(el("p", { class: "ok", text: (dry ? "预览：将" : "已") + "派发 " + r.data.assigned +
+      "，已持有 " + r.data.skipped + "，名额不足 " + r.data.refused + "；推广短信 " + r.data.queued + " 条" }),
+      table([["holder", "工号/团队"], ["name", "姓名"], ["code", "号码"],
+             [(row) => outcomes[row.outcome] || row.outcome, "结果"]], r.data.rows));
+    if (dry) {
+      const apply = el("button", { type: "button", id: "handout-apply", text: "确认派发" });
+      apply.addEventListener("click", () => run(false));
+      out.append(apply);
+    }
+  };
+  const go = el("button", { type: "button", id: "handout", text: "预览" });
+  go.addEventListener("click", () => run(true));
   v.append(el("section", { class: "card" }, el("h2", { text: "派发号码" }), field("产品代码", product),
     field("派发给", kind), field("部门 / 团队 / 工号", target), go, out));
 }
