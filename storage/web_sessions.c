@@ -75,6 +75,21 @@ int stor_web_session_end(struct stor_admin *adm, const char *token_hash, char *e
                            vals, err, errlen);
 }
 
+int stor_web_housekeeping(struct stor_admin *adm, long long *sessions, long long *codes, char *err,
+                          size_t errlen)
+{
+    PGresult *res = NULL;
+    int rc =
+        stor_admin_exec(adm, &res, "housekeeping",
+                        "SELECT sessions, codes FROM erm_web_housekeeping()", 0, NULL, err, errlen);
+    if (rc == 0) {
+        *sessions = atoll(PQgetvalue(res, 0, 0));
+        *codes = atoll(PQgetvalue(res, 0, 1));
+    }
+    PQclear(res);
+    return rc;
+}
+
 /* The hourly counts of codes for MSISDN and from ADDRESS, under the number's lock: -EBUSY
  * when either limit is reached. */
 static int web_sessions_code_limits(struct stor_admin *adm, const char *msisdn, const char *address,

@@ -70,4 +70,9 @@ int stor_web_code_check(struct stor_admin *adm, const char *msisdn, int max_trie
                         stor_web_code_match_cb match, void *arg, char *employee, char *err,
                         size_t errlen);
 
+/* Drops expired sessions and login codes older than a day (erm_web_housekeeping() of
+ * schema/012_web.sql); *SESSIONS and *CODES get how many went. */
+int stor_web_housekeeping(struct stor_admin *adm, long long *sessions, long long *codes, char *err,
+                          size_t errlen);
+
 #endif

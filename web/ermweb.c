@@ -16,10 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <sodium.h>
 
 #include "common/log.h"
+#include "storage/admin.h"
+#include "storage/web_sessions.h"
 #include "version.h"
 #include "web/web_api.h"
 #include "web/web_auth.h"
@@ -71,12 +74,37 @@ static void ermweb_usage(void)
            "Exit status: 0 done, 1 runtime failure, 2 bad arguments or configuration.\n");
 }
 
-/* Waits for SIGTERM or SIGINT, blocked in every thread (workers inherit the mask). */
-static int ermweb_wait(const sigset_t *set)
+#define ERMWEB_HOUSEKEEPING_S 3600 /* expired sessions and old login codes go this often */
+
+/* Drops expired sessions and old login codes, on a connection of its own (the workers'
+ * are theirs). A failure is logged; the next hour tries again. */
+static void ermweb_housekeeping(const struct web_conf *conf)
 {
-    int sig = 0;
-    sigwait(set, &sig);
-    return sig;
+    struct stor_admin *adm = NULL;
+    char err[512];
+    long long sessions = 0, codes = 0;
+    int rc = stor_admin_connect(conf->conninfo, &adm, err, sizeof err);
+    if (rc == 0)
+        rc = stor_web_housekeeping(adm, &sessions, &codes, err, sizeof err);
+    stor_admin_close(adm);
+    if (rc < 0)
+        ERM_WARN("web", "housekeeping: %s", err);
+    else if (sessions + codes > 0)
+        ERM_INFO("web", "housekeeping: %lld expired sessions, %lld old login codes dropped",
+                 sessions, codes);
+}
+
+/* Waits for SIGTERM or SIGINT (blocked in every thread: workers inherit the mask), doing
+ * the housekeeping every hour meanwhile. Returns the signal. */
+static int ermweb_wait(const sigset_t *set, const struct web_conf *conf)
+{
+    for (;;) {
+        ermweb_housekeeping(conf);
+        struct timespec ts = {ERMWEB_HOUSEKEEPING_S, 0};
+        int sig = sigtimedwait(set, NULL, &ts);
+        if (sig > 0)
+            return sig;
+    }
 }
 
 int main(int argc, char **argv)
@@ -135,7 +163,7 @@ int main(int argc, char **argv)
         return 1;
     }
     ERM_INFO("web", "listening on %s (%d threads)", conf.listen, conf.threads);
-    int sig = ermweb_wait(&set);
+    int sig = ermweb_wait(&set, &conf);
     ERM_INFO("web", "signal %d: stopping", sig);
     web_server_stop(d);
     ERM_INFO("web", "stopped");

@@ -71,7 +71,8 @@ void web_fail_rc(struct web_req *r, int rc, const char *err);
 /* Answers the malloc'd BODY (LEN bytes, taken over) of content type CTYPE. */
 void web_raw(struct web_req *r, unsigned status, const char *ctype, char *body, size_t len);
 
-/* The request's JSON body as an object (new reference), or NULL with a 400 answered. */
+/* The request's JSON body as an object (new reference), or NULL with a 400 answered (415
+ * when its Content-Type is not application/json). */
 json_t *web_body_json(struct web_req *r);
 
 /* A string member KEY of object J, or NULL when absent or not a string. */

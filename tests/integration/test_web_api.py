@@ -9,6 +9,7 @@ Each test talks from its own client address (X-Forwarded-For, trust_proxy = yes)
 per-address limit of one test does not reach another.
 """
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -137,6 +138,15 @@ class WebApi(unittest.TestCase):
         other.login("boss")
         c.csrf = other.csrf
         self.assertEqual(c.call("POST", "/api/v1/products/20/activate", {})[0], 403)
+
+    def test_json_only(self):
+        # a cross-site form can post text/plain without a preflight: refused
+        c = self.client()
+        st, body = c.call("POST", "/api/v1/login", json.dumps({"login": "boss",
+                                                               "password": PASSWORD}),
+                          ctype="text/plain")
+        self.assertEqual((st, body["error"]), (415, "content_type"))
+        self.assertIsNone(c.token)
 
     def test_lockout(self):
         c = self.client()
@@ -304,6 +314,18 @@ class WebApi(unittest.TestCase):
         self.assertEqual((st, again["outcome"], again["code"]), (200, "held", body["code"]))
         st, body = e.call("POST", "/api/v1/my/claim", {"product": "77"})
         self.assertEqual((st, body["outcome"]), (404, "no_product"))
+
+    def test_housekeeping(self):
+        self.pg.psql("INSERT INTO web_sessions (token_hash, user_id, csrf, address, expires_at)"
+                     " SELECT 'old', id, 'x', 'test', now() - interval '1 minute'"
+                     " FROM web_users WHERE login = 'boss'")
+        web = Web(self.pg)  # at start, then hourly
+        try:
+            web.log.wait(r"housekeeping: 1 expired sessions")
+        finally:
+            self.assertEqual(web.stop(), 0)
+        self.assertEqual(self.pg.scalar("SELECT count(*) FROM web_sessions"
+                                        " WHERE token_hash = 'old'"), "0")
 
     def test_static_pages(self):
         c = self.client()
