@@ -21,6 +21,7 @@ void web_manager_optouts(struct web_req *r);          /* GET  /api/v1/optouts */
 void web_manager_report(struct web_req *r);           /* GET  /api/v1/report */
 void web_manager_ranking(struct web_req *r);          /* GET  /api/v1/ranking */
 void web_manager_audit(struct web_req *r);            /* GET  /api/v1/audit */
+void web_manager_dashboard(struct web_req *r);        /* GET  /api/v1/dashboard */
 
 /* web_mine.c: the session's employee only; no id is ever read from the request. */
 void web_mine_codes(struct web_req *r);    /* GET  /api/v1/my/codes */

@@ -16,6 +16,7 @@
 #include "core/csvline.h"
 #include "core/money.h"
 #include "storage/audit_log.h"
+#include "storage/dashboard.h"
 #include "storage/handout.h"
 #include "storage/optout.h"
 #include "storage/people.h"
@@ -457,4 +458,64 @@ void web_manager_audit(struct web_req *r)
         return;
     }
     web_json(r, 200, json_pack("{s:o}", "audit", rows));
+}
+
+/* ---- dashboard ----------------------------------------------------------------------------- */
+
+#define WEB_DASH_TOP 10 /* the top employees shown */
+
+struct web_manager_dash {
+    json_t *products, *employees; /* every active employee of the scope, most orders first */
+};
+
+static void web_manager_dash_product(void *arg, const struct stor_dash_product *p)
+{
+    struct web_manager_dash *d = arg;
+    json_array_append_new(
+        d->products, json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "code", p->code, "name", p->name,
+                               "status", p->status, "quota", (json_int_t)p->quota, "claimed",
+                               (json_int_t)p->claimed, "orders", (json_int_t)p->orders));
+}
+
+static void web_manager_dash_employee(void *arg, const struct stor_dash_employee *e)
+{
+    struct web_manager_dash *d = arg;
+    json_array_append_new(d->employees,
+                          json_pack("{s:s, s:s, s:s, s:I}", "id", e->id, "name", e->name, "dept",
+                                    e->dept, "orders", (json_int_t)e->orders));
+}
+
+/* Elements FROM .. FROM + N - 1 of A as a new array. */
+static json_t *web_manager_slice(json_t *a, size_t from, size_t n)
+{
+    json_t *out = json_array();
+    for (size_t i = from; i < from + n && i < json_array_size(a); i++)
+        json_array_append(out, json_array_get(a, i));
+    return out;
+}
+
+void web_manager_dashboard(struct web_req *r)
+{
+    char err[512];
+    struct stor_dashboard d;
+    struct web_manager_dash g = {json_array(), json_array()};
+    struct stor_dash_cbs cbs = {web_manager_dash_product, web_manager_dash_employee, &g};
+    int rc = stor_dashboard(r->adm, r->sess.dept, &d, &cbs, err, sizeof err);
+    if (rc < 0) {
+        json_decref(g.products);
+        json_decref(g.employees);
+        web_fail_rc(r, rc, err);
+        return;
+    }
+    json_t *hours = json_array();
+    for (int h = 0; h < 24; h++)
+        json_array_append_new(hours, json_integer(d.hours[h]));
+    size_t n = json_array_size(g.employees), bottom = (n + 9) / 10; /* 10%, rounded up */
+    web_json(r, 200,
+             json_pack("{s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o}", "period", d.period, "dept",
+                       r->sess.dept, "today", (json_int_t)d.today, "period_orders",
+                       (json_int_t)d.period_orders, "hours", hours, "products", g.products, "top",
+                       web_manager_slice(g.employees, 0, WEB_DASH_TOP), "bottom",
+                       web_manager_slice(g.employees, n - bottom, bottom)));
+    json_decref(g.employees);
 }

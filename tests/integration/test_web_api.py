@@ -179,6 +179,22 @@ class WebApi(unittest.TestCase):
         self.assertEqual(st, 200)
         self.assertIn("product.retire", [a["what"] for a in body["audit"]])
 
+    def test_dashboard(self):
+        c = self.client()
+        c.login("boss")
+        st, all_ = c.call("GET", "/api/v1/dashboard")
+        self.assertEqual(st, 200, all_)
+        self.assertEqual(len(all_["hours"]), 24)
+        self.assertEqual(sum(all_["hours"]), all_["today"])
+        self.assertIn("10", [p["code"] for p in all_["products"]])
+        self.assertTrue(all_["bottom"])
+        w = self.client()
+        w.login("wang")
+        st, dept = w.call("GET", "/api/v1/dashboard")
+        self.assertEqual((st, dept["dept"]), (200, "市场部"))
+        self.assertEqual({e["dept"] for e in dept["top"] + dept["bottom"]}, {"市场部"})
+        self.assertLessEqual(dept["period_orders"], all_["period_orders"])
+
     def test_names_are_json_text(self):
         c = self.client()
         c.login("boss")

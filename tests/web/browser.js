@@ -65,7 +65,10 @@ async function manager(browser, width) {
   await type(page, "#password", process.env.ERM_PASSWORD);
   await page.click("#pw-login");
   await page.waitForSelector("nav.tabs");
-  await page.waitForSelector("table");
+  await page.waitForSelector("svg.chart");
+  await shot(page, "manager-dashboard-" + width);
+  await tab(page, "products");
+  await page.waitForSelector("#view table");
   await shot(page, "manager-products-" + width);
 
   if (width === 1280) { /* the data changes happen once; 360 px looks at the results */

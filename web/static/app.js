@@ -113,7 +113,7 @@ function start(me) {
     : me.login + (me.dept ? "（" + me.dept + "）" : "");
   document.getElementById("who").textContent = who;
   document.getElementById("logout").classList.remove("hidden");
-  if (me.role === "employee") showEmployee(); else showManager("products");
+  if (me.role === "employee") showEmployee(); else showManager("dashboard");
 }
 
 /* ---- employee -------------------------------------------------------------------------- */
@@ -169,7 +169,7 @@ async function showEmployee() {
 /* ---- manager --------------------------------------------------------------------------- */
 
 const views = {
-  products: ["产品", showProducts], people: ["人员导入", showPeople], handout: ["派发", showHandout],
+  dashboard: ["概览", showDashboard], products: ["产品", showProducts], people: ["人员导入", showPeople], handout: ["派发", showHandout],
   report: ["报表", showReport], ranking: ["排名", showRanking], optouts: ["退订", showOptouts],
   audit: ["操作记录", showAudit],
 };
@@ -184,6 +184,55 @@ function showManager(view) {
   const body = el("div", { id: "view" });
   m.append(tabs, body);
   views[view][1](body);
+}
+
+/* Orders per hour as an SVG bar chart, drawn here (no chart library, no CDN). */
+function hourChart(hours) {
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  const max = Math.max(1, ...hours);
+  svg.setAttribute("viewBox", "0 0 480 150");
+  svg.setAttribute("class", "chart");
+  svg.setAttribute("role", "img");
+  svg.setAttribute("aria-label", "今日每小时订购");
+  hours.forEach((n, h) => {
+    const height = Math.round((n / max) * 110);
+    const bar = document.createElementNS(ns, "rect");
+    bar.setAttribute("x", String(h * 20 + 2));
+    bar.setAttribute("y", String(120 - height));
+    bar.setAttribute("width", "16");
+    bar.setAttribute("height", String(height));
+    bar.setAttribute("class", "bar");
+    const tip = document.createElementNS(ns, "title");
+    tip.textContent = h + "时：" + n;
+    bar.append(tip);
+    svg.append(bar);
+    if (h % 3 === 0) {
+      const label = document.createElementNS(ns, "text");
+      label.setAttribute("x", String(h * 20 + 2));
+      label.setAttribute("y", "140");
+      label.setAttribute("class", "axis");
+      label.textContent = String(h);
+      svg.append(label);
+    }
+  });
+  return svg;
+}
+
+async function showDashboard(v) {
+  const r = await api("GET", "/api/v1/dashboard");
+  if (r.status !== 200) { v.append(el("p", { class: "bad", text: message(r, "无法读取") })); return; }
+  const d = r.data;
+  v.append(el("div", { class: "grid" },
+    el("section", { class: "card" }, el("h2", { text: "订购" + (d.dept ? "（" + d.dept + "）" : "") }),
+       el("div", { class: "stat", id: "today", text: "今日 " + d.today + " 笔" }),
+       el("p", { text: "本期（" + d.period + "）" + d.period_orders + " 笔" }), hourChart(d.hours)),
+    el("section", { class: "card" }, el("h2", { text: "产品" }),
+       table([["name", "产品"], [(p) => p.claimed + "/" + p.quota, "已认领"], ["orders", "本期订购"]], d.products)),
+    el("section", { class: "card" }, el("h2", { text: "本期前十" }),
+       table([["id", "工号"], ["name", "姓名"], ["dept", "部门"], ["orders", "订购"]], d.top)),
+    el("section", { class: "card" }, el("h2", { text: "后10%" }),
+       table([["id", "工号"], ["name", "姓名"], ["dept", "部门"], ["orders", "订购"]], d.bottom))));
 }
 
 async function showProducts(v) {
