@@ -19,7 +19,6 @@ CREATE TABLE web_users (
     role          text NOT NULL CHECK (role IN ('admin', 'manager')),
     dept          text CHECK (dept <> ''),
     pw_hash       text NOT NULL,
-    must_change   boolean NOT NULL DEFAULT false,
     failed        integer NOT NULL DEFAULT 0,
     locked_until  timestamptz,
     created_at    timestamptz NOT NULL DEFAULT now()

@@ -75,6 +75,26 @@ int stor_web_user_find(struct stor_admin *adm, const char *login, struct stor_we
     return rc;
 }
 
+int stor_web_user_list(struct stor_admin *adm,
+                       void (*row)(void *arg, const struct stor_web_user_row *u), void *arg,
+                       char *err, size_t errlen)
+{
+    PGresult *res = NULL;
+    int rc = stor_admin_exec(adm, &res, "users",
+                             "SELECT login, role, coalesce(dept, ''),"
+                             " to_char(created_at, 'YYYY-MM-DD HH24:MI'),"
+                             " coalesce(locked_until > now(), false) FROM web_users ORDER BY login",
+                             0, NULL, err, errlen);
+    for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
+        struct stor_web_user_row u = {PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+                                      PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
+                                      strcmp(PQgetvalue(res, i, 4), "t") == 0};
+        row(arg, &u);
+    }
+    PQclear(res);
+    return rc;
+}
+
 int stor_web_user_attempt(struct stor_admin *adm, int id, int ok, int max_failed, int lock_s,
                           char *err, size_t errlen)
 {

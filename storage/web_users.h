@@ -44,4 +44,16 @@ int stor_web_user_find(struct stor_admin *adm, const char *login, struct stor_we
 int stor_web_user_attempt(struct stor_admin *adm, int id, int ok, int max_failed, int lock_s,
                           char *err, size_t errlen);
 
+/* One user as listed; strings valid during the callback only. */
+struct stor_web_user_row {
+    const char *login, *role, *dept; /* DEPT "" for every department */
+    const char *created_at;          /* "YYYY-MM-DD HH:MM" */
+    int locked;
+};
+
+/* Calls ROW for every user, by login. */
+int stor_web_user_list(struct stor_admin *adm,
+                       void (*row)(void *arg, const struct stor_web_user_row *u), void *arg,
+                       char *err, size_t errlen);
+
 #endif

@@ -23,6 +23,14 @@ void web_manager_ranking(struct web_req *r);          /* GET  /api/v1/ranking */
 void web_manager_audit(struct web_req *r);            /* GET  /api/v1/audit */
 void web_manager_dashboard(struct web_req *r);        /* GET  /api/v1/dashboard */
 
+/* web_admin.c: the admins' user management (audited). */
+void web_admin_users(struct web_req *r);    /* GET  /api/v1/users */
+void web_admin_user_add(struct web_req *r); /* POST /api/v1/users */
+
+/* web_teams.c: virtual teams, for managers of every department (audited). */
+void web_teams_create(struct web_req *r); /* POST /api/v1/teams */
+void web_teams_add(struct web_req *r);    /* POST /api/v1/teams/members */
+
 /* web_mine.c: the session's employee only; no id is ever read from the request. */
 void web_mine_codes(struct web_req *r);    /* GET  /api/v1/my/codes */
 void web_mine_qr(struct web_req *r);       /* GET  /api/v1/my/qr/CODE?kind=sms|tel */

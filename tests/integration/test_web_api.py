@@ -195,6 +195,44 @@ class WebApi(unittest.TestCase):
         self.assertEqual({e["dept"] for e in dept["top"] + dept["bottom"]}, {"市场部"})
         self.assertLessEqual(dept["period_orders"], all_["period_orders"])
 
+    def test_admin_users(self):
+        boss = self.client()
+        boss.login("boss")
+        self.assertEqual(boss.call("GET", "/api/v1/users")[0], 403)  # a manager is not an admin
+        root = self.client()
+        self.assertEqual(root.login("root")[0], 200)
+        st, body = root.call("POST", "/api/v1/users", {"login": "li", "role": "manager",
+                                                       "dept": "网络部", "password": "short"})
+        self.assertEqual(st, 400, body)
+        st, body = root.call("POST", "/api/v1/users", {"login": "li", "role": "manager",
+                                                       "dept": "网络部", "password": PASSWORD})
+        self.assertEqual(st, 201, body)
+        st, body = root.call("POST", "/api/v1/users", {"login": "li", "role": "manager",
+                                                       "password": PASSWORD})
+        self.assertEqual(st, 409, body)
+        st, body = root.call("GET", "/api/v1/users")
+        self.assertIn({"login": "li", "role": "manager", "dept": "网络部"},
+                      [{k: u[k] for k in ("login", "role", "dept")} for u in body["users"]])
+        li = self.client()
+        self.assertEqual(li.login("li")[1]["dept"], "网络部")
+        self.assertEqual(self.pg.scalar("SELECT count(*) FROM web_audit WHERE actor = 'root'"
+                                        " AND what = 'user.add'"), "3")
+
+    def test_teams(self):
+        c = self.client()
+        c.login("boss")
+        st, body = c.call("POST", "/api/v1/teams", {"name": "张家亲友团", "leader": "E001"})
+        self.assertEqual(st, 201, body)
+        st, body = c.call("POST", "/api/v1/teams/members", {"team": "张家亲友团",
+                                                            "msisdn": "13900000009",
+                                                            "name": "张妈妈"})
+        self.assertEqual((st, body["msisdn"]), (200, "13900000009"), body)
+        st, body = c.call("POST", "/api/v1/teams", {"name": "张家亲友团", "leader": "E001"})
+        self.assertEqual(st, 409, body)
+        w = self.client()
+        w.login("wang")
+        self.assertEqual(w.call("POST", "/api/v1/teams", {"name": "x", "leader": "E001"})[0], 403)
+
     def test_names_are_json_text(self):
         c = self.client()
         c.login("boss")

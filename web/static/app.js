@@ -171,12 +171,13 @@ async function showEmployee() {
 const views = {
   dashboard: ["概览", showDashboard], products: ["产品", showProducts], people: ["人员导入", showPeople], handout: ["派发", showHandout],
   report: ["报表", showReport], ranking: ["排名", showRanking], optouts: ["退订", showOptouts],
-  audit: ["操作记录", showAudit],
+  audit: ["操作记录", showAudit], users: ["用户", showUsers],
 };
 
 function showManager(view) {
   const m = main();
-  const tabs = el("nav", { class: "tabs" }, ...Object.entries(views).map(([key, [title]]) => {
+  const shown = Object.entries(views).filter(([key]) => key !== "users" || state.me.role === "admin");
+  const tabs = el("nav", { class: "tabs" }, ...shown.map(([key, [title]]) => {
     const b = el("button", { type: "button", text: title, class: key === view ? "on" : "", "data-view": key });
     b.addEventListener("click", () => showManager(key));
     return b;
@@ -310,6 +311,46 @@ function showPeople(v) {
   check.addEventListener("click", () => run(true));
   v.append(el("section", { class: "card" }, el("h2", { text: "导入人事文件（id,name,msisdn,dept）" }),
     file, check, out));
+  v.append(teamsCard());
+}
+
+/* A form of inputs NAMES (name -> label) and a button TITLE that posts them to PATH. */
+function postForm(title, names, buttonText, path, done) {
+  const inputs = {};
+  const card = el("section", { class: "card" }, el("h2", { text: title }));
+  for (const [k, label] of Object.entries(names)) {
+    inputs[k] = el("input", { name: k, type: k === "password" ? "password" : "text" });
+    card.append(field(label, inputs[k]));
+  }
+  const b = el("button", { type: "button", text: buttonText });
+  b.addEventListener("click", async () => {
+    const body = {};
+    for (const k of Object.keys(inputs)) if (inputs[k].value) body[k] = inputs[k].value;
+    const r = await api("POST", path, body);
+    toast(r.status < 300 ? "已完成" : message(r, "失败"));
+    if (r.status < 300 && done) done();
+  });
+  card.append(b);
+  return card;
+}
+
+function teamsCard() {
+  return el("div", {},
+    postForm("新建虚拟团队", { name: "团队名称", leader: "队长工号", split: "分成方式（equal / leader）" },
+             "新建", "/api/v1/teams"),
+    postForm("添加团队成员", { team: "团队名称", employee: "员工工号（员工）", msisdn: "手机号（非员工）",
+                              name: "姓名（非员工）" }, "添加", "/api/v1/teams/members"));
+}
+
+async function showUsers(v) {
+  const r = await api("GET", "/api/v1/users");
+  if (r.status !== 200) { v.append(el("p", { class: "bad", text: message(r, "无权查看") })); return; }
+  v.append(el("section", { class: "card" }, el("h2", { text: "控制台用户" }),
+    table([["login", "用户名"], ["role", "角色"], ["dept", "部门"], ["created_at", "创建时间"],
+           [(u) => (u.locked ? "已锁定" : ""), "状态"]], r.data.users)),
+    postForm("新增用户", { login: "用户名", role: "角色（admin / manager）", dept: "部门（留空：全部）",
+                          password: "初始密码（10位以上）" }, "新增", "/api/v1/users",
+             () => showManager("users")));
 }
 
 function showHandout(v) {
