@@ -29,9 +29,9 @@ def free_port():
 class Web:
     """The real ermweb with a config written for the test; stopped with SIGTERM."""
 
-    def __init__(self, pg, extra="", trust_proxy=True):
+    def __init__(self, pg, extra="", trust_proxy=True, port=None, echo=True):
         self.dir = tempfile.mkdtemp(prefix="ermtest-web-")
-        self.port = free_port()
+        self.port = port or free_port()
         self.config = os.path.join(self.dir, "ermgw.conf")
         with open(self.config, "w") as f:
             f.write("[web]\nlisten = 127.0.0.1:%d\ntrust_proxy = %s\nthreads = 2\n"
@@ -45,7 +45,8 @@ class Web:
                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True, bufsize=1, env=env)
         self.log = ermtest._LineReader(self.proc.stdout,
-                                       echo=lambda line: print("ermweb: " + line, file=sys.stderr))
+                                       echo=(lambda line: print("ermweb: " + line, file=sys.stderr))
+                                       if echo else None)
         self.log.wait(r"listening on")
 
     def stop(self):
