@@ -26,12 +26,7 @@ void web_admin_users(struct web_req *r)
     char err[512];
     json_t *rows = json_array();
     int rc = stor_web_user_list(r->adm, web_admin_user_row, rows, err, sizeof err);
-    if (rc < 0) {
-        json_decref(rows);
-        web_fail_rc(r, rc, err);
-        return;
-    }
-    web_json(r, 200, json_pack("{s:o}", "users", rows));
+    web_rows(r, rc, err, rows, "users");
 }
 
 void web_admin_user_add(struct web_req *r)

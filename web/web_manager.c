@@ -24,15 +24,6 @@
 #include "storage/report.h"
 #include "web/web_api.h"
 
-/* 1 when the session is scoped to a department; then answers 403 (for what is not). */
-static int web_manager_scoped(struct web_req *r)
-{
-    if (r->sess.dept[0] == '\0')
-        return 0;
-    web_error(r, 403, "scope", "部门经理不能进行此操作");
-    return 1;
-}
-
 /* ---- products --------------------------------------------------------------------------- */
 
 static json_t *web_manager_product_json(const struct stor_product_row *p)
@@ -57,12 +48,7 @@ void web_manager_products(struct web_req *r)
     char err[512];
     json_t *rows = json_array();
     int rc = stor_product_list(r->adm, web_manager_product_row, rows, err, sizeof err);
-    if (rc < 0) {
-        json_decref(rows);
-        web_fail_rc(r, rc, err);
-        return;
-    }
-    web_json(r, 200, json_pack("{s:o}", "products", rows));
+    web_rows(r, rc, err, rows, "products");
 }
 
 /* The quota of the JSON body: a number or digits, 1..CODEPLAN_MAX_QUOTA. 0 or -EINVAL. */
@@ -80,7 +66,7 @@ static int web_manager_quota(json_t *j, uint32_t *out)
 
 void web_manager_product_add(struct web_req *r)
 {
-    if (web_manager_scoped(r))
+    if (web_scoped(r, "部门经理不能进行此操作"))
         return;
     json_t *j = web_body_json(r);
     if (j == NULL)
@@ -154,7 +140,7 @@ void web_manager_product_show(struct web_req *r)
 /* Activates or retires product R->arg. */
 static void web_manager_product_state(struct web_req *r, int activate)
 {
-    if (web_manager_scoped(r))
+    if (web_scoped(r, "部门经理不能进行此操作"))
         return;
     char err[512];
     int was = 0;
@@ -256,7 +242,7 @@ static void web_manager_sort_bad(json_t *bad)
 
 void web_manager_people_import(struct web_req *r)
 {
-    if (web_manager_scoped(r))
+    if (web_scoped(r, "部门经理不能进行此操作"))
         return;
     const char *dry = web_query(r, "dry_run");
     int dry_run = dry == NULL || strcmp(dry, "0") != 0; /* a dry run unless told otherwise */
@@ -355,17 +341,12 @@ static void web_manager_optout_row(void *arg, const char *msisdn, const char *at
 
 void web_manager_optouts(struct web_req *r)
 {
-    if (web_manager_scoped(r))
+    if (web_scoped(r, "部门经理不能进行此操作"))
         return;
     char err[512];
     json_t *rows = json_array();
     int rc = stor_optout_list(r->adm, web_manager_optout_row, rows, err, sizeof err);
-    if (rc < 0) {
-        json_decref(rows);
-        web_fail_rc(r, rc, err);
-        return;
-    }
-    web_json(r, 200, json_pack("{s:o}", "optouts", rows));
+    web_rows(r, rc, err, rows, "optouts");
 }
 
 /* The report's rows as objects of its column names. */
@@ -392,12 +373,7 @@ void web_manager_report(struct web_req *r)
     int rc = stor_report_parse_by(by != NULL ? by : "employee", &s, err, sizeof err);
     if (rc == 0)
         rc = stor_report(r->adm, &s, web_manager_report_row, rows, err, sizeof err);
-    if (rc < 0) {
-        json_decref(rows);
-        web_fail_rc(r, rc, err);
-        return;
-    }
-    web_json(r, 200, json_pack("{s:o}", "rows", rows));
+    web_rows(r, rc, err, rows, "rows");
 }
 
 static void web_manager_rank_row(void *arg, const struct stor_rank_row *k)
@@ -410,7 +386,7 @@ static void web_manager_rank_row(void *arg, const struct stor_rank_row *k)
 
 void web_manager_ranking(struct web_req *r)
 {
-    if (web_manager_scoped(r))
+    if (web_scoped(r, "部门经理不能进行此操作"))
         return;
     const char *period = web_query(r, "period");
     char err[512], now[8];
@@ -452,12 +428,7 @@ void web_manager_audit(struct web_req *r)
     json_t *rows = json_array();
     int rc =
         stor_audit_list(r->adm, r->sess.dept, 200, web_manager_audit_row, rows, err, sizeof err);
-    if (rc < 0) {
-        json_decref(rows);
-        web_fail_rc(r, rc, err);
-        return;
-    }
-    web_json(r, 200, json_pack("{s:o}", "audit", rows));
+    web_rows(r, rc, err, rows, "audit");
 }
 
 /* ---- dashboard ----------------------------------------------------------------------------- */

@@ -47,12 +47,7 @@ void web_mine_codes(struct web_req *r)
     char err[512];
     json_t *rows = json_array();
     int rc = stor_self_codes(r->adm, r->sess.employee, web_mine_code_row, rows, err, sizeof err);
-    if (rc < 0) {
-        json_decref(rows);
-        web_fail_rc(r, rc, err);
-        return;
-    }
-    web_json(r, 200, json_pack("{s:o}", "codes", rows));
+    web_rows(r, rc, err, rows, "codes");
 }
 
 /* Finds the session's code R->arg for the QR: its service into SERVICE when it is theirs. */
@@ -167,12 +162,7 @@ void web_mine_products(struct web_req *r)
     char err[512];
     json_t *rows = json_array();
     int rc = stor_product_list(r->adm, web_mine_product_row, rows, err, sizeof err);
-    if (rc < 0) {
-        json_decref(rows);
-        web_fail_rc(r, rc, err);
-        return;
-    }
-    web_json(r, 200, json_pack("{s:o}", "products", rows));
+    web_rows(r, rc, err, rows, "products");
 }
 
 /* erm_claim_code()'s outcomes the page tells apart, with the text shown. */

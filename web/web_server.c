@@ -110,6 +110,24 @@ void web_fail_rc(struct web_req *r, int rc, const char *err)
     web_error(r, status, rc == -ENOENT ? "not_found" : rc == -EINVAL ? "invalid" : "refused", err);
 }
 
+int web_scoped(struct web_req *r, const char *why)
+{
+    if (r->sess.dept[0] == '\0')
+        return 0;
+    web_error(r, 403, "scope", why);
+    return 1;
+}
+
+void web_rows(struct web_req *r, int rc, const char *err, json_t *rows, const char *key)
+{
+    if (rc < 0) {
+        json_decref(rows);
+        web_fail_rc(r, rc, err);
+        return;
+    }
+    web_json(r, 200, json_pack("{s:o}", key, rows));
+}
+
 json_t *web_body_json(struct web_req *r)
 {
     /* A form of another site cannot send this type without CORS's preflight, which we

@@ -68,6 +68,14 @@ void web_error(struct web_req *r, unsigned status, const char *code, const char 
  * (stor_admin_input_error), 500 otherwise (ERR logged, not shown). */
 void web_fail_rc(struct web_req *r, int rc, const char *err);
 
+/* 1 when the session's user is a department's manager, with 403 "scope" and WHY answered:
+ * for what concerns every department. 0 for managers of all and admins. */
+int web_scoped(struct web_req *r, const char *why);
+
+/* Answers {KEY: ROWS} (ROWS: a new array the handler filled, taken over) when RC is 0, else
+ * drops ROWS and answers the failure RC with ERR as web_fail_rc(). */
+void web_rows(struct web_req *r, int rc, const char *err, json_t *rows, const char *key);
+
 /* Answers the malloc'd BODY (LEN bytes, taken over) of content type CTYPE. */
 void web_raw(struct web_req *r, unsigned status, const char *ctype, char *body, size_t len);
 

@@ -9,18 +9,9 @@
 #include "storage/people.h"
 #include "web/web_api.h"
 
-/* 1 when the session is scoped to a department: answered 403. */
-static int web_teams_scoped(struct web_req *r)
-{
-    if (r->sess.dept[0] == '\0')
-        return 0;
-    web_error(r, 403, "scope", "部门经理不能管理虚拟团队");
-    return 1;
-}
-
 void web_teams_create(struct web_req *r)
 {
-    json_t *j = web_teams_scoped(r) ? NULL : web_body_json(r);
+    json_t *j = web_scoped(r, "部门经理不能管理虚拟团队") ? NULL : web_body_json(r);
     if (j == NULL)
         return;
     const char *name = web_str(j, "name"), *leader = web_str(j, "leader");
@@ -37,7 +28,7 @@ void web_teams_create(struct web_req *r)
 
 void web_teams_add(struct web_req *r)
 {
-    json_t *j = web_teams_scoped(r) ? NULL : web_body_json(r);
+    json_t *j = web_scoped(r, "部门经理不能管理虚拟团队") ? NULL : web_body_json(r);
     if (j == NULL)
         return;
     struct team_member_spec s = {web_str(j, "team"), web_str(j, "employee"), web_str(j, "msisdn"),
