@@ -70,6 +70,8 @@ CREATE TABLE web_audit (
     detail  text NOT NULL DEFAULT ''
 );
 CREATE INDEX web_audit_at ON web_audit (at);
+-- The throttle of failed logins per address counts these.
+CREATE INDEX web_audit_address ON web_audit (address, what, at);
 
 -- Drops expired sessions and codes older than a day (the hourly limits look back one
 -- hour). Returns how many rows went.

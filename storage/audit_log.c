@@ -21,6 +21,23 @@ int stor_audit_add(struct stor_admin *adm, const char *actor, const char *dept, 
                            5, vals, err, errlen);
 }
 
+int stor_audit_count(struct stor_admin *adm, const char *address, const char *what, int within_s,
+                     long long *count, char *err, size_t errlen)
+{
+    char within[16];
+    snprintf(within, sizeof within, "%d", within_s);
+    const char *vals[] = {address, what, within};
+    PGresult *res = NULL;
+    int rc = stor_admin_exec(adm, &res, "audit",
+                             "SELECT count(*) FROM web_audit WHERE address = $1 AND what = $2"
+                             " AND at > now() - make_interval(secs => $3::int)",
+                             3, vals, err, errlen);
+    if (rc == 0)
+        *count = atoll(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return rc;
+}
+
 int stor_audit_list(struct stor_admin *adm, const char *dept, int limit,
                     void (*row)(void *arg, const struct stor_audit_row *r), void *arg, char *err,
                     size_t errlen)

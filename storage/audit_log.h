@@ -16,6 +16,11 @@
 int stor_audit_add(struct stor_admin *adm, const char *actor, const char *dept, const char *address,
                    const char *what, const char *detail, char *err, size_t errlen);
 
+/* How many entries WHAT came from ADDRESS in the last WITHIN_S seconds, into *COUNT: the
+ * failed logins of an address, for its throttle. */
+int stor_audit_count(struct stor_admin *adm, const char *address, const char *what, int within_s,
+                     long long *count, char *err, size_t errlen);
+
 /* One entry as listed; strings valid during the callback only. AT is "YYYY-MM-DD
  * HH:MM:SS" in the session's time zone. */
 struct stor_audit_row {

@@ -14,6 +14,7 @@
 
 #include "common/log.h"
 #include "core/msisdn.h"
+#include "storage/audit_log.h"
 #include "storage/web_sessions.h"
 #include "storage/web_users.h"
 
@@ -104,9 +105,35 @@ static void web_auth_waste(const char *password)
         out[0] = '\0';
 }
 
+/* 1 when R's address has had too many failed logins lately (429 answered). */
+static int web_auth_throttled(struct web_req *r, const char *what)
+{
+    char err[512];
+    long long n = 0;
+    int rc = stor_audit_count(r->adm, r->addr, what, WEB_ADDR_WINDOW_S, &n, err, sizeof err);
+    if (rc < 0) {
+        web_fail_rc(r, rc, err);
+        return 1;
+    }
+    if (n < WEB_ADDR_FAILS)
+        return 0;
+    web_error(r, 429, "locked", "登录失败次数过多，请稍后再试");
+    return 1;
+}
+
+/* Audits a failed login WHAT of WHO (a login or a number, written only when well-formed)
+ * from R's address: what the throttle counts. */
+static void web_auth_failed(struct web_req *r, const char *what, const char *who)
+{
+    char err[512];
+    int rc = stor_audit_add(r->adm, who, NULL, r->addr, what, "", err, sizeof err);
+    if (rc < 0)
+        ERM_ERROR("web", "audit %s: %s", what, err);
+}
+
 void web_auth_login(struct web_req *r)
 {
-    json_t *j = web_body_json(r);
+    json_t *j = web_auth_throttled(r, "login.fail") ? NULL : web_body_json(r);
     if (j == NULL)
         return;
     const char *login = web_str(j, "login"), *pw = web_str(j, "password");
@@ -117,6 +144,7 @@ void web_auth_login(struct web_req *r)
                  : -ENOENT;
     if (rc == -ENOENT) {
         web_auth_waste(pw != NULL ? pw : "");
+        web_auth_failed(r, "login.fail", stor_web_login_ok(login) ? login : "?");
         web_error(r, 401, "bad_login", "用户名或密码错误");
     } else if (rc < 0) {
         web_fail_rc(r, rc, err);
@@ -127,9 +155,10 @@ void web_auth_login(struct web_req *r)
         rc = stor_web_user_attempt(r->adm, u.id, ok, WEB_MAX_FAILED, WEB_LOCK_S, err, sizeof err);
         if (rc < 0)
             web_fail_rc(r, rc, err);
-        else if (!ok)
+        else if (!ok) {
+            web_auth_failed(r, "login.fail", u.login);
             web_error(r, 401, "bad_login", "用户名或密码错误");
-        else if (web_auth_open(r, u.id, NULL) == 0) {
+        } else if (web_auth_open(r, u.id, NULL) == 0) {
             web_audit(r, "login", "%s", u.role);
             web_json(r, 200, web_auth_me_json(r));
         }
@@ -212,7 +241,7 @@ static int web_auth_code_match(void *arg, const char *salt, const char *code_has
 
 void web_auth_code_verify(struct web_req *r)
 {
-    json_t *j = web_body_json(r);
+    json_t *j = web_auth_throttled(r, "code.fail") ? NULL : web_body_json(r);
     char msisdn[32], employee[EMPLOYEE_ID_MAX + 1], err[512];
     if (j == NULL || !web_auth_msisdn(r, j, msisdn, sizeof msisdn)) {
         json_decref(j);
@@ -223,6 +252,8 @@ void web_auth_code_verify(struct web_req *r)
                  ? stor_web_code_check(r->adm, msisdn, WEB_CODE_TRIES, web_auth_code_match,
                                        (void *)code, employee, err, sizeof err)
                  : -EACCES;
+    if (rc == -EACCES || rc == -ENOENT)
+        web_auth_failed(r, "code.fail", msisdn);
     if (rc == -EACCES)
         web_error(r, 401, "wrong_code", "验证码错误");
     else if (rc == -ENOENT)

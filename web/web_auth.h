@@ -8,18 +8,22 @@
  *
  * Limits: a user is locked out for WEB_LOCK_S after WEB_MAX_FAILED wrong passwords in a
  * row; a code lives 5 minutes and dies after 3 wrong tries; 3 codes per number per hour
- * and [web] code_per_address per address.
+ * and [web] code_per_address per address; an address with WEB_ADDR_FAILS failed logins
+ * (passwords or codes, any user or number) within WEB_ADDR_WINDOW_S is refused until they
+ * age out. Failed logins are audited ("login.fail", "code.fail") with the address.
  */
 #ifndef ERM_WEB_AUTH_H
 #define ERM_WEB_AUTH_H
 
 #include "web/web_server.h"
 
-#define WEB_MAX_FAILED  5
-#define WEB_LOCK_S      900
-#define WEB_CODE_TTL_S  300
-#define WEB_CODE_TRIES  3
-#define WEB_CODE_HOURLY 3
+#define WEB_MAX_FAILED    5
+#define WEB_LOCK_S        900
+#define WEB_CODE_TTL_S    300
+#define WEB_CODE_TRIES    3
+#define WEB_CODE_HOURLY   3
+#define WEB_ADDR_FAILS    20
+#define WEB_ADDR_WINDOW_S 900
 
 /* Finds R's session from its cookie into R->sess. 1 when there is a live one. */
 int web_auth_session(struct web_req *r);

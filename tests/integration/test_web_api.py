@@ -92,6 +92,9 @@ class WebApi(unittest.TestCase):
         c = self.client()
         self.assertEqual(c.login("boss", "wrong password")[0], 401)
         self.assertEqual(c.login("nobody")[0], 401)
+        self.assertEqual(self.pg.psql("SELECT actor FROM web_audit WHERE address = :'p1'"
+                                      " AND what = 'login.fail' ORDER BY id", c.addr),
+                         [("boss",), ("nobody",)])
         st, body = c.login("boss")
         self.assertEqual(st, 200, body)
         self.assertEqual(body["role"], "manager")
@@ -316,6 +319,21 @@ class WebApi(unittest.TestCase):
         self.assertEqual((st, body["error"]), (429, "too_many"))  # a 4th within the hour
         self.assertEqual(self.pg.scalar("SELECT count(*) FROM outbox WHERE dest = '13800000004'"
                                         " AND kind = 'login_code'"), "3")
+
+    def test_failed_logins_per_address(self):
+        c = self.client()
+        for i in range(20):  # guesses at many numbers from one address
+            st, body = c.call("POST", "/api/v1/code/verify", {"msisdn": "1360000%04d" % i,
+                                                               "code": "123456"})
+            self.assertEqual((st, body["error"]), (401, "no_code"))
+        st, body = c.call("POST", "/api/v1/code/verify", {"msisdn": "13600009999",
+                                                           "code": "123456"})
+        self.assertEqual((st, body["error"]), (429, "locked"))
+        self.assertEqual(self.pg.scalar("SELECT count(*) FROM web_audit WHERE address = :'p1'"
+                                        " AND what = 'code.fail'", c.addr), "20")
+        other = self.client()  # another address is not held back
+        self.assertEqual(other.call("POST", "/api/v1/code/verify",
+                                    {"msisdn": "13600009999", "code": "123456"})[0], 401)
 
     def test_code_cap_per_address(self):
         c = self.client()
