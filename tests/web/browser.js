@@ -138,6 +138,10 @@ async function employee(browser, width) {
   const card = await textOf(page, ".code-card");
   check(card.includes("sms:10086?body=") && card.includes("tel:10086"), "the code's links");
   await shot(page, "employee-codes-" + width);
+  check((await textOf(page, "#results .stat")) === "佣金 5.00 元", "this period's commission");
+  const earlier = await page.$eval("#period", (s) => s.options[1].value);
+  await page.select("#period", earlier);
+  await page.waitForFunction(() => document.querySelector("#results .stat").textContent === "佣金 0.00 元");
   const claim = await page.$('button[data-product="30"]');
   if (claim) {
     await claim.click();

@@ -139,17 +139,39 @@ function codeCard(c) {
     el("div", { class: "qrs" }, qr("sms", "扫码发短信"), qr("tel", "扫码拨号")));
 }
 
-async function showEmployee() {
-  const m = main();
-  const [codes, orders, products] = await Promise.all([
-    api("GET", "/api/v1/my/codes"), api("GET", "/api/v1/my/orders"), api("GET", "/api/v1/my/products")]);
-  const o = orders.data;
-  m.append(el("section", { class: "card" }, el("h2", { text: "本期业绩（" + o.period + "）" }),
+/* The last N months as "YYYY-MM", this one first. */
+function lastMonths(n) {
+  const out = [], d = new Date();
+  for (let i = 0; i < n; i++) {
+    const t = new Date(d.getFullYear(), d.getMonth() - i, 1);
+    out.push(t.getFullYear() + "-" + String(t.getMonth() + 1).padStart(2, "0"));
+  }
+  return out;
+}
+
+/* The employee's results of PERIOD (undefined: this one) into the card CARD. */
+async function showResults(card, period) {
+  const r = await api("GET", "/api/v1/my/orders" + (period ? "?period=" + period : ""));
+  if (r.status !== 200) { toast(message(r, "无法读取")); return; }
+  const o = r.data;
+  const pick = el("select", { id: "period" }, ...lastMonths(6).map((p) =>
+    el("option", { value: p, text: p })));
+  pick.value = o.period;
+  pick.addEventListener("change", () => showResults(card, pick.value));
+  card.replaceChildren(el("h2", { text: "业绩" }), pick,
     el("div", { class: "stat", text: "佣金 " + o.commission + " 元" }),
     el("p", { text: "订购 " + o.orders.length + " 笔，排名 " + (o.rank || "-") + " / " + o.ranked +
-      (o.restricted ? "（上期排名靠后，本期不能自行认领）" : "") }),
+      (o.restricted ? "（排名靠后，不能自行认领）" : "") }),
     table([["at", "时间"], ["customer", "客户"], ["product", "产品"], ["code", "号码"],
-           [(r) => (r.cancelled ? "已退订" : "有效"), "状态"], ["commission", "佣金"]], o.orders)));
+           [(row) => (row.cancelled ? "已退订" : "有效"), "状态"], ["commission", "佣金"]], o.orders));
+}
+
+async function showEmployee() {
+  const m = main();
+  const results = el("section", { class: "card", id: "results" });
+  m.append(results);
+  const [codes, products] = await Promise.all([
+    api("GET", "/api/v1/my/codes"), api("GET", "/api/v1/my/products"), showResults(results)]);
   for (const c of codes.data.codes) m.append(codeCard(c));
   const held = new Set(codes.data.codes.map((c) => c.product));
   const open = products.data.products.filter((p) => !held.has(p.code));
