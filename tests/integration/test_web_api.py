@@ -408,6 +408,43 @@ class WebApi(unittest.TestCase):
         self.assertEqual(c.call("GET", "/.hidden.js", raw=True)[0], 404)
 
 
+class UserAdd(ermtest.ErmctlCase):
+    """`ermctl user add`: the password from standard input or made up and printed once;
+    only its Argon2id hash stored; bad input exits 2 with one line."""
+
+    def add(self, *args, stdin=""):
+        return subprocess.run([ermtest.binary("ermctl"), "user", "add"] + list(args),
+                              input=stdin, env=self.pg.env, text=True, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, timeout=60)
+
+    def test_user_add(self):
+        self.ok("migrate")
+        r = self.add("--login", "wang", "--role", "manager", "--dept", "市场部",
+                     stdin=PASSWORD + "\n")
+        self.assertEqual((r.returncode, r.stderr), (0, ""))
+        self.assertEqual(r.stdout, "user wang added: manager of 市场部\n")
+        r = self.add("--login", "root", "--role", "admin", "--generate")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        pw = r.stdout.splitlines()[1].split(": ")[1]
+        self.assertEqual(len(pw), 16)
+        hashes = [h for (h,) in self.pg.psql("SELECT pw_hash FROM web_users ORDER BY login")]
+        self.assertTrue(all(h.startswith("$argon2id$") for h in hashes))
+        self.assertNotIn(pw, "".join(hashes))
+        for args, stdin, line in (
+                (("--login", "wang", "--role", "manager"), PASSWORD + "\n",
+                 'ermctl: --login: "wang" is taken'),
+                (("--login", "x y", "--role", "manager"), PASSWORD + "\n",
+                 "ermctl: --login: 1 to 40 characters of letters, digits, '.', '_', '-'"),
+                (("--login", "li", "--role", "boss"), PASSWORD + "\n",
+                 'ermctl: --role: "boss" is not admin or manager'),
+                (("--login", "li", "--role", "manager"), "short\n",
+                 "ermctl: password: 10 to 200 characters"),
+                (("--login", "li", "--role", "admin", "--dept", "市场部"), PASSWORD + "\n",
+                 "ermctl: --dept: an admin sees every department")):
+            r = self.add(*args, stdin=stdin)
+            self.assertEqual((r.returncode, r.stdout, r.stderr.strip()), (2, "", line), args)
+
+
 class WebConfig(unittest.TestCase):
     def run_web(self, text, *args):
         d = tempfile.mkdtemp(prefix="ermtest-webconf-")
