@@ -27,7 +27,9 @@ int stor_self_codes(struct stor_admin *adm, const char *employee,
         adm, &res, "my codes",
         "SELECT c.code, p.code, p.name, coalesce(p.intro, ''), coalesce(p.fee_text, ''),"
         " p.service, p.status,"
-        " (SELECT count(*) FROM orders o WHERE o.code = c.code AND o.cancelled_at IS NULL)"
+        /* the summary, not orders: orders has no index by holder (schema/010) */
+        " (SELECT coalesce(sum(d.orders - d.cancelled), 0) FROM commission_daily d"
+        "   WHERE d.employee_id = $1 AND d.team_id IS NULL AND d.product_code = p.code)"
         " FROM claims c JOIN products p ON p.code = c.product_code"
         " WHERE c.employee_id = $1 ORDER BY p.code",
         1, vals, err, errlen);
@@ -42,26 +44,27 @@ int stor_self_codes(struct stor_admin *adm, const char *employee,
     return rc;
 }
 
-int stor_self_orders(struct stor_admin *adm, const char *employee, const char *period,
+int stor_self_orders(struct stor_admin *adm, const char *employee, const char *period, int limit,
                      void (*row)(void *arg, const struct stor_self_order *o), void *arg,
                      int64_t *total_fen, char *period_out, char *err, size_t errlen)
 {
-    const char *vals[] = {employee, period};
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", limit);
+    const char *vals[] = {employee, period, lim};
     PGresult *res = NULL;
     int rc = stor_admin_exec(
         adm, &res, "my orders",
-        "WITH p AS (SELECT coalesce($2::text, erm_current_period()) AS period)"
+        /* by the ledger's (employee, period) index: orders has none by holder (schema/010);
+         * an order's credit and reversal share its period */
+        "WITH p AS (SELECT coalesce($2::text, erm_current_period()) AS period),"
+        " l AS (SELECT l.order_id, sum(l.amount_fen) AS fen FROM commission_ledger l, p"
+        "   WHERE l.employee_id = $1 AND l.period = p.period GROUP BY l.order_id)"
         " SELECT to_char(o.created_at, 'YYYY-MM-DD HH24:MI'), o.customer, o.code, pr.name,"
-        " o.cancelled_at IS NOT NULL,"
-        " (SELECT coalesce(sum(l.amount_fen), 0) FROM commission_ledger l"
-        "   WHERE l.order_id = o.id AND l.employee_id = $1),"
-        " p.period, erm_holder_total($1, NULL, p.period)"
-        " FROM p LEFT JOIN orders o ON o.employee_id = $1"
-        "   AND o.created_at >= erm_period_start(p.period)"
-        "   AND o.created_at < erm_period_end(p.period)"
+        " o.cancelled_at IS NOT NULL, l.fen, p.period, erm_holder_total($1, NULL, p.period)"
+        " FROM p LEFT JOIN l ON true LEFT JOIN orders o ON o.id = l.order_id"
         " LEFT JOIN products pr ON pr.code = o.product_code"
-        " ORDER BY o.created_at DESC NULLS LAST, o.id DESC",
-        2, vals, err, errlen);
+        " ORDER BY o.created_at DESC NULLS LAST, o.id DESC LIMIT $3::int",
+        3, vals, err, errlen);
     for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
         if (i == 0) {
             snprintf(period_out, 8, "%s", PQgetvalue(res, 0, 6));

@@ -35,10 +35,10 @@ struct stor_self_order {
     int64_t commission_fen; /* the order's net commission to the employee */
 };
 
-/* Calls ROW for each order of PERIOD ("YYYY-MM"; NULL = the current one) counted to
- * EMPLOYEE, newest first; *TOTAL_FEN gets the period's net commission and *PERIOD_OUT
- * (8 bytes) the period. */
-int stor_self_orders(struct stor_admin *adm, const char *employee, const char *period,
+/* Calls ROW for the LIMIT newest orders of PERIOD ("YYYY-MM"; NULL = the current one)
+ * counted to EMPLOYEE; *TOTAL_FEN gets the period's net commission and *PERIOD_OUT (8
+ * bytes) the period. */
+int stor_self_orders(struct stor_admin *adm, const char *employee, const char *period, int limit,
                      void (*row)(void *arg, const struct stor_self_order *o), void *arg,
                      int64_t *total_fen, char *period_out, char *err, size_t errlen);
 

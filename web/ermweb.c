@@ -57,6 +57,7 @@ static const struct web_route ermweb_routes[] = {
     {"GET", "/api/v1/my/codes", WEB_EMPLOYEE, web_mine_codes},
     {"GET", "/api/v1/my/qr/*", WEB_EMPLOYEE, web_mine_qr},
     {"GET", "/api/v1/my/orders", WEB_EMPLOYEE, web_mine_orders},
+    {"GET", "/api/v1/my/rank", WEB_EMPLOYEE, web_mine_rank},
     {"GET", "/api/v1/my/products", WEB_EMPLOYEE, web_mine_products},
     {"POST", "/api/v1/my/claim", WEB_EMPLOYEE, web_mine_claim},
 };

@@ -390,12 +390,8 @@ void web_manager_ranking(struct web_req *r)
         return;
     const char *period = web_query(r, "period");
     char err[512], now[8];
-    time_t t = time(NULL);
-    struct tm tm;
-    if (period == NULL) { /* the current month in China, as erm_current_period() */
-        t += 8 * 3600;
-        gmtime_r(&t, &tm);
-        strftime(now, sizeof now, "%Y-%m", &tm);
+    if (period == NULL) {
+        web_period_now(now);
         period = now;
     }
     if (stor_period_check(period) < 0) {

@@ -120,21 +120,28 @@ static void web_mine_rank_row(void *arg, const struct stor_rank_row *row)
     }
 }
 
+#define WEB_MINE_ORDERS 500 /* the newest orders of a period shown */
+
+/* The request's "period" (NULL: the current one); 0 with 400 answered when malformed. */
+static int web_mine_period(struct web_req *r, const char **period)
+{
+    *period = web_query(r, "period");
+    if (*period == NULL || stor_period_check(*period) == 0)
+        return 1;
+    web_error(r, 400, "invalid", "period: YYYY-MM");
+    return 0;
+}
+
 void web_mine_orders(struct web_req *r)
 {
     char err[512], period[8] = "", yuan[32];
-    const char *want = web_query(r, "period");
-    if (want != NULL && stor_period_check(want) < 0) {
-        web_error(r, 400, "invalid", "period: YYYY-MM");
+    const char *want;
+    if (!web_mine_period(r, &want))
         return;
-    }
     int64_t total = 0;
     json_t *rows = json_array();
-    int rc = stor_self_orders(r->adm, r->sess.employee, want, web_mine_order_row, rows, &total,
-                              period, err, sizeof err);
-    struct web_mine_rank k = {r->sess.employee, 0, 0, -1};
-    if (rc == 0)
-        rc = stor_ranking(r->adm, period, web_mine_rank_row, &k, NULL, err, sizeof err);
+    int rc = stor_self_orders(r->adm, r->sess.employee, want, WEB_MINE_ORDERS, web_mine_order_row,
+                              rows, &total, period, err, sizeof err);
     if (rc < 0) {
         json_decref(rows);
         web_fail_rc(r, rc, err);
@@ -143,9 +150,30 @@ void web_mine_orders(struct web_req *r)
     if (money_format(total, yuan, sizeof yuan) < 0)
         snprintf(yuan, sizeof yuan, "?");
     web_json(r, 200,
-             json_pack("{s:s, s:s, s:o, s:I, s:I, s:b}", "period", period, "commission", yuan,
-                       "orders", rows, "rank", (json_int_t)k.rank, "ranked", (json_int_t)k.of,
-                       "restricted", k.restricted == 1));
+             json_pack("{s:s, s:s, s:o}", "period", period, "commission", yuan, "orders", rows));
+}
+
+void web_mine_rank(struct web_req *r)
+{
+    char err[512], now[8];
+    const char *period;
+    if (!web_mine_period(r, &period))
+        return;
+    if (period == NULL) {
+        web_period_now(now);
+        period = now;
+    }
+    struct web_mine_rank k = {r->sess.employee, 0, 0, -1};
+    int closed = 0;
+    int rc = stor_ranking(r->adm, period, web_mine_rank_row, &k, &closed, err, sizeof err);
+    if (rc < 0) {
+        web_fail_rc(r, rc, err);
+        return;
+    }
+    web_json(r, 200,
+             json_pack("{s:s, s:b, s:I, s:I, s:b}", "period", period, "closed", closed, "rank",
+                       (json_int_t)k.rank, "ranked", (json_int_t)k.of, "restricted",
+                       k.restricted == 1));
 }
 
 static void web_mine_product_row(void *arg, const struct stor_product_row *p)

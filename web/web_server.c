@@ -18,6 +18,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
@@ -108,6 +109,14 @@ void web_fail_rc(struct web_req *r, int rc, const char *err)
     }
     unsigned status = rc == -ENOENT ? 404 : rc == -EINVAL ? 400 : 409;
     web_error(r, status, rc == -ENOENT ? "not_found" : rc == -EINVAL ? "invalid" : "refused", err);
+}
+
+void web_period_now(char *now)
+{
+    time_t t = time(NULL) + 8 * 3600; /* Asia/Shanghai has no summer time */
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(now, 8, "%Y-%m", &tm);
 }
 
 int web_scoped(struct web_req *r, const char *why)

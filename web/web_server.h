@@ -72,6 +72,10 @@ void web_fail_rc(struct web_req *r, int rc, const char *err);
  * for what concerns every department. 0 for managers of all and admins. */
 int web_scoped(struct web_req *r, const char *why);
 
+/* The current period "YYYY-MM" (China's month, as erm_current_period()) into NOW (8
+ * bytes). */
+void web_period_now(char *now);
+
 /* Answers {KEY: ROWS} (ROWS: a new array the handler filled, taken over) when RC is 0, else
  * drops ROWS and answers the failure RC with ERR as web_fail_rc(). */
 void web_rows(struct web_req *r, int rc, const char *err, json_t *rows, const char *key);

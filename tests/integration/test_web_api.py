@@ -372,7 +372,11 @@ class WebApi(unittest.TestCase):
         self.assertEqual(st, 200, body)
         self.assertEqual([o["customer"] for o in body["orders"]], ["139****0001"])
         self.assertEqual(body["commission"], "5.00")
-        self.assertEqual(body["rank"], 1)
+        st, rank = b.call("GET", "/api/v1/my/rank")
+        self.assertEqual((st, rank["rank"], rank["closed"]), (200, 1, False), rank)
+        st, body = b.call("GET", "/api/v1/my/orders?period=2020-01")
+        self.assertEqual((st, body["orders"], body["commission"]), (200, [], "0.00"))
+        self.assertEqual(b.call("GET", "/api/v1/my/orders?period=2020-13")[0], 400)
 
     def test_self_claim(self):
         e = self.employee("13800000006")
