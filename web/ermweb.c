@@ -27,6 +27,7 @@
 #include "web/web_api.h"
 #include "web/web_auth.h"
 #include "web/web_conf.h"
+#include "web/web_rank.h"
 #include "web/web_server.h"
 
 /* Every endpoint: method, path, who may call it, handler. Requests that change something
@@ -172,6 +173,7 @@ int main(int argc, char **argv)
     int sig = ermweb_wait(&set, &conf);
     ERM_INFO("web", "signal %d: stopping", sig);
     web_server_stop(d);
+    web_rank_free();
     ERM_INFO("web", "stopped");
     return 0;
 }

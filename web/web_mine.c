@@ -19,6 +19,7 @@
 #include "storage/web_self.h"
 #include "web/web_api.h"
 #include "web/web_qr.h"
+#include "web/web_rank.h"
 
 /* The links of code CODE of service SERVICE: "sms:10086?body=10001", "tel:1008610001". */
 static void web_mine_links(const char *service, const char *code, char *sms, size_t scap, char *tel,
@@ -103,23 +104,6 @@ static void web_mine_order_row(void *arg, const struct stor_self_order *o)
                                          o->cancelled, "commission", yuan));
 }
 
-/* The session's employee's rank in PERIOD from the ranking (storage/report.h). */
-struct web_mine_rank {
-    const char *employee;
-    long rank, of;
-    int restricted;
-};
-
-static void web_mine_rank_row(void *arg, const struct stor_rank_row *row)
-{
-    struct web_mine_rank *k = arg;
-    k->of++;
-    if (strcmp(row->holder, k->employee) == 0) {
-        k->rank = row->rank;
-        k->restricted = row->restricted;
-    }
-}
-
 #define WEB_MINE_ORDERS 500 /* the newest orders of a period shown */
 
 /* The request's "period" (NULL: the current one); 0 with 400 answered when malformed. */
@@ -163,15 +147,14 @@ void web_mine_rank(struct web_req *r)
         web_period_now(now);
         period = now;
     }
-    struct web_mine_rank k = {r->sess.employee, 0, 0, -1};
-    int closed = 0;
-    int rc = stor_ranking(r->adm, period, web_mine_rank_row, &k, &closed, err, sizeof err);
+    struct web_rank k;
+    int rc = web_rank_find(r->adm, period, r->sess.employee, &k, err, sizeof err);
     if (rc < 0) {
         web_fail_rc(r, rc, err);
         return;
     }
     web_json(r, 200,
-             json_pack("{s:s, s:b, s:I, s:I, s:b}", "period", period, "closed", closed, "rank",
+             json_pack("{s:s, s:b, s:I, s:I, s:b}", "period", period, "closed", k.closed, "rank",
                        (json_int_t)k.rank, "ranked", (json_int_t)k.of, "restricted",
                        k.restricted == 1));
 }

@@ -78,7 +78,7 @@ def main():
         tok = sessions(pg, a.sessions, work)
         web = webtest.Web(pg, extra="threads = %d\n" % a.threads, echo=False)
         try:
-            for path in ("/api/v1/my/codes", "/api/v1/my/orders"):
+            for path in ("/api/v1/my/codes", "/api/v1/my/orders", "/api/v1/my/rank"):
                 lua = os.path.join(work, "req.lua")
                 with open(lua, "w") as f:
                     f.write(LUA % (tok, path))

@@ -1,0 +1,33 @@
+/*
+ * web_rank.h: an employee's place in a period's ranking for the web console. The ranking
+ * (storage/report.h's stor_ranking, the one `ermctl period ranking` prints) reads every
+ * order of the period; computed for each page view it would cost a second per request on
+ * a large campaign. So it is computed at most once per WEB_RANK_TTL_S per period and kept
+ * here, shared by the workers (a mutex); employees see a ranking at most that old.
+ */
+#ifndef ERM_WEB_RANK_H
+#define ERM_WEB_RANK_H
+
+#include <stddef.h>
+
+#include "storage/admin.h"
+
+#define WEB_RANK_TTL_S 60
+
+struct web_rank {
+    long rank;      /* 0: not ranked (no orders in the period) */
+    long of;        /* holders ranked */
+    int closed;     /* the period is closed: the stored ranking */
+    int restricted; /* 1: barred from claiming by it, 0 not, -1 open period */
+};
+
+/* HOLDER's place (an employee id, or "team:N") in PERIOD ("YYYY-MM") into OUT, from the
+ * cached ranking or, when older than WEB_RANK_TTL_S or of another period, a fresh one read
+ * on ADM. 0 or the negative errno of stor_ranking() with ERR. */
+int web_rank_find(struct stor_admin *adm, const char *period, const char *holder,
+                  struct web_rank *out, char *err, size_t errlen);
+
+/* Frees the cache (at exit). */
+void web_rank_free(void);
+
+#endif
