@@ -35,18 +35,25 @@ static char *render(const struct report_out *o, enum report_out_format fmt)
     return text;
 }
 
+/* The report of ROWS (N) rendered as FMT is WANT. */
+static void renders(const char *const (*rows)[5], size_t n, enum report_out_format fmt,
+                    const char *want)
+{
+    struct report_out *o = make(rows, n);
+    char *text = render(o, fmt);
+    ck_assert_str_eq(text, want);
+    free(text);
+    report_out_free(o);
+}
+
 START_TEST(test_csv_quotes_bom_crlf)
 {
     static const char *const rows[][5] = {{"E01", "张\"三\"", "3", "1", "10.00"},
                                           {"E02", "a,b", "0", "0", "0.00"}};
-    struct report_out *o = make(rows, 2);
-    char *csv = render(o, REPORT_OUT_CSV);
-    ck_assert_str_eq(csv, "\xEF\xBB\xBF\"employee\",\"name\",\"orders\",\"cancelled\","
-                          "\"commission\"\r\n"
-                          "\"E01\",\"张\"\"三\"\"\",\"3\",\"1\",\"10.00\"\r\n"
-                          "\"E02\",\"a,b\",\"0\",\"0\",\"0.00\"\r\n");
-    free(csv);
-    report_out_free(o);
+    renders(rows, 2, REPORT_OUT_CSV,
+            "\xEF\xBB\xBF\"employee\",\"name\",\"orders\",\"cancelled\",\"commission\"\r\n"
+            "\"E01\",\"张\"\"三\"\"\",\"3\",\"1\",\"10.00\"\r\n"
+            "\"E02\",\"a,b\",\"0\",\"0\",\"0.00\"\r\n");
 }
 END_TEST
 
@@ -115,12 +122,9 @@ END_TEST
 START_TEST(test_json_escaping)
 {
     static const char *const rows[][5] = {{"E\"1", "a\\b\x01\x1f张", "1", "0", "5.00"}};
-    struct report_out *o = make(rows, 1);
-    char *json = render(o, REPORT_OUT_JSON);
-    ck_assert_str_eq(json, "[\n  {\"employee\": \"E\\\"1\", \"name\": \"a\\\\b\\u0001\\u001f张\","
-                           " \"orders\": 1, \"cancelled\": 0, \"commission\": \"5.00\"}\n]\n");
-    free(json);
-    report_out_free(o);
+    renders(rows, 1, REPORT_OUT_JSON,
+            "[\n  {\"employee\": \"E\\\"1\", \"name\": \"a\\\\b\\u0001\\u001f张\","
+            " \"orders\": 1, \"cancelled\": 0, \"commission\": \"5.00\"}\n]\n");
 }
 END_TEST
 
@@ -129,14 +133,11 @@ START_TEST(test_table_chinese_alignment)
     static const char *const rows[][5] = {{"E01", "张三", "12", "1", "40.00"},
                                           {"E02", "欧阳娜娜", "3", "0", "-5.00"},
                                           {"E03", "Li Lei", "100", "10", "500.00"}};
-    struct report_out *o = make(rows, 3);
-    char *table = render(o, REPORT_OUT_TABLE);
-    ck_assert_str_eq(table, "employee  name      orders  cancelled  commission\n"
-                            "E01       张三          12          1       40.00\n"
-                            "E02       欧阳娜娜       3          0       -5.00\n"
-                            "E03       Li Lei       100         10      500.00\n");
-    free(table);
-    report_out_free(o);
+    renders(rows, 3, REPORT_OUT_TABLE,
+            "employee  name      orders  cancelled  commission\n"
+            "E01       张三          12          1       40.00\n"
+            "E02       欧阳娜娜       3          0       -5.00\n"
+            "E03       Li Lei       100         10      500.00\n");
 }
 END_TEST
 
