@@ -47,33 +47,36 @@ static int cmd_report_check(struct ctl_call *call)
     return CLI_CONTINUE;
 }
 
-/* Runs the report into K's rows. 0 or -errno with ERR. */
-static int cmd_report_rows(struct ctl_call *call, struct cmd_report_rows *k, char *err,
-                           size_t errlen)
+/* Runs the report and renders it into *TEXT (*LEN bytes; the caller frees). 0 or -errno
+ * with ERR. */
+static int cmd_report_render(struct ctl_call *call, char **text, size_t *len, char *err,
+                             size_t errlen)
 {
     const struct cmd_report_args *a = call->args;
-    int rc = stor_report(call->adm, &a->spec, cmd_report_keep, k, err, errlen);
-    if (rc == 0 && k->rc < 0)
-        rc = k->rc, snprintf(err, errlen, "report: %s", strerror(-rc));
+    struct cmd_report_rows k = {report_out_new(), 0};
+    int rc = -ENOMEM;
+    if (k.out != NULL &&
+        (rc = stor_report(call->adm, &a->spec, cmd_report_keep, &k, err, errlen)) < 0)
+        goto fail; /* ERR says why */
+    if (rc == 0 && (rc = k.rc) == 0)
+        rc = report_out_render(k.out, a->fmt, text, len);
+    if (rc < 0)
+        snprintf(err, errlen, "report: %s", strerror(-rc));
+fail:
+    report_out_free(k.out);
     return rc;
 }
 
 static int cmd_report_run(struct ctl_call *call)
 {
-    const struct cmd_report_args *a = call->args;
-    struct cmd_report_rows k = {report_out_new(), 0};
     char err[1024], *text = NULL;
     size_t len = 0;
-    int rc = k.out != NULL ? 0 : -ENOMEM;
-    if (rc < 0)
-        snprintf(err, sizeof err, "report: out of memory");
-    else if ((rc = cmd_report_rows(call, &k, err, sizeof err)) == 0 &&
-             (rc = report_out_render(k.out, a->fmt, &text, &len)) < 0)
-        snprintf(err, sizeof err, "report: out of memory");
-    if (rc == 0 && fwrite(text, 1, len, stdout) != len)
-        rc = -EIO, snprintf(err, sizeof err, "report: %s", strerror(errno));
+    int rc = cmd_report_render(call, &text, &len, err, sizeof err);
+    if (rc == 0 && fwrite(text, 1, len, stdout) != len) {
+        rc = -EIO;
+        snprintf(err, sizeof err, "report: %s", strerror(errno));
+    }
     free(text);
-    report_out_free(k.out);
     return rc < 0 ? cli_fail_rc(rc, err) : 0;
 }
 
