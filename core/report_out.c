@@ -100,8 +100,7 @@ static int report_out_is_figure(const struct report_out *o, size_t c)
     return c + REPORT_OUT_FIGURES >= o->ncols;
 }
 
-/* The cell of row R (0: the header) and column C as a person reads it: *PREFIX then *TEXT.
- */
+/* The cell of row R (0: the header) and column C as a person reads it: *PREFIX, *TEXT. */
 static void report_out_cell(const struct report_out *o, size_t r, size_t c, const char **prefix,
                             const char **text)
 {
