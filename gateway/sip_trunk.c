@@ -1062,6 +1062,13 @@ static int sip_conn_frame(struct sip_conn *c)
     }
 }
 
+static void sip_conn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)suggested;
+    struct sip_conn *c = h->data;
+    *buf = uv_buf_init(c->t->rx, sizeof c->t->rx);
+}
+
 static void sip_on_tcp_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
     struct sip_conn *c = s->data;
@@ -1111,7 +1118,7 @@ static void sip_on_accept(uv_stream_t *server, int status)
     int len = sizeof c->peer;
     if (uv_accept(server, (uv_stream_t *)&c->h) < 0 ||
         uv_tcp_getpeername(&c->h, (struct sockaddr *)&c->peer, &len) < 0 ||
-        uv_read_start((uv_stream_t *)&c->h, sip_alloc, sip_on_tcp_read) < 0)
+        uv_read_start((uv_stream_t *)&c->h, sip_conn_alloc, sip_on_tcp_read) < 0)
         sip_conn_close(c);
 }
 
