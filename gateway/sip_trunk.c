@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/queue.h>
 #include <sys/random.h>
 
 #include "common/log.h"
@@ -50,7 +51,7 @@ enum sip_call_state {
 
 struct sip_call {
     struct sip_trunk *t;
-    struct sip_call *prev, *next;
+    LIST_ENTRY(sip_call) link;
     uint64_t id;
     enum sip_call_state state;
     osip_transaction_t *ist; /* the INVITE's server transaction while osip keeps it */
@@ -75,7 +76,7 @@ struct sip_call {
 
 struct sip_conn {
     struct sip_trunk *t;
-    struct sip_conn *prev, *next;
+    LIST_ENTRY(sip_conn) link;
     uv_tcp_t h;
     uint64_t id;
     struct sockaddr_storage peer;
@@ -104,8 +105,8 @@ struct sip_trunk {
     struct dialprefix_set prefixes;
     struct rtp_port_pool ports;
     unsigned max_calls, ncalls, decide_ms, retry_after_s, t1_ms, pad_ms, max_message;
-    struct sip_call *calls;
-    struct sip_conn *conns;
+    LIST_HEAD(, sip_call) calls;
+    LIST_HEAD(, sip_conn) conns;
     uint64_t next_call, next_conn;
     osip_transaction_t **dead; /* killed by osip, freed after the execute loop */
     size_t ndead, capdead;
@@ -224,9 +225,10 @@ static const char *sip_tag_of(osip_from_t *h)
 
 static struct sip_conn *sip_conn_find(struct sip_trunk *t, uint64_t id)
 {
-    for (struct sip_conn *c = t->conns; c != NULL; c = c->next)
-        if (c->id == id && !c->closing)
-            return c;
+    struct sip_conn *c;
+    LIST_FOREACH(c, &t->conns, link)
+    if (c->id == id && !c->closing)
+        return c;
     return NULL;
 }
 
@@ -464,9 +466,10 @@ static void sip_execute(struct sip_trunk *t)
 
 static struct sip_call *sip_call_by_id(struct sip_trunk *t, uint64_t id)
 {
-    for (struct sip_call *c = t->calls; c != NULL; c = c->next)
-        if (c->id == id)
-            return c;
+    struct sip_call *c;
+    LIST_FOREACH(c, &t->calls, link)
+    if (c->id == id)
+        return c;
     return NULL;
 }
 
@@ -477,9 +480,10 @@ static struct sip_call *sip_call_of(struct sip_trunk *t, osip_message_t *m)
     char *cid = NULL;
     if (tag == NULL || osip_call_id_to_str(m->call_id, &cid) != 0)
         return NULL;
-    struct sip_call *c = t->calls;
-    while (c != NULL && (strcmp(c->call_id, cid) != 0 || strcmp(c->remote_tag, tag) != 0))
-        c = c->next;
+    struct sip_call *c;
+    LIST_FOREACH(c, &t->calls, link)
+    if (strcmp(c->call_id, cid) == 0 && strcmp(c->remote_tag, tag) == 0)
+        break;
     osip_free(cid);
     return c;
 }
@@ -541,12 +545,7 @@ static void sip_send_bye(struct sip_call *c)
 static void sip_call_end(struct sip_call *c, enum sip_call_end why)
 {
     struct sip_trunk *t = c->t;
-    if (c->prev != NULL)
-        c->prev->next = c->next;
-    else
-        t->calls = c->next;
-    if (c->next != NULL)
-        c->next->prev = c->prev;
+    LIST_REMOVE(c, link);
     t->ncalls--;
     if (c->ist != NULL)
         osip_transaction_set_reserved2(c->ist, NULL);
@@ -710,12 +709,24 @@ static struct sip_call *sip_call_new(struct sip_trunk *t, osip_transaction_t *tr
     uv_timer_init(t->loop, &c->timer);
     c->timer.data = c;
     t->handles++;
-    c->next = t->calls;
-    if (t->calls != NULL)
-        t->calls->prev = c;
-    t->calls = c;
+    LIST_INSERT_HEAD(&t->calls, c, link);
     t->ncalls++;
     return c;
+}
+
+/* 200 OK to the INVITE REQ of C, with our Contact and C's SDP answer. */
+static osip_message_t *sip_ok_with_sdp(struct sip_call *c, const osip_message_t *req)
+{
+    osip_message_t *r = sip_response_new(req, 200, c->local_tag);
+    if (r == NULL)
+        return NULL;
+    char contact[96];
+    snprintf(contact, sizeof contact, "<sip:ermgw@%s%s>", c->host,
+             c->origin.tcp ? ";transport=tcp" : "");
+    osip_message_set_contact(r, contact);
+    osip_message_set_header(r, "Allow", SIP_ALLOW);
+    sip_set_body(r, c->sdp);
+    return r;
 }
 
 /* A re-INVITE in C's dialog: the same SDP again once answered; 500 while undecided. */
@@ -726,15 +737,7 @@ static void sip_on_reinvite(struct sip_trunk *t, struct sip_call *c, osip_transa
         sip_tr_reply(t, tr, inv, 500, c->local_tag, 1); /* RFC 3261 14.2 */
         return;
     }
-    osip_message_t *r = sip_response_new(inv, 200, c->local_tag);
-    if (r != NULL) {
-        char contact[96];
-        snprintf(contact, sizeof contact, "<sip:ermgw@%s%s>", c->host,
-                 c->origin.tcp ? ";transport=tcp" : "");
-        osip_message_set_contact(r, contact);
-        sip_set_body(r, c->sdp);
-    }
-    sip_tr_respond(t, tr, r);
+    sip_tr_respond(t, tr, sip_ok_with_sdp(c, inv));
 }
 
 /* A new INVITE (osip made its IST): checks, then on_call. */
@@ -988,13 +991,7 @@ static void sip_conn_close(struct sip_conn *c)
     if (c->closing)
         return;
     c->closing = 1;
-    struct sip_trunk *t = c->t;
-    if (c->prev != NULL)
-        c->prev->next = c->next;
-    else
-        t->conns = c->next;
-    if (c->next != NULL)
-        c->next->prev = c->prev;
+    LIST_REMOVE(c, link);
     uv_close((uv_handle_t *)&c->h, sip_conn_closed);
 }
 
@@ -1111,10 +1108,7 @@ static void sip_on_accept(uv_stream_t *server, int status)
     c->h.data = c;
     c->id = ++t->next_conn;
     t->handles++;
-    c->next = t->conns;
-    if (t->conns != NULL)
-        t->conns->prev = c;
-    t->conns = c;
+    LIST_INSERT_HEAD(&t->conns, c, link);
     int len = sizeof c->peer;
     if (uv_accept(server, (uv_stream_t *)&c->h) < 0 ||
         uv_tcp_getpeername(&c->h, (struct sockaddr *)&c->peer, &len) < 0 ||
@@ -1149,15 +1143,7 @@ int sip_trunk_answer(struct sip_trunk *t, uint64_t call, const struct rtp_audio 
     uint64_t sess = (uv_hrtime() / 1000) ^ call;
     sip_sdp_write_answer(c->sdp, sizeof c->sdp, &c->offer, c->media_host, c->media_family,
                          rtp_stream_port(c->rtp), sess);
-    osip_message_t *r = sip_response_new(c->invite, 200, c->local_tag);
-    char contact[96];
-    snprintf(contact, sizeof contact, "<sip:ermgw@%s%s>", c->host,
-             c->origin.tcp ? ";transport=tcp" : "");
-    if (r != NULL) {
-        osip_message_set_contact(r, contact);
-        osip_message_set_header(r, "Allow", SIP_ALLOW);
-        sip_set_body(r, c->sdp);
-    }
+    osip_message_t *r = sip_ok_with_sdp(c, c->invite);
     char *text = NULL;
     if (r == NULL || osip_message_to_str(r, &text, &c->ok200_len) != 0 ||
         (c->ok200 = malloc(c->ok200_len)) == NULL) {
@@ -1383,8 +1369,8 @@ void sip_trunk_stop(struct sip_trunk *t)
         return;
     t->stopping = 1;
     t->notify_stopped = 1;
-    while (t->calls != NULL) {
-        struct sip_call *c = t->calls;
+    while (!LIST_EMPTY(&t->calls)) {
+        struct sip_call *c = LIST_FIRST(&t->calls);
         if (c->state == SIP_CALL_PENDING)
             sip_tr_reply(t, c->ist, c->invite, 503, c->local_tag, t->retry_after_s);
         else
@@ -1392,8 +1378,8 @@ void sip_trunk_stop(struct sip_trunk *t)
         sip_call_end(c, SIP_END_STOPPED);
     }
     sip_execute(t); /* sends what was queued */
-    while (t->conns != NULL)
-        sip_conn_close(t->conns);
+    while (!LIST_EMPTY(&t->conns))
+        sip_conn_close(LIST_FIRST(&t->conns));
     sip_close_handles(t, 1);
     ERM_INFO(SIP_MOD, "stopped");
 }

@@ -65,8 +65,9 @@ class Probe:
 
     def __init__(self, prompts, args=(), peers="127.0.0.1, ::1"):
         self.port = free_port()
+        listen = "[::1]:%d" % self.port if peers == "::1" else "127.0.0.1:%d" % self.port
         rtp = 20000 + 200 * (self.port % 100)
-        cmd = [ermtest.binary("sip_probe"), "--listen", "127.0.0.1:%d" % self.port,
+        cmd = [ermtest.binary("sip_probe"), "--listen", listen,
                "--peers", peers, "--prompts", prompts, "--rtp-ports",
                "%d-%d" % (rtp, rtp + 99), "--t1-ms", "100", "--pad-ms", "300"] + list(args)
         env = dict(os.environ)
@@ -111,13 +112,14 @@ class Sipp:
     TRANSPORT is "t1"; keeps the message trace for the checks."""
 
     def __init__(self, workdir, scenario, port, service, transport="u1", calls=1,
-                 background=False, timeout=30):
+                 background=False, timeout=30, host="127.0.0.1"):
         self.name = scenario
         self.trace = os.path.join(workdir, "%s-%d.msg" % (scenario, time.monotonic_ns()))
         self.errors = self.trace + ".err"
         cmd = ["sipp", "-sf", os.path.join(SCENARIOS, scenario + ".xml"), "-s", service,
-               "-m", str(calls), "-i", "127.0.0.1", "-p", str(free_port()),
-               "-mp", str(free_port()), "-t", transport, "127.0.0.1:%d" % port,
+               "-m", str(calls), "-i", host, "-p", str(free_port()),
+               "-mp", str(free_port()), "-t", transport,
+               ("[%s]:%d" if ":" in host else "%s:%d") % (host, port),
                "-timeout", "%ds" % timeout, "-timeout_error", "-nostdin",
                "-trace_msg", "-message_file", self.trace, "-trace_err", "-error_file",
                self.errors]
@@ -334,6 +336,44 @@ class SipTrunk(unittest.TestCase):
             self.assertEqual(t.recv(100), b"", "a TCP frame we cannot take closes the link")
         self.sipp(p, "options")  # still alive
         self.assertEqual(p.calls(), 0)
+
+    def test_mutated_messages_never_crash(self):
+        """400 mutations of a valid INVITE (bytes flipped, cut, repeated), sent as fast as
+        UDP goes: whatever each gets (a call, 400, nothing), the trunk still answers OPTIONS
+        afterwards and stops clean (no sanitizer report)."""
+        import random
+        p = self.probe("--decide-ms", "200")
+        rnd = random.Random(12)
+        base = (b"INVITE sip:%s@127.0.0.1:%d SIP/2.0\r\n"
+                b"Via: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK-m%%d\r\n"
+                b"From: <sip:13800138000@127.0.0.1>;tag=t%%d\r\nTo: <sip:%s@127.0.0.1>\r\n"
+                b"Call-ID: m%%d\r\nCSeq: 1 INVITE\r\nContent-Type: application/sdp\r\n"
+                b"Content-Length: 80\r\n\r\nv=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\n"
+                b"c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 9 RTP/AVP 8 0\r\n"
+                % (HOLD.encode(), p.port, HOLD.encode()))
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+            for i in range(400):
+                m = bytearray(base % (i, i, i))
+                for _ in range(rnd.randint(1, 8)):
+                    k = rnd.randrange(len(m))
+                    op = rnd.randrange(3)
+                    if op == 0:
+                        m[k] = rnd.randrange(256)
+                    elif op == 1:
+                        del m[k:k + rnd.randint(1, 20)]
+                    else:
+                        m[k:k] = m[k:k + rnd.randint(1, 40)]
+                u.sendto(bytes(m), ("127.0.0.1", p.port))
+        self.sipp(p, "options")
+
+    def test_ipv6(self):
+        p = self.probe()
+        s = Sipp(self.dir, "options", p.port, ORDERED)
+        self.assertIn("SIP/2.0 200 OK", s.messages())
+        v6 = Probe(self.prompts, ["--answer", ORDERED + "=ordered"], peers="::1")
+        self.addCleanup(self.stopped, v6)
+        Sipp(self.dir, "answered", v6.port, ORDERED, host="::1")
+        v6.wait_end("played")
 
     def test_retransmitted_invite_is_one_call(self):
         p = self.probe()
