@@ -178,6 +178,8 @@ static int prompt_load_products(struct prompt_set *set, const char *dir, char *e
 
 int prompt_set_load(const char *dir, struct prompt_set **out, char *err, size_t errlen)
 {
+    if (dir == NULL || dir[0] == '\0')
+        dir = ERM_PROMPT_DIR;
     struct prompt_set *set = calloc(1, sizeof *set);
     if (set == NULL)
         return -ENOMEM;

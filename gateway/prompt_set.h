@@ -29,7 +29,8 @@ const char *prompt_kind_name(enum prompt_kind kind);
 /* Finds the kind named NAME ("ordered", ...). Returns 0 and sets *KIND, or -ENOENT. */
 int prompt_kind_find(const char *name, enum prompt_kind *kind);
 
-/* Loads DIR/NAME.wav for every kind (all required), and DIR/P/NAME.wav for every folder P
+/* Loads DIR/NAME.wav for every kind (all required), DIR being NULL or "" for the installed
+ * folder (share/ermgw/prompts under the install prefix), and DIR/P/NAME.wav for every folder P
  * whose name is a product code (digits) and every such file in it (optional). The caller
  * owns *OUT and frees it with prompt_set_free(). On error writes "FILE: why" into ERR and
  * returns a negative errno. */
