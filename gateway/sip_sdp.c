@@ -117,7 +117,8 @@ static int sip_sdp_line_ok(const char *p, size_t len)
                                     SIP_SDP_TOKEN};
     static const char *const c[] = {"IN", "IP46", SIP_SDP_TOKEN ":./"};
     static const char *const o[] = {
-        SIP_SDP_TOKEN "-_.+@", SIP_SDP_DIGITS, SIP_SDP_DIGITS, "IN", "IP46", SIP_SDP_TOKEN ":.-_"};
+        SIP_SDP_TOKEN "-_.+@", SIP_SDP_DIGITS, SIP_SDP_DIGITS, "IN", "IP46",
+        SIP_SDP_TOKEN ":.-_[]"};
     if (len < 2 || p[0] < 'a' || p[0] > 'z' || p[1] != '=')
         return 0;
     for (size_t i = 2; i < len; i++)

@@ -58,6 +58,14 @@ START_TEST(test_offer_refused)
         "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 4000 RTP/AVP 8\r\n";
     ck_assert_int_eq(read_offer(noaddr, &o), -EPROTO);
     ck_assert_int_eq(read_offer("hello", &o), -EPROTO);
+    /* shapes libosipparser2 over-reads on never reach it */
+    const char *no_formats = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\n"
+                             "t=0 0\r\nm=audio 4000 RTP/AVP\r\n";
+    ck_assert_int_eq(read_offer(no_formats, &o), -EPROTO);
+    const char *spaces = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\n"
+                         "t=0 0\r\nm=audio  4000 RTP/AVP 8\r\n";
+    ck_assert_int_eq(read_offer(spaces, &o), -EPROTO);
+    ck_assert_int_eq(sip_sdp_read_offer("v=0\0m=audio 1 RTP/AVP 8", 24, &o), -EPROTO);
     ck_assert_int_eq(read_offer("", &o), -EPROTO);
 }
 END_TEST
