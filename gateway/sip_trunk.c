@@ -13,6 +13,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <osip2/osip.h>
 #include <osipparser2/osip_parser.h>
 #include <stdio.h>
@@ -968,6 +969,11 @@ static void sip_on_udp(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct
     struct sip_origin o = {.tcp = 0};
     memcpy(&o.addr, from,
            from->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+    ssize_t i = 0;
+    while (i < n && (buf->base[i] == '\r' || buf->base[i] == '\n'))
+        i++;
+    if (i == n)
+        return; /* a keep-alive (RFC 5626): nothing to answer */
     if (flags & UV_UDP_PARTIAL) {
         ERM_WARN(SIP_MOD, "datagram larger than %zu bytes: dropped", sizeof t->rx);
         return;
@@ -1229,8 +1235,20 @@ static int sip_parse_cfg(struct sip_trunk *t, const struct sip_trunk_cfg *cfg, c
     return 0;
 }
 
+/* libosip2's own trace (it prints "could not parse message" and the like to stdout by
+ * default): into our log, at debug level, since each case is logged by us already. */
+static void sip_osip_trace(const char *file, int line, osip_trace_level_t level, const char *fmt,
+                           va_list ap)
+{
+    char text[512];
+    vsnprintf(text, sizeof text, fmt, ap);
+    text[strcspn(text, "\r\n")] = '\0';
+    ERM_DEBUG(SIP_MOD, "osip %d %s:%d: %s", (int)level, file, line, text);
+}
+
 static int sip_osip_init(struct sip_trunk *t)
 {
+    osip_trace_initialize_func(OSIP_WARNING, sip_osip_trace);
     if (osip_init(&t->osip) != 0)
         return -ENOMEM;
     osip_set_application_context(t->osip, t);
