@@ -110,8 +110,8 @@ static int prompt_encode(struct prompt *p, const struct wav_info *w)
 /* Loads the WAV file PATH into P. */
 static int prompt_load_file(const char *path, struct prompt *p, char *err, size_t errlen)
 {
-    uint8_t *buf;
-    size_t len;
+    uint8_t *buf = NULL;
+    size_t len = 0;
     int rc = prompt_read_file(path, &buf, &len, err, errlen);
     if (rc < 0)
         return rc;

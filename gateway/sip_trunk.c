@@ -721,7 +721,7 @@ static osip_message_t *sip_ok_with_sdp(struct sip_call *c, const osip_message_t 
     osip_message_t *r = sip_response_new(req, 200, c->local_tag);
     if (r == NULL)
         return NULL;
-    char contact[96];
+    char contact[128];
     snprintf(contact, sizeof contact, "<sip:ermgw@%s%s>", c->host,
              c->origin.tcp ? ";transport=tcp" : "");
     osip_message_set_contact(r, contact);
