@@ -551,12 +551,17 @@ static void sip_call_end(struct sip_call *c, enum sip_call_end why)
     if (c->ist != NULL)
         osip_transaction_set_reserved2(c->ist, NULL);
     c->ist = NULL;
-    if (c->rtp != NULL)
+    uint64_t frames = 0, late_us = 0;
+    if (c->rtp != NULL) {
+        rtp_stream_stats(c->rtp, &frames, &late_us);
         rtp_stream_close(c->rtp);
+    }
     c->rtp = NULL;
     uv_timer_stop(&c->timer);
     uv_close((uv_handle_t *)&c->timer, sip_call_closed);
-    ERM_INFO(SIP_MOD, "call %llu ended: %s", (unsigned long long)c->id, sip_call_end_name(why));
+    ERM_INFO(SIP_MOD, "call %llu ended: %s (%llu RTP frames, the latest %.1f ms after its time)",
+             (unsigned long long)c->id, sip_call_end_name(why), (unsigned long long)frames,
+             late_us / 1000.0);
     if (t->ev.on_call_end != NULL)
         t->ev.on_call_end(t->ud, c->id, why);
 }
