@@ -88,8 +88,8 @@ void sip_trunk_drain(struct sip_trunk *t);
 unsigned sip_trunk_calls(const struct sip_trunk *t);
 
 /* Ends every call (undecided ones get 503, answered ones a BYE, each with its
- * on_call_end SIP_END_STOPPED), closes the sockets and calls on_stopped once libuv has
- * closed every handle; the trunk frees itself after on_stopped. */
+ * on_call_end SIP_END_STOPPED), closes the sockets and, once libuv has closed every
+ * handle, frees the trunk and calls on_stopped. T must not be used after this call. */
 void sip_trunk_stop(struct sip_trunk *t);
 
 /* A short name for WHY ("played", "caller_bye", ...) for logs and events. */
