@@ -106,8 +106,8 @@ static size_t log_utf8(const unsigned char *p, size_t n, uint32_t *cp)
 /* 1 for the code points that are shown escaped although they are valid UTF-8. */
 static int log_hidden(uint32_t cp)
 {
-    return (cp >= 0x80 && cp <= 0x9F) || (cp >= 0x202A && cp <= 0x202E) ||
-           (cp >= 0x2066 && cp <= 0x2069);
+    return (cp >= 0x80 && cp <= 0x9F) || cp == 0x200E || cp == 0x200F ||
+           (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
 size_t erm_log_escape(const char *in, size_t len, char *out, size_t cap)

@@ -32,7 +32,8 @@ void erm_log(enum erm_log_level level, const char *module, const char *fmt, ...)
 /* Copies the LEN bytes of IN into OUT (CAP bytes, NUL-terminated, cut at a character
  * boundary when short) with: a backslash as "\\", C0 controls, DEL and bytes that are not
  * part of valid, shortest-form UTF-8 as "\xNN", and the C1 controls (U+0080..U+009F) and the
- * bidirectional overrides and isolates (U+202A..U+202E, U+2066..U+2069), which disguise
+ * bidirectional marks, overrides and isolates (U+200E, U+200F, U+202A..U+202E,
+ * U+2066..U+2069), which disguise
  * what a reader sees, as "\u{NNNN}". Returns the length written (without the NUL). */
 size_t erm_log_escape(const char *in, size_t len, char *out, size_t cap);
 

@@ -14,9 +14,11 @@
 #include <string.h>
 
 #include "core/codeplan.h"
+#include "core/dialprefix.h"
+#include "core/netaddr.h"
 #include "core/receipt.h"
 
-enum config_kind { CONFIG_STR, CONFIG_UINT, CONFIG_STATUS, CONFIG_LEVEL, CONFIG_IDS };
+enum config_kind { CONFIG_STR, CONFIG_UINT, CONFIG_STATUS, CONFIG_LEVEL, CONFIG_IDS, CONFIG_SIP };
 
 struct config_key {
     const char *section;
@@ -53,6 +55,12 @@ static const struct config_key config_keys[] = {
     {"database", "batch_max", CONFIG_UINT, CONFIG_FIELD(batch_max), 1, 1024, 0},
     {"database", "connections", CONFIG_UINT, CONFIG_FIELD(mo_connections), 1,
      CONFIG_MO_CONNECTIONS_MAX, 0},
+    {"sip", "listen", CONFIG_SIP, CONFIG_FIELD(sip_listen), 0, 0, 0},
+    {"sip", "peers", CONFIG_SIP, CONFIG_FIELD(sip_peers), 0, 0, 0},
+    {"sip", "rtp_ports", CONFIG_SIP, CONFIG_FIELD(sip_rtp_ports), 1, 0, 0},
+    {"sip", "prompts", CONFIG_STR, CONFIG_FIELD(sip_prompts), 0, 0, 0},
+    {"sip", "max_calls", CONFIG_UINT, CONFIG_FIELD(sip_max_calls), 1, 100000, 0},
+    {"sip", "strip_prefix", CONFIG_SIP, CONFIG_FIELD(sip_strip_prefix), 0, 0, 0},
     {"log", "file", CONFIG_STR, CONFIG_FIELD(log_file), 0, 0, 0},
     {"log", "level", CONFIG_LEVEL, CONFIG_FIELD(log_level), 1, 0, 0},
 };
@@ -77,6 +85,8 @@ void config_defaults(struct erm_config *cfg)
     cfg->batch_max = 256;
     cfg->mo_connections = 2;
     snprintf(cfg->log_level, sizeof cfg->log_level, "info");
+    snprintf(cfg->sip_rtp_ports, sizeof cfg->sip_rtp_ports, "20000-20999");
+    cfg->sip_max_calls = 100;
 }
 
 /* Fills ERR with "FILE:LINE: [SECTION] KEY: WHY" (LINE 0 leaves the line out). */
@@ -151,6 +161,31 @@ static void config_store_uint(void *field, size_t size, unsigned long v)
 /* The words a CONFIG_LEVEL value may be (a CONFIG_IDS one: receipt_ids_words). */
 static const char *const config_level_words[] = {"debug", "info", "warn", "error", NULL};
 
+/* [sip]'s structured values: NULL when VALUE is good for key NAME, else why not. */
+static const char *config_sip_why(const char *name, const char *value)
+{
+    struct netaddr a;
+    uint16_t port, hi;
+    struct netaddr_cidr acl[NETADDR_ACL_MAX];
+    size_t n;
+    struct dialprefix_set pre;
+    if (strcmp(name, "listen") == 0)
+        return value[0] == '\0' || netaddr_parse_hostport(value, &a, &port) == 0
+                   ? NULL
+                   : "is not an address:port such as 0.0.0.0:5060 or [::]:5060";
+    if (strcmp(name, "peers") == 0)
+        return value[0] == '\0' || netaddr_acl_parse(value, acl, NETADDR_ACL_MAX, &n) == 0
+                   ? NULL
+                   : "is not a comma-separated list of addresses or CIDRs (at most 64)";
+    if (strcmp(name, "rtp_ports") == 0)
+        return netaddr_parse_port_range(value, &port, &hi) == 0
+                   ? NULL
+                   : "is not a port range such as 20000-20999 starting at an even port";
+    return dialprefix_parse(value, &pre) == 0
+               ? NULL
+               : "is not a comma-separated list of prefixes such as +86,86";
+}
+
 /* Checks and stores VALUE for KEY. Returns 0, or fills ERR. */
 static int config_set(const struct config_key *k, const char *value, struct erm_config *cfg,
                       const char *file, unsigned line, char *err, size_t errlen)
@@ -194,6 +229,16 @@ static int config_set(const struct config_key *k, const char *value, struct erm_
             memcpy(field, value, strlen(value) + 1);
         return 0;
     }
+    case CONFIG_SIP: {
+        const char *why = config_sip_why(k->name, value);
+        if (why == NULL && strlen(value) >= k->size)
+            why = "is too long";
+        if (why != NULL)
+            return config_fail(err, errlen, file, line, k->section, k->name, "\"%s\" %s", value,
+                               why);
+        memcpy(field, value, strlen(value) + 1);
+        return 0;
+    }
     }
     return -EINVAL;
 }
@@ -225,6 +270,9 @@ static int config_check_whole(const struct erm_config *cfg, const unsigned char 
     if (codeplan_check_service(cfg->service_number) < 0)
         return config_fail(err, errlen, file, 0, "service", "number",
                            "\"%s\" is not a service number of 3 to 20 digits", cfg->service_number);
+    if (cfg->sip_listen[0] != '\0' && cfg->sip_peers[0] == '\0')
+        return config_fail(err, errlen, file, 0, "sip", "peers",
+                           "missing (required when listen is set: the carrier's addresses)");
     return 0;
 }
 

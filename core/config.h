@@ -37,6 +37,14 @@ struct erm_config {
     char conninfo[1024];     /* empty: the PG* environment variables */
     unsigned batch_max;      /* order MOs per transaction at most (group commit); 1: one each */
     unsigned mo_connections; /* connections for MOs (1..CONFIG_MO_CONNECTIONS_MAX) */
+    /* [sip]: the phone bearer (gateway/sip_trunk.h); checked by core/netaddr.h and
+     * core/dialprefix.h at parse time, so the trunk parses them again without failing. */
+    char sip_listen[64];        /* address:port for UDP and TCP; empty: no SIP (default) */
+    char sip_peers[1024];       /* addresses or CIDRs allowed to send calls */
+    char sip_rtp_ports[16];     /* even-started range such as 20000-20999 */
+    char sip_prompts[1024];     /* prompt folder; empty: the installed share/ermgw/prompts */
+    unsigned sip_max_calls;     /* calls at once at most; more get 503 */
+    char sip_strip_prefix[128]; /* comma-separated prefixes cut from the called number */
     /* [log] */
     char log_file[1024]; /* empty: stderr */
     char log_level[8];   /* debug, info, warn, error */

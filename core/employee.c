@@ -43,6 +43,13 @@ static int employee_fields(const struct employee_spec *e, const char *const *nam
                            "%s: \"%s\" is not an employee id (1 to %d printable ASCII "
                            "characters, no spaces)",
                            names[EMPLOYEE_F_ID], e->id != NULL ? e->id : "", EMPLOYEE_ID_MAX);
+    /* An id is a key, never a formula: a spreadsheet would run one that starts with these
+     * (names may, and are neutralised on output: core/report_out.h). */
+    if (strchr("=+-@", e->id[0]) != NULL)
+        return field_error(err, errlen, -EINVAL,
+                           "%s: \"%s\" is not an employee id (it may not start with =, +, - "
+                           "or @)",
+                           names[EMPLOYEE_F_ID], e->id);
     if ((rc = field_check_text(names[EMPLOYEE_F_NAME], e->name, 1, FIELD_NAME_MAX, 0, err,
                                errlen)) < 0 ||
         (rc = field_check_text(names[EMPLOYEE_F_DEPT], e->dept, 0, EMPLOYEE_DEPT_MAX, 0, err,

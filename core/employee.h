@@ -21,7 +21,8 @@ extern const char *const employee_columns[EMPLOYEE_COLUMNS];
 
 /* A new employee; strings are the caller's. */
 struct employee_spec {
-    const char *id;     /* 1..EMPLOYEE_ID_MAX printable ASCII characters, no spaces */
+    const char *id;     /* 1..EMPLOYEE_ID_MAX printable ASCII characters, no spaces; a new
+                           one does not start with = + - @ (a spreadsheet's formula) */
     const char *name;   /* 1..FIELD_NAME_MAX characters, no control characters */
     const char *msisdn; /* any form msisdn_normalize() accepts */
     const char *dept;   /* at most EMPLOYEE_DEPT_MAX characters; NULL = "" */

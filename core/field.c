@@ -22,7 +22,17 @@ int field_error(char *err, size_t errlen, int rc, const char *fmt, ...)
     return rc;
 }
 
-long field_chars(const char *s, int newlines)
+/* 1 for the code points that change or hide what a reader sees although they are valid
+ * UTF-8: the C1 controls, the bidirectional marks, embeddings, overrides and isolates. */
+int field_is_hidden(unsigned cp)
+{
+    return (cp >= 0x80 && cp <= 0x9f) || cp == 0x200e || cp == 0x200f ||
+           (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/* field_chars(); a code point refused by field_is_hidden() is also put in *HIDDEN (when
+ * HIDDEN is not NULL; left alone otherwise). */
+static long field_scan(const char *s, int newlines, unsigned *hidden)
 {
     const unsigned char *p = (const unsigned char *)s;
     long n = 0;
@@ -58,9 +68,19 @@ long field_chars(const char *s, int newlines)
         if ((more == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
             (more == 3 && (cp < 0x10000 || cp > 0x10ffff)))
             return -1;
+        if (field_is_hidden(cp)) {
+            if (hidden != NULL)
+                *hidden = cp;
+            return -1;
+        }
         n++;
     }
     return n;
+}
+
+long field_chars(const char *s, int newlines)
+{
+    return field_scan(s, newlines, NULL);
 }
 
 int field_check_text(const char *field, const char *value, int required, long max, int newlines,
@@ -71,7 +91,13 @@ int field_check_text(const char *field, const char *value, int required, long ma
             return field_error(err, errlen, -EINVAL, "%s: must not be empty", field);
         return 0;
     }
-    long n = field_chars(value, newlines);
+    unsigned hidden = 0;
+    long n = field_scan(value, newlines, &hidden);
+    if (n < 0 && hidden != 0)
+        return field_error(err, errlen, -EINVAL,
+                           "%s: holds U+%04X, a control or bidirectional formatting character "
+                           "that disguises the text",
+                           field, hidden);
     if (n < 0)
         return field_error(err, errlen, -EINVAL, "%s: not valid UTF-8 text%s", field,
                            newlines ? "" : " on one line");

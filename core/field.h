@@ -25,14 +25,19 @@
 __attribute__((format(printf, 4, 5))) int field_error(char *err, size_t errlen, int rc,
                                                       const char *fmt, ...);
 
+/* 1 when code point CP changes or hides what a reader sees: a C1 control (U+0080..U+009F),
+ * a bidirectional mark (U+200E, U+200F), embedding or override (U+202A..U+202E: U+202E shows
+ * "gpj.exe" as "exe.jpg") or isolate (U+2066..U+2069). */
+int field_is_hidden(unsigned cp);
+
 /* Characters (code points) of UTF-8 S, or -1 when S is not valid UTF-8 (overlong forms and
- * surrogates included) or holds a control character (DEL too); with NEWLINES, newlines and
- * tabs are allowed. */
+ * surrogates included) or holds a control character (DEL too) or a code point of
+ * field_is_hidden(); with NEWLINES, newlines and tabs are allowed. */
 long field_chars(const char *s, int newlines);
 
 /* Checks free text VALUE of field FIELD: valid UTF-8 without control characters (NEWLINES:
- * newlines and tabs allowed) of 1 (0 when !REQUIRED; NULL or "" is then fine) to MAX
- * characters. 0 or -EINVAL. */
+ * newlines and tabs allowed) nor field_is_hidden() ones ("--name: holds U+202E, ...") of 1
+ * (0 when !REQUIRED; NULL or "" is then fine) to MAX characters. 0 or -EINVAL. */
 int field_check_text(const char *field, const char *value, int required, long max, int newlines,
                      char *err, size_t errlen);
 

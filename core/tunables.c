@@ -39,6 +39,9 @@ static const struct tunable tun_table[TUN_COUNT] = {
     [TUN_SENDER_STALE] = {"sender_stale", 300, "s",
                           "a row sending this long that this sender does not hold is queued "
                           "again (a take whose result was lost)"},
+    [TUN_LOG_SUMMARY] = {"log_summary", 60000, "ms",
+                         "the interval of the one-line traffic summary logged at info (each "
+                         "message's own lines are at debug)"},
 };
 
 const struct tunable *tun_entry(enum tun_id id)

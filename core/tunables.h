@@ -26,6 +26,7 @@ enum tun_id {
     TUN_SENDER_TAKE_BACK,   /* ids: how far below its last id a take starts */
     TUN_SENDER_SWEEP_TICKS, /* polls between two sweeps of stale sending rows */
     TUN_SENDER_STALE,       /* s: a sending row nobody holds is put back after it */
+    TUN_LOG_SUMMARY,        /* ms: the interval of the one-line traffic summary at info */
     TUN_COUNT
 };
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "core/money.h"
 #include "storage/admin.h"
 
@@ -22,12 +23,17 @@ const char *cli_name(const struct ctl_command *cmd, char *buf, size_t cap)
 
 int cli_fail(int status, const char *fmt, ...)
 {
+    /* The line is escaped whole, here, once: its arguments hold what came from outside (a
+     * CSV line, a name, an argument), whose newlines, ESC or invalid bytes would otherwise
+     * forge lines or reach the operator's terminal. A longer message is cut. */
+    char msg[4096], line[4 * sizeof msg];
     va_list ap;
-    fputs("ermctl: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    int n = vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    size_t len = n < 0 ? 0 : (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1;
+    erm_log_escape(msg, len, line, sizeof line);
+    fprintf(stderr, "ermctl: %s\n", line);
     return status;
 }
 

@@ -80,7 +80,9 @@ struct ctl_command {
 /* "product add": the row's words, into BUF. Returns BUF. */
 const char *cli_name(const struct ctl_command *cmd, char *buf, size_t cap);
 
-/* Prints "ermctl: " FMT "\n" on stderr; returns STATUS. */
+/* Prints "ermctl: " FMT "\n" on stderr, the message escaped by erm_log_escape() (control
+ * characters, invalid UTF-8, C1 and bidirectional controls shown as \xNN or \u{NNNN}):
+ * always one line. Returns STATUS. */
 __attribute__((format(printf, 2, 3))) int cli_fail(int status, const char *fmt, ...);
 
 /* Prints ERR (from storage/) and returns its exit status: EXIT_INPUT when RC is the input's

@@ -15,6 +15,15 @@ struct cmd_order_cancel_args {
     const char *id, *reason;
 };
 
+/* Bad input is bad input even with the database down: checked before connecting. */
+static int cmd_order_cancel_check(struct ctl_call *call)
+{
+    const struct cmd_order_cancel_args *a = call->args;
+    char err[1024];
+    int rc = stor_order_cancel_check(a->id, a->reason, err, sizeof err);
+    return rc < 0 ? cli_fail(EXIT_INPUT, "%s", err) : CLI_CONTINUE;
+}
+
 static int cmd_order_cancel_run(struct ctl_call *call)
 {
     const struct cmd_order_cancel_args *a = call->args;
@@ -47,5 +56,6 @@ const struct ctl_command cmd_order_cancel = {
     CLI_POSITIONAL("ID", struct cmd_order_cancel_args, id),
     .args_size = sizeof(struct cmd_order_cancel_args),
     .needs_db = 1,
+    .check = cmd_order_cancel_check,
     .run = cmd_order_cancel_run,
 };

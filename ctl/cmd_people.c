@@ -129,7 +129,7 @@ static int cmd_people_import_print_bad(struct import_report *r, const char *file
 {
     qsort(r->v, r->n, sizeof *r->v, cmd_people_import_bad_cmp);
     for (size_t i = 0; i < r->n; i++)
-        fprintf(stderr, "ermctl: %s:%u: %s\n", file, r->v[i].line, r->v[i].why);
+        cli_fail(EXIT_INPUT, "%s:%u: %s", file, r->v[i].line, r->v[i].why);
     return cli_fail(EXIT_INPUT, "%s: %zu bad line%s; nothing imported", file, r->n,
                     r->n == 1 ? "" : "s");
 }

@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,8 +58,13 @@ struct ermgw {
     int orders_idle, sender_idle; /* draining: reported idle */
     int deadline_passed;          /* the drain's bound passed with work in flight */
     uv_signal_t sig_term, sig_int, sig_hup;
-    uv_timer_t stop_timer; /* bounds the drain */
-    int outbox_recovered;  /* sending rows of an earlier run put back, once per start */
+    uv_timer_t stop_timer;    /* bounds the drain */
+    uv_timer_t summary_timer; /* the traffic summary at info (log_summary) */
+    /* The counters at the last summary, so each line says what happened since. */
+    struct order_path_counts last_orders;
+    struct mo_intake_counts last_intake;
+    struct outbox_sender_counts last_sender;
+    int outbox_recovered; /* sending rows of an earlier run put back, once per start */
     int exit_code;
 };
 
@@ -189,6 +195,46 @@ static void ermgw_on_submit_result(void *ud, struct bearer *b, uint64_t cookie, 
     outbox_sender_on_result(d->sender, cookie, status, message_id);
 }
 
+/* One info line of what happened since the last one (nothing when nothing did): each
+ * message's own lines are at debug, so that a busy carrier's log stays small and holds no
+ * customer's text unless asked for. */
+static void ermgw_summary(struct ermgw *d)
+{
+    if (d->orders == NULL || d->intake == NULL || d->sender == NULL)
+        return;
+    struct order_path_counts o = *order_path_counts(d->orders);
+    struct mo_intake_counts in = *mo_intake_counts(d->intake);
+    struct outbox_sender_counts out = *outbox_sender_counts(d->sender);
+    uint64_t mo[] = {o.committed - d->last_orders.committed,
+                     o.redelivered - d->last_orders.redelivered,
+                     o.retry_later - d->last_orders.retry_later,
+                     o.refused - d->last_orders.refused + in.refused - d->last_intake.refused,
+                     in.parts - d->last_intake.parts,
+                     in.receipts - d->last_intake.receipts};
+    uint64_t mt[] = {out.sent - d->last_sender.sent, out.requeued - d->last_sender.requeued,
+                     out.failed - d->last_sender.failed};
+    uint64_t any = 0;
+    for (size_t i = 0; i < sizeof mo / sizeof mo[0]; i++)
+        any |= mo[i];
+    for (size_t i = 0; i < sizeof mt / sizeof mt[0]; i++)
+        any |= mt[i];
+    d->last_orders = o;
+    d->last_intake = in;
+    d->last_sender = out;
+    if (any == 0)
+        return;
+    ERM_INFO("ermgw",
+             "since the last summary: MOs %" PRIu64 " committed, %" PRIu64 " redelivered, %" PRIu64
+             " retry-later, %" PRIu64 " refused, %" PRIu64 " parts kept, %" PRIu64
+             " receipts; replies %" PRIu64 " sent, %" PRIu64 " queued again, %" PRIu64 " failed",
+             mo[0], mo[1], mo[2], mo[3], mo[4], mo[5], mt[0], mt[1], mt[2]);
+}
+
+static void ermgw_on_summary(uv_timer_t *t)
+{
+    ermgw_summary(t->data);
+}
+
 static void ermgw_close_handle(uv_handle_t *h)
 {
     if (!uv_is_closing(h))
@@ -202,6 +248,7 @@ static void ermgw_db_closed(void *ud)
     for (unsigned i = 0; i < d->n_mo_db; i++)
         d->mo_db[i] = NULL;
     d->db_out = NULL;
+    ermgw_summary(d); /* the last one: what happened since the one before */
     if (d->sender != NULL)
         outbox_sender_destroy(d->sender);
     d->sender = NULL;
@@ -212,6 +259,7 @@ static void ermgw_db_closed(void *ud)
     ermgw_close_handle((uv_handle_t *)&d->sig_int);
     ermgw_close_handle((uv_handle_t *)&d->sig_hup);
     ermgw_close_handle((uv_handle_t *)&d->stop_timer);
+    ermgw_close_handle((uv_handle_t *)&d->summary_timer);
     d->life = ERMGW_DONE;
     ERM_INFO("ermgw", "stopped");
 }
@@ -537,6 +585,12 @@ static int ermgw_signals(struct ermgw *d)
     }
     int rc = uv_timer_init(d->loop, &d->stop_timer);
     d->stop_timer.data = d;
+    if (rc == 0)
+        rc = uv_timer_init(d->loop, &d->summary_timer);
+    d->summary_timer.data = d;
+    uint64_t every = tun_value(TUN_LOG_SUMMARY);
+    if (rc == 0)
+        rc = uv_timer_start(&d->summary_timer, ermgw_on_summary, every, every);
     return rc;
 }
 

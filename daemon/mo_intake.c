@@ -61,6 +61,7 @@ struct mo_intake {
     int draining;    /* told to drain: no due reads, no housekeeping */
     int closing;
     unsigned open_handles;
+    struct mo_intake_counts counts;
 };
 
 /* One incoming message in a storage job: answered when the job is done. */
@@ -82,8 +83,10 @@ static int mo_intake_answer(struct bearer *b, uint64_t link_id, uint32_t seq, en
 }
 
 /* Refuses MO for good (WHY says what it is): retrying cannot make it storable. */
-static void mo_intake_refuse(struct bearer *b, const struct gw_mo *mo, const char *why)
+static void mo_intake_refuse(struct mo_intake *in, struct bearer *b, const struct gw_mo *mo,
+                             const char *why)
 {
+    in->counts.refused++;
     ERM_WARN("intake", "from %s to %s: %s; answered %s (permanent: nothing stored)", mo->source,
              mo->dest, why, bearer_answer_name(b, BEARER_REFUSED));
     mo_intake_answer(b, mo->link_id, mo->seq, BEARER_REFUSED);
@@ -132,12 +135,14 @@ static void mo_intake_receipt_done(void *arg, int rc, enum stor_receipt_outcome 
                                    int64_t outbox_id, const char *delivery)
 {
     struct mo_intake_ack *a = arg;
+    if (rc == 0)
+        a->in->counts.receipts++;
     if (rc == 0 && outcome == STOR_RECEIPT_SETTLED)
-        ERM_INFO("intake", "receipt from %s: outbox row %" PRId64 " delivery %s", a->source,
-                 outbox_id, delivery);
+        ERM_DEBUG("intake", "receipt from %s: outbox row %" PRId64 " delivery %s", a->source,
+                  outbox_id, delivery);
     else if (rc == 0)
-        ERM_INFO("intake", "receipt from %s: %s (outbox row %" PRId64 ")", a->source,
-                 stor_receipt_outcome_name(outcome), outbox_id);
+        ERM_DEBUG("intake", "receipt from %s: %s (outbox row %" PRId64 ")", a->source,
+                  stor_receipt_outcome_name(outcome), outbox_id);
     mo_intake_done(a, rc, "delivery receipt");
 }
 
@@ -186,7 +191,7 @@ static void mo_intake_receipt(struct mo_intake *in, struct bearer *b, const stru
         return;
     }
     if (!text_is_clean(r.id, strlen(r.id))) {
-        mo_intake_refuse(b, mo, "a receipt whose message id is not text");
+        mo_intake_refuse(in, b, mo, "a receipt whose message id is not text");
         return;
     }
     struct mo_intake_ack *a = mo_intake_ack_new(in, b, mo);
@@ -306,13 +311,14 @@ static void mo_intake_part_done(void *arg, int rc, enum stor_part_outcome outcom
             return;
         }
     } else if (rc == 0 && outcome == STOR_PART_DUP) {
-        ERM_INFO("intake",
-                 "from %s: a part of a message handled already (redelivered); "
-                 "acknowledged",
-                 a->source);
+        ERM_DEBUG("intake",
+                  "from %s: a part of a message handled already (redelivered); "
+                  "acknowledged",
+                  a->source);
     } else if (rc == 0) {
-        ERM_INFO("intake", "from %s: part stored, acknowledged; the message waits for the rest",
-                 a->source);
+        in->counts.parts++;
+        ERM_DEBUG("intake", "from %s: part stored, acknowledged; the message waits for the rest",
+                  a->source);
         if (!uv_is_active((uv_handle_t *)&in->due_timer))
             mo_intake_arm_due(in, (uint64_t)in->cfg.concat_timeout_s * 1000u + 100u);
     }
@@ -336,8 +342,8 @@ static int mo_intake_part(struct mo_intake *in, struct bearer *b, const struct g
     p.body = mo->sm + ci->skip;
     p.len = mo->sm_len - ci->skip;
     mo_intake_key(in, mo, ci, &p.key);
-    ERM_INFO("intake", "from %s to %s: part %u of %u (ref %" PRIu32 ")", mo->source, mo->dest,
-             ci->seqnum, ci->total, ci->ref);
+    ERM_DEBUG("intake", "from %s to %s: part %u of %u (ref %" PRIu32 ")", mo->source, mo->dest,
+              ci->seqnum, ci->total, ci->ref);
     struct stor_db *db = *in->cfg.parts_db; /* NULL once closing */
     int rc = db != NULL ? stor_mo_part_add(db, &p, mo_intake_part_done, a) : -ENOTCONN;
     if (rc < 0)
@@ -380,7 +386,7 @@ void mo_intake_message(struct mo_intake *in, struct bearer *b, const struct gw_m
 {
     const char *why = mo_intake_untakable(mo);
     if (why != NULL) {
-        mo_intake_refuse(b, mo, why);
+        mo_intake_refuse(in, b, mo, why);
         return;
     }
     if (!order_path_admit(in->cfg.orders, b, mo->source, mo->link_id, mo->seq))
@@ -447,6 +453,11 @@ void mo_intake_drain(struct mo_intake *in)
     in->draining = 1;
     uv_timer_stop(&in->due_timer);
     uv_timer_stop(&in->house_timer);
+}
+
+const struct mo_intake_counts *mo_intake_counts(const struct mo_intake *in)
+{
+    return &in->counts;
 }
 
 void mo_intake_on_db_up(struct mo_intake *in)

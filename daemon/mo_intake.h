@@ -27,12 +27,21 @@ struct mo_intake_cfg {
     unsigned dedupe_window_s;     /* [service] */
 };
 
+/* What the intake took since it started, for the traffic summary. */
+struct mo_intake_counts {
+    uint64_t receipts; /* receipts applied (committed) */
+    uint64_t parts;    /* parts of long messages stored */
+    uint64_t refused;  /* refused for good: not text, or not from a mobile number */
+};
+
 /* Creates it (CFG copied) with its timers started. Returns 0 or a negative errno. */
 int mo_intake_create(const struct mo_intake_cfg *cfg, struct mo_intake **out);
 
 /* A message (or receipt) from B: taken, or answered retry-later when the order path does
  * not admit it. MO is valid during the call only. */
 void mo_intake_message(struct mo_intake *in, struct bearer *b, const struct gw_mo *mo);
+
+const struct mo_intake_counts *mo_intake_counts(const struct mo_intake *in);
 
 /* The parts' connection is (back) up: parts that waited meanwhile are looked at. */
 void mo_intake_on_db_up(struct mo_intake *in);

@@ -31,6 +31,7 @@ struct order_path {
     unsigned inflight; /* MO jobs not yet finished: ours and those held */
     int draining;
     int idle_told; /* on_idle was called */
+    struct order_path_counts counts;
 };
 
 /* One MO between its command and its answer; owned by this file, freed in order_finish. */
@@ -97,20 +98,23 @@ static void order_finish(struct order_ctx *ctx, int rc, const char *what)
     const char *who = ctx->customer, *kind = cmd_kind_name(ctx->kind);
     if (rc == 0) {
         int acked = b != NULL && order_answer(b, ctx->link_id, ctx->seq, BEARER_ACCEPTED);
-        ERM_INFO("mo", "from %s: %s committed%s", who, what,
-                 acked       ? ", acknowledged"
-                 : b != NULL ? "; " ORDER_NOT_ACKED
-                             : "");
+        op->counts.committed++;
+        ERM_DEBUG("mo", "from %s: %s committed%s", who, what,
+                  acked       ? ", acknowledged"
+                  : b != NULL ? "; " ORDER_NOT_ACKED
+                              : "");
         if (op->cfg.on_committed)
             op->cfg.on_committed(op->cfg.ud);
     } else if (rc == -EALREADY) {
         int acked = b != NULL && order_answer(b, ctx->link_id, ctx->seq, BEARER_ACCEPTED);
-        ERM_INFO("mo", "from %s: %s handled before (the SMSC delivered it again); %s", who, kind,
-                 acked || b == NULL ? "acknowledged, nothing done twice"
-                                    : ORDER_NOT_ACKED ", nothing done twice");
+        op->counts.redelivered++;
+        ERM_DEBUG("mo", "from %s: %s handled before (the SMSC delivered it again); %s", who, kind,
+                  acked || b == NULL ? "acknowledged, nothing done twice"
+                                     : ORDER_NOT_ACKED ", nothing done twice");
     } else if (rc == -EINVAL && b != NULL) {
         /* Refused before storage for what it is (e.g. an address too long to store): the
          * same bytes would fail again, so a retry would loop forever. */
+        op->counts.refused++;
         if (order_answer(b, ctx->link_id, ctx->seq, BEARER_REFUSED))
             ERM_WARN("mo", "from %s: %s refused as malformed; answered %s (permanent)", who, kind,
                      bearer_answer_name(b, BEARER_REFUSED));
@@ -119,11 +123,14 @@ static void order_finish(struct order_ctx *ctx, int rc, const char *what)
     } else if (b == NULL) {
         ERM_WARN("mo", "from %s: %s not stored (%s); its parts wait for the next try", who, kind,
                  strerror(-rc));
-    } else if (order_answer(b, ctx->link_id, ctx->seq, BEARER_RETRY_LATER)) {
-        ERM_WARN("mo", "from %s: %s not stored (%s); answered %s for redelivery", who, kind,
-                 strerror(-rc), bearer_answer_name(b, BEARER_RETRY_LATER));
     } else {
-        ERM_WARN("mo", "from %s: %s not stored (%s); " ORDER_NOT_ACKED, who, kind, strerror(-rc));
+        op->counts.retry_later++;
+        if (order_answer(b, ctx->link_id, ctx->seq, BEARER_RETRY_LATER))
+            ERM_WARN("mo", "from %s: %s not stored (%s); answered %s for redelivery", who, kind,
+                     strerror(-rc), bearer_answer_name(b, BEARER_RETRY_LATER));
+        else
+            ERM_WARN("mo", "from %s: %s not stored (%s); " ORDER_NOT_ACKED, who, kind,
+                     strerror(-rc));
     }
     free(ctx);
     order_path_release(op);
@@ -162,7 +169,7 @@ static void order_parse(const struct order_path *op, const struct order_msg *mo,
         cmd_parse_mo(op->cfg.service_number, mo->dest, "", 0, cmd);
         return;
     }
-    ERM_INFO("mo", "from %s to %s: \"%s\"", mo->source, mo->dest, text);
+    ERM_DEBUG("mo", "from %s to %s: \"%s\"", mo->source, mo->dest, text);
     cmd_parse_mo(op->cfg.service_number, mo->dest, text, (size_t)n, cmd);
 }
 
@@ -238,6 +245,7 @@ int order_path_admit(struct order_path *op, struct bearer *b, const char *source
 {
     if (!op->draining && order_path_db(op, source) != NULL)
         return 1;
+    op->counts.retry_later++;
     ERM_WARN("mo", "from %s: %s; answered %s for redelivery", source,
              op->draining ? "stopping" : "database down",
              bearer_answer_name(b, BEARER_RETRY_LATER));
@@ -253,6 +261,11 @@ int order_path_create(const struct order_path_cfg *cfg, struct order_path **out)
     op->cfg = *cfg;
     *out = op;
     return 0;
+}
+
+const struct order_path_counts *order_path_counts(const struct order_path *op)
+{
+    return &op->counts;
 }
 
 void order_path_destroy(struct order_path *op)

@@ -32,9 +32,19 @@ struct order_path_cfg {
     void *ud;
 };
 
+/* What the order path answered since it started, for the traffic summary. */
+struct order_path_counts {
+    uint64_t committed;   /* a command's transaction committed */
+    uint64_t redelivered; /* found handled already: accepted, nothing done twice */
+    uint64_t retry_later; /* nothing stored: database down, stopping, failed */
+    uint64_t refused;     /* refused for what it is */
+};
+
 /* Creates it (CFG copied). Returns 0 or a negative errno. */
 int order_path_create(const struct order_path_cfg *cfg, struct order_path **out);
 void order_path_destroy(struct order_path *op);
+
+const struct order_path_counts *order_path_counts(const struct order_path *op);
 
 /* The MO connection for CUSTOMER's messages (see order_path_cfg), NULL when none is up. */
 struct stor_db *order_path_db(const struct order_path *op, const char *customer);

@@ -67,6 +67,7 @@ struct outbox_sender {
     int idle_told; /* on_idle was called */
     int closing;
     uv_timer_t timer;
+    struct outbox_sender_counts counts;
 };
 
 static void outbox_sender_pump(struct outbox_sender *s);
@@ -132,6 +133,17 @@ static int outbox_sender_db_gone(int rc)
     return rc == -ENOTCONN || rc == -ECONNRESET;
 }
 
+/* Counts ROW's outcome once it is recorded (a write retried after an outage counts once). */
+static void outbox_sender_count(struct outbox_sender *s, const struct outbox_sender_row *row)
+{
+    if (row->status == 0)
+        s->counts.sent++;
+    else if (bearer_status_retries(s->cfg.bearer, row->status))
+        s->counts.requeued++;
+    else
+        s->counts.failed++;
+}
+
 static void outbox_sender_recorded(void *arg, int rc)
 {
     struct outbox_sender_record *rec = arg;
@@ -153,6 +165,8 @@ static void outbox_sender_recorded(void *arg, int rc)
                  "outbox row %lld: outcome not recorded (%s); it is resent after a "
                  "restart",
                  (long long)row->id, strerror(-rc));
+    else
+        outbox_sender_count(s, row);
     outbox_sender_unlink(s, row);
     outbox_sender_settled(s);
 }
@@ -170,8 +184,8 @@ static void outbox_sender_record(struct outbox_sender *s, struct outbox_sender_r
         rec->s = s;
         rec->row = row;
         if (row->status == 0) {
-            ERM_INFO("sender", "outbox row %lld sent in %u part(s), message id(s) %s",
-                     (long long)row->id, row->nparts, row->ids);
+            ERM_DEBUG("sender", "outbox row %lld sent in %u part(s), message id(s) %s",
+                      (long long)row->id, row->nparts, row->ids);
             rc = stor_outbox_sent(db, row->id, row->ids, s->cfg.receipt_ids, outbox_sender_recorded,
                                   rec);
         } else if (bearer_status_retries(s->cfg.bearer, row->status)) {
@@ -323,6 +337,11 @@ static int outbox_sender_has_unsubmitted(const struct outbox_sender *s)
         if (!r->recording && r->status == 0 && r->submitted < r->nparts)
             return 1;
     return 0;
+}
+
+const struct outbox_sender_counts *outbox_sender_counts(const struct outbox_sender *s)
+{
+    return &s->counts;
 }
 
 void outbox_sender_kick(struct outbox_sender *s)

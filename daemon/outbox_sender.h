@@ -25,8 +25,17 @@ struct outbox_sender_cfg {
     void *ud;
 };
 
+/* What the sender recorded since it started, for the traffic summary. */
+struct outbox_sender_counts {
+    uint64_t sent;     /* rows whose every part the SMSC accepted */
+    uint64_t requeued; /* rows queued again (no answer, throttled) */
+    uint64_t failed;   /* rows refused for good */
+};
+
 /* Creates it (CFG copied) with its poll timer started. Returns 0 or a negative errno. */
 int outbox_sender_create(const struct outbox_sender_cfg *cfg, struct outbox_sender **out);
+
+const struct outbox_sender_counts *outbox_sender_counts(const struct outbox_sender *s);
 
 /* Takes queued rows now if the bearer and the database allow (cheap when idle). */
 void outbox_sender_kick(struct outbox_sender *s);

@@ -3,8 +3,8 @@
 # what is missing, builds the test build (warnings fatal, ASan + UBSan) and runs ctest
 # (check unit tests; integration tests with the real daemon, the bundled SMSC simulator,
 # Net::SMPP, and throwaway PostgreSQL clusters). A whole run (no arguments) first fuzzes the
-# PDU intake, the MO parser and the codecs for about a minute (tests/fuzz/run.sh, clang;
-# ERM_FUZZ_SECONDS=0 skips it).
+# PDU intake, the MO parser, the codecs, the CSV line and the report renderer for about a
+# minute (tests/fuzz/run.sh, clang; ERM_FUZZ_SECONDS=0 skips it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
@@ -13,7 +13,7 @@ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DERM_SANITIZE=ON -DERM_WERROR=O
 cmake --build "$build" -j"$(nproc)"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-if [ $# -eq 0 ] && [ "${ERM_FUZZ_SECONDS:-20}" != 0 ]; then
+if [ $# -eq 0 ] && [ "${ERM_FUZZ_SECONDS:-12}" != 0 ]; then
     bash tests/fuzz/run.sh
 fi
 ctest --test-dir "$build" --output-on-failure -j2 "$@"

@@ -10,6 +10,10 @@
  * names onto the groups, so the joins run once per group rather than once per row. The
  * outer grouping is by the same columns as the output, so groups that share a display
  * value (employees of one dept) are added up exactly as a grouping of the ledger would.
+ *
+ * Orders of no employee (team-held) or no team keep SQL NULL as their group through to the
+ * row callback: a NULL group is its own row, never merged with an employee, team or
+ * department really named "-" (as coalesce(id, '-') once did). It sorts last.
  */
 #include "storage/report.h"
 
@@ -21,6 +25,7 @@
 #include <string.h>
 
 #include "core/codeplan.h"
+#include "core/field.h"
 #include "storage/db_internal.h"
 
 #define REPORT_SQL_MAX 4096
@@ -55,17 +60,10 @@ static const struct {
     const char *cols[2];
     size_t ncols;
 } report_dims[STOR_DIM_COUNT] = {
-    [STOR_DIM_EMPLOYEE] = {"employee",
-                           "coalesce(g.employee_id, '-'), coalesce(e.name, '-')",
-                           REPORT_KEY_EMPLOYEE,
-                           {"employee", "name"},
-                           2},
-    [STOR_DIM_TEAM] = {"team", "coalesce(t.name, '-')", REPORT_KEY_TEAM, {"team", NULL}, 1},
-    [STOR_DIM_DEPT] = {"dept",
-                       "CASE WHEN g.employee_id IS NULL THEN '-' ELSE e.dept END",
-                       REPORT_KEY_EMPLOYEE,
-                       {"dept", NULL},
-                       1},
+    [STOR_DIM_EMPLOYEE] =
+        {"employee", "g.employee_id, e.name", REPORT_KEY_EMPLOYEE, {"employee", "name"}, 2},
+    [STOR_DIM_TEAM] = {"team", "t.name", REPORT_KEY_TEAM, {"team", NULL}, 1},
+    [STOR_DIM_DEPT] = {"dept", "e.dept", REPORT_KEY_EMPLOYEE, {"dept", NULL}, 1},
     [STOR_DIM_PRODUCT] =
         {"product", "g.product_code, p.name", REPORT_KEY_PRODUCT, {"product", "product_name"}, 2},
     [STOR_DIM_DAY] = {"day", "g.order_day::text", REPORT_KEY_DAY, {"day", NULL}, 1},
@@ -188,7 +186,7 @@ static int report_sql(const struct stor_report_spec *spec, char *sql, size_t cap
     for (size_t k = 0; k < 2; k++) {
         report_cat(sql, cap, &off, k == 0 ? " GROUP BY " : " ORDER BY ");
         for (size_t c = 1; c <= n; c++)
-            report_cat(sql, cap, &off, "%s%zu", c > 1 ? ", " : "", c);
+            report_cat(sql, cap, &off, "%s%zu%s", c > 1 ? ", " : "", c, k ? " NULLS LAST" : "");
     }
     for (size_t m = 0; m < 3; m++)
         names[n++] = report_measures[m];
@@ -228,27 +226,36 @@ int stor_report(struct stor_admin *adm, const struct stor_report_spec *spec, sto
     for (int r = 0; r < PQntuples(res); r++) {
         const char *vals[STOR_REPORT_MAX_COLS];
         for (size_t c = 0; c < ncols; c++)
-            vals[c] = PQgetvalue(res, r, (int)c);
+            vals[c] = PQgetisnull(res, r, (int)c) ? NULL : PQgetvalue(res, r, (int)c);
         row(arg, ncols, names, vals);
     }
     PQclear(res);
     return 0;
 }
 
-int stor_order_cancel(struct stor_admin *adm, const char *id, const char *reason,
-                      int64_t *reversed_fen, char *err, size_t errlen)
+int stor_order_cancel_check(const char *id, const char *reason, char *err, size_t errlen)
 {
-    PGresult *res = NULL;
     if (id == NULL || id[0] == '\0' || strlen(id) > 18 || strspn(id, "0123456789") != strlen(id))
         return report_fail(err, errlen, -EINVAL, "ID: \"%s\" is not an order id", id);
     if (reason == NULL || reason[0] == '\0' || strlen(reason) > 200 || strpbrk(reason, "\r\n"))
         return report_fail(err, errlen, -EINVAL,
                            "--reason: give one line of at most 200 bytes saying why");
+    /* Text like every other: valid UTF-8 (PostgreSQL refuses anything else), no controls. */
+    return field_check_text("--reason", reason, 1, 200, 0, err, errlen);
+}
+
+int stor_order_cancel(struct stor_admin *adm, const char *id, const char *reason,
+                      int64_t *reversed_fen, char *err, size_t errlen)
+{
+    PGresult *res = NULL;
+    int rc = stor_order_cancel_check(id, reason, err, errlen);
+    if (rc < 0)
+        return rc;
     const char *v[] = {id, reason};
-    int rc = stor_admin_exec(adm, &res, "cancel",
-                             "SELECT outcome, coalesce(reversed_fen, 0)"
-                             " FROM erm_cancel_order($1::bigint, $2, 'manager')",
-                             2, v, err, errlen);
+    rc = stor_admin_exec(adm, &res, "cancel",
+                         "SELECT outcome, coalesce(reversed_fen, 0)"
+                         " FROM erm_cancel_order($1::bigint, $2, 'manager')",
+                         2, v, err, errlen);
     if (rc < 0)
         goto fail;
     const char *outcome = PQgetvalue(res, 0, 0);

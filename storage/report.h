@@ -16,9 +16,9 @@ struct stor_admin;
 
 /* The report's dimensions, in the order of --by. */
 enum stor_report_dim {
-    STOR_DIM_EMPLOYEE = 0, /* columns employee, name ("-" for team-held orders) */
-    STOR_DIM_TEAM,         /* team ("-" for employee-held orders) */
-    STOR_DIM_DEPT,         /* dept of the employee ("-" for team-held orders) */
+    STOR_DIM_EMPLOYEE = 0, /* columns employee, name (NULL for team-held orders) */
+    STOR_DIM_TEAM,         /* team (NULL for employee-held orders) */
+    STOR_DIM_DEPT,         /* dept of the employee (NULL for team-held orders) */
     STOR_DIM_PRODUCT,      /* product, product_name */
     STOR_DIM_DAY,          /* day: the order's day in Asia/Shanghai, YYYY-MM-DD */
     STOR_DIM_COUNT
@@ -39,7 +39,9 @@ struct stor_report_spec {
 int stor_report_parse_by(const char *text, struct stor_report_spec *spec, char *err, size_t errlen);
 
 /* One row: NCOLS strings (the dimensions' columns, then orders, cancelled, commission in
- * yuan text); NAMES the column names. Valid during the call only. */
+ * yuan text); NAMES the column names (static). A dimension's value is NULL for the null
+ * group (the orders of no employee, or of no team), a row of its own, sorted last. Valid
+ * during the call only. */
 typedef void (*stor_report_row_cb)(void *arg, size_t ncols, const char *const *names,
                                    const char *const *values);
 
@@ -48,9 +50,14 @@ typedef void (*stor_report_row_cb)(void *arg, size_t ncols, const char *const *n
 int stor_report(struct stor_admin *adm, const struct stor_report_spec *spec, stor_report_row_cb row,
                 void *arg, char *err, size_t errlen);
 
-/* Cancels order ID for REASON as the manager (no window): the order is marked and its
- * commission reversed by a new ledger row; the holder is noted. *REVERSED_FEN gets the
- * (negative) reversal. -ENOENT no such order, -EALREADY cancelled before. */
+/* Checks what a cancellation is given, without the database: ID an order id, REASON one
+ * line of text (field_check_text) of at most 200 bytes. 0 or -EINVAL with ERR naming the
+ * field ("ID", "--reason"). */
+int stor_order_cancel_check(const char *id, const char *reason, char *err, size_t errlen);
+
+/* Cancels order ID for REASON (stor_order_cancel_check) as the manager (no window): the order is
+ * marked and its commission reversed by a new ledger row; the holder is noted. *REVERSED_FEN gets
+ * the (negative) reversal. -ENOENT no such order, -EALREADY cancelled before. */
 int stor_order_cancel(struct stor_admin *adm, const char *id, const char *reason,
                       int64_t *reversed_fen, char *err, size_t errlen);
 

@@ -295,6 +295,10 @@ class Daemon:
             f.write(CONFIG_TEMPLATE.format(port=port, system_id=system_id, password=password,
                                            enquire_link_s=enquire_link_s, service=service,
                                            conninfo=conninfo))
+            # Each message's own lines are at debug (info has a summary a minute); the tests
+            # wait for them, unless a test sets its own [log] section.
+            if "[log]" not in extra_config:
+                f.write("[log]\nlevel = debug\n")
             f.write(extra_config)
         env = dict(os.environ)
         env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")

@@ -61,6 +61,30 @@ class LogInjection(ermtest.PoolCase):
         self.assertNotIn(b"\nforged", data)
         self.assertIn(b"\\x0a2026-01-01T00:00:00.000Z ERROR smpp: forged\\x1b[2J", data)
 
+    def test_info_has_a_summary_not_each_message(self):
+        """At info (the default) a customer's number and text stay out of the log; a summary
+        line counts what happened (at the latest when ermgw stops)."""
+        log_dir = tempfile.mkdtemp(prefix="ermtest-log-")
+        path = os.path.join(log_dir, "ermgw.log")
+        sim = ermtest.Sim()
+        self.addCleanup(sim.close)
+        gw = ermtest.Daemon(self.pg, sim.port, extra_config="[log]\nfile = %s\n" % path)
+        sim.wait_bound()
+        ermtest.wait_until(lambda: b"database up" in self.read_log(path), "database up")
+        mark = sim.out.mark()
+        self.assertEqual(sim.wait_mo_resp(sim.mo_text("13900000201", "10086", self.code)), 0)
+        sim.wait_message("13900000201", start=mark)
+        ermtest.wait_until(lambda: self.pg.scalar(
+            "SELECT count(*) FROM outbox WHERE dest = '13900000201' AND state = 'sent'") == "1",
+            "the reply recorded sent")
+        self.stop_clean(gw)
+        data = self.read_log(path).decode("utf-8")
+        self.assertNotIn("13900000201", data)
+        self.assertNotIn(" DEBUG ", data)
+        self.assertRegex(data, r"INFO  ermgw: since the last summary: MOs 1 committed, 0 "
+                               r"redelivered, 0 retry-later, 0 refused, 0 parts kept, 0 receipts; "
+                               r"replies 1 sent, 0 queued again, 0 failed\n")
+
 
 if __name__ == "__main__":
     ermtest.main()

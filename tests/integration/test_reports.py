@@ -281,7 +281,7 @@ class SummaryAgainstLedger(OwnCluster):
     def expected(self, by, day_from=None, day_to=None, product=None, dept=None):
         """The report of BY computed here from the ledger's rows: the ledger grouped by the
         output's columns, ordered by them (the cluster's collation is C.UTF-8: code points,
-        as Python compares)."""
+        as Python compares), the null group (None: no employee, no team) its own row, last."""
         rows = self.pg.psql(
             "SELECT l.employee_id, e.name, e.dept, t.name, l.product_code, p.name,"
             " l.order_day, l.kind, l.amount_fen FROM commission_ledger l"
@@ -292,15 +292,17 @@ class SummaryAgainstLedger(OwnCluster):
             if ((day_from and day < day_from) or (day_to and day > day_to)
                     or (product and code != product) or (dept and (not emp or edept != dept))):
                 continue
-            cols = {"employee": (emp or "-", name or "-"), "team": (team or "-",),
-                    "dept": (edept if emp else "-",), "product": (code, pname), "day": (day,)}
+            emp, team = emp or None, team or None  # psql prints NULL as ""
+            cols = {"employee": (emp, name if emp else None), "team": (team,),
+                    "dept": (edept if emp else None,), "product": (code, pname), "day": (day,)}
             key = tuple(itertools.chain.from_iterable(cols[d] for d in by.split(",")))
             g = groups.setdefault(key, [0, 0, 0])
             g[0 if kind == "credit" else 1] += 1
             g[2] += int(fen)
         return [list(k) + [g[0], g[1], "%s%d.%02d" % ("-" if g[2] < 0 else "", abs(g[2]) // 100,
                                                        abs(g[2]) % 100)]
-                for k, g in sorted(groups.items())]
+                for k, g in sorted(groups.items(),
+                                   key=lambda kg: [(v is None, v or "") for v in kg[0]])]
 
     def test_summary_follows_ledger(self):
         pg = self.pg

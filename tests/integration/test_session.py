@@ -247,7 +247,7 @@ class Session(ermtest.PoolCase):
         logdir = tempfile.mkdtemp(prefix="ermtest-log-")
         self.addCleanup(lambda: subprocess.run(["rm", "-rf", logdir]))
         path = os.path.join(logdir, "ermgw.log")
-        sim, gw = self.start(config="[log]\nfile = %s\n" % path)
+        sim, gw = self.start(config="[log]\nfile = %s\nlevel = debug\n" % path)
 
         def contains(p, text):
             try:

@@ -73,6 +73,24 @@ START_TEST(test_bad)
                "spaces)");
     b.id = NULL;
     refused(b, "--id: \"\" is not an employee id (1 to 32 printable ASCII characters, no spaces)");
+    /* An id that a spreadsheet would run as a formula. */
+    static const char *const formulas[] = {"=1+1", "+E1", "-E1", "@SUM(A1)", "-"};
+    for (size_t i = 0; i < sizeof formulas / sizeof formulas[0]; i++) {
+        char want[128];
+        b.id = formulas[i];
+        snprintf(want, sizeof want,
+                 "--id: \"%s\" is not an employee id (it may not start with =, +, - or @)",
+                 formulas[i]);
+        refused(b, want);
+    }
+    b.id = "E-1=@+"; /* inside an id they are fine */
+    ck_assert_int_eq(employee_check(&b, NULL, err, sizeof err), 0);
+    b.name = "=HYPERLINK(\"x\")"; /* a name may: it is neutralised on output */
+    ck_assert_int_eq(employee_check(&b, NULL, err, sizeof err), 0);
+    b.name = "张\xe2\x80\xae三";
+    refused(b, "--name: holds U+202E, a control or bidirectional formatting character that "
+               "disguises the text");
+    b = e;
     b = e;
     b.name = "";
     refused(b, "--name: must not be empty");

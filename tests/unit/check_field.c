@@ -6,6 +6,7 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -98,6 +99,53 @@ START_TEST(test_text_control)
 }
 END_TEST
 
+START_TEST(test_text_hidden)
+{
+    /* C1 controls and the bidirectional marks, embeddings, overrides and isolates disguise
+     * what a manager reads (U+202E shows "gpj.exe" as "exe.jpg"): refused by code point. */
+    static const struct {
+        const char *text;
+        const char *cp;
+    } hidden[] = {
+        {"a\xc2\x80", "0080"},
+        {"a\xc2\x9b[31m", "009B"},
+        {"a\xc2\x9f", "009F"},
+        {"a\xe2\x80\x8e", "200E"},
+        {"a\xe2\x80\x8f", "200F"},
+        {"a\xe2\x80\xaa", "202A"},
+        {"a\xe2\x80\xab", "202B"},
+        {"a\xe2\x80\xac", "202C"},
+        {"a\xe2\x80\xad", "202D"},
+        {"\xe2\x80\xaegpj.exe", "202E"},
+        {"a\xe2\x81\xa6", "2066"},
+        {"a\xe2\x81\xa7", "2067"},
+        {"a\xe2\x81\xa8", "2068"},
+        {"a\xe2\x81\xa9"
+         "b",
+         "2069"},
+    };
+    for (size_t i = 0; i < sizeof hidden / sizeof hidden[0]; i++) {
+        char want[160];
+        ck_assert_int_eq(field_chars(hidden[i].text, 1), -1);
+        ck_assert_int_eq(field_check_text("--name", hidden[i].text, 1, 40, 1, err, sizeof err),
+                         -EINVAL);
+        snprintf(want, sizeof want,
+                 "--name: holds U+%s, a control or bidirectional formatting character that "
+                 "disguises the text",
+                 hidden[i].cp);
+        ck_assert_str_eq(err, want);
+    }
+    /* Their neighbours are ordinary characters. */
+    ck_assert_int_eq(field_chars("\xc2\xa0", 0), 1);     /* U+00A0, no-break space */
+    ck_assert_int_eq(field_chars("\xe2\x80\x8d", 0), 1); /* U+200D, zero-width joiner */
+    ck_assert_int_eq(field_chars("\xe2\x80\xaf", 0), 1); /* U+202F */
+    ck_assert_int_eq(field_chars("\xe2\x81\xa5", 0), 1); /* U+2065 */
+    ck_assert_int_eq(field_chars("\xe2\x81\xaa", 0), 1); /* U+206A */
+    ck_assert_int_eq(field_is_hidden(0x7f), 0);
+    ck_assert_int_eq(field_is_hidden(0x202e), 1);
+}
+END_TEST
+
 START_TEST(test_date)
 {
     ck_assert_int_eq(field_is_date("2024-01-31"), 1);
@@ -159,6 +207,7 @@ static Suite *field_suite(void)
     tcase_add_test(tc, test_text_required);
     tcase_add_test(tc, test_text_boundary);
     tcase_add_test(tc, test_text_control);
+    tcase_add_test(tc, test_text_hidden);
     tcase_add_test(tc, test_date);
     tcase_add_test(tc, test_small_uint);
     tcase_add_test(tc, test_error);

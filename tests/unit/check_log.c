@@ -30,6 +30,7 @@ static const struct esc_case esc_cases[] = {
     {"\xc2\x85next", 0, "\\u{0085}next"},                 /* C1 NEL */
     {"abc\xe2\x80\xaetxt.exe", 0, "abc\\u{202e}txt.exe"}, /* right-to-left override */
     {"\xe2\x81\xa6x", 0, "\\u{2066}x"},
+    {"\xe2\x80\x8fx", 0, "\\u{200f}x"},              /* right-to-left mark */
     {"\xc0\xaf", 0, "\\xc0\\xaf"},                   /* overlong '/' */
     {"\xed\xa0\x80", 0, "\\xed\\xa0\\x80"},          /* a surrogate */
     {"\xf4\x90\x80\x80", 0, "\\xf4\\x90\\x80\\x80"}, /* above U+10FFFF */
