@@ -22,6 +22,7 @@
 #include "storage/people.h"
 #include "storage/pool.h"
 #include "storage/report.h"
+#include "storage/report_text.h"
 #include "web/web_api.h"
 
 /* ---- products --------------------------------------------------------------------------- */
@@ -349,31 +350,40 @@ void web_manager_optouts(struct web_req *r)
     web_rows(r, rc, err, rows, "optouts");
 }
 
-/* The report's rows as objects of its column names. */
-static void web_manager_report_row(void *arg, size_t ncols, const char *const *names,
-                                   const char *const *values)
-{
-    json_t *o = json_object();
-    for (size_t i = 0; i < ncols; i++)
-        json_object_set_new(o, names[i], json_string(values[i]));
-    json_array_append_new(arg, o);
-}
-
+/* GET /api/v1/report: the report rendered by core/report_out (storage/report_text.h) as
+ * ermctl renders it: format=csv is the very bytes of `ermctl report --format csv` (formula
+ * cells neutralised), as a download; else its JSON rows under "rows". */
 void web_manager_report(struct web_req *r)
 {
     struct stor_report_spec s = {.from = web_query(r, "from"),
                                  .to = web_query(r, "to"),
                                  .product = web_query(r, "product"),
                                  .dept = web_query(r, "dept")};
-    const char *by = web_query(r, "by");
-    char err[512];
+    const char *by = web_query(r, "by"), *format = web_query(r, "format");
+    int csv = format != NULL && strcmp(format, "csv") == 0;
+    char err[512], *text = NULL;
+    size_t len = 0;
     if (r->sess.dept[0] != '\0')
         s.dept = r->sess.dept; /* whatever was asked */
-    json_t *rows = json_array();
-    int rc = stor_report_parse_by(by != NULL ? by : "employee", &s, err, sizeof err);
+    int rc = format != NULL && !csv && strcmp(format, "json") != 0
+                 ? field_error(err, sizeof err, -EINVAL, "format: csv or json")
+                 : stor_report_parse_by(by != NULL ? by : "employee", &s, err, sizeof err);
     if (rc == 0)
-        rc = stor_report(r->adm, &s, web_manager_report_row, rows, err, sizeof err);
-    web_rows(r, rc, err, rows, "rows");
+        rc = stor_report_render(r->adm, &s, csv ? REPORT_OUT_CSV : REPORT_OUT_JSON, &text, &len,
+                                err, sizeof err);
+    if (rc < 0) {
+        web_fail_rc(r, rc, err);
+    } else if (csv) {
+        web_audit(r, "report.csv", "by %s, %s to %s", by ? by : "employee", s.from ? s.from : "-",
+                  s.to ? s.to : "-");
+        web_raw(r, 200, "text/csv; charset=utf-8", text, len);
+        snprintf(r->disposition, sizeof r->disposition, "attachment; filename=\"report.csv\"");
+        return;
+    } else {
+        json_t *rows = json_loadb(text, len, 0, NULL);
+        web_json(r, rows != NULL ? 200 : 500, json_pack("{s:o*}", "rows", rows));
+    }
+    free(text);
 }
 
 static void web_manager_rank_row(void *arg, const struct stor_rank_row *k)

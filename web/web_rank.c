@@ -79,7 +79,8 @@ static int web_rank_load(struct stor_admin *adm, const char *period, char *err, 
         web_rank_clear();
         return rc;
     }
-    qsort(web_rank_cache.v, web_rank_cache.n, sizeof *web_rank_cache.v, web_rank_cmp);
+    if (web_rank_cache.n > 0) /* no ranking yet: V is NULL, which qsort may not get */
+        qsort(web_rank_cache.v, web_rank_cache.n, sizeof *web_rank_cache.v, web_rank_cmp);
     memcpy(web_rank_cache.period, period, strlen(period) + 1);
     web_rank_cache.at = time(NULL);
     return 0;
@@ -98,7 +99,9 @@ int web_rank_find(struct stor_admin *adm, const char *period, const char *holder
     if (rc == 0) {
         struct web_rank_entry key = {(char *)holder, 0, 0};
         const struct web_rank_entry *e =
-            bsearch(&key, web_rank_cache.v, web_rank_cache.n, sizeof key, web_rank_cmp);
+            web_rank_cache.n == 0
+                ? NULL
+                : bsearch(&key, web_rank_cache.v, web_rank_cache.n, sizeof key, web_rank_cmp);
         *out = (struct web_rank){e != NULL ? e->rank : 0, (long)web_rank_cache.n,
                                  web_rank_cache.closed, e != NULL ? e->restricted : -1};
     }

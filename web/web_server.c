@@ -350,6 +350,8 @@ static void web_headers(struct MHD_Response *resp, const struct web_req *r)
                             "frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
     if (r->cookie[0] != '\0')
         MHD_add_response_header(resp, "Set-Cookie", r->cookie);
+    if (r->disposition[0] != '\0')
+        MHD_add_response_header(resp, "Content-Disposition", r->disposition);
 }
 
 /* A request's body being gathered. */

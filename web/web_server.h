@@ -44,7 +44,8 @@ struct web_req {
     const char *ctype;
     char *out;
     size_t out_len;
-    char cookie[256]; /* a Set-Cookie value, "" for none */
+    char cookie[256];      /* a Set-Cookie value, "" for none */
+    char disposition[128]; /* a Content-Disposition value, "" for none */
 };
 
 /* Who may call a route. */

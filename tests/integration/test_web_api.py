@@ -236,6 +236,37 @@ class WebApi(unittest.TestCase):
         w.login("wang")
         self.assertEqual(w.call("POST", "/api/v1/teams", {"name": "x", "leader": "E001"})[0], 403)
 
+    def test_report_csv_as_ermctl(self):
+        ermtest.ermctl(self.pg, "employee", "add", "--id", "E008", "--name", "=1+2",
+                       "--msisdn", "13800000008", "--dept", "市场部", check=True)
+        ermtest.ermctl(self.pg, "claim", "--product", "10", "--employee", "E008", check=True)
+        code = self.pg.scalar("SELECT code FROM claims WHERE employee_id = 'E008'")
+        self.pg.psql("SELECT erm_place_order('13912340008', :'p1', 'sms')", code)
+        c = self.client()
+        c.login("boss")
+        st, csv = c.call("GET", "/api/v1/report?by=employee,product&format=csv", raw=True)
+        self.assertEqual(st, 200)
+        self.assertTrue(c.last_headers["content-type"].startswith("text/csv"))
+        self.assertIn("attachment", c.last_headers["content-disposition"])
+        r = subprocess.run([ermtest.binary("ermctl"), "report", "--by", "employee,product",
+                            "--format", "csv"], env=self.pg.env, stdout=subprocess.PIPE,
+                           check=True)
+        self.assertEqual(csv, r.stdout)  # byte for byte
+        self.assertIn("\"'=1+2\"".encode(), csv)  # the formula neutralised
+        st, body = c.call("GET", "/api/v1/report?by=employee,product")
+        self.assertIn("=1+2", [row["name"] for row in body["rows"]])  # JSON: the text itself
+        w = self.client()
+        w.login("wang")
+        st, csv = w.call("GET", "/api/v1/report?by=dept&dept=" + urllib.parse.quote("网络部")
+                         + "&format=csv", raw=True)
+        r = subprocess.run([ermtest.binary("ermctl"), "report", "--by", "dept", "--dept", "市场部",
+                            "--format", "csv"], env=self.pg.env, stdout=subprocess.PIPE,
+                           check=True)
+        self.assertEqual((st, csv), (200, r.stdout))
+        self.assertEqual(self.pg.scalar("SELECT count(*) FROM web_audit WHERE what = 'report.csv'"
+                                        " AND address = :'p1'", c.addr), "1")
+        self.assertEqual(c.call("GET", "/api/v1/report?format=xls")[0], 400)
+
     def test_names_are_json_text(self):
         c = self.client()
         c.login("boss")
@@ -377,6 +408,8 @@ class WebApi(unittest.TestCase):
         st, body = b.call("GET", "/api/v1/my/orders?period=2020-01")
         self.assertEqual((st, body["orders"], body["commission"]), (200, [], "0.00"))
         self.assertEqual(b.call("GET", "/api/v1/my/orders?period=2020-13")[0], 400)
+        st, rank = b.call("GET", "/api/v1/my/rank?period=2020-01")  # nobody ranked
+        self.assertEqual((st, rank["rank"], rank["ranked"]), (200, 0, 0), rank)
 
     def test_self_claim(self):
         e = self.employee("13800000006")

@@ -111,6 +111,8 @@ async function manager(browser, width) {
   await page.waitForSelector("#run-report");
   await page.click("#run-report");
   await page.waitForSelector("#view table");
+  check((await page.$eval("#report-csv", (a) => a.getAttribute("href"))).endsWith("format=csv"),
+        "the CSV download link");
   await shot(page, "manager-report-" + width);
   await tab(page, "audit");
   await page.waitForSelector("#view table");

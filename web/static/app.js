@@ -421,7 +421,10 @@ function showReport(v) {
     out.replaceChildren();
     if (r.status !== 200) { out.append(el("p", { class: "bad", text: message(r, "失败") })); return; }
     const cols = r.data.rows.length ? Object.keys(r.data.rows[0]).map((k) => [k, k]) : [];
-    out.append(r.data.rows.length ? table(cols, r.data.rows) : el("p", { text: "无数据" }));
+    q.set("format", "csv");
+    out.append(el("p", {}, el("a", { id: "report-csv", href: "/api/v1/report?" + q.toString(),
+                                     download: "report.csv", text: "下载 CSV" })),
+               r.data.rows.length ? table(cols, r.data.rows) : el("p", { text: "无数据" }));
   });
   v.append(el("section", { class: "card" }, el("h2", { text: "报表" }), field("分组", by),
     field("开始日期", from), field("结束日期", to), go, out));
