@@ -1,7 +1,9 @@
 /*
  * web_rank.c: the ranking cache of web_rank.h: one period's ranking as an array sorted by
- * holder, looked up by bsearch; rebuilt under the mutex, so one worker reads the ranking
- * while the others wait for it instead of reading it too.
+ * holder, looked up by bsearch. A stale ranking of the same period is refreshed by the one
+ * worker that finds it stale, outside the lock, while the others keep answering from the
+ * old one (reading a large period's orders takes a second: nobody waits for it but that
+ * worker); a ranking of another period, or none yet, is read under the lock.
  */
 #include "web/web_rank.h"
 
@@ -20,45 +22,49 @@ struct web_rank_entry {
     int restricted;
 };
 
-static struct {
-    pthread_mutex_t lock;
+/* One period's ranking. */
+struct web_rank_set {
     char period[8];
     time_t at;
     int closed;
     struct web_rank_entry *v;
     size_t n, cap;
     int oom;
-} web_rank_cache = {.lock = PTHREAD_MUTEX_INITIALIZER};
+};
 
-static void web_rank_clear(void)
+static pthread_mutex_t web_rank_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct web_rank_set web_rank_cache; /* under the lock */
+static int web_rank_refreshing;            /* a worker is reading a fresh one */
+
+static void web_rank_set_free(struct web_rank_set *s)
 {
-    for (size_t i = 0; i < web_rank_cache.n; i++)
-        free(web_rank_cache.v[i].holder);
-    free(web_rank_cache.v);
-    web_rank_cache.v = NULL;
-    web_rank_cache.n = web_rank_cache.cap = 0;
-    web_rank_cache.period[0] = '\0';
+    for (size_t i = 0; i < s->n; i++)
+        free(s->v[i].holder);
+    free(s->v);
+    memset(s, 0, sizeof *s);
 }
 
 static void web_rank_add(void *arg, const struct stor_rank_row *row)
 {
-    (void)arg;
-    if (web_rank_cache.n == web_rank_cache.cap) {
-        size_t cap = web_rank_cache.cap ? web_rank_cache.cap * 2 : 256;
-        struct web_rank_entry *v = realloc(web_rank_cache.v, cap * sizeof *v);
+    struct web_rank_set *s = arg;
+    if (s->oom)
+        return;
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 256;
+        struct web_rank_entry *v = realloc(s->v, cap * sizeof *v);
         if (v == NULL) {
-            web_rank_cache.oom = 1;
+            s->oom = 1;
             return;
         }
-        web_rank_cache.v = v;
-        web_rank_cache.cap = cap;
+        s->v = v;
+        s->cap = cap;
     }
     char *h = strdup(row->holder);
     if (h == NULL) {
-        web_rank_cache.oom = 1;
+        s->oom = 1;
         return;
     }
-    web_rank_cache.v[web_rank_cache.n++] = (struct web_rank_entry){h, row->rank, row->restricted};
+    s->v[s->n++] = (struct web_rank_entry){h, row->rank, row->restricted};
 }
 
 static int web_rank_cmp(const void *a, const void *b)
@@ -67,23 +73,39 @@ static int web_rank_cmp(const void *a, const void *b)
                   ((const struct web_rank_entry *)b)->holder);
 }
 
-/* Reads PERIOD's ranking into the cache. Under the lock. */
-static int web_rank_load(struct stor_admin *adm, const char *period, char *err, size_t errlen)
+/* Reads PERIOD's ranking into S (zeroed first; S is the caller's to free). */
+static int web_rank_load(struct stor_admin *adm, const char *period, struct web_rank_set *s,
+                         char *err, size_t errlen)
 {
-    web_rank_clear();
-    web_rank_cache.oom = 0;
-    int rc = stor_ranking(adm, period, web_rank_add, NULL, &web_rank_cache.closed, err, errlen);
-    if (rc == 0 && web_rank_cache.oom)
+    memset(s, 0, sizeof *s);
+    int rc = stor_ranking(adm, period, web_rank_add, s, &s->closed, err, errlen);
+    if (rc == 0 && s->oom)
         rc = field_error(err, errlen, -ENOMEM, "ranking: out of memory");
-    if (rc < 0) {
-        web_rank_clear();
+    if (rc < 0)
         return rc;
-    }
-    if (web_rank_cache.n > 0) /* no ranking yet: V is NULL, which qsort may not get */
-        qsort(web_rank_cache.v, web_rank_cache.n, sizeof *web_rank_cache.v, web_rank_cmp);
-    memcpy(web_rank_cache.period, period, strlen(period) + 1);
-    web_rank_cache.at = time(NULL);
+    if (s->n > 0) /* no ranking yet: V is NULL, which qsort may not get */
+        qsort(s->v, s->n, sizeof *s->v, web_rank_cmp);
+    memcpy(s->period, period, strlen(period) + 1);
+    s->at = time(NULL);
     return 0;
+}
+
+/* HOLDER's place in the cached ranking into OUT. Under the lock. */
+static void web_rank_lookup(const char *holder, struct web_rank *out)
+{
+    const struct web_rank_set *s = &web_rank_cache;
+    struct web_rank_entry key = {(char *)holder, 0, 0};
+    const struct web_rank_entry *e =
+        s->n == 0 ? NULL : bsearch(&key, s->v, s->n, sizeof key, web_rank_cmp);
+    *out = (struct web_rank){e != NULL ? e->rank : 0, (long)s->n, s->closed,
+                             e != NULL ? e->restricted : -1};
+}
+
+/* Replaces the cache with FRESH (taken over). Under the lock. */
+static void web_rank_swap(struct web_rank_set *fresh)
+{
+    web_rank_set_free(&web_rank_cache);
+    web_rank_cache = *fresh;
 }
 
 int web_rank_find(struct stor_admin *adm, const char *period, const char *holder,
@@ -91,27 +113,37 @@ int web_rank_find(struct stor_admin *adm, const char *period, const char *holder
 {
     if (stor_period_check(period) < 0)
         return field_error(err, errlen, -EINVAL, "period: \"%s\" is not a month (YYYY-MM)", period);
+    struct web_rank_set fresh;
     int rc = 0;
-    pthread_mutex_lock(&web_rank_cache.lock);
-    if (strcmp(web_rank_cache.period, period) != 0 ||
-        time(NULL) - web_rank_cache.at >= WEB_RANK_TTL_S)
-        rc = web_rank_load(adm, period, err, errlen);
-    if (rc == 0) {
-        struct web_rank_entry key = {(char *)holder, 0, 0};
-        const struct web_rank_entry *e =
-            web_rank_cache.n == 0
-                ? NULL
-                : bsearch(&key, web_rank_cache.v, web_rank_cache.n, sizeof key, web_rank_cmp);
-        *out = (struct web_rank){e != NULL ? e->rank : 0, (long)web_rank_cache.n,
-                                 web_rank_cache.closed, e != NULL ? e->restricted : -1};
+    pthread_mutex_lock(&web_rank_lock);
+    int same = strcmp(web_rank_cache.period, period) == 0;
+    int stale = !same || time(NULL) - web_rank_cache.at >= WEB_RANK_TTL_S;
+    if (same && stale && !web_rank_refreshing) { /* this worker refreshes it, unlocked */
+        web_rank_refreshing = 1;
+        pthread_mutex_unlock(&web_rank_lock);
+        rc = web_rank_load(adm, period, &fresh, err, errlen);
+        pthread_mutex_lock(&web_rank_lock);
+        web_rank_refreshing = 0;
+        if (rc == 0 && strcmp(web_rank_cache.period, period) == 0)
+            web_rank_swap(&fresh);
+        else
+            web_rank_set_free(&fresh);
+    } else if (!same) { /* another period, or none yet: read under the lock */
+        rc = web_rank_load(adm, period, &fresh, err, errlen);
+        if (rc == 0)
+            web_rank_swap(&fresh);
+        else
+            web_rank_set_free(&fresh);
     }
-    pthread_mutex_unlock(&web_rank_cache.lock);
+    if (rc == 0)
+        web_rank_lookup(holder, out);
+    pthread_mutex_unlock(&web_rank_lock);
     return rc;
 }
 
 void web_rank_free(void)
 {
-    pthread_mutex_lock(&web_rank_cache.lock);
-    web_rank_clear();
-    pthread_mutex_unlock(&web_rank_cache.lock);
+    pthread_mutex_lock(&web_rank_lock);
+    web_rank_set_free(&web_rank_cache);
+    pthread_mutex_unlock(&web_rank_lock);
 }

@@ -2,8 +2,9 @@
  * web_rank.h: an employee's place in a period's ranking for the web console. The ranking
  * (storage/report.h's stor_ranking, the one `ermctl period ranking` prints) reads every
  * order of the period; computed for each page view it would cost a second per request on
- * a large campaign. So it is computed at most once per WEB_RANK_TTL_S per period and kept
- * here, shared by the workers (a mutex); employees see a ranking at most that old.
+ * a large campaign. So it is computed at most once per WEB_RANK_TTL_S and kept here (the
+ * last period asked for), shared by the workers; a stale one is refreshed by one worker
+ * while the others answer from it. Employees see a ranking about that old at most.
  */
 #ifndef ERM_WEB_RANK_H
 #define ERM_WEB_RANK_H
