@@ -13,7 +13,7 @@
 
 #include "core/report_out.h"
 #include "ctl/cli.h"
-#include "storage/report.h"
+#include "storage/report_text.h"
 
 /* The text options go straight into the storage spec; --by and --format are checked. */
 struct cmd_report_args {
@@ -21,20 +21,6 @@ struct cmd_report_args {
     const char *by, *format;
     enum report_out_format fmt; /* checked from FORMAT */
 };
-
-/* Keeps a row of the report for the renderer; the first failure is kept in *RC. */
-struct cmd_report_rows {
-    struct report_out *out;
-    int rc;
-};
-
-static void cmd_report_keep(void *arg, size_t ncols, const char *const *names,
-                            const char *const *values)
-{
-    struct cmd_report_rows *k = arg;
-    if (k->rc == 0)
-        k->rc = report_out_row(k->out, ncols, names, values);
-}
 
 static int cmd_report_check(struct ctl_call *call)
 {
@@ -47,31 +33,12 @@ static int cmd_report_check(struct ctl_call *call)
     return CLI_CONTINUE;
 }
 
-/* Runs the report and renders it into *TEXT (*LEN bytes; the caller frees). 0 or -errno
- * with ERR. */
-static int cmd_report_render(struct ctl_call *call, char **text, size_t *len, char *err,
-                             size_t errlen)
-{
-    const struct cmd_report_args *a = call->args;
-    struct cmd_report_rows k = {report_out_new(), 0};
-    int rc = -ENOMEM;
-    if (k.out != NULL &&
-        (rc = stor_report(call->adm, &a->spec, cmd_report_keep, &k, err, errlen)) < 0)
-        goto fail; /* ERR says why */
-    if (rc == 0 && (rc = k.rc) == 0)
-        rc = report_out_render(k.out, a->fmt, text, len);
-    if (rc < 0)
-        snprintf(err, errlen, "report: %s", strerror(-rc));
-fail:
-    report_out_free(k.out);
-    return rc;
-}
-
 static int cmd_report_run(struct ctl_call *call)
 {
     char err[1024], *text = NULL;
     size_t len = 0;
-    int rc = cmd_report_render(call, &text, &len, err, sizeof err);
+    const struct cmd_report_args *a = call->args;
+    int rc = stor_report_render(call->adm, &a->spec, a->fmt, &text, &len, err, sizeof err);
     if (rc == 0 && fwrite(text, 1, len, stdout) != len) {
         rc = -EIO;
         snprintf(err, sizeof err, "report: %s", strerror(errno));
