@@ -501,6 +501,10 @@ static int ermgw_bearer(struct ermgw *d)
         .max_pdu_len = d->cfg.max_pdu_len,
         .window = d->cfg.window,
         .max_submit_rate = d->cfg.max_submit_rate,
+        .wq_pause = (size_t)tun_value(TUN_SMPP_WQ_PAUSE),
+        .wq_resume = (size_t)tun_value(TUN_SMPP_WQ_RESUME),
+        .wq_max = (size_t)tun_value(TUN_SMPP_WQ_MAX),
+        .wq_stall_ms = (unsigned)tun_value(TUN_SMPP_WQ_STALL),
     };
     return smpp_bearer_create(d->loop, &sc, d->cfg.db_unavailable_status, &ev, d, &d->bearer);
 }
