@@ -598,6 +598,18 @@ static int ermgw_signals(struct ermgw *d)
     return rc;
 }
 
+/* The conninfo as libpq will read it (values included, not the server): a mistake in it is
+ * bad configuration (exit 2), at --check and at start, never an outage retried forever. The
+ * line shows no password. */
+static int ermgw_check_conninfo(const char *path, const struct erm_config *cfg)
+{
+    char msg[512];
+    int rc = stor_conninfo_check(cfg->conninfo, msg, sizeof msg);
+    if (rc < 0)
+        fprintf(stderr, "ermgw: %s:%u: [database] conninfo: %s\n", path, cfg->conninfo_line, msg);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -643,7 +655,7 @@ int main(int argc, char **argv)
     }
     struct ermgw d;
     memset(&d, 0, sizeof d);
-    if (ermgw_load_config(config, &d.cfg) < 0)
+    if (ermgw_load_config(config, &d.cfg) < 0 || ermgw_check_conninfo(config, &d.cfg) < 0)
         return 2;
     if (check_only) {
         printf("%s: ok (SMSC %s:%u as %s, service number %s)\n", config, d.cfg.smsc_host,
