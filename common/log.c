@@ -177,17 +177,32 @@ static int log_enabled(enum erm_log_level level)
     return level >= log_min;
 }
 
+/* Formats FMT with AP and writes it; HELD > 0 adds how many like it were held back in the
+ * last SECS seconds (erm_log_limited). */
+static void log_vwrite(enum erm_log_level level, const char *module, unsigned held, uint64_t secs,
+                       const char *fmt, va_list ap)
+{
+    char msg[LOG_MSG_MAX];
+    int m = vsnprintf(msg, sizeof msg, fmt, ap);
+    if (m < 0)
+        return;
+    if (held > 0 && (size_t)m < sizeof msg) {
+        int k = snprintf(msg + m, sizeof msg - (size_t)m, " (%u more like it in the last %llu s)",
+                         held, (unsigned long long)secs);
+        if (k > 0)
+            m += k;
+    }
+    log_write(level, module, msg, m);
+}
+
 void erm_log(enum erm_log_level level, const char *module, const char *fmt, ...)
 {
     if (!log_enabled(level))
         return;
-    char msg[LOG_MSG_MAX];
     va_list ap;
     va_start(ap, fmt);
-    int m = vsnprintf(msg, sizeof msg, fmt, ap);
+    log_vwrite(level, module, 0, 0, fmt, ap);
     va_end(ap);
-    if (m >= 0)
-        log_write(level, module, msg, m);
 }
 
 static uint64_t log_clock_mono(void)
@@ -232,18 +247,8 @@ void erm_log_limited(struct erm_log_limit *l, enum erm_log_level level, const ch
     unsigned held;
     if (!erm_log_limit_pass(l, now, &held, &since))
         return;
-    char msg[LOG_MSG_MAX];
     va_list ap;
     va_start(ap, fmt);
-    int m = vsnprintf(msg, sizeof msg, fmt, ap);
+    log_vwrite(level, module, held, (now - since + 500) / 1000, fmt, ap);
     va_end(ap);
-    if (m < 0)
-        return;
-    if (held > 0 && (size_t)m < sizeof msg) {
-        int k = snprintf(msg + m, sizeof msg - (size_t)m, " (%u more like it in the last %llu s)",
-                         held, (unsigned long long)((now - since + 500) / 1000));
-        if (k > 0)
-            m += k;
-    }
-    log_write(level, module, msg, m);
 }
