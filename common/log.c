@@ -180,6 +180,9 @@ static int log_enabled(enum erm_log_level level)
 /* Formats FMT with AP and writes it; HELD > 0 adds how many like it were held back in the
  * last SECS seconds (erm_log_limited). */
 static void log_vwrite(enum erm_log_level level, const char *module, unsigned held, uint64_t secs,
+                       const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+
+static void log_vwrite(enum erm_log_level level, const char *module, unsigned held, uint64_t secs,
                        const char *fmt, va_list ap)
 {
     char msg[LOG_MSG_MAX];
