@@ -118,6 +118,7 @@ static const struct {
     {"channel_binding", "disable prefer require"},
     {"target_session_attrs", "any read-write read-only primary standby prefer-standby"},
     {"load_balance_hosts", "disable random"},
+    {"port", NULL},
     {"connect_timeout", NULL},
     {"keepalives", NULL},
     {"keepalives_idle", NULL},

@@ -36,6 +36,7 @@ BAD_CONNINFOS = (
     ("host=/tmp password=%s target_session_attrs=writable" % SECRET,
      "invalid target_session_attrs value"),
     ("host=/tmp password=%s connect_timeout=ten" % SECRET, "invalid connect_timeout value"),
+    ("host=/tmp,/var/run port=5432,x password=%s" % SECRET, "invalid port value"),
     ("host=/tmp password='%s" % SECRET, "unterminated quoted string"),
     ("host=/tmp nosuchoption=1 password=%s" % SECRET, "invalid connection option"),
 )
@@ -76,6 +77,7 @@ class SecretsConfig(unittest.TestCase):
     def test_good_conninfos_pass_check(self):
         for conninfo in ("", "dbname=erm", "host=/tmp password=%s sslmode=verify-full "
                          "target_session_attrs=read-write connect_timeout=5" % SECRET,
+                         "host=/tmp,/var/run port=5432,5433 keepalives=1",
                          "postgresql://erm:%s@db:5432/erm?sslmode=require" % SECRET):
             with self.subTest(conninfo=conninfo):
                 r = self.ermgw(self.write(HEAD % ("secret", conninfo)), "--check")
