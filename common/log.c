@@ -14,9 +14,14 @@
 #include <time.h>
 #include <sys/time.h>
 
+static uint64_t log_clock_mono(void);
+
 static enum erm_log_level log_min = ERM_LOG_INFO;
+static uint64_t (*log_clock)(void) = log_clock_mono;
 static FILE *log_file; /* NULL means stderr */
 static int log_env_read;
+
+#define LOG_MSG_MAX 2048 /* a message longer than this is cut */
 
 static const char *const log_level_names[] = {"DEBUG", "INFO ", "WARN ", "ERROR"};
 
@@ -144,33 +149,109 @@ size_t erm_log_escape(const char *in, size_t len, char *out, size_t cap)
     return o;
 }
 
-void erm_log(enum erm_log_level level, const char *module, const char *fmt, ...)
+/* Writes one record of the message MSG (M bytes, cut to the buffer) at LEVEL. */
+static void log_write(enum erm_log_level level, const char *module, const char *msg, int m)
 {
-    if (!log_env_read)
-        log_read_env();
-    if (level < log_min)
-        return;
     struct timeval tv;
     gettimeofday(&tv, NULL);
-    /* The message first, then the whole line escaped into one buffer and one write: a
-     * message longer than it is cut. */
-    char msg[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    int m = vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    if (m < 0)
-        return;
+    /* The whole line escaped into one buffer and one write: a message longer than it is
+     * cut. */
     char line[4 * 2048 + 128];
     int n = snprintf(line, sizeof line, "%s.%03dZ %s %s: ", log_stamp(tv.tv_sec),
                      (int)(tv.tv_usec / 1000), log_level_names[level], module);
     if (n < 0)
         return;
     size_t len = (size_t)n < sizeof line - 2 ? (size_t)n : sizeof line - 2;
-    size_t mlen = (size_t)m < sizeof msg ? (size_t)m : sizeof msg - 1;
+    size_t mlen = (size_t)m < LOG_MSG_MAX ? (size_t)m : LOG_MSG_MAX - 1;
     len += erm_log_escape(msg, mlen, line + len, sizeof line - len - 1);
     line[len++] = '\n';
     FILE *out = log_file != NULL ? log_file : stderr;
     fwrite(line, 1, len, out);
     fflush(out);
+}
+
+static int log_enabled(enum erm_log_level level)
+{
+    if (!log_env_read)
+        log_read_env();
+    return level >= log_min;
+}
+
+/* Formats FMT with AP and writes it; HELD > 0 adds how many like it were held back in the
+ * last SECS seconds (erm_log_limited). */
+static void log_vwrite(enum erm_log_level level, const char *module, unsigned held, uint64_t secs,
+                       const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+
+static void log_vwrite(enum erm_log_level level, const char *module, unsigned held, uint64_t secs,
+                       const char *fmt, va_list ap)
+{
+    char msg[LOG_MSG_MAX];
+    int m = vsnprintf(msg, sizeof msg, fmt, ap);
+    if (m < 0)
+        return;
+    if (held > 0 && (size_t)m < sizeof msg) {
+        int k = snprintf(msg + m, sizeof msg - (size_t)m, " (%u more like it in the last %llu s)",
+                         held, (unsigned long long)secs);
+        if (k > 0)
+            m += k;
+    }
+    log_write(level, module, msg, m);
+}
+
+void erm_log(enum erm_log_level level, const char *module, const char *fmt, ...)
+{
+    if (!log_enabled(level))
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    log_vwrite(level, module, 0, 0, fmt, ap);
+    va_end(ap);
+}
+
+static uint64_t log_clock_mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void erm_log_set_clock(uint64_t (*now_ms)(void))
+{
+    log_clock = now_ms != NULL ? now_ms : log_clock_mono;
+}
+
+int erm_log_limit_pass(struct erm_log_limit *l, uint64_t now_ms, unsigned *held, uint64_t *since_ms)
+{
+    if (l->started && now_ms - l->since_ms < ERM_LOG_LIMIT_MS) {
+        *held = 0;
+        *since_ms = l->since_ms;
+        if (l->written < ERM_LOG_LIMIT_BURST) {
+            l->written++;
+            return 1;
+        }
+        l->held++;
+        return 0;
+    }
+    *held = l->started ? l->held : 0;
+    *since_ms = l->started ? l->since_ms : now_ms;
+    l->started = 1;
+    l->since_ms = now_ms;
+    l->written = 1;
+    l->held = 0;
+    return 1;
+}
+
+void erm_log_limited(struct erm_log_limit *l, enum erm_log_level level, const char *module,
+                     const char *fmt, ...)
+{
+    if (!log_enabled(level))
+        return;
+    uint64_t now = log_clock(), since;
+    unsigned held;
+    if (!erm_log_limit_pass(l, now, &held, &since))
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    log_vwrite(level, module, held, (now - since + 500) / 1000, fmt, ap);
+    va_end(ap);
 }

@@ -14,6 +14,7 @@
 #define ERM_LOG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 enum erm_log_level { ERM_LOG_DEBUG = 0, ERM_LOG_INFO, ERM_LOG_WARN, ERM_LOG_ERROR };
 
@@ -36,6 +37,40 @@ void erm_log(enum erm_log_level level, const char *module, const char *fmt, ...)
  * U+2066..U+2069), which disguise
  * what a reader sees, as "\u{NNNN}". Returns the length written (without the NUL). */
 size_t erm_log_escape(const char *in, size_t len, char *out, size_t cap);
+
+/* A rate limit for a record a peer can cause at will (one per PDU of a generic_nack storm):
+ * the first ERM_LOG_LIMIT_BURST of a window of ERM_LOG_LIMIT_MS are written, the others
+ * counted, and the first after the window is written with " (N more like it in the last
+ * S s)" and starts the next window. Zeroed: nothing seen yet. */
+struct erm_log_limit {
+    uint64_t since_ms; /* the window's start */
+    unsigned written;  /* records written in it */
+    unsigned held;     /* records held back in it */
+    int started;
+};
+
+#define ERM_LOG_LIMIT_MS    10000u
+#define ERM_LOG_LIMIT_BURST 3u
+
+/* Decides for a record limited by L at NOW_MS: 1 to write it (*HELD: how many were held
+ * back before it, and since when in *SINCE_MS), 0 to hold it back (counted). Pure. */
+int erm_log_limit_pass(struct erm_log_limit *l, uint64_t now_ms, unsigned *held,
+                       uint64_t *since_ms);
+
+/* erm_log() through the limit L (a record below the level in force is neither written nor
+ * counted). */
+void erm_log_limited(struct erm_log_limit *l, enum erm_log_level level, const char *module,
+                     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* The clock of erm_log_limited, in ms (monotonic by default); NULL restores it. For tests. */
+void erm_log_set_clock(uint64_t (*now_ms)(void));
+
+/* A warning limited at its call site (its own static limit): for what a peer can repeat. */
+#define ERM_WARN_RL(mod, ...)                                                                      \
+    do {                                                                                           \
+        static struct erm_log_limit erm_rl_;                                                       \
+        erm_log_limited(&erm_rl_, ERM_LOG_WARN, mod, __VA_ARGS__);                                 \
+    } while (0)
 
 #define ERM_DEBUG(mod, ...) erm_log(ERM_LOG_DEBUG, mod, __VA_ARGS__)
 #define ERM_INFO(mod, ...)  erm_log(ERM_LOG_INFO, mod, __VA_ARGS__)

@@ -124,7 +124,8 @@ static char *config_trim(char *s)
     return s;
 }
 
-/* Strips a ';' or '#' comment that starts a value or follows white space. */
+/* Strips a ';' or '#' comment that starts a value or follows white space (a value that must
+ * hold one is quoted: config_unquote). */
 static void config_strip_comment(char *value)
 {
     for (char *p = value; *p != '\0'; p++) {
@@ -133,6 +134,37 @@ static void config_strip_comment(char *value)
             return;
         }
     }
+}
+
+/* A value in double quotes (V starts with '"'): the text between them, with \" and \\ for a
+ * quote and a backslash, written over V in place; after the closing quote only white space
+ * or a comment. Returns 0, or -EINVAL with the reason in *WHY. */
+static int config_unquote(char *v, const char **why)
+{
+    char *out = v, *p = v + 1;
+    for (; *p != '\0' && *p != '"'; p++) {
+        if (*p == '\\' && (p[1] == '"' || p[1] == '\\'))
+            p++;
+        *out++ = *p;
+    }
+    if (*p != '"') {
+        *why = "no closing '\"' in the quoted value";
+        return -EINVAL;
+    }
+    char *rest = config_trim(p + 1);
+    if (*rest != '\0' && *rest != ';' && *rest != '#') {
+        *why = "text after the quoted value";
+        return -EINVAL;
+    }
+    *out = '\0';
+    return 0;
+}
+
+/* 1 for a key holding a secret: its value is never printed, and a comment may not stand for
+ * it (`password = #Pa55` was an empty password). */
+static int config_secret(const char *name)
+{
+    return strstr(name, "password") != NULL || strstr(name, "secret") != NULL;
 }
 
 static int config_parse_ulong(const char *s, int base, unsigned long *out)
@@ -313,14 +345,22 @@ int config_parse(const char *filename, const char *buf, size_t len, struct erm_c
             continue;
         }
         char *eq = strchr(s, '=');
-        if (eq == NULL)
+        if (eq == NULL) /* the line is not shown: it may be a password without its key */
             return config_fail(err, errlen, filename, lineno, NULL, NULL,
-                               "expected \"key = value\", got \"%s\"", s);
+                               "expected \"key = value\" (the line is not shown: it may hold "
+                               "a secret)");
         *eq = '\0';
         char *key = config_trim(s);
-        char *value = eq + 1;
-        config_strip_comment(value);
-        value = config_trim(value);
+        char *value = config_trim(eq + 1);
+        int commented = *value == ';' || *value == '#';
+        const char *why = NULL;
+        if (*value == '"') {
+            if (config_unquote(value, &why) < 0)
+                return config_fail(err, errlen, filename, lineno, section, key, "%s", why);
+        } else {
+            config_strip_comment(value);
+            value = config_trim(value);
+        }
         if (section[0] == '\0')
             return config_fail(err, errlen, filename, lineno, NULL, NULL,
                                "key \"%s\" outside any section", key);
@@ -329,10 +369,17 @@ int config_parse(const char *filename, const char *buf, size_t len, struct erm_c
             return config_fail(err, errlen, filename, lineno, section, key, "unknown key");
         if (seen[k - config_keys])
             return config_fail(err, errlen, filename, lineno, section, key, "given twice");
+        if (commented && config_secret(key))
+            return config_fail(err, errlen, filename, lineno, section, key,
+                               "empty: ';' or '#' starts a comment; write a secret that begins "
+                               "with one in double quotes (%s = \"#...\")",
+                               key);
         int rc = config_set(k, value, cfg, filename, lineno, err, errlen);
         if (rc < 0)
             return rc;
         seen[k - config_keys] = 1;
+        if (k->offset == offsetof(struct erm_config, conninfo))
+            cfg->conninfo_line = lineno;
     }
     return config_check_whole(cfg, seen, filename, err, errlen);
 }

@@ -2,6 +2,11 @@
  * config.h: the daemon's INI configuration (etc/ermgw.conf), parsed from a buffer the caller
  * read. Pure: no I/O. An unknown section or key, a missing required key or a bad value is
  * refused with one line naming the file, the line and the key.
+ *
+ * A line whose first non-blank is ';' or '#' is a comment; so is the rest of a value from a
+ * ';' or '#' at its start or after white space. A value in double quotes holds them as they
+ * are ("#Pa55", \" and \\ inside). A secret (a key named *password* or *secret*) whose
+ * whole value is a comment is refused, and no error line shows a value of one.
  */
 #ifndef ERM_CONFIG_H
 #define ERM_CONFIG_H
@@ -35,6 +40,7 @@ struct erm_config {
     unsigned dedupe_window_s;       /* how long a handled MO is known, for redeliveries */
     /* [database] */
     char conninfo[1024];     /* empty: the PG* environment variables */
+    unsigned conninfo_line;  /* its line in the file, for messages (0: not given) */
     unsigned batch_max;      /* order MOs per transaction at most (group commit); 1: one each */
     unsigned mo_connections; /* connections for MOs (1..CONFIG_MO_CONNECTIONS_MAX) */
     /* [sip]: the phone bearer (gateway/sip_trunk.h); checked by core/netaddr.h and

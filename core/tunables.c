@@ -42,6 +42,18 @@ static const struct tunable tun_table[TUN_COUNT] = {
     [TUN_LOG_SUMMARY] = {"log_summary", 60000, "ms",
                          "the interval of the one-line traffic summary logged at info (each "
                          "message's own lines are at debug)"},
+    [TUN_SMPP_WQ_PAUSE] = {"smpp_wq_pause", 262144, "bytes",
+                           "bytes queued for an SMSC that does not read our answers, above "
+                           "which ermgw stops reading from it (no answer, no memory, for what "
+                           "it has not read)"},
+    [TUN_SMPP_WQ_RESUME] = {"smpp_wq_resume", 65536, "bytes",
+                            "bytes still queued for the SMSC below which reading starts again"},
+    [TUN_SMPP_WQ_MAX] = {"smpp_wq_max", 4194304, "bytes",
+                         "bytes queued for the SMSC at most (submits and acks go on while "
+                         "reading is paused): above it the link is dropped"},
+    [TUN_SMPP_WQ_STALL] = {"smpp_wq_stall", 30000, "ms",
+                           "reading paused and not a byte read by the SMSC for this long: the "
+                           "link is dropped"},
 };
 
 const struct tunable *tun_entry(enum tun_id id)

@@ -27,6 +27,10 @@ enum tun_id {
     TUN_SENDER_SWEEP_TICKS, /* polls between two sweeps of stale sending rows */
     TUN_SENDER_STALE,       /* s: a sending row nobody holds is put back after it */
     TUN_LOG_SUMMARY,        /* ms: the interval of the one-line traffic summary at info */
+    TUN_SMPP_WQ_PAUSE,      /* bytes: queued for the SMSC above this, reading stops */
+    TUN_SMPP_WQ_RESUME,     /* bytes: queued below this again, reading starts again */
+    TUN_SMPP_WQ_MAX,        /* bytes: queued above this, the link is dropped */
+    TUN_SMPP_WQ_STALL,      /* ms: reading paused and nothing drained this long: dropped */
     TUN_COUNT
 };
 

@@ -501,6 +501,10 @@ static int ermgw_bearer(struct ermgw *d)
         .max_pdu_len = d->cfg.max_pdu_len,
         .window = d->cfg.window,
         .max_submit_rate = d->cfg.max_submit_rate,
+        .wq_pause = (size_t)tun_value(TUN_SMPP_WQ_PAUSE),
+        .wq_resume = (size_t)tun_value(TUN_SMPP_WQ_RESUME),
+        .wq_max = (size_t)tun_value(TUN_SMPP_WQ_MAX),
+        .wq_stall_ms = (unsigned)tun_value(TUN_SMPP_WQ_STALL),
     };
     return smpp_bearer_create(d->loop, &sc, d->cfg.db_unavailable_status, &ev, d, &d->bearer);
 }
@@ -594,6 +598,18 @@ static int ermgw_signals(struct ermgw *d)
     return rc;
 }
 
+/* The conninfo as libpq will read it (values included, not the server): a mistake in it is
+ * bad configuration (exit 2), at --check and at start, never an outage retried forever. The
+ * line shows no password. */
+static int ermgw_check_conninfo(const char *path, const struct erm_config *cfg)
+{
+    char msg[512];
+    int rc = stor_conninfo_check(cfg->conninfo, msg, sizeof msg);
+    if (rc < 0)
+        fprintf(stderr, "ermgw: %s:%u: [database] conninfo: %s\n", path, cfg->conninfo_line, msg);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -639,7 +655,7 @@ int main(int argc, char **argv)
     }
     struct ermgw d;
     memset(&d, 0, sizeof d);
-    if (ermgw_load_config(config, &d.cfg) < 0)
+    if (ermgw_load_config(config, &d.cfg) < 0 || ermgw_check_conninfo(config, &d.cfg) < 0)
         return 2;
     if (check_only) {
         printf("%s: ok (SMSC %s:%u as %s, service number %s)\n", config, d.cfg.smsc_host,

@@ -224,17 +224,17 @@ uint32_t smpp_tlv_check(const uint8_t *body, size_t len)
     unsigned n = 0;
     while (pos < len) {
         if (len - pos < 4) {
-            ERM_WARN(SMPP_PDU_LOG, "TLV header truncated (%zu bytes left)", len - pos);
+            ERM_WARN_RL(SMPP_PDU_LOG, "TLV header truncated (%zu bytes left)", len - pos);
             return SMPP_ESME_RINVOPTPARSTREAM;
         }
         if (++n > SMPP_MAX_TLVS) {
-            ERM_WARN(SMPP_PDU_LOG, "more than %d TLVs: refused", SMPP_MAX_TLVS);
+            ERM_WARN_RL(SMPP_PDU_LOG, "more than %d TLVs: refused", SMPP_MAX_TLVS);
             return SMPP_ESME_RINVOPTPARSTREAM;
         }
         uint16_t tag = smpp_pdu_get16(body + pos);
         uint16_t tl = smpp_pdu_get16(body + pos + 2);
         if (tl > len - pos - 4) {
-            ERM_WARN(SMPP_PDU_LOG, "TLV 0x%04x: length %u beyond the PDU", tag, tl);
+            ERM_WARN_RL(SMPP_PDU_LOG, "TLV 0x%04x: length %u beyond the PDU", tag, tl);
             return SMPP_ESME_RINVOPTPARSTREAM;
         }
         uint16_t min = 0, max = MAX_TLV_SIZE;
@@ -246,7 +246,7 @@ uint32_t smpp_tlv_check(const uint8_t *body, size_t len)
             }
         }
         if (tl < min || tl > max) {
-            ERM_WARN(SMPP_PDU_LOG, "TLV 0x%04x: length %u, want %u..%u", tag, tl, min, max);
+            ERM_WARN_RL(SMPP_PDU_LOG, "TLV 0x%04x: length %u, want %u..%u", tag, tl, min, max);
             return SMPP_ESME_RINVPARLEN;
         }
         pos += 4 + (size_t)tl;
@@ -333,8 +333,8 @@ static uint32_t smpp_pdu_walk_sm(const uint8_t *pdu, size_t len, size_t time_max
     return 0;
 
 fail:
-    ERM_WARN(SMPP_PDU_LOG, "%s seq %u: %s %s", what, smpp_pdu_get32(pdu + 12), field,
-             rc == -ENODATA ? "truncated" : "too long");
+    ERM_WARN_RL(SMPP_PDU_LOG, "%s seq %u: %s %s", what, smpp_pdu_get32(pdu + 12), field,
+                rc == -ENODATA ? "truncated" : "too long");
     return SMPP_ESME_RINVMSGLEN;
 }
 
@@ -342,8 +342,8 @@ fail:
 static uint32_t smpp_pdu_check_hdr(const uint8_t *pdu, size_t len, uint32_t want_id)
 {
     if (len < SMPP_HEADER_LEN || len > INT32_MAX || smpp_pdu_get32(pdu) != len) {
-        ERM_WARN(SMPP_PDU_LOG, "%s: command_length does not match %zu bytes",
-                 smpp_command_name(want_id), len);
+        ERM_WARN_RL(SMPP_PDU_LOG, "%s: command_length does not match %zu bytes",
+                    smpp_command_name(want_id), len);
         return SMPP_ESME_RINVCMDLEN;
     }
     if (smpp_pdu_get32(pdu + 4) != want_id)
@@ -411,8 +411,8 @@ uint32_t smpp_pdu_decode_deliver_sm(const uint8_t *pdu, size_t len, struct gw_mo
     smpp_pdu_lib_ton(copy, lay.src_ton);
     smpp_pdu_lib_ton(copy, lay.dst_ton);
     if (smpp34_unpack(DELIVER_SM, &d, copy, (int)len) != 0) {
-        ERM_WARN(SMPP_PDU_LOG, "deliver_sm seq %u: libsmpp34 refused it: %.200s", mo->seq,
-                 smpp34_strerror);
+        ERM_WARN_RL(SMPP_PDU_LOG, "deliver_sm seq %u: libsmpp34 refused it: %.200s", mo->seq,
+                    smpp34_strerror);
         st = SMPP_ESME_RSYSERR;
         goto fail;
     }
@@ -485,8 +485,8 @@ uint32_t smpp_pdu_decode_submit_sm(const uint8_t *pdu, size_t len, struct gw_sub
     smpp_pdu_lib_ton(copy, lay.src_ton);
     smpp_pdu_lib_ton(copy, lay.dst_ton);
     if (smpp34_unpack(SUBMIT_SM, &d, copy, (int)len) != 0) {
-        ERM_WARN(SMPP_PDU_LOG, "submit_sm seq %u: libsmpp34 refused it: %.200s",
-                 smpp_pdu_get32(pdu + 12), smpp34_strerror);
+        ERM_WARN_RL(SMPP_PDU_LOG, "submit_sm seq %u: libsmpp34 refused it: %.200s",
+                    smpp_pdu_get32(pdu + 12), smpp34_strerror);
         st = SMPP_ESME_RSYSERR;
         goto fail;
     }
@@ -505,7 +505,7 @@ uint32_t smpp_pdu_decode_submit_sm(const uint8_t *pdu, size_t len, struct gw_sub
             continue;
         /* A submit part is one short message: a payload above 254 octets has no room. */
         if (t->length > sizeof s->data) {
-            ERM_WARN(SMPP_PDU_LOG, "submit_sm: message_payload of %u octets", t->length);
+            ERM_WARN_RL(SMPP_PDU_LOG, "submit_sm: message_payload of %u octets", t->length);
             st = SMPP_ESME_RINVMSGLEN;
             goto fail;
         }
@@ -560,7 +560,8 @@ uint32_t smpp_pdu_decode_bind(const uint8_t *pdu, size_t len, char *system_id, s
     copy[ver] = SMPP_VERSION; /* a 3.3 client may still bind */
     smpp_pdu_lib_ton(copy, ver + 1);
     if (smpp34_unpack(BIND_TRANSCEIVER, &b, copy, (int)len) != 0) {
-        ERM_WARN(SMPP_PDU_LOG, "bind_transceiver: libsmpp34 refused it: %.200s", smpp34_strerror);
+        ERM_WARN_RL(SMPP_PDU_LOG, "bind_transceiver: libsmpp34 refused it: %.200s",
+                    smpp34_strerror);
         st = SMPP_ESME_RSYSERR;
         goto fail;
     }

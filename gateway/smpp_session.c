@@ -17,6 +17,11 @@
  * collected into one buffer and written from a prepare or check handle, so a burst of
  * deliver_sm_resp and submit_sm costs one write(2).
  *
+ * An SMSC that sends but does not read our answers would make the write queue grow without
+ * end: above wq_pause bytes queued we stop reading from it (it then cannot send more)
+ * until the queue is below wq_resume, and drop the link above wq_max or when it reads
+ * nothing for wq_stall_ms (sess_wq_*).
+ *
  * Memory: the session owns everything it allocates and frees itself after on_stopped, once
  * every handle's close callback and the pending getaddrinfo (if any) have run; nothing is
  * freed inside a call made by the app or inside one of our own callbacks into the app.
@@ -49,6 +54,11 @@
 #define SESS_SLOW_PAUSE_MS   1000u
 #define SESS_SLOW_RECOVER_MS 5000u
 #define SESS_BURST_DIV       10u /* the pacing lets a tenth of a second's submits go at once */
+/* the write queue's bounds when the app gives none (see smpp_session_cfg) */
+#define SESS_WQ_PAUSE    (256u * 1024u)
+#define SESS_WQ_RESUME   (64u * 1024u)
+#define SESS_WQ_MAX      (4u * 1024u * 1024u)
+#define SESS_WQ_STALL_MS 30000u
 
 /* Where the session is. Every state has at most one timer (t_state) with its own meaning. */
 enum sess_state {
@@ -132,6 +142,7 @@ struct smpp_session {
     uint8_t *wbuf;    /* pending bytes of this iteration, written by sess_flush */
     size_t wlen, wcap;
     int flush_armed;
+    int rd_paused; /* the SMSC does not read what we write: we stopped reading (sess_wq_*) */
 
     /* sequence numbers and outstanding requests */
     uint32_t next_seq;
@@ -173,6 +184,10 @@ static void sess_on_state_timer(uv_timer_t *t);
 static void sess_on_ka_timer(uv_timer_t *t);
 static void sess_on_submit_timer(uv_timer_t *t);
 static void sess_on_rate_timer(uv_timer_t *t);
+static void sess_on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+static void sess_on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
+static void sess_watch_partial(struct smpp_session *s, int progressed);
+static void sess_ka_touch(struct smpp_session *s);
 
 static const char *sess_state_name(enum sess_state st)
 {
@@ -401,6 +416,66 @@ static void sess_disarm_flush(struct smpp_session *s)
     }
 }
 
+/* ---- the write queue's bound ---- */
+
+static size_t sess_wq_size(struct smpp_session *s)
+{
+    return uv_stream_get_write_queue_size((const uv_stream_t *)&s->tcp);
+}
+
+/* After a write was queued: above wq_max the link goes; above wq_pause we stop reading, so
+ * that the SMSC's requests (each owed an answer we cannot send) stay in its socket, not in
+ * our memory. Bound, the keepalive rests (its answer could not be read) and t_state, free
+ * while nothing is read, watches for a queue that does not drain. */
+static void sess_wq_check(struct smpp_session *s)
+{
+    size_t q = sess_wq_size(s);
+    if (q > s->cfg.wq_max) {
+        sess_link_lost(s, ERM_LOG_WARN,
+                       "%s does not read: %zu bytes queued for it, above smpp_wq_max %zu; "
+                       "link dropped",
+                       s->peer, q, s->cfg.wq_max);
+        return;
+    }
+    if (s->rd_paused || q <= s->cfg.wq_pause)
+        return;
+    uv_read_stop((uv_stream_t *)&s->tcp);
+    s->rd_paused = 1;
+    if (s->state == SESS_ST_BOUND) {
+        uv_timer_stop(&s->t_ka);
+        sess_arm_state(s, s->cfg.wq_stall_ms);
+    }
+    ERM_WARN(SESS_MOD,
+             "%s does not read: %zu bytes queued for it, above smpp_wq_pause %zu; reading paused",
+             s->peer, q, s->cfg.wq_pause);
+}
+
+/* A write reached the kernel: while paused, the SMSC reads again (the stall timer starts
+ * over), and below wq_resume we read again too. */
+static void sess_wq_drained(struct smpp_session *s)
+{
+    if (!s->rd_paused || !sess_can_send(s))
+        return;
+    size_t q = sess_wq_size(s);
+    if (q > s->cfg.wq_resume) {
+        if (s->state == SESS_ST_BOUND)
+            sess_arm_state(s, s->cfg.wq_stall_ms);
+        return;
+    }
+    int rc = uv_read_start((uv_stream_t *)&s->tcp, sess_on_alloc, sess_on_read);
+    if (rc < 0) {
+        sess_link_lost(s, ERM_LOG_WARN, "read from %s: %s", s->peer, uv_strerror(rc));
+        return;
+    }
+    s->rd_paused = 0;
+    ERM_INFO(SESS_MOD, "%s reads again (%zu bytes queued); reading resumed", s->peer, q);
+    if (s->state == SESS_ST_BOUND) {
+        uv_timer_stop(&s->t_state);
+        sess_watch_partial(s, 1);
+        sess_ka_touch(s);
+    }
+}
+
 /* Write completion: frees the request. An error on the current link is a lost link;
  * UV_ECANCELED means we closed the handle ourselves. */
 static void sess_on_write(uv_write_t *req, int status)
@@ -411,6 +486,8 @@ static void sess_on_write(uv_write_t *req, int status)
     free(w);
     if (status < 0 && status != UV_ECANCELED && link_id == s->link_id && sess_can_send(s))
         sess_link_lost(s, ERM_LOG_WARN, "write to %s: %s", s->peer, uv_strerror(status));
+    else if (status == 0 && link_id == s->link_id)
+        sess_wq_drained(s);
 }
 
 /* Writes the pending buffer as one uv_write (a copy owned by the write request). */
@@ -440,7 +517,9 @@ static void sess_flush(struct smpp_session *s)
         free(w);
         if (sess_can_send(s))
             sess_link_lost(s, ERM_LOG_WARN, "write to %s: %s", s->peer, uv_strerror(rc));
+        return;
     }
+    sess_wq_check(s);
 }
 
 static void sess_on_prepare(uv_prepare_t *h)
@@ -553,6 +632,7 @@ static void sess_drop_link(struct smpp_session *s)
         uv_timer_stop(&s->t_state);
     s->wlen = 0;
     s->ka_pending = 0;
+    s->rd_paused = 0;
     if (!uv_is_closing((uv_handle_t *)&s->prep))
         sess_disarm_flush(s);
     if (s->tcp_inited && !uv_is_closing((uv_handle_t *)&s->tcp)) {
@@ -742,8 +822,8 @@ static void sess_on_bind_resp(struct smpp_session *s, const uint8_t *pdu, uint32
                               const struct smpp_hdr *h)
 {
     if (s->state != SESS_ST_BINDING || h->seq != s->bind_seq) {
-        ERM_WARN(SESS_MOD, "%s: unexpected bind_transceiver_resp seq %" PRIu32 " in %s; ignored",
-                 s->peer, h->seq, sess_state_name(s->state));
+        ERM_WARN_RL(SESS_MOD, "%s: unexpected bind_transceiver_resp seq %" PRIu32 " in %s; ignored",
+                    s->peer, h->seq, sess_state_name(s->state));
         return;
     }
     if (h->status != SMPP_ESME_ROK) {
@@ -770,16 +850,16 @@ static void sess_on_submit_resp(struct smpp_session *s, const uint8_t *pdu, uint
 {
     struct sess_slot *slot = sess_slot_find(s, h->seq);
     if (slot == NULL) {
-        ERM_WARN(SESS_MOD,
-                 "%s: submit_sm_resp seq %" PRIu32 " matches no outstanding submit; ignored",
-                 s->peer, h->seq);
+        ERM_WARN_RL(SESS_MOD,
+                    "%s: submit_sm_resp seq %" PRIu32 " matches no outstanding submit; ignored",
+                    s->peer, h->seq);
         return;
     }
     char id[72] = "";
     if (h->status == SMPP_ESME_ROK && smpp_pdu_resp_cstring(pdu, len, id, sizeof id) < 0) {
         /* the SMSC accepted the message: report success (a failure would resend it) */
-        ERM_WARN(SESS_MOD, "%s: submit_sm_resp seq %" PRIu32 " has a malformed message_id", s->peer,
-                 h->seq);
+        ERM_WARN_RL(SESS_MOD, "%s: submit_sm_resp seq %" PRIu32 " has a malformed message_id",
+                    s->peer, h->seq);
         id[0] = '\0';
     }
     if (h->status != SMPP_ESME_ROK)
@@ -793,8 +873,8 @@ static void sess_on_submit_resp(struct smpp_session *s, const uint8_t *pdu, uint
 
 static void sess_on_generic_nack(struct smpp_session *s, const struct smpp_hdr *h)
 {
-    ERM_WARN(SESS_MOD, "%s: generic_nack seq %" PRIu32 ": %s (0x%08" PRIx32 ")", s->peer, h->seq,
-             smpp_status_name(h->status), h->status);
+    ERM_WARN_RL(SESS_MOD, "%s: generic_nack seq %" PRIu32 ": %s (0x%08" PRIx32 ")", s->peer, h->seq,
+                smpp_status_name(h->status), h->status);
     struct sess_slot *slot = sess_slot_find(s, h->seq);
     if (slot != NULL) {
         /* a nack with status 0 makes no sense; never let it pass for an accepted submit */
@@ -826,8 +906,8 @@ static void sess_on_deliver_sm(struct smpp_session *s, const uint8_t *pdu, uint3
     memset(&mo, 0, sizeof mo);
     uint32_t st = smpp_pdu_decode_deliver_sm(pdu, len, &mo);
     if (st != SMPP_ESME_ROK) {
-        ERM_WARN(SESS_MOD, "%s: deliver_sm seq %" PRIu32 " refused: %s (0x%08" PRIx32 ")", s->peer,
-                 h->seq, smpp_status_name(st), st);
+        ERM_WARN_RL(SESS_MOD, "%s: deliver_sm seq %" PRIu32 " refused: %s (0x%08" PRIx32 ")",
+                    s->peer, h->seq, smpp_status_name(st), st);
         sess_send_resp(s, SMPP_DELIVER_SM_RESP, st, h->seq);
         return;
     }
@@ -887,13 +967,13 @@ static void sess_dispatch(struct smpp_session *s, const uint8_t *pdu, uint32_t l
     default:
         if (h.id & SMPP_RESP_BIT) {
             /* answering a response could start a nack ping-pong */
-            ERM_WARN(SESS_MOD, "%s: unexpected %s (0x%08" PRIx32 ") seq %" PRIu32 "; ignored",
-                     s->peer, smpp_command_name(h.id), h.id, h.seq);
+            ERM_WARN_RL(SESS_MOD, "%s: unexpected %s (0x%08" PRIx32 ") seq %" PRIu32 "; ignored",
+                        s->peer, smpp_command_name(h.id), h.id, h.seq);
         } else {
-            ERM_WARN(SESS_MOD,
-                     "%s: unsupported %s (0x%08" PRIx32 ") seq %" PRIu32
-                     "; answered generic_nack ESME_RINVCMDID",
-                     s->peer, smpp_command_name(h.id), h.id, h.seq);
+            ERM_WARN_RL(SESS_MOD,
+                        "%s: unsupported %s (0x%08" PRIx32 ") seq %" PRIu32
+                        "; answered generic_nack ESME_RINVCMDID",
+                        s->peer, smpp_command_name(h.id), h.id, h.seq);
             sess_send_resp(s, SMPP_GENERIC_NACK, SMPP_ESME_RINVCMDID, h.seq);
         }
         break;
@@ -1094,6 +1174,13 @@ static void sess_on_state_timer(uv_timer_t *t)
                        s->cfg.response_timeout_s);
         break;
     case SESS_ST_BOUND: {
+        if (s->rd_paused) {
+            sess_link_lost(s, ERM_LOG_WARN,
+                           "%s read nothing for %u ms with %zu bytes queued for it (reading "
+                           "paused, smpp_wq_stall); link dropped",
+                           s->peer, s->cfg.wq_stall_ms, sess_wq_size(s));
+            break;
+        }
         size_t have = sess_partial_len(s);
         uint32_t want = have >= 4 ? (uint32_t)s->framer.buf[s->framer.off] << 24 |
                                         (uint32_t)s->framer.buf[s->framer.off + 1] << 16 |
@@ -1120,6 +1207,19 @@ static void sess_on_state_timer(uv_timer_t *t)
 }
 
 /* ---- public API ---- */
+
+/* Bounds of the write queue not given, or in the wrong order, are the defaults. */
+static void sess_wq_defaults(struct smpp_session_cfg *c)
+{
+    if (c->wq_max == 0)
+        c->wq_max = SESS_WQ_MAX;
+    if (c->wq_pause == 0 || c->wq_pause >= c->wq_max)
+        c->wq_pause = c->wq_max / 4 < SESS_WQ_PAUSE ? c->wq_max / 4 : SESS_WQ_PAUSE;
+    if (c->wq_resume == 0 || c->wq_resume >= c->wq_pause)
+        c->wq_resume = c->wq_pause / 4;
+    if (c->wq_stall_ms == 0)
+        c->wq_stall_ms = SESS_WQ_STALL_MS;
+}
 
 static char *sess_strdup(const char *v)
 {
@@ -1162,6 +1262,7 @@ int smpp_session_start(uv_loop_t *loop, const struct smpp_session_cfg *cfg,
         s->cfg.reconnect_max_ms = s->cfg.reconnect_min_ms;
     if (s->cfg.max_pdu_len < SMPP_HEADER_LEN)
         s->cfg.max_pdu_len = SMPP_DEFAULT_MAX_PDU;
+    sess_wq_defaults(&s->cfg);
     snprintf(s->peer, sizeof s->peer, strchr(s->host, ':') ? "[%s]:%u" : "%s:%u", s->host,
              (unsigned)cfg->port);
 

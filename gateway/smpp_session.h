@@ -25,6 +25,11 @@ struct smpp_session_cfg {
     uint32_t max_pdu_len;     /* command_length above this closes the session */
     unsigned window;          /* submit_sm outstanding at most */
     unsigned max_submit_rate; /* submit_sm per second at most (burst: a tenth of it); 0: none */
+    /* An SMSC that does not read our answers: bytes queued for it above wq_pause stop our
+     * reading until below wq_resume; above wq_max, or wq_stall_ms with reading paused and
+     * nothing drained, the link is dropped. 0: the defaults (256 KiB, 64 KiB, 4 MiB, 30 s). */
+    size_t wq_pause, wq_resume, wq_max;
+    unsigned wq_stall_ms;
 };
 
 struct smpp_session_events {

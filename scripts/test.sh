@@ -13,7 +13,7 @@ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DERM_SANITIZE=ON -DERM_WERROR=O
 cmake --build "$build" -j"$(nproc)"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-if [ $# -eq 0 ] && [ "${ERM_FUZZ_SECONDS:-12}" != 0 ]; then
+if [ $# -eq 0 ] && [ "${ERM_FUZZ_SECONDS:-6}" != 0 ]; then
     bash tests/fuzz/run.sh
 fi
 ctest --test-dir "$build" --output-on-failure -j2 "$@"

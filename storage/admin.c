@@ -15,7 +15,9 @@
 
 #include <libpq-fe.h>
 
+#include "core/conninfo.h"
 #include "core/field.h"
+#include "storage/db.h"
 #include "storage/db_internal.h"
 
 struct stor_admin {
@@ -64,7 +66,9 @@ int stor_admin_connect(const char *conninfo, struct stor_admin **out, char *err,
         goto fail;
     }
     if (PQstatus(adm->conn) != CONNECTION_OK) {
-        stor_pg_oneline(PQerrorMessage(adm->conn), msg, sizeof msg);
+        char line[512];
+        stor_pg_oneline(PQerrorMessage(adm->conn), line, sizeof line);
+        conninfo_mask(ci, line, msg, sizeof msg); /* libpq may cite the conninfo */
         rc = field_error(err, errlen, -ECONNREFUSED, "connect: %s", msg);
         goto fail;
     }

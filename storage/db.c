@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "core/conninfo.h"
 #include "core/tunables.h"
 #include "storage/db_internal.h"
 
@@ -106,19 +107,85 @@ void stor_pg_oneline(const char *msg, char *out, size_t cap)
     out[n] = '\0';
 }
 
+/* The options whose values libpq checks only when it connects, and the words it takes:
+ * a wrong one would otherwise be retried forever as "database down". */
+static const struct {
+    const char *key;
+    const char *words; /* space-separated; NULL: a number */
+} db_option_words[] = {
+    {"sslmode", "disable allow prefer require verify-ca verify-full"},
+    {"gssencmode", "disable prefer require"},
+    {"channel_binding", "disable prefer require"},
+    {"target_session_attrs", "any read-write read-only primary standby prefer-standby"},
+    {"load_balance_hosts", "disable random"},
+    {"port", NULL},
+    {"connect_timeout", NULL},
+    {"keepalives", NULL},
+    {"keepalives_idle", NULL},
+    {"keepalives_interval", NULL},
+    {"keepalives_count", NULL},
+};
+
+/* 1 when VAL is one of the space-separated WORDS (NULL: a number, a list of them by commas
+ * as libpq takes for several hosts, each optional). */
+static int db_option_ok(const char *val, const char *words)
+{
+    if (words == NULL) {
+        for (const char *p = val; *p != '\0'; p++)
+            if ((*p < '0' || *p > '9') && *p != ',' && !(*p == '-' && (p == val || p[-1] == ',')))
+                return 0;
+        return 1;
+    }
+    size_t n = strlen(val);
+    for (const char *w = words; *w != '\0';) {
+        size_t len = strcspn(w, " ");
+        if (len == n && strncmp(w, val, n) == 0)
+            return 1;
+        w += len + (w[len] == ' ');
+    }
+    return 0;
+}
+
+/* Checks the values of OPTS that libpq would refuse at connect time. */
+static int db_options_check(const PQconninfoOption *opts, char *msg, size_t cap)
+{
+    for (const PQconninfoOption *o = opts; o->keyword != NULL; o++) {
+        if (o->val == NULL)
+            continue;
+        for (size_t i = 0; i < sizeof db_option_words / sizeof db_option_words[0]; i++) {
+            if (strcmp(o->keyword, db_option_words[i].key) != 0 ||
+                db_option_ok(o->val, db_option_words[i].words))
+                continue;
+            if (db_option_words[i].words != NULL)
+                snprintf(msg, cap, "invalid %s value \"%.64s\" (one of: %s)", o->keyword, o->val,
+                         db_option_words[i].words);
+            else
+                snprintf(msg, cap, "invalid %s value \"%.64s\" (a number)", o->keyword, o->val);
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
 int stor_conninfo_check(const char *conninfo, char *msg, size_t cap)
 {
     char *perr = NULL;
+    char line[512];
     if (strchr(conninfo, '=') == NULL && strncmp(conninfo, "postgresql://", 13) != 0 &&
         strncmp(conninfo, "postgres://", 11) != 0)
         return 0;
     PQconninfoOption *opts = PQconninfoParse(conninfo, &perr);
     if (opts != NULL) {
+        int rc = db_options_check(opts, line, sizeof line);
         PQconninfoFree(opts);
-        return 0;
+        if (rc == 0)
+            return 0;
+        conninfo_mask(conninfo, line, msg, cap);
+        return rc;
     }
     int rc = perr != NULL ? -EINVAL : -ENOMEM;
-    stor_pg_oneline(perr != NULL ? perr : "out of memory", msg, cap);
+    stor_pg_oneline(perr != NULL ? perr : "out of memory", line, sizeof line);
+    conninfo_mask(conninfo, line, msg, cap);
     PQfreemem(perr);
     return rc;
 }
@@ -588,9 +655,10 @@ static void db_fail_list(struct stor_job *head, int rc)
 
 static void db_lost(struct stor_db *db, const char *why)
 {
-    char msg[512];
+    char line[512], msg[512];
     int was_up = db->phase == DB_UP;
-    stor_pg_oneline(why, msg, sizeof msg);
+    stor_pg_oneline(why, line, sizeof line);
+    conninfo_mask(db->conninfo, line, msg, sizeof msg); /* libpq may cite the conninfo */
     db_drop_conn(db);
     db->phase = DB_DOWN;
 

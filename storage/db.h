@@ -14,6 +14,13 @@
 
 struct stor_db;
 
+/* Checks CONNINFO as libpq will read it with expand_dbname, without I/O: a "key=value"
+ * string or a postgres:// URI is parsed (PQconninfoParse), anything else is a database
+ * name; the values libpq checks only when connecting (sslmode, target_session_attrs,
+ * connect_timeout, ...) are checked too. Returns 0, or -EINVAL with the complaint in MSG as
+ * one line, its password hidden (-ENOMEM). A configuration error, not an outage. */
+int stor_conninfo_check(const char *conninfo, char *msg, size_t cap);
+
 /* Called when the connection comes up (UP = 1, statements prepared) or goes down (0). */
 typedef void (*stor_db_state_cb)(void *ud, int up);
 

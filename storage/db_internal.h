@@ -143,11 +143,6 @@ int stor_order_place_one(struct stor_db *db, const struct stor_mo_key *mo, const
 int stor_receipts_record_sent(struct stor_db *db, int64_t id, const char *message_ids,
                               enum receipt_ids ways, void (*cb)(void *arg, int rc), void *arg);
 
-/* Checks CONNINFO as libpq will read it with expand_dbname: a "key=value" string or a
- * postgres:// URI is parsed, anything else is a database name. Returns 0, or -EINVAL with
- * libpq's complaint in MSG as one line (-ENOMEM). */
-int stor_conninfo_check(const char *conninfo, char *msg, size_t cap);
-
 /* Copies libpq's message MSG (possibly several lines, tab-indented) into OUT as one line:
  * white space runs become one space, trailing white space is dropped. */
 void stor_pg_oneline(const char *msg, char *out, size_t cap);

@@ -3,6 +3,7 @@
  * defaults, and one clear line naming file, line and key for every kind of bad input.
  */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -160,6 +161,55 @@ START_TEST(test_crlf_and_comments)
 }
 END_TEST
 
+/* Secrets (issue 15): a comment never stands for a password, a quoted one keeps its '#', and
+ * no error line shows one. */
+START_TEST(test_secrets)
+{
+    struct erm_config cfg;
+    char err[256] = "";
+    const char *head = "[smsc]\nhost=h\nport=1\nsystem_id=s\n";
+    char t[512];
+    snprintf(t, sizeof t, "%spassword = #Pa55\n[service]\nnumber=10086\n", head);
+    ck_assert_int_lt(parse(t, &cfg, err, sizeof err), 0);
+    ck_assert_ptr_nonnull(strstr(err, "t.conf:5: [smsc] password: empty: ';' or '#' starts"));
+    ck_assert_ptr_null(strstr(err, "Pa55"));
+    snprintf(t, sizeof t, "%spassword = ;x\n[service]\nnumber=10086\n", head);
+    ck_assert_int_lt(parse(t, &cfg, err, sizeof err), 0);
+    snprintf(t, sizeof t, "%spassword = \"#Pa55\"  ; the SMSC's\n[service]\nnumber=10086\n", head);
+    ck_assert_int_eq(parse(t, &cfg, err, sizeof err), 0);
+    ck_assert_str_eq(cfg.password, "#Pa55");
+    snprintf(t, sizeof t, "%spassword = \"a\\\"b\\\\c \"\n[service]\nnumber=10086\n", head);
+    ck_assert_int_eq(parse(t, &cfg, err, sizeof err), 0);
+    ck_assert_str_eq(cfg.password, "a\"b\\c ");
+    snprintf(t, sizeof t, "%spassword =\n[service]\nnumber=10086\n", head);
+    ck_assert_int_eq(parse(t, &cfg, err, sizeof err), 0); /* written empty: empty */
+    ck_assert_str_eq(cfg.password, "");
+    snprintf(t, sizeof t, "%spassword = \"Sm5Pw\n[service]\nnumber=10086\n", head);
+    ck_assert_int_lt(parse(t, &cfg, err, sizeof err), 0);
+    ck_assert_ptr_nonnull(strstr(err, "t.conf:5: [smsc] password: no closing"));
+    ck_assert_ptr_null(strstr(err, "Sm5"));
+    snprintf(t, sizeof t, "%spassword = \"Sm5\" Pw\n", head);
+    ck_assert_int_lt(parse(t, &cfg, err, sizeof err), 0);
+    ck_assert_ptr_nonnull(strstr(err, "t.conf:5: [smsc] password: text after the quoted value"));
+    /* a line without '=' is not echoed: it may be a password without its key */
+    ck_assert_int_lt(parse("[smsc]\npassword Sm5Pw!xq\n", &cfg, err, sizeof err), 0);
+    ck_assert_ptr_nonnull(strstr(err, "t.conf:2: expected \"key = value\""));
+    ck_assert_ptr_null(strstr(err, "Sm5"));
+}
+END_TEST
+
+START_TEST(test_conninfo_line)
+{
+    struct erm_config cfg;
+    char err[256] = "";
+    ck_assert_int_eq(parse(good, &cfg, err, sizeof err), 0);
+    ck_assert_uint_eq(cfg.conninfo_line, 13);
+    const char *t = "[smsc]\nhost=h\nport=1\nsystem_id=a\npassword=b\n[service]\nnumber=10086\n";
+    ck_assert_int_eq(parse(t, &cfg, err, sizeof err), 0);
+    ck_assert_uint_eq(cfg.conninfo_line, 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("config");
@@ -170,6 +220,8 @@ int main(void)
     tcase_add_test(tc, test_intake_keys);
     tcase_add_loop_test(tc, test_bad, 0, sizeof bad_cases / sizeof bad_cases[0]);
     tcase_add_test(tc, test_crlf_and_comments);
+    tcase_add_test(tc, test_secrets);
+    tcase_add_test(tc, test_conninfo_line);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

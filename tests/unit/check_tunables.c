@@ -45,6 +45,9 @@ START_TEST(test_defaults_sane)
     ck_assert_uint_le(tun_value(TUN_DB_BACKOFF_MIN), tun_value(TUN_DB_BACKOFF_MAX));
     ck_assert_uint_le(tun_value(TUN_SENDER_POLL), 10000);
     ck_assert_uint_le(tun_value(TUN_PARTS_DUE_MIN), tun_value(TUN_HOUSEKEEP));
+    /* the write queue: resume below pause below drop */
+    ck_assert_uint_lt(tun_value(TUN_SMPP_WQ_RESUME), tun_value(TUN_SMPP_WQ_PAUSE));
+    ck_assert_uint_lt(tun_value(TUN_SMPP_WQ_PAUSE), tun_value(TUN_SMPP_WQ_MAX));
     for (int i = 0; i < TUN_COUNT; i++) {
         const struct tunable *t = tun_entry((enum tun_id)i);
         if (strcmp(t->unit, "ms") == 0)
