@@ -1,0 +1,196 @@
+"""Orders by phone end to end (issue 12): the real ermgw with [sip] set, bound to the SMSC
+simulator, on a real PostgreSQL cluster; SIPp plays the carrier's switch and dials phone codes
+(service number + SMS code) from callers of its -key caller. Each call must take ermgw's one
+order path: the same rules, storage and dedupe as an SMS order, channel 'phone', the order
+committed before the answer, the prompt of the outcome played (ermgw's debug line names it;
+one test compares the RTP captured on loopback with the prompt byte for byte), and the SMS
+confirmation and the holder's note sent through the outbox to the simulator."""
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+import unittest
+import warnings
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ermtest  # noqa: E402
+from test_sip_trunk import PROMPTS, Capture, Sipp, free_port, rtp_check, write_wav  # noqa: E402
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import audioop  # noqa: E402
+
+HOLDER = "13800000001"  # the code's holder (setup_pool's employee)
+
+
+def make_prompts(root):
+    """Short test prompts in ROOT (and product 10's own 'ordered'); returns {name: PCM}."""
+    os.mkdir(os.path.join(root, "10"))
+    pcm = {}
+    for i, p in enumerate(PROMPTS):
+        pcm[p] = write_wav(os.path.join(root, p + ".wav"), 0.6 + 0.01 * i, 300 + 50 * i)
+    pcm["10/ordered"] = write_wav(os.path.join(root, "10", "ordered.wav"), 0.7, 900)
+    return pcm
+
+
+def sip_config(port, rtp, prompts):
+    return ("[sip]\nlisten = 127.0.0.1:%d\npeers = 127.0.0.1\nrtp_ports = %d-%d\n"
+            "prompts = %s\n" % (port, rtp, rtp + 99, prompts))
+
+
+class PhoneCase(ermtest.BoundCase):
+    """One ermgw with the phone on, shared by the tests; each uses its own callers."""
+
+    @classmethod
+    def prepare(cls, pg):
+        if shutil.which("sipp") is None:
+            raise unittest.SkipTest("sipp not installed (scripts/deps.sh installs sip-tester)")
+        cls.dir = tempfile.mkdtemp(prefix="ermtest-phone-")
+        cls.prompts = os.path.join(cls.dir, "prompts")
+        os.mkdir(cls.prompts)
+        cls.pcm = make_prompts(cls.prompts)
+        cls.code, cls.phone = ermtest.setup_pool(pg, notes=True)
+        cls.sip_port = free_port()
+        cls.rtp = 30000 + 200 * (cls.sip_port % 100)
+        cls.EXTRA_CONFIG = sip_config(cls.sip_port, cls.rtp, cls.prompts)
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        shutil.rmtree(getattr(cls, "dir", ""), ignore_errors=True)
+
+    def call(self, caller, called, scenario="phone_call", **kw):
+        """Dials CALLED from CALLER with SCENARIO (which must pass); returns (sipp, log mark)."""
+        mark = self.gw.log.mark()
+        s = Sipp(self.dir, scenario, self.sip_port, called, extra=("-key", "caller", caller),
+                 **kw)
+        return s, mark
+
+    def prompt(self, mark):
+        """The prompt ermgw played for the call dialled after MARK."""
+        _, m = self.gw.log.wait(r"call \d+: prompt (\S+)$", start=mark)
+        return m.group(1)
+
+    def orders_of(self, customer):
+        return self.pg.psql("SELECT code, product_code, channel FROM orders "
+                            "WHERE customer = :'p1'", customer)
+
+    def outbox_kinds(self, dest):
+        return [r[0] for r in self.pg.psql("SELECT kind FROM outbox WHERE dest = :'p1' "
+                                           "ORDER BY id", dest)]
+
+
+class PhoneOrders(PhoneCase):
+    def test_ordered_prompt_rtp_and_two_sms(self):
+        caller = "13900000101"
+        sim_mark = self.sim.out.mark()
+        cap = Capture(os.path.join(self.dir, "ordered.pcap"),
+                      [self.sip_port] + list(range(self.rtp, self.rtp + 100, 2)))
+        try:
+            s, mark = self.call(caller, self.phone)
+        finally:
+            time.sleep(0.2)
+            cap.stop()
+        self.assertEqual(self.prompt(mark), "10/ordered", "the product's own prompt")
+        self.assertIn("a=sendrecv", s.messages())
+        self.assertIn("BYE sip:", s.messages())
+        # the RTP the caller got is the prompt, byte for byte (PCMA: the offer's first)
+        media = [d for (_, sp, _, d) in cap.udp() if self.rtp <= sp < self.rtp + 100]
+        pcm = self.pcm["10/ordered"]
+        expected = audioop.lin2alaw(pcm, 2) + b"\xd5" * ((-len(pcm) // 2) % 160)
+        rtp_check(self, media, 8, expected)
+        # committed before the answer, by phone
+        self.assertEqual(self.orders_of(caller), [("10001", "10", "phone")])
+        # the confirmation to the caller and the note to the holder, through the outbox
+        _, source, text = self.sim.wait_message(caller, start=sim_mark)
+        self.assertEqual(source, "10086")
+        self.assertIn("流量包", ermtest.sim_unescape(text))
+        _, _, note = self.sim.wait_message(HOLDER, start=sim_mark)
+        self.assertIn("流量包", ermtest.sim_unescape(note))
+        self.assertEqual(self.outbox_kinds(caller), ["order_ok"])
+
+    def test_second_call_already_ordered(self):
+        caller = "13900000102"
+        _, mark = self.call(caller, self.phone)
+        self.assertEqual(self.prompt(mark), "10/ordered")
+        # the same caller again: a new call (its own Call-ID), not a redelivery
+        _, mark = self.call(caller, self.phone)
+        self.assertEqual(self.prompt(mark), "already")
+        self.assertEqual(len(self.orders_of(caller)), 1)
+        ermtest.wait_until(lambda: self.outbox_kinds(caller) == ["order_ok", "order_dup"],
+                           "both replies queued")
+
+    def test_unknown_code(self):
+        caller = "13900000103"
+        _, mark = self.call(caller, "1008699999")
+        self.assertEqual(self.prompt(mark), "unknown")
+        self.assertEqual(self.orders_of(caller), [])
+
+    def test_product_not_active(self):
+        ermtest.ermctl(self.pg, "product", "add", "--code", "20", "--name", "视频会员",
+                       "--quota", "9", "--commission", "3.00", "--intro", "x", check=True)
+        r = ermtest.ermctl(self.pg, "claim", "--product", "20", "--employee", "E001",
+                           check=True)
+        phone = re.search(r"phone code (\d+)", r.stdout).group(1)
+        caller = "13900000104"
+        _, mark = self.call(caller, phone)
+        self.assertEqual(self.prompt(mark), "closed")
+        self.assertEqual(self.orders_of(caller), [])
+
+    def test_non_mobile_caller_hears_help(self):
+        for caller in ("10010", "anonymous"):
+            _, mark = self.call(caller, self.phone)
+            self.assertEqual(self.prompt(mark), "help")
+            self.assertEqual(self.orders_of(caller), [])
+            self.assertEqual(self.outbox_kinds(caller), [])
+
+    def test_cancel_before_answer_order_stands(self):
+        """The order is held up by a lock on its claim; the caller cancels (487); once the
+        lock goes the order commits, and stands: README says so."""
+        caller = "13900000105"
+        with ermtest.PgSession(self.pg) as lock:
+            lock.run("BEGIN")
+            lock.run("SELECT 1 FROM claims WHERE code = '%s' FOR UPDATE" % self.code)
+            mark = self.gw.log.mark()
+            s = Sipp(self.dir, "phone_cancel", self.sip_port, self.phone,
+                     extra=("-key", "caller", caller), background=True)
+            ermtest.wait_until(lambda: ermtest.lock_waiters(self.pg) > 0, "the order waits")
+            s.wait()
+            self.gw.log.wait(r"call \d+ ended: cancelled", start=mark)
+            lock.run("COMMIT")
+        ermtest.wait_until(lambda: self.orders_of(caller) == [("10001", "10", "phone")],
+                           "the order committed after the CANCEL")
+        self.sim.wait_message(caller)
+        self.assertEqual(self.gw.log.count(r"call \d+: prompt", start=mark), 0)
+
+    def test_sms_after_phone_order_is_already_ordered(self):
+        caller = "13900000106"
+        _, mark = self.call(caller, self.phone)
+        self.assertEqual(self.prompt(mark), "10/ordered")
+        status, _ = ermtest.sms(self.sim, caller, self.code, expect=0)
+        self.assertEqual(status, 0)
+        ermtest.wait_until(lambda: self.outbox_kinds(caller) == ["order_ok", "order_dup"],
+                           "the SMS answered as already ordered")
+        self.assertEqual(self.orders_of(caller), [("10001", "10", "phone")])
+
+
+class PhoneDatabaseDown(PhoneCase):
+    def test_database_down_503_nothing_written(self):
+        caller = "13900000201"
+        self.pg.stop()
+        try:
+            self.gw.log.wait(r"database down")
+            s, mark = self.call(caller, self.phone, scenario="phone_busy")
+            self.assertRegex(s.messages(), r"Retry-After: \d+")
+        finally:
+            self.pg.start()
+        self.gw.log.wait(r"database up", start=mark)
+        self.assertEqual(self.orders_of(caller), [])
+        self.assertEqual(self.outbox_kinds(caller), [])
+        self.assertEqual(int(self.pg.scalar("SELECT count(*) FROM mo_log")), 0)
+
+
+if __name__ == "__main__":
+    ermtest.main()
