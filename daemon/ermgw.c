@@ -81,6 +81,8 @@ static void ermgw_usage(FILE *out)
                  "The ermgw daemon: binds to the carrier's SMSC over SMPP 3.4 as a transceiver,\n"
                  "turns customers' SMS (product codes such as 10001 sent to the service number)\n"
                  "into orders stored in PostgreSQL, and sends the replies from the outbox.\n"
+                 "With [sip] listen set it also answers calls to phone codes (1008610001) on\n"
+                 "the carrier's SIP trunk: the order is placed, the caller hears its outcome.\n"
                  "\n"
                  "  -c, --config FILE  the INI configuration (see etc/ermgw.conf)\n"
                  "      --check        check the configuration, print it, and exit\n"

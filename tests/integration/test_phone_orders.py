@@ -139,6 +139,25 @@ class PhoneOrders(PhoneCase):
         self.assertEqual(self.prompt(mark), "closed")
         self.assertEqual(self.orders_of(caller), [])
 
+    def test_leavers_code(self):
+        ermtest.ermctl(self.pg, "employee", "add", "--id", "E003", "--name", "王五", "--msisdn",
+                       "13800000003", "--dept", "市场部", check=True)
+        r = ermtest.ermctl(self.pg, "claim", "--product", "10", "--employee", "E003",
+                           check=True)
+        phone = re.search(r"phone code (\d+)", r.stdout).group(1)
+        ermtest.ermctl(self.pg, "employee", "deactivate", "E003", check=True)
+        caller = "13900000107"
+        _, mark = self.call(caller, phone)
+        self.assertEqual(self.prompt(mark), "leaver")
+        self.assertEqual(self.orders_of(caller), [])
+
+    def test_service_number_alone_hears_help(self):
+        caller = "13900000108"
+        _, mark = self.call(caller, "10086")
+        self.assertEqual(self.prompt(mark), "help")
+        self.assertEqual(self.orders_of(caller), [])
+        ermtest.wait_until(lambda: self.outbox_kinds(caller) == ["help"], "the help SMS")
+
     def test_non_mobile_caller_hears_help(self):
         for caller in ("10010", "anonymous"):
             _, mark = self.call(caller, self.phone)
