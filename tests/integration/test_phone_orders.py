@@ -8,6 +8,7 @@ confirmation and the holder's note sent through the outbox to the simulator."""
 import os
 import re
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -192,6 +193,26 @@ class PhoneOrders(PhoneCase):
         self.assertEqual(status, 0)
         ermtest.wait_until(lambda: self.outbox_kinds(caller) == ["order_ok", "order_dup"],
                            "the SMS answered as already ordered")
+        self.assertEqual(self.orders_of(caller), [("10001", "10", "phone")])
+
+
+class PhoneStop(PhoneCase):
+    def test_sigterm_lets_the_call_in_progress_finish(self):
+        """SIGTERM while a prompt plays: new calls get 503, the call in progress hears its
+        prompt to the end and gets its BYE, then ermgw exits 0."""
+        caller = "13900000301"
+        mark = self.gw.log.mark()
+        s = Sipp(self.dir, "phone_call", self.sip_port, self.phone,
+                 extra=("-key", "caller", caller), background=True)
+        self.gw.log.wait(r"call \d+: prompt", start=mark)
+        self.gw.proc.send_signal(signal.SIGTERM)
+        self.gw.log.wait(r"stopping", start=mark)
+        busy = Sipp(self.dir, "phone_busy", self.sip_port, self.phone,
+                    extra=("-key", "caller", "13900000302"))
+        self.assertRegex(busy.messages(), r"Retry-After: \d+")
+        s.wait()  # the BYE came after the whole prompt
+        self.gw.log.wait(r"call \d+ ended: played", start=mark)
+        self.assertEqual(self.gw.proc.wait(timeout=ermtest.DEFAULT_TIMEOUT), 0)
         self.assertEqual(self.orders_of(caller), [("10001", "10", "phone")])
 
 
