@@ -5,7 +5,7 @@ set -euo pipefail
 
 PKGS=(build-essential cmake pkg-config libuv1-dev libpq-dev libsmpp34-dev check
       postgresql python3 libnet-smpp-perl clang-format clang libclang-rt-14-dev
-      libosip2-dev sip-tester espeak-ng sox tcpdump)
+      libosip2-dev sip-tester espeak-ng sox tcpdump baresip)
 missing=()
 for p in "${PKGS[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then

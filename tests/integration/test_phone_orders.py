@@ -3,17 +3,20 @@ simulator, on a real PostgreSQL cluster; SIPp plays the carrier's switch and dia
 (service number + SMS code) from callers of its -key caller. Each call must take ermgw's one
 order path: the same rules, storage and dedupe as an SMS order, channel 'phone', the order
 committed before the answer, the prompt of the outcome played (ermgw's debug line names it;
-one test compares the RTP captured on loopback with the prompt byte for byte), and the SMS
-confirmation and the holder's note sent through the outbox to the simulator."""
+one test compares the RTP captured on loopback with the prompt byte for byte, another has
+baresip, a real phone, dial and record what it hears), and the SMS confirmation and the
+holder's note sent through the outbox to the simulator."""
 import os
 import re
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
 import unittest
 import warnings
+import wave
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ermtest  # noqa: E402
@@ -39,6 +42,25 @@ def make_prompts(root):
 def sip_config(port, rtp, prompts):
     return ("[sip]\nlisten = 127.0.0.1:%d\npeers = 127.0.0.1\nrtp_ports = %d-%d\n"
             "prompts = %s\n" % (port, rtp, rtp + 99, prompts))
+
+
+BARESIP_CONFIG = """poll_method epoll
+sip_listen 127.0.0.1:{port}
+audio_player aubridge,ermtest
+audio_source aubridge,ermtest
+audio_alert aubridge,ermtest
+ausrc_srate 8000
+auplay_srate 8000
+jitter_buffer_delay 0-0
+rtp_ports {rtp}-{rtp_end}
+module_path /usr/lib/baresip/modules
+module g711.so
+module aubridge.so
+module sndfile.so
+module_app account.so
+module_app menu.so
+snd_path {dump}
+"""
 
 
 class PhoneCase(ermtest.BoundCase):
@@ -195,6 +217,49 @@ class PhoneOrders(PhoneCase):
                            "the SMS answered as already ordered")
         self.assertEqual(self.orders_of(caller), [("10001", "10", "phone")])
 
+    def test_baresip_hears_the_ordered_prompt(self):
+        """baresip, a real phone nobody here wrote, dials the code with no registrar and
+        records what it hears (its sndfile module); the recording must be the prompt."""
+        if shutil.which("baresip") is None:
+            self.skipTest("baresip not installed (scripts/deps.sh installs it)")
+        caller = "13900000401"
+        conf = os.path.join(self.dir, "baresip")
+        dump = os.path.join(self.dir, "dump")
+        os.makedirs(conf)
+        os.makedirs(dump)
+        rtp = self.rtp + 100
+        with open(os.path.join(conf, "config"), "w") as f:
+            f.write(BARESIP_CONFIG.format(port=free_port(), rtp=rtp, rtp_end=rtp + 20,
+                                          dump=dump))
+        with open(os.path.join(conf, "accounts"), "w") as f:
+            f.write("<sip:%s@127.0.0.1>;regint=0;audio_codecs=PCMA\n" % caller)
+        sim_mark = self.sim.out.mark()
+        mark = self.gw.log.mark()
+        r = subprocess.run(["baresip", "-f", conf, "-e",
+                            "/dial sip:%s@127.0.0.1:%d" % (self.phone, self.sip_port),
+                            "-t", "6"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True, timeout=60)
+        self.assertEqual(self.prompt(mark), "10/ordered", r.stdout)
+        self.gw.log.wait(r"call \d+ ended: played", start=mark)
+        dec = [f for f in os.listdir(dump) if f.endswith("-dec.wav")]
+        self.assertEqual(len(dec), 1, r.stdout)
+        with wave.open(os.path.join(dump, dec[0])) as w:
+            self.assertEqual((w.getframerate(), w.getnchannels(), w.getsampwidth()), (8000, 1, 2))
+            heard = w.readframes(w.getnframes())
+        # what it decoded is the prompt through G.711 A-law, sample for sample (no jitter
+        # buffer: every frame is played as it comes, none held back at the BYE)
+        pcm = self.pcm["10/ordered"]
+        pad = audioop.alaw2lin(b"\xd5", 2) * ((-len(pcm) // 2) % 160)
+        expected = audioop.alaw2lin(audioop.lin2alaw(pcm, 2), 2) + pad
+        self.assertEqual(len(heard), len(expected), r.stdout)
+        self.assertEqual(heard, expected, "baresip heard the prompt")
+        # the order and the two SMS
+        self.assertEqual(self.orders_of(caller), [("10001", "10", "phone")])
+        _, _, text = self.sim.wait_message(caller, start=sim_mark)
+        self.assertIn("流量包", ermtest.sim_unescape(text))
+        _, _, note = self.sim.wait_message(HOLDER, start=sim_mark)
+        self.assertIn("流量包", ermtest.sim_unescape(note))
+
 
 class PhoneStop(PhoneCase):
     def test_sigterm_lets_the_call_in_progress_finish(self):
@@ -214,7 +279,6 @@ class PhoneStop(PhoneCase):
         self.gw.log.wait(r"call \d+ ended: played", start=mark)
         self.assertEqual(self.gw.proc.wait(timeout=ermtest.DEFAULT_TIMEOUT), 0)
         self.assertEqual(self.orders_of(caller), [("10001", "10", "phone")])
-
 
 class PhoneDatabaseDown(PhoneCase):
     def test_database_down_503_nothing_written(self):
