@@ -295,6 +295,18 @@ class PhoneDatabaseDown(PhoneCase):
         self.assertEqual(self.outbox_kinds(caller), [])
         self.assertEqual(int(self.pg.scalar("SELECT count(*) FROM mo_log")), 0)
 
+    def test_missing_prompt_stops_start_up(self):
+        empty = os.path.join(self.dir, "no-prompts")
+        os.mkdir(empty)
+        gw = ermtest.Daemon(self.pg, self.sim.port,
+                            extra_config=sip_config(free_port(), self.rtp + 100, empty))
+        try:
+            self.assertEqual(gw.proc.wait(timeout=ermtest.DEFAULT_TIMEOUT), 1)
+            gw.log.wait(r"\[sip\] prompts: .*ordered\.wav")
+        finally:
+            gw.stop()
+        self.assertEqual(gw.log.count(r"Sanitizer|runtime error"), 0, "\n".join(gw.log.lines))
+
 
 if __name__ == "__main__":
     ermtest.main()
