@@ -1,8 +1,9 @@
 /*
  * ermgw.c: the daemon's entry point and the owner of its lifecycle. Reads the configuration,
- * opens the database connections and the bearer (the SMPP session, behind gateway/bearer.h)
- * on one libuv loop, wires incoming messages to the intake and the order path and the outbox
- * to the sender, and is the only file that knows where the process is in its life:
+ * opens the database connections and the bearers (the SMPP session for every SMS, and the
+ * SIP trunk for calls when [sip] listen is set, behind gateway/bearer.h) on one libuv
+ * loop, wires incoming messages to the intake and the order path and the outbox to the
+ * sender, and is the only file that knows where the process is in its life:
  *
  *   running   taking messages, sending the outbox.
  *   draining  SIGTERM/SIGINT seen: each module is told (the order path answers new messages
@@ -10,8 +11,8 @@
  *             submitted back in the queue, the bearer never connects or binds again) and
  *             reports idle through the callback it was given; bounded by the stop_timeout
  *             tunable (core/tunables.c).
- *   closing   both idle (or the bound passed): the bearer unbinds and stops, then every
- *             database connection closes.
+ *   closing   both idle (or the bound passed): the bearers stop (the SMPP bind unbinds, the
+ *             phone lets calls in progress end), then every database connection closes.
  *   done      everything closed: "stopped", the loop ends, the process exits 0.
  */
 #include <errno.h>
@@ -352,17 +353,15 @@ static int ermgw_phone_start(struct ermgw *d)
     return rc;
 }
 
-/* Closing: the SMS bearer and the phone stop; the connections close after both on_stopped.
- * Returns how many bearers are stopping (0: none was started). */
-static unsigned ermgw_bearers_stop(struct ermgw *d)
+/* Closing: the SMS bearer and the phone stop; the connections close once every bearer
+ * started has reported on_stopped (ermgw_on_stopped counts them down). */
+static void ermgw_bearers_stop(struct ermgw *d)
 {
     d->bearers_stopping = (unsigned)d->bearer_started + (unsigned)d->phone_started;
-    unsigned n = d->bearers_stopping;
     if (d->phone_started)
         bearer_stop(d->phone);
     if (d->bearer_started)
         bearer_stop(d->bearer);
-    return n;
 }
 
 /* draining -> closing: the bearer unbinds and stops, then the connections close. */
@@ -374,11 +373,13 @@ static void ermgw_close(struct ermgw *d)
     uv_timer_stop(&d->stop_timer);
     /* Consumers' timers first: nothing polls a connection about to close. */
     outbox_sender_stop_polling(d->sender);
-    ERM_INFO("ermgw", "unbinding and closing");
-    if (ermgw_bearers_stop(d) == 0) {
+    if (!d->bearer_started && !d->phone_started) {
         /* Never bound (the database never came up): only the database to close. */
         ermgw_close_dbs(d);
+        return;
     }
+    ERM_INFO("ermgw", "unbinding and closing");
+    ermgw_bearers_stop(d);
 }
 
 /* Draining goes on to closing once the order path and the sender both reported idle. */
