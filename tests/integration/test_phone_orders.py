@@ -40,8 +40,9 @@ def make_prompts(root):
 
 
 def sip_config(port, rtp, prompts):
+    """[sip] with 150 RTP ports (RTP + 300 and up are left for baresip's own)."""
     return ("[sip]\nlisten = 127.0.0.1:%d\npeers = 127.0.0.1\nrtp_ports = %d-%d\n"
-            "prompts = %s\n" % (port, rtp, rtp + 99, prompts))
+            "prompts = %s\n" % (port, rtp, rtp + 299, prompts))
 
 
 BARESIP_CONFIG = """poll_method epoll
@@ -76,7 +77,7 @@ class PhoneCase(ermtest.BoundCase):
         cls.pcm = make_prompts(cls.prompts)
         cls.code, cls.phone = ermtest.setup_pool(pg, notes=True)
         cls.sip_port = free_port()
-        cls.rtp = 30000 + 200 * (cls.sip_port % 100)
+        cls.rtp = 30000 + 400 * (cls.sip_port % 50)
         cls.EXTRA_CONFIG = sip_config(cls.sip_port, cls.rtp, cls.prompts)
 
     @classmethod
@@ -217,6 +218,27 @@ class PhoneOrders(PhoneCase):
                            "the SMS answered as already ordered")
         self.assertEqual(self.orders_of(caller), [("10001", "10", "phone")])
 
+    def test_load_distinct_callers(self):
+        """The load run: SIPp at a fixed rate for a fixed count, every call from a distinct
+        caller: every call answered and played, as many orders by phone, as many
+        confirmations queued."""
+        calls, rate = 120, 20
+        inf = os.path.join(self.dir, "callers.csv")
+        with open(inf, "w") as f:
+            f.write("SEQUENTIAL\n")
+            for i in range(calls):
+                f.write("1391%07d;\n" % i)
+        mark = self.gw.log.mark()
+        Sipp(self.dir, "phone_load", self.sip_port, self.phone, calls=calls, timeout=60,
+             extra=("-inf", inf, "-r", str(rate), "-l", "100"))
+        self.assertEqual(self.gw.log.count(r"call \d+: prompt 10/ordered$", start=mark), calls)
+        ermtest.wait_until(lambda: self.gw.log.count(r"call \d+ ended: played$", start=mark)
+                           == calls, "every call played to its end")
+        self.assertEqual(self.pg.scalar("SELECT count(*) FROM orders WHERE channel = 'phone'"
+                                        " AND customer LIKE '1391%'"), str(calls))
+        self.assertEqual(self.pg.scalar("SELECT count(*) FROM outbox WHERE kind = 'order_ok'"
+                                        " AND dest LIKE '1391%'"), str(calls))
+
     def test_baresip_hears_the_ordered_prompt(self):
         """baresip, a real phone nobody here wrote, dials the code with no registrar and
         records what it hears (its sndfile module); the recording must be the prompt."""
@@ -227,7 +249,7 @@ class PhoneOrders(PhoneCase):
         dump = os.path.join(self.dir, "dump")
         os.makedirs(conf)
         os.makedirs(dump)
-        rtp = self.rtp + 100
+        rtp = self.rtp + 300
         with open(os.path.join(conf, "config"), "w") as f:
             f.write(BARESIP_CONFIG.format(port=free_port(), rtp=rtp, rtp_end=rtp + 20,
                                           dump=dump))
@@ -299,7 +321,7 @@ class PhoneDatabaseDown(PhoneCase):
         empty = os.path.join(self.dir, "no-prompts")
         os.mkdir(empty)
         gw = ermtest.Daemon(self.pg, self.sim.port,
-                            extra_config=sip_config(free_port(), self.rtp + 100, empty))
+                            extra_config=sip_config(free_port(), self.rtp, empty))
         try:
             self.assertEqual(gw.proc.wait(timeout=ermtest.DEFAULT_TIMEOUT), 1)
             gw.log.wait(r"\[sip\] prompts: .*ordered\.wav")
