@@ -1,8 +1,9 @@
 /*
  * ermgw.c: the daemon's entry point and the owner of its lifecycle. Reads the configuration,
- * opens the database connections and the bearer (the SMPP session, behind gateway/bearer.h)
- * on one libuv loop, wires incoming messages to the intake and the order path and the outbox
- * to the sender, and is the only file that knows where the process is in its life:
+ * opens the database connections and the bearers (the SMPP session for every SMS, and the
+ * SIP trunk for calls when [sip] listen is set, behind gateway/bearer.h) on one libuv
+ * loop, wires incoming messages to the intake and the order path and the outbox to the
+ * sender, and is the only file that knows where the process is in its life:
  *
  *   running   taking messages, sending the outbox.
  *   draining  SIGTERM/SIGINT seen: each module is told (the order path answers new messages
@@ -10,8 +11,8 @@
  *             submitted back in the queue, the bearer never connects or binds again) and
  *             reports idle through the callback it was given; bounded by the stop_timeout
  *             tunable (core/tunables.c).
- *   closing   both idle (or the bound passed): the bearer unbinds and stops, then every
- *             database connection closes.
+ *   closing   both idle (or the bound passed): the bearers stop (the SMPP bind unbinds, the
+ *             phone lets calls in progress end), then every database connection closes.
  *   done      everything closed: "stopped", the loop ends, the process exits 0.
  */
 #include <errno.h>
@@ -29,6 +30,7 @@
 #include "daemon/order_path.h"
 #include "daemon/outbox_sender.h"
 #include "gateway/bearer.h"
+#include "gateway/sip_bearer.h"
 #include "gateway/smpp_bearer.h"
 #include "storage/db.h"
 #include "storage/orders.h"
@@ -44,6 +46,11 @@ struct ermgw {
     enum ermgw_life life;
     struct bearer *bearer;
     int bearer_started;
+    /* The phone (the SIP trunk, gateway/sip_bearer.h) when [sip] listen is set: calls in,
+     * nothing out; started with the SMS bearer once the database is up. */
+    struct bearer *phone;
+    int phone_started;
+    unsigned bearers_stopping; /* closing: bearers whose on_stopped has not come */
     /* The MO connections ([database] connections): a customer's MOs and what they cause
      * always on the same one (order_path_db); the first also keeps the parts of long MOs
      * and the housekeeping. Slots are NULLed once closed (the modules read them). */
@@ -75,6 +82,8 @@ static void ermgw_usage(FILE *out)
                  "The ermgw daemon: binds to the carrier's SMSC over SMPP 3.4 as a transceiver,\n"
                  "turns customers' SMS (product codes such as 10001 sent to the service number)\n"
                  "into orders stored in PostgreSQL, and sends the replies from the outbox.\n"
+                 "With [sip] listen set it also answers calls to phone codes (1008610001) on\n"
+                 "the carrier's SIP trunk: the order is placed, the caller hears its outcome.\n"
                  "\n"
                  "  -c, --config FILE  the INI configuration (see etc/ermgw.conf)\n"
                  "      --check        check the configuration, print it, and exit\n"
@@ -292,10 +301,67 @@ static void ermgw_close_dbs(struct ermgw *d)
     ermgw_one_db_closed(d);
 }
 
+/* A bearer stopped: the connections close once every bearer has. */
 static void ermgw_on_stopped(void *ud, struct bearer *b)
 {
+    struct ermgw *d = ud;
     (void)b;
-    ermgw_close_dbs(ud);
+    if (d->bearers_stopping > 0 && --d->bearers_stopping == 0)
+        ermgw_close_dbs(d);
+}
+
+/* ---- the phone bearer ---- */
+
+/* Creates the phone bearer when [sip] listen is set (loading its prompts: a missing one
+ * stops start-up). Returns 0 or a negative errno (logged). */
+static int ermgw_phone_create(struct ermgw *d)
+{
+    static const struct bearer_events ev = {
+        .on_message = ermgw_on_message,
+        .on_stopped = ermgw_on_stopped,
+    };
+    if (d->cfg.sip_listen[0] == '\0')
+        return 0;
+    struct sip_bearer_cfg pc = {
+        .trunk =
+            {
+                .listen = d->cfg.sip_listen,
+                .peers = d->cfg.sip_peers,
+                .rtp_ports = d->cfg.sip_rtp_ports,
+                .strip_prefix = d->cfg.sip_strip_prefix,
+                .max_calls = d->cfg.sip_max_calls,
+            },
+        .prompts = d->cfg.sip_prompts,
+    };
+    char err[512];
+    int rc = sip_bearer_create(d->loop, &pc, &ev, d, &d->phone, err, sizeof err);
+    if (rc < 0)
+        ERM_ERROR("ermgw", "[sip] prompts: %s", err);
+    return rc;
+}
+
+/* Starts listening for calls (once the database is up, like the SMPP bind). */
+static int ermgw_phone_start(struct ermgw *d)
+{
+    if (d->phone == NULL || d->phone_started)
+        return 0;
+    int rc = bearer_start(d->phone);
+    if (rc == 0)
+        d->phone_started = 1;
+    else
+        ERM_ERROR("ermgw", "SIP trunk: %s", uv_strerror(rc));
+    return rc;
+}
+
+/* Closing: the SMS bearer and the phone stop; the connections close once every bearer
+ * started has reported on_stopped (ermgw_on_stopped counts them down). */
+static void ermgw_bearers_stop(struct ermgw *d)
+{
+    d->bearers_stopping = (unsigned)d->bearer_started + (unsigned)d->phone_started;
+    if (d->phone_started)
+        bearer_stop(d->phone);
+    if (d->bearer_started)
+        bearer_stop(d->bearer);
 }
 
 /* draining -> closing: the bearer unbinds and stops, then the connections close. */
@@ -307,13 +373,13 @@ static void ermgw_close(struct ermgw *d)
     uv_timer_stop(&d->stop_timer);
     /* Consumers' timers first: nothing polls a connection about to close. */
     outbox_sender_stop_polling(d->sender);
-    if (!d->bearer_started) {
+    if (!d->bearer_started && !d->phone_started) {
         /* Never bound (the database never came up): only the database to close. */
         ermgw_close_dbs(d);
         return;
     }
     ERM_INFO("ermgw", "unbinding and closing");
-    bearer_stop(d->bearer);
+    ermgw_bearers_stop(d);
 }
 
 /* Draining goes on to closing once the order path and the sender both reported idle. */
@@ -352,6 +418,8 @@ static void ermgw_drain(struct ermgw *d)
         return;
     d->life = ERMGW_DRAINING;
     bearer_drain(d->bearer);
+    if (d->phone != NULL)
+        bearer_drain(d->phone);
     mo_intake_drain(d->intake);
     outbox_sender_drain(d->sender);
     order_path_drain(d->orders);
@@ -466,12 +534,13 @@ static void ermgw_on_db_change(void *ud, int up)
     ermgw_on_db_state(ud, up);
     if (!up || d->bearer_started || d->life != ERMGW_RUNNING)
         return;
-    int rc = bearer_start(d->bearer);
-    if (rc == 0) {
+    int rc = ermgw_phone_start(d);
+    if (rc == 0 && (rc = bearer_start(d->bearer)) == 0) {
         d->bearer_started = 1;
         return;
     }
-    ERM_ERROR("ermgw", "SMPP session: %s", uv_strerror(rc));
+    if (d->phone == NULL || d->phone_started)
+        ERM_ERROR("ermgw", "SMPP session: %s", uv_strerror(rc));
     /* Stop from the timer, not from inside the database's own callback. */
     d->exit_code = 1;
     uv_timer_start(&d->stop_timer, ermgw_on_stop_timer, 0, 0);
@@ -548,6 +617,8 @@ static int ermgw_modules(struct ermgw *d)
 static int ermgw_start(struct ermgw *d)
 {
     int rc = ermgw_bearer(d);
+    if (rc == 0)
+        rc = ermgw_phone_create(d);
     if (rc == 0)
         rc = ermgw_modules(d);
     if (rc < 0)
@@ -693,6 +764,7 @@ int main(int argc, char **argv)
     if (d.orders != NULL)
         order_path_destroy(d.orders);
     bearer_destroy(d.bearer);
+    bearer_destroy(d.phone);
     uv_loop_close(d.loop);
     erm_log_open(NULL);
     return d.exit_code;

@@ -70,13 +70,14 @@ struct mo_intake_ack {
     struct bearer *bearer;
     uint64_t link_id;
     uint32_t seq;
+    enum gw_channel channel;
     char source[MSISDN_ADDR_MAX]; /* for log lines */
 };
 
 /* Returns 0, or -ENOTCONN when the answer could not go (its link is gone). */
 static int mo_intake_answer(struct bearer *b, uint64_t link_id, uint32_t seq, enum bearer_answer a)
 {
-    int rc = bearer_answer(b, link_id, seq, a);
+    int rc = bearer_answer(b, link_id, seq, a, NULL);
     if (rc < 0)
         ERM_DEBUG("intake", "ack of seq %u dropped: its link is gone (the SMSC redelivers)", seq);
     return rc;
@@ -259,6 +260,7 @@ static void mo_intake_run(struct mo_intake *in, const struct stor_mo_group_id *f
         .bearer = ack != NULL ? ack->bearer : NULL,
         .link_id = ack != NULL ? ack->link_id : 0,
         .seq = ack != NULL ? ack->seq : 0,
+        .channel = ack != NULL ? ack->channel : GW_CHANNEL_SMS,
     };
     order_path_run(in->cfg.orders, &m);
 }
@@ -361,7 +363,8 @@ static void mo_intake_mo(struct mo_intake *in, struct bearer *b, const struct gw
     }
     struct stor_mo_key key;
     struct stor_mo_group_id from;
-    struct mo_intake_ack ack = {.in = in, .bearer = b, .link_id = mo->link_id, .seq = mo->seq};
+    struct mo_intake_ack ack = {
+        .in = in, .bearer = b, .link_id = mo->link_id, .seq = mo->seq, .channel = mo->channel};
     memset(&from, 0, sizeof from);
     snprintf(from.source, sizeof from.source, "%s", mo->source);
     snprintf(from.dest, sizeof from.dest, "%s", mo->dest);
@@ -382,9 +385,27 @@ static const char *mo_intake_untakable(const struct gw_mo *mo)
     return NULL;
 }
 
+/* A call from a caller that is not a mobile number: no order (no SMS could confirm it, and
+ * junk would become a customer), but a caller is a person on the line, not a message to
+ * refuse: the help prompt tells them what the service is. */
+static void mo_intake_call_help(struct mo_intake *in, struct bearer *b, const struct gw_mo *mo,
+                                const char *why)
+{
+    static const struct bearer_outcome help = {REPLY_HELP, NULL};
+    in->counts.refused++;
+    ERM_WARN("intake", "call from %s to %s: %s; answered with the help prompt, nothing stored",
+             mo->source, mo->dest, why);
+    if (bearer_answer(b, mo->link_id, mo->seq, BEARER_ACCEPTED, &help) < 0)
+        ERM_DEBUG("intake", "call %" PRIu64 " ended before its answer", mo->link_id);
+}
+
 void mo_intake_message(struct mo_intake *in, struct bearer *b, const struct gw_mo *mo)
 {
     const char *why = mo_intake_untakable(mo);
+    if (why != NULL && mo->channel == GW_CHANNEL_PHONE) {
+        mo_intake_call_help(in, b, mo, why);
+        return;
+    }
     if (why != NULL) {
         mo_intake_refuse(in, b, mo, why);
         return;

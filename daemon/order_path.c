@@ -42,14 +42,20 @@ struct order_ctx {
     uint32_t seq;
     char customer[MSISDN_ADDR_MAX];
     enum cmd_kind kind;
+    enum gw_channel channel;
     struct stor_mo_key key; /* its dedupe step (storage/mo_log.h) */
+    /* What it led to, once committed: the answer's outcome (a phone plays it). */
+    struct bearer_outcome outcome;
+    int has_outcome;
+    char code[CODEPLAN_MAX_CODE_LEN + 1];
 };
 
-/* Answers the message (LINK_ID, SEQ) on B; 1 when the answer went, 0 when its link is gone
- * (the SMSC delivers it again). */
-static int order_answer(struct bearer *b, uint64_t link_id, uint32_t seq, enum bearer_answer a)
+/* Answers the message (LINK_ID, SEQ) on B with A and OUTCOME (NULL: none); 1 when the answer
+ * went, 0 when its link is gone (the SMSC delivers it again; a call has ended). */
+static int order_answer(struct bearer *b, uint64_t link_id, uint32_t seq, enum bearer_answer a,
+                        const struct bearer_outcome *outcome)
 {
-    if (bearer_answer(b, link_id, seq, a) == 0)
+    if (bearer_answer(b, link_id, seq, a, outcome) == 0)
         return 1;
     ERM_DEBUG("mo", "ack of seq %u dropped: its link is gone (the SMSC redelivers)", seq);
     return 0;
@@ -97,7 +103,8 @@ static void order_finish(struct order_ctx *ctx, int rc, const char *what)
     struct bearer *b = ctx->bearer;
     const char *who = ctx->customer, *kind = cmd_kind_name(ctx->kind);
     if (rc == 0) {
-        int acked = b != NULL && order_answer(b, ctx->link_id, ctx->seq, BEARER_ACCEPTED);
+        const struct bearer_outcome *out = ctx->has_outcome ? &ctx->outcome : NULL;
+        int acked = b != NULL && order_answer(b, ctx->link_id, ctx->seq, BEARER_ACCEPTED, out);
         op->counts.committed++;
         ERM_DEBUG("mo", "from %s: %s committed%s", who, what,
                   acked       ? ", acknowledged"
@@ -106,7 +113,7 @@ static void order_finish(struct order_ctx *ctx, int rc, const char *what)
         if (op->cfg.on_committed)
             op->cfg.on_committed(op->cfg.ud);
     } else if (rc == -EALREADY) {
-        int acked = b != NULL && order_answer(b, ctx->link_id, ctx->seq, BEARER_ACCEPTED);
+        int acked = b != NULL && order_answer(b, ctx->link_id, ctx->seq, BEARER_ACCEPTED, NULL);
         op->counts.redelivered++;
         ERM_DEBUG("mo", "from %s: %s handled before (the SMSC delivered it again); %s", who, kind,
                   acked || b == NULL ? "acknowledged, nothing done twice"
@@ -115,7 +122,7 @@ static void order_finish(struct order_ctx *ctx, int rc, const char *what)
         /* Refused before storage for what it is (e.g. an address too long to store): the
          * same bytes would fail again, so a retry would loop forever. */
         op->counts.refused++;
-        if (order_answer(b, ctx->link_id, ctx->seq, BEARER_REFUSED))
+        if (order_answer(b, ctx->link_id, ctx->seq, BEARER_REFUSED, NULL))
             ERM_WARN("mo", "from %s: %s refused as malformed; answered %s (permanent)", who, kind,
                      bearer_answer_name(b, BEARER_REFUSED));
         else
@@ -125,7 +132,7 @@ static void order_finish(struct order_ctx *ctx, int rc, const char *what)
                  strerror(-rc));
     } else {
         op->counts.retry_later++;
-        if (order_answer(b, ctx->link_id, ctx->seq, BEARER_RETRY_LATER))
+        if (order_answer(b, ctx->link_id, ctx->seq, BEARER_RETRY_LATER, NULL))
             ERM_WARN("mo", "from %s: %s not stored (%s); answered %s for redelivery", who, kind,
                      strerror(-rc), bearer_answer_name(b, BEARER_RETRY_LATER));
         else
@@ -136,13 +143,23 @@ static void order_finish(struct order_ctx *ctx, int rc, const char *what)
     order_path_release(op);
 }
 
+/* Keeps what the message led to for its answer. */
+static void order_outcome(struct order_ctx *ctx, enum reply_kind reply)
+{
+    ctx->outcome.reply = reply;
+    ctx->outcome.code = ctx->code[0] != '\0' ? ctx->code : NULL;
+    ctx->has_outcome = 1;
+}
+
 static void order_done(void *arg, int rc, enum reply_kind outcome)
 {
+    order_outcome(arg, outcome);
     order_finish(arg, rc, reply_kind_name(outcome));
 }
 
 static void order_reply_done(void *arg, int rc)
 {
+    order_outcome(arg, REPLY_HELP);
     order_finish(arg, rc, "help reply");
 }
 
@@ -157,9 +174,15 @@ static void order_query_done(void *arg, int rc, const char *outcome)
     order_finish(arg, rc, outcome);
 }
 
-/* Decodes the message's text; an undecodable one parses as CMD_UNKNOWN (help reply). */
+/* Decodes the message's text; an undecodable one parses as CMD_UNKNOWN (help reply). A call
+ * has no text: the number called says it all, as for an SMS to an extended destination. */
 static void order_parse(const struct order_path *op, const struct order_msg *mo, struct cmd *cmd)
 {
+    if (mo->channel == GW_CHANNEL_PHONE) {
+        ERM_DEBUG("mo", "call from %s to %s", mo->source, mo->dest);
+        cmd_parse_mo(op->cfg.service_number, mo->dest, "", 0, cmd);
+        return;
+    }
     char text[GW_SM_MAX * 3 + 1];
     int n = text_decode(mo->data_coding, mo->sm, mo->len, text, sizeof text);
     if (n < 0) {
@@ -194,7 +217,9 @@ static int order_start(struct order_path *op, struct order_ctx *ctx, const struc
     if (db == NULL)
         return -ENOTCONN;
     if (cmd->kind == CMD_ORDER)
-        return stor_order_place(db, &ctx->key, ctx->customer, cmd->arg, service, order_done, ctx);
+        return stor_order_place(db, &ctx->key, ctx->customer, cmd->arg, service,
+                                ctx->channel == GW_CHANNEL_PHONE ? "phone" : "sms", order_done,
+                                ctx);
     /* A claim ends like an order: committed with the reply it names. */
     if (cmd->kind == CMD_CLAIM)
         return stor_claim_sms(db, &ctx->key, ctx->customer, cmd->arg, service, order_done, ctx);
@@ -223,7 +248,7 @@ void order_path_run(struct order_path *op, const struct order_msg *m)
     struct order_ctx *ctx = calloc(1, sizeof *ctx);
     if (ctx == NULL) {
         if (m->bearer != NULL)
-            (void)order_answer(m->bearer, m->link_id, m->seq, BEARER_RETRY_LATER);
+            (void)order_answer(m->bearer, m->link_id, m->seq, BEARER_RETRY_LATER, NULL);
         return;
     }
     ctx->op = op;
@@ -231,6 +256,9 @@ void order_path_run(struct order_path *op, const struct order_msg *m)
     ctx->link_id = m->link_id;
     ctx->seq = m->seq;
     ctx->kind = cmd.kind;
+    ctx->channel = m->channel;
+    if (cmd.kind == CMD_ORDER)
+        snprintf(ctx->code, sizeof ctx->code, "%s", cmd.arg);
     ctx->key = *m->key;
     /* As received: storage normalises it for the order, the reply goes back to it as is. */
     snprintf(ctx->customer, sizeof ctx->customer, "%s", m->source);
@@ -249,7 +277,7 @@ int order_path_admit(struct order_path *op, struct bearer *b, const char *source
     ERM_WARN("mo", "from %s: %s; answered %s for redelivery", source,
              op->draining ? "stopping" : "database down",
              bearer_answer_name(b, BEARER_RETRY_LATER));
-    (void)order_answer(b, link_id, seq, BEARER_RETRY_LATER);
+    (void)order_answer(b, link_id, seq, BEARER_RETRY_LATER, NULL);
     return 0;
 }
 

@@ -75,11 +75,15 @@ struct order_msg {
     struct bearer *bearer;
     uint64_t link_id;
     uint32_t seq;
+    /* A call (GW_CHANNEL_PHONE) has no text: its command comes from DEST alone (an extended
+     * destination: service number + SMS code), SM being the call's id for the key only; its
+     * order is stored with channel 'phone', and its answer carries the outcome. */
+    enum gw_channel channel;
 };
 
 /* Decodes and parses M, runs its command's transaction (copying what it keeps), and
- * answers M after it: accepted once committed or found redelivered, refused when malformed,
- * else retry later. */
+ * answers M after it: accepted once committed (with the reply it caused as the outcome) or
+ * found redelivered (no outcome known), refused when malformed, else retry later. */
 void order_path_run(struct order_path *op, const struct order_msg *m);
 
 /* No new messages from now on (order_path_admit answers retry-later); on_idle once the

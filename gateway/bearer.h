@@ -4,8 +4,10 @@
  * pipes and TTYs behind one set of calls and Kannel's SMSCConn holds one set of function
  * pointers per SMSC type. Messages come up as events, submits go down; answers to incoming
  * messages are abstract outcomes (accepted, retry later, refused) that each bearer maps to
- * its own status (SMPP: 0, [service] db_unavailable_status, ESME_RX_P_APPN). Nothing in
- * here is specific to one bearer.
+ * its own status (SMPP: 0, [service] db_unavailable_status, ESME_RX_P_APPN; SIP: the
+ * outcome's prompt, 503 with Retry-After, a 4xx). An accepted answer may carry what the
+ * message led to (the reply kind of core/reply.h): a phone plays it, SMS bearers ignore it
+ * (the reply goes as an SMS through the outbox). Nothing in here is specific to one bearer.
  *
  * Life: created (not connected) by its kind's constructor (e.g. smpp_bearer_create), then
  * start (connect, bind, reconnect when lost), drain (no new links: never connects or binds
@@ -18,6 +20,7 @@
 
 #include <stdint.h>
 
+#include "core/reply.h"
 #include "gateway/gw.h"
 
 struct bearer;
@@ -27,6 +30,14 @@ enum bearer_answer {
     BEARER_ACCEPTED,    /* stored (or known already): the peer may forget it */
     BEARER_RETRY_LATER, /* nothing stored: the peer delivers it again later */
     BEARER_REFUSED,     /* refused for what it is: delivering it again would fail again */
+};
+
+/* What an accepted message led to, for a bearer that tells it to its peer (the phone plays
+ * the outcome's prompt). Borrowed for the call only. A NULL outcome means none is known (a
+ * redelivery, a receipt, a part): a phone then plays its help prompt. */
+struct bearer_outcome {
+    enum reply_kind reply; /* the reply the message caused (REPLY_ORDER_OK, ...) */
+    const char *code;      /* the order code it concerned ("10001"), or NULL */
 };
 
 /* A submit's result when no answer came (link lost, timed out, stopping). */
@@ -56,7 +67,7 @@ struct bearer_events {
 
 /* One kind of bearer. PRIV of struct bearer is the kind's own state. */
 struct bearer_ops {
-    const char *kind; /* "smpp", for logs */
+    const char *kind; /* "smpp", "sip", for logs */
     /* Starts connecting. Returns 0 or a negative errno. */
     int (*start)(struct bearer *b);
     /* No new links from now on: a lost link stays lost; the open one, if any, stays for what
@@ -65,14 +76,17 @@ struct bearer_ops {
     /* Closes (unbinding politely when bound); on_stopped follows, at once when idle. */
     void (*stop)(struct bearer *b);
     /* 1 when a submit may go now (bound, window and pacing allow); when only the pacing
-     * says no, on_ready follows once it says yes. */
+     * says no, on_ready follows once it says yes. A bearer that carries no SMS (the phone)
+     * always says 0, and its submit -ENOTSUP. */
     int (*can_submit)(struct bearer *b);
     /* Sends one part. 0 (on_submit_result follows), -ENOTCONN, -EAGAIN (window or pacing:
      * on_ready follows), or another negative errno. */
     int (*submit)(struct bearer *b, const struct gw_submit *msg, uint64_t cookie);
-    /* Answers the incoming message (LINK_ID, SEQ). -ENOTCONN when its link is gone (the peer
-     * delivers again). */
-    int (*answer)(struct bearer *b, uint64_t link_id, uint32_t seq, enum bearer_answer a);
+    /* Answers the incoming message (LINK_ID, SEQ) with A; OUTCOME (NULL: none known) says
+     * what an accepted one led to. -ENOTCONN when its link is gone (the peer delivers
+     * again). */
+    int (*answer)(struct bearer *b, uint64_t link_id, uint32_t seq, enum bearer_answer a,
+                  const struct bearer_outcome *outcome);
     /* The bearer's name of answer A, for logs ("ESME_RX_T_APPN"; static). */
     const char *(*answer_name)(struct bearer *b, enum bearer_answer a);
     /* 1 when a submit result STATUS (BEARER_NO_ANSWER included) should be tried later. */
@@ -117,9 +131,9 @@ static inline int bearer_submit(struct bearer *b, const struct gw_submit *msg, u
 }
 
 static inline int bearer_answer(struct bearer *b, uint64_t link_id, uint32_t seq,
-                                enum bearer_answer a)
+                                enum bearer_answer a, const struct bearer_outcome *outcome)
 {
-    return b->ops->answer(b, link_id, seq, a);
+    return b->ops->answer(b, link_id, seq, a, outcome);
 }
 
 static inline const char *bearer_answer_name(struct bearer *b, enum bearer_answer a)

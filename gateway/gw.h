@@ -13,6 +13,15 @@
 
 #define GW_SM_MAX 1024 /* short_message (254) or message_payload (bounded by us) */
 
+/* How a message came: a text, or a call (the called number is the destination, there is no
+ * text, and the bearer's answer plays the outcome to the caller). Stored as the order's
+ * channel. */
+enum gw_channel {
+    GW_CHANNEL_SMS = 0, /* SMS bearers (SMPP, CMPP): zeroed messages are SMS */
+    GW_CHANNEL_PHONE,   /* a call on the SIP trunk: sm holds the call's unique id (its
+                         * Call-ID), for the dedupe key only, never as text */
+};
+
 /* A mobile-originated message as received. Owned by the bearer; valid only during the
  * on_mo callback: copy what you keep. */
 struct gw_mo {
@@ -32,6 +41,7 @@ struct gw_mo {
     uint16_t sar_ref;      /* sar_msg_ref_num */
     uint8_t sar_total;     /* sar_total_segments */
     uint8_t sar_seqnum;    /* sar_segment_seqnum */
+    enum gw_channel channel;
 };
 
 /* One message part to submit. The caller keeps it; the bearer copies what it sends. */

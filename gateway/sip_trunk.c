@@ -793,7 +793,7 @@ static void sip_on_invite(struct sip_trunk *t, osip_transaction_t *tr, osip_mess
     ERM_INFO(SIP_MOD, "call %llu from %s (%s) to %s, %s", (unsigned long long)c->id, caller, from,
              called, offer.pt == RTP_PT_PCMA ? "PCMA" : "PCMU");
     if (t->ev.on_call != NULL)
-        t->ev.on_call(t->ud, c->id, caller, called);
+        t->ev.on_call(t->ud, c->id, caller, called, c->call_id);
 }
 
 /* CANCEL: 200 to it, and 487 to the INVITE when it is still undecided. */

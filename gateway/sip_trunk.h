@@ -47,10 +47,12 @@ enum sip_call_end {
 struct sip_trunk_events {
     /* A new call from an allowed peer. CALLER is the P-Asserted-Identity user when the
      * INVITE has one, else the From user (as sent: the upper layer normalises it); CALLED
-     * is the Request-URI user with the longest strip_prefix cut off. Both strings are valid
-     * during the call only. The upper layer must call sip_trunk_answer() or
-     * sip_trunk_reject() with CALL (now or later), unless on_call_end(CALL) comes first. */
-    void (*on_call)(void *ud, uint64_t call, const char *caller, const char *called);
+     * is the Request-URI user with the longest strip_prefix cut off; CALL_ID the INVITE's
+     * Call-ID (unique per call, the same in a retransmission). The strings are valid during
+     * the call only. The upper layer must call sip_trunk_answer() or sip_trunk_reject() with
+     * CALL (now or later), unless on_call_end(CALL) comes first. */
+    void (*on_call)(void *ud, uint64_t call, const char *caller, const char *called,
+                    const char *call_id);
     /* CALL is over, for the reason WHY; its id is not used again. Exactly once for every
      * call that had an on_call, including those the upper layer answered or rejected. */
     void (*on_call_end)(void *ud, uint64_t call, enum sip_call_end why);

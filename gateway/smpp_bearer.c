@@ -131,10 +131,12 @@ static uint32_t smpp_bearer_status(const struct smpp_bearer *sb, enum bearer_ans
     return sb->retry_later_status;
 }
 
+/* OUTCOME is ignored: the reply goes as an SMS through the outbox. */
 static int smpp_bearer_answer(struct bearer *b, uint64_t link_id, uint32_t seq,
-                              enum bearer_answer a)
+                              enum bearer_answer a, const struct bearer_outcome *outcome)
 {
     struct smpp_bearer *sb = smpp_bearer_of(b);
+    (void)outcome;
     if (sb->sess == NULL)
         return -ENOTCONN;
     return smpp_session_ack_mo(sb->sess, link_id, seq, smpp_bearer_status(sb, a));

@@ -5,7 +5,7 @@ set -euo pipefail
 
 PKGS=(build-essential cmake pkg-config libuv1-dev libpq-dev libsmpp34-dev check
       postgresql python3 libnet-smpp-perl clang-format clang libclang-rt-14-dev
-      libosip2-dev sip-tester espeak-ng sox tcpdump)
+      libosip2-dev sip-tester espeak-ng sox tcpdump baresip)
 # ermweb, the web console (issue 13): HTTP server, JSON, password hashing and tokens, QR codes.
 PKGS+=(libmicrohttpd-dev libjansson-dev libsodium-dev libqrencode-dev chromium fonts-noto-cjk)
 # node and npm run its browser tests (tests/web); NodeSource's nodejs carries its own npm.

@@ -122,7 +122,12 @@ int stor_batch_retry_alone(int rc);
  * (order_batch.c); the same contract as stor_order_place(), which hands it on when
  * batching is on and the MO has a plain dedupe key. */
 int stor_order_batch_add(struct stor_db *db, const struct stor_mo_key *mo, const char *customer,
-                         const char *code, const char *service, stor_order_cb cb, void *arg);
+                         const char *code, const char *service, const char *channel,
+                         stor_order_cb cb, void *arg);
+
+/* The order's channel as stored ("sms" or "phone", static) for CHANNEL, NULL for any other
+ * word (orders.c). */
+const char *stor_order_channel(const char *channel);
 
 /* The reply kind of erm_place_order()'s OUTCOME (orders.c); -EIO (logged, naming CODE) for
  * a word it does not know. */
@@ -136,7 +141,8 @@ int stor_order_render(enum reply_kind kind, const char *product, const char *cod
 /* The single order transaction of orders.c, without batching: what a failed batch falls
  * back to, one transaction per order. Same contract as stor_order_place(). */
 int stor_order_place_one(struct stor_db *db, const struct stor_mo_key *mo, const char *customer,
-                         const char *code, const char *service, stor_order_cb cb, void *arg);
+                         const char *code, const char *service, const char *channel,
+                         stor_order_cb cb, void *arg);
 
 /* The transaction behind stor_outbox_sent() (receipts.c): the row to sent and its parts
  * recorded, with the receipts that came before them applied. */

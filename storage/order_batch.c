@@ -4,7 +4,8 @@
  * transaction of four statements, whatever their number:
  *
  *   BEGIN
- *   SELECT * FROM erm_place_orders(keys[], links[], seqs[], windows[], customers[], codes[])
+ *   SELECT * FROM erm_place_orders(keys[], links[], seqs[], windows[], customers[], codes[],
+ *                                  channel)
  *   INSERT INTO outbox ... SELECT FROM unnest(...)    -- every reply, rendered by core/
  *   COMMIT
  *
@@ -20,7 +21,8 @@
  *
  * No waiting: a batch job is queued at once, so an idle connection starts a lone order
  * straight away; batches grow only by what arrives while the transaction before is in
- * flight, up to the bound of stor_order_batch_max().
+ * flight, up to the bound of stor_order_batch_max(). A batch holds orders of one channel
+ * (sms or phone, stored with each order): an order of the other channel opens a new batch.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -42,8 +44,8 @@ const struct stor_stmt stor_order_batch_stmts[] = {
     {"order_batch_place",
      "SELECT item, status, outcome, product_name"
      " FROM erm_place_orders($1::text[], $2::text[], $3::bigint[], $4::integer[], $5::text[],"
-     " $6::text[], 'sms')",
-     6},
+     " $6::text[], $7)",
+     7},
     {"order_batch_outbox",
      "INSERT INTO outbox (dest, source, kind, text)"
      " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])",
@@ -72,7 +74,8 @@ struct batch_job {
     enum batch_step step;
     size_t n, cap;
     struct batch_item *items;
-    size_t nfresh; /* items with a reply to insert */
+    size_t nfresh;       /* items with a reply to insert */
+    const char *channel; /* static: every item's channel */
 };
 
 /* Sends erm_place_orders() with the batch's MOs as six arrays. */
@@ -92,8 +95,8 @@ static int batch_send_place(struct batch_job *b)
     for (int k = 0; k < 6 && rc == 0; k++)
         rc = stor_arr_end(&a[k]);
     if (rc == 0) {
-        const char *v[] = {a[0].s, a[1].s, a[2].s, a[3].s, a[4].s, a[5].s};
-        rc = stor_job_send(&b->job, "order_batch_place", 6, v);
+        const char *v[] = {a[0].s, a[1].s, a[2].s, a[3].s, a[4].s, a[5].s, b->channel};
+        rc = stor_job_send(&b->job, "order_batch_place", 7, v);
     }
     stor_arr_free(a, 6);
     return rc;
@@ -204,7 +207,7 @@ static void batch_retry_alone(struct batch_job *b)
     for (size_t i = 0; i < b->n; i++) {
         struct batch_item *it = &b->items[i];
         int rc = stor_order_place_one(b->job.db, &it->mo, it->customer, it->code, it->service,
-                                      it->cb, it->arg);
+                                      b->channel, it->cb, it->arg);
         if (rc < 0)
             it->cb(it->arg, rc, REPLY_CODE_UNKNOWN);
     }
@@ -247,12 +250,14 @@ static int batch_push(struct batch_job *b, const struct batch_item *it)
 
 /* A new batch job holding IT, queued on DB and open for more. Returns 0 or -errno (then
  * nothing was queued). */
-static int batch_open(struct stor_db *db, struct stor_gather *g, const struct batch_item *it)
+static int batch_open(struct stor_db *db, struct stor_gather *g, const struct batch_item *it,
+                      const char *channel)
 {
     struct batch_job *b = calloc(1, sizeof *b);
     if (b == NULL)
         return -ENOMEM;
     b->job.ops = &batch_ops;
+    b->channel = channel;
     int rc = batch_push(b, it);
     if (rc < 0)
         goto fail;
@@ -274,12 +279,15 @@ fail:
 }
 
 int stor_order_batch_add(struct stor_db *db, const struct stor_mo_key *mo, const char *customer,
-                         const char *code, const char *service, stor_order_cb cb, void *arg)
+                         const char *code, const char *service, const char *channel,
+                         stor_order_cb cb, void *arg)
 {
     size_t clen = strlen(customer);
+    const char *ch = stor_order_channel(channel);
     if (clen == 0 || clen >= MSISDN_ADDR_MAX || code[0] == '\0' || service[0] == '\0' ||
-        strlen(service) >= MSISDN_ADDR_MAX || strlen(code) > BATCH_CODE_MAX)
-        return stor_order_place_one(db, mo, customer, code, service, cb, arg); /* it refuses */
+        strlen(service) >= MSISDN_ADDR_MAX || strlen(code) > BATCH_CODE_MAX || ch == NULL)
+        return stor_order_place_one(db, mo, customer, code, service, channel, cb,
+                                    arg); /* it refuses */
 
     struct batch_item it;
     memset(&it, 0, sizeof it);
@@ -295,9 +303,9 @@ int stor_order_batch_add(struct stor_db *db, const struct stor_mo_key *mo, const
 
     struct stor_gather *g = stor_db_gather(db);
     struct batch_job *b = (struct batch_job *)g->orders;
-    if (b != NULL && b->n < g->order_max)
+    if (b != NULL && b->n < g->order_max && b->channel == ch)
         return batch_push(b, &it);
-    return batch_open(db, g, &it);
+    return batch_open(db, g, &it, ch);
 }
 
 void stor_order_batch_max(struct stor_db *db, unsigned max)

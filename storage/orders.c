@@ -2,7 +2,7 @@
  * orders.c: the order transaction of orders.h, as one job on the daemon's connection:
  *
  *   BEGIN
- *   SELECT * FROM erm_place_order(customer, code, 'sms')   -- schema/007_orders_set.sql
+ *   SELECT * FROM erm_place_order(customer, code, channel)  -- schema/007_orders_set.sql
  *   INSERT INTO outbox (...) the reply rendered by core's reply_render()
  *   COMMIT
  *
@@ -46,6 +46,7 @@ struct order_job {
     char key[MSISDN_ADDR_MAX]; /* the customer as stored */
     char *code;
     char *service;
+    const char *channel; /* static: "sms" or "phone" */
     enum reply_kind outcome;
     struct stor_mo_key mo; /* the MO's dedupe step (mo_log.h), when HAS_MO */
     int has_mo;
@@ -113,7 +114,7 @@ static int order_send_reply(struct order_job *o, const PGresult *res)
 
 static int order_send_place(struct order_job *o)
 {
-    const char *params[] = {o->key, o->code, "sms"};
+    const char *params[] = {o->key, o->code, o->channel};
     return stor_job_send(&o->job, "order_place", 3, params);
 }
 
@@ -160,23 +161,35 @@ static void order_finish(struct stor_job *job, int rc)
 
 static const struct stor_job_ops order_ops = {"order", order_step, order_finish};
 
+const char *stor_order_channel(const char *channel)
+{
+    static const char *const channels[] = {"sms", "phone"};
+    for (size_t i = 0; channel != NULL && i < sizeof channels / sizeof channels[0]; i++)
+        if (strcmp(channel, channels[i]) == 0)
+            return channels[i];
+    return NULL;
+}
+
 int stor_order_place_one(struct stor_db *db, const struct stor_mo_key *mo, const char *customer,
-                         const char *code, const char *service, stor_order_cb cb, void *arg)
+                         const char *code, const char *service, const char *channel,
+                         stor_order_cb cb, void *arg)
 {
     struct order_job *o = NULL;
     int rc;
     size_t clen = strlen(customer);
+    const char *ch = stor_order_channel(channel);
 
     if (clen == 0 || clen >= MSISDN_ADDR_MAX || code[0] == '\0' || service[0] == '\0' ||
-        strlen(service) >= MSISDN_ADDR_MAX) {
-        ERM_WARN("db", "order refused: customer \"%s\", code \"%s\", service \"%s\"", customer,
-                 code, service);
+        strlen(service) >= MSISDN_ADDR_MAX || ch == NULL) {
+        ERM_WARN("db", "order refused: customer \"%s\", code \"%s\", service \"%s\", channel %s",
+                 customer, code, service, ch != NULL ? ch : "unknown");
         return -EINVAL;
     }
     o = calloc(1, sizeof *o);
     if (o == NULL)
         return -ENOMEM;
     o->job.ops = &order_ops;
+    o->channel = ch;
     o->customer = strdup(customer);
     o->code = strdup(code);
     o->service = strdup(service);
@@ -204,10 +217,11 @@ fail:
 }
 
 int stor_order_place(struct stor_db *db, const struct stor_mo_key *mo, const char *customer,
-                     const char *code, const char *service, stor_order_cb cb, void *arg)
+                     const char *code, const char *service, const char *channel, stor_order_cb cb,
+                     void *arg)
 {
     /* A reassembled message's dedupe step takes its parts: it keeps its own transaction. */
     if (stor_db_gather(db)->order_max > 1 && mo != NULL && mo->nparts == 0)
-        return stor_order_batch_add(db, mo, customer, code, service, cb, arg);
-    return stor_order_place_one(db, mo, customer, code, service, cb, arg);
+        return stor_order_batch_add(db, mo, customer, code, service, channel, cb, arg);
+    return stor_order_place_one(db, mo, customer, code, service, channel, cb, arg);
 }

@@ -18,11 +18,13 @@ struct stor_mo_key;
 typedef void (*stor_order_cb)(void *arg, int rc, enum reply_kind outcome);
 
 /* Places the order of CUSTOMER (11 digits or as received) for SMS code CODE, sent to
- * SERVICE (the reply's source address), channel "sms". MO is the dedupe key of the MO that
- * orders (storage/mo_log.h; NULL for none). Strings and MO are copied. Returns 0 (CB
- * follows, exactly once) or -errno. */
+ * SERVICE (the reply's source address), by CHANNEL ("sms" or "phone": how it came, stored
+ * with the order; anything else is -EINVAL). MO is the dedupe key of the MO that orders
+ * (storage/mo_log.h; NULL for none). Strings and MO are copied. Returns 0 (CB follows,
+ * exactly once) or -errno. */
 int stor_order_place(struct stor_db *db, const struct stor_mo_key *mo, const char *customer,
-                     const char *code, const char *service, stor_order_cb cb, void *arg);
+                     const char *code, const char *service, const char *channel, stor_order_cb cb,
+                     void *arg);
 
 /* Group commit (storage/order_batch.c): with MAX > 1, orders that come while DB's
  * connection is busy are placed together in its next transaction, at most MAX of them, each

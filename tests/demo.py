@@ -3,10 +3,16 @@ PostgreSQL cluster and the bundled SMSC simulator, puts a product in the pool, l
 employee claim a code, starts ermgw bound to the simulator, lets a second employee claim
 theirs by SMS (RL10: the code and the promo push to forward come back), and plays a
 customer's order, a repeat order, an order through the extended number and an unknown
-code, printing every SMS that crosses the bind. Stops everything it started."""
+code, printing every SMS that crosses the bind; then a friend dials the employee's phone code
+(SIPp plays the carrier's switch on the SIP trunk): the demo prints the call's outcome (the
+SIP answer and the prompt played) beside the SMS it caused. Stops everything it started."""
 import os
 import re
+import shutil
+import socket
+import subprocess
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "integration"))
 import ermtest  # noqa: E402
@@ -49,6 +55,46 @@ def mo(sim, customer, dest, text, replies=1):
     ermtest.sms(sim, customer, text, dest=dest, expect=replies)
 
 
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+        u.bind(("127.0.0.1", 0))
+        return u.getsockname()[1]
+
+
+def sip_config(port):
+    """[sip] on a free port with the prompts the build made (espeak-ng, sox)."""
+    prompts = os.path.join(ermtest.BUILD_DIR, "prompts")
+    return ("[sip]\nlisten = 127.0.0.1:%d\npeers = 127.0.0.1\nrtp_ports = %d-%d\n"
+            "prompts = %s\n" % (port, 40000, 40099, prompts))
+
+
+def dial(gw, sim, sip_port, caller, called):
+    """SIPp dials CALLED from CALLER (tests/sip/phone_call.xml) and prints the call: the SIP
+    answer, the prompt ermgw played, the hang-up. The SMS it caused show as they cross."""
+    say("    switch -> ermgw  INVITE sip:%s from %s" % (called, caller))
+    mark, sim_mark = gw.log.mark(), sim.out.mark()
+    work = tempfile.mkdtemp(prefix="ermdemo-sip-")
+    try:
+        r = subprocess.run(
+            ["sipp", "-sf", os.path.join(ermtest.SOURCE_DIR, "tests", "sip", "phone_call.xml"),
+             "-s", called, "-key", "caller", caller, "-m", "1", "-i", "127.0.0.1",
+             "-p", str(free_port()), "-mp", str(free_port()), "127.0.0.1:%d" % sip_port,
+             "-timeout", "60s", "-timeout_error", "-nostdin", "-trace_msg",
+             "-message_file", os.path.join(work, "msg")],
+            cwd=work, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE, text=True, timeout=90)
+        with open(os.path.join(work, "msg"), errors="replace") as f:
+            trace = f.read()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    codec = re.search(r"m=audio \d+ RTP/AVP (\d+)", trace)
+    _, m = gw.log.wait(r"call \d+: prompt (\S+)$", start=mark)
+    say("    switch <- ermgw  200 OK (%s), prompt \"%s\" played, then BYE: call %s" % (
+        "PCMA" if codec and codec.group(1) == "8" else "PCMU", m.group(1),
+        "completed" if r.returncode == 0 else "FAILED (sipp %d)" % r.returncode))
+    sim.wait_message(caller, start=sim_mark)  # the SMS the call caused, printed as it crosses
+
+
 def main():
     say("== ermgw demo: a throwaway PostgreSQL cluster, the SMSC simulator, the real daemon")
     with ermtest.PgCluster() as pg:
@@ -68,7 +114,9 @@ def main():
 
         with ermtest.Sim(echo=show_sim_event) as sim:
             say("-- ermgw starts and binds to the SMSC simulator on port %d" % sim.port)
-            with ermtest.Daemon(pg, sim.port) as gw:
+            sip_port = free_port() if shutil.which("sipp") else 0
+            extra = sip_config(sip_port) if sip_port else ""
+            with ermtest.Daemon(pg, sim.port, extra_config=extra) as gw:
                 sim.wait_bound()
                 gw.log.wait(r"database up")
                 say("-- employee 李四 texts RL10 from their registered number: a code of their"
@@ -84,6 +132,14 @@ def main():
                 mo(sim, "13600000000", "10086", "１０１９９")
                 say("-- and someone texts something else")
                 mo(sim, "13600000000", "10086", "你好")
+                if sip_port:
+                    say("-- a friend dials the employee's phone code %s: the order is placed"
+                        " in the call, the SMS follow" % phone)
+                    dial(gw, sim, sip_port, "13566667777", phone)
+                    say("-- the same friend calls again: already ordered, not counted twice")
+                    dial(gw, sim, sip_port, "13566667777", phone)
+                else:
+                    say("-- (sipp not installed: the phone step is skipped)")
                 ermtest.wait_until(lambda: pg.scalar(
                     "SELECT count(*) FROM outbox WHERE state <> 'sent'") == "0",
                     "every reply sent")

@@ -102,9 +102,11 @@ static void probe_on_delay(uv_timer_t *h)
     uv_close((uv_handle_t *)h, probe_pending_closed);
 }
 
-static void probe_on_call(void *ud, uint64_t call, const char *caller, const char *called)
+static void probe_on_call(void *ud, uint64_t call, const char *caller, const char *called,
+                          const char *call_id)
 {
     struct probe *p = ud;
+    (void)call_id;
     probe_say("call %llu %s %s", (unsigned long long)call, caller[0] ? caller : "-", called);
     if (p->delay_ms == 0) {
         probe_decide(p, call, called);

@@ -112,7 +112,7 @@ class Sipp:
     TRANSPORT is "t1"; keeps the message trace for the checks."""
 
     def __init__(self, workdir, scenario, port, service, transport="u1", calls=1,
-                 background=False, timeout=30, host="127.0.0.1"):
+                 background=False, timeout=30, host="127.0.0.1", extra=()):
         self.name = scenario
         self.trace = os.path.join(workdir, "%s-%d.msg" % (scenario, time.monotonic_ns()))
         self.errors = self.trace + ".err"
@@ -122,7 +122,7 @@ class Sipp:
                ("[%s]:%d" if ":" in host else "%s:%d") % (host, port),
                "-timeout", "%ds" % timeout, "-timeout_error", "-nostdin",
                "-trace_msg", "-message_file", self.trace, "-trace_err", "-error_file",
-               self.errors]
+               self.errors] + list(extra)
         self.proc = subprocess.Popen(cmd, cwd=workdir, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         self.timeout = timeout + 15
