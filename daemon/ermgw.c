@@ -632,11 +632,14 @@ static int ermgw_start(struct ermgw *d)
         rc = stor_db_open(d->loop, d->cfg.conninfo, names[i], ermgw_on_db_change, d, &d->mo_db[i]);
         if (rc == 0) {
             stor_order_batch_max(d->mo_db[i], d->cfg.batch_max);
+            stor_db_statement_timeout(d->mo_db[i], d->cfg.statement_timeout_s * 1000u);
             d->n_mo_db++;
         }
     }
     if (rc == 0)
         rc = stor_db_open(d->loop, d->cfg.conninfo, "outbox", ermgw_on_out_change, d, &d->db_out);
+    if (rc == 0)
+        stor_db_statement_timeout(d->db_out, d->cfg.statement_timeout_s * 1000u);
     if (rc < 0) {
         ERM_ERROR("ermgw", "database: %s", strerror(-rc));
         return rc;
