@@ -35,6 +35,11 @@ struct metrics_reg {
 
 /* ---- histograms ---- */
 
+const double metrics_seconds_bounds[METRICS_SECONDS_NBOUNDS] = {
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+const double metrics_size_bounds[METRICS_SIZE_NBOUNDS] = {1,  2,   4,   8,   16,  32,
+                                                          64, 128, 256, 512, 1024};
+
 void metrics_hist_init(struct metrics_hist *h, const double *bounds, size_t n)
 {
     memset(h, 0, sizeof *h);

@@ -36,6 +36,12 @@ struct metrics_hist {
     double sum;
 };
 
+/* Bounds for times in seconds (1 ms .. 10 s) and for sizes (1 .. 1024, powers of two). */
+#define METRICS_SECONDS_NBOUNDS 13
+#define METRICS_SIZE_NBOUNDS    11
+extern const double metrics_seconds_bounds[METRICS_SECONDS_NBOUNDS];
+extern const double metrics_size_bounds[METRICS_SIZE_NBOUNDS];
+
 /* Zeroes H with the N ascending BOUNDS (N <= METRICS_BUCKETS_MAX, else fewer are kept). */
 void metrics_hist_init(struct metrics_hist *h, const double *bounds, size_t n);
 

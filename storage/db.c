@@ -81,8 +81,9 @@ struct stor_db {
 };
 
 static const struct stor_stmt *const db_stmt_sets[] = {
-    stor_order_stmts, stor_outbox_stmts,  stor_claim_stmts,       stor_optout_stmts,
-    stor_mo_stmts,    stor_receipt_stmts, stor_order_batch_stmts, stor_query_stmts};
+    stor_order_stmts,       stor_outbox_stmts, stor_claim_stmts,
+    stor_optout_stmts,      stor_mo_stmts,     stor_receipt_stmts,
+    stor_order_batch_stmts, stor_query_stmts,  stor_outbox_gauge_stmts};
 #define DB_NSETS (sizeof db_stmt_sets / sizeof db_stmt_sets[0])
 
 static void db_connect_start(struct stor_db *db);
