@@ -7,60 +7,19 @@ database up, and 503 with the reason in JSON otherwise. Per-MO refusal warnings 
 rate-limited while every refusal is still counted."""
 import json
 import os
-import re
 import shutil
-import socket
 import subprocess
 import sys
 import unittest
-import urllib.error
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ermtest  # noqa: E402
 
 ESME_RX_P_APPN = 0x65
 ESME_RSUBMITFAIL = 0x45
-SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$')
-LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def get(port, path, method="GET"):
-    """(status, content type, body) of an HTTP request to ermgw's admin endpoint."""
-    req = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path), method=method,
-                                 data=b"x" if method == "POST" else None)
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return r.status, r.headers.get("Content-Type"), r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.headers.get("Content-Type"), e.read().decode()
-
-
-def parse(text):
-    """The samples of a text exposition: {(name, ((label, value), ...)): float}."""
-    out = {}
-    for line in text.splitlines():
-        if line.startswith("#") or not line:
-            continue
-        m = SAMPLE.match(line)
-        if not m:
-            raise AssertionError("not a sample line: %r" % line)
-        labels = tuple(sorted(LABEL.findall(m.group(2) or "")))
-        out[(m.group(1), labels)] = float(m.group(3))
-    return out
-
-
-def value(samples, name, **labels):
-    key = (name, tuple(sorted(labels.items())))
-    if key not in samples:
-        raise AssertionError("no sample %s%r" % (name, labels))
-    return samples[key]
+get = ermtest.http_get
+parse = ermtest.metrics_parse
+value = ermtest.metric
 
 
 class Metrics(unittest.TestCase):
@@ -77,7 +36,7 @@ class Metrics(unittest.TestCase):
         try:
             cls.code, _ = ermtest.setup_pool(cls.pg)
             cls.sim = ermtest.Sim()
-            cls.port = free_port()
+            cls.port = ermtest.free_port()
             cls.gw = ermtest.Daemon(cls.pg, cls.sim.port,
                                     extra_config="[admin]\nlisten = 127.0.0.1:%d\n" % cls.port)
             cls.sim.wait_bound()
