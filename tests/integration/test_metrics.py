@@ -22,41 +22,22 @@ parse = ermtest.metrics_parse
 value = ermtest.metric
 
 
-class Metrics(unittest.TestCase):
+ADMIN_PORT = ermtest.free_port()
+
+
+class Metrics(ermtest.BoundCase):
     """One ermgw with [admin] listen, bound to the simulator, its database migrated with one
     claimed code."""
 
+    EXTRA_CONFIG = "[admin]\nlisten = 127.0.0.1:%d\n" % ADMIN_PORT
+    port = ADMIN_PORT
+
     @classmethod
-    def setUpClass(cls):
+    def prepare(cls, pg):
         cls.promtool = shutil.which("promtool")
         if cls.promtool is None:
             raise AssertionError("promtool not found: run scripts/deps.sh (Debian prometheus)")
-        cls.pg = ermtest.PgCluster().__enter__()
-        cls.sim = cls.gw = None
-        try:
-            cls.code, _ = ermtest.setup_pool(cls.pg)
-            cls.sim = ermtest.Sim()
-            cls.port = ermtest.free_port()
-            cls.gw = ermtest.Daemon(cls.pg, cls.sim.port,
-                                    extra_config="[admin]\nlisten = 127.0.0.1:%d\n" % cls.port)
-            cls.sim.wait_bound()
-            cls.gw.log.wait(r"database up")
-            cls.gw.log.wait(r"serving GET /metrics and /healthz on 127\.0\.0\.1:%d" % cls.port)
-        except BaseException:
-            cls.tearDownClass()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        rc = cls.gw.stop() if cls.gw else None
-        if cls.sim:
-            cls.sim.close()
-        cls.pg.__exit__(None, None, None)
-        if cls.gw:
-            if rc != 0:
-                raise AssertionError("ermgw exited %s:\n%s" % (rc, "\n".join(cls.gw.log.lines)))
-            if cls.gw.log.count(r"Sanitizer|runtime error") != 0:
-                raise AssertionError("sanitizer report:\n%s" % "\n".join(cls.gw.log.lines))
+        cls.code, _ = ermtest.setup_pool(pg)
 
     def scrape(self):
         status, ctype, body = get(self.port, "/metrics")
