@@ -61,7 +61,8 @@ struct media_clock;
  * errno; ERR says why. */
 int media_clock_start(uv_loop_t *loop, struct media_clock **out, char *err, size_t errlen);
 
-/* Queues JOB: its first frame leaves now. Returns 0, or -EINVAL for a job with no frame. */
+/* Queues JOB: its first frame leaves within a millisecond (the clock's grid). Returns 0,
+ * -EINVAL for a job with no frame, or -ENOMEM. */
 int media_clock_add(struct media_clock *mc, struct media_job *job);
 
 /* Takes JOB out, sent or not: when this returns, the media thread no longer touches it and
