@@ -44,7 +44,9 @@ struct admin_http {
 
 static void admin_http_log(void *cls, const char *fmt, va_list ap)
 {
-    (void)cls;
+    const struct admin_http *a = cls;
+    if (a->mhd == NULL)
+        return; /* starting: a failure is said once, by admin_http_start */
     char msg[512];
     vsnprintf(msg, sizeof msg, fmt, ap);
     msg[strcspn(msg, "\n")] = '\0';
@@ -195,8 +197,8 @@ int admin_http_start(const struct admin_http_cfg *cfg, struct admin_http **out, 
     if (sa.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     a->mhd = MHD_start_daemon(
-        flags, 0, NULL, NULL, admin_http_access, a, MHD_OPTION_EXTERNAL_LOGGER, admin_http_log,
-        NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT,
+        flags, 0, NULL, NULL, admin_http_access, a, MHD_OPTION_EXTERNAL_LOGGER, admin_http_log, a,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)ADMIN_HTTP_CONNS, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)ADMIN_HTTP_IDLE_S,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)ADMIN_HTTP_MEM, MHD_OPTION_END);
     if (a->mhd == NULL) {

@@ -8,6 +8,7 @@ rate-limited while every refusal is still counted."""
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import unittest
@@ -196,6 +197,29 @@ class Metrics(ermtest.BoundCase):
             self.promtool_check(self.scrape())
         finally:
             pass  # the simulator stays gone: this is the class's last test
+
+
+class AdminPortTaken(unittest.TestCase):
+    def test_start_fails_with_one_line(self):
+        """[admin] listen on a port another process holds: ermgw says so in one line naming
+        the key and exits 1 (a runtime failure, like a database that cannot be reached),
+        with nothing leaked on the way out."""
+        with ermtest.PgCluster() as pg, socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen(1)
+            port = taken.getsockname()[1]
+            gw = ermtest.Daemon(pg, 9, extra_config="[admin]\nlisten = 127.0.0.1:%d\n" % port)
+            try:
+                gw.proc.wait(timeout=ermtest.DEFAULT_TIMEOUT)
+            finally:
+                rc = gw.stop()
+            self.assertEqual(rc, 1, "\n".join(gw.log.lines))
+            self.assertEqual(gw.log.count(r"ERROR .*\[admin\] listen: cannot listen on "
+                                          r"127\.0\.0\.1:%d: Address already in use" % port), 1,
+                             "\n".join(gw.log.lines))
+            self.assertEqual(gw.log.count(r" (WARN|ERROR) "), 1, "\n".join(gw.log.lines))
+            self.assertEqual(gw.log.count(r"Sanitizer|runtime error"), 0,
+                             "\n".join(gw.log.lines))
 
 
 class StatementTimeout(unittest.TestCase):
