@@ -8,6 +8,7 @@ rate-limited while every refusal is still counted."""
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -220,6 +221,36 @@ class AdminPortTaken(unittest.TestCase):
             self.assertEqual(gw.log.count(r" (WARN|ERROR) "), 1, "\n".join(gw.log.lines))
             self.assertEqual(gw.log.count(r"Sanitizer|runtime error"), 0,
                              "\n".join(gw.log.lines))
+
+
+class HealthWhileStopping(unittest.TestCase):
+    def test_stopping_is_503(self):
+        """After SIGTERM, while an MO's transaction still runs (held by a lock), /healthz
+        says 503 with "stopping": a load balancer takes the host out before it is gone."""
+        with ermtest.PgCluster() as pg:
+            code, _ = ermtest.setup_pool(pg)
+            port = ermtest.free_port()
+            with ermtest.Sim() as sim, ermtest.Daemon(
+                    pg, sim.port, extra_config="[admin]\nlisten = 127.0.0.1:%d\n" % port) as gw, \
+                    ermtest.PgSession(pg) as locker:
+                sim.wait_bound()
+                gw.log.wait(r"database up")
+                self.assertEqual(get(port, "/healthz")[0], 200)
+                locker.run("BEGIN")
+                locker.run("LOCK TABLE orders IN ACCESS EXCLUSIVE MODE")
+                tag = sim.mo_hex("13700000041", "10086", 0, code.encode(), seq=4141)
+                ermtest.wait_until(lambda: ermtest.lock_waiters(pg) == 1, "the MO's wait")
+                mark = gw.log.mark()
+                gw.proc.send_signal(signal.SIGTERM)
+                gw.log.wait(r"SIGTERM: stopping", start=mark)
+                status, _, body = get(port, "/healthz")
+                self.assertEqual((status, json.loads(body)),
+                                 (503, {"status": "unavailable", "bearer": "bound",
+                                        "database": "up", "stopping": True}))
+                locker.run("ROLLBACK")
+                self.assertEqual(sim.wait_mo_resp(tag), 0)  # committed, then acknowledged
+                self.assertEqual(gw.proc.wait(timeout=ermtest.DEFAULT_TIMEOUT), 0)
+            self.assertEqual(gw.log.count(r"Sanitizer|runtime error"), 0)
 
 
 class StatementTimeout(unittest.TestCase):
