@@ -146,6 +146,7 @@ class Metrics(ermtest.BoundCase):
         self.assertLessEqual(warned, 3)  # ERM_LOG_LIMIT_BURST in a window
 
     def test_3_health_and_errors(self):
+        ermtest.wait_until(lambda: self.health()[0] == 200, "/healthz 200")
         self.assertEqual(self.health(),
                          (200, {"status": "ok", "bearer": "bound", "database": "up",
                                 "stopping": False}))
@@ -235,7 +236,8 @@ class HealthWhileStopping(unittest.TestCase):
                     ermtest.PgSession(pg) as locker:
                 sim.wait_bound()
                 gw.log.wait(r"database up")
-                self.assertEqual(get(port, "/healthz")[0], 200)
+                # "database up" is logged once the MO connections are; the outbox's may follow.
+                ermtest.wait_until(lambda: get(port, "/healthz")[0] == 200, "/healthz 200")
                 locker.run("BEGIN")
                 locker.run("LOCK TABLE orders IN ACCESS EXCLUSIVE MODE")
                 tag = sim.mo_hex("13700000041", "10086", 0, code.encode(), seq=4141)
