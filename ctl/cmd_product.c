@@ -28,7 +28,7 @@ struct cmd_product_add_args {
 static int cmd_product_parse_quota(const char *s, uint32_t *out)
 {
     uint32_t v = 0;
-    if (s[0] == '\0' || strlen(s) > 5)
+    if (s[0] == '\0' || strlen(s) > 7)
         return -EINVAL;
     for (const char *p = s; *p != '\0'; p++) {
         if (*p < '0' || *p > '9')
