@@ -43,16 +43,22 @@ BEGIN
         SELECT u.i::integer AS i, u.emp, u.team
           FROM unnest(p_employees, p_teams) WITH ORDINALITY AS u(emp, team, i)
     ), held AS (
+        -- two equality joins, not one join on "employee OR team": with the OR the planner
+        -- can only loop over every claim for every holder
         SELECT h.i, c.code, c.seq
-          FROM h JOIN claims c ON c.product_code = p_product
-                              AND (c.employee_id = h.emp OR c.team_id = h.team)
+          FROM h JOIN claims c ON c.product_code = p_product AND c.employee_id = h.emp
+        UNION ALL
+        SELECT h.i, c.code, c.seq
+          FROM h JOIN claims c ON c.product_code = p_product AND c.team_id = h.team
+    ), restricted AS (
+        SELECT r.employee_id, r.team_id FROM period_ranking r
+         WHERE r.period = prev AND r.restricted
     ), barred AS (
         SELECT h.i FROM h
          WHERE p.status = 'active'
            AND NOT EXISTS (SELECT 1 FROM held WHERE held.i = h.i)
-           AND EXISTS (SELECT 1 FROM period_ranking r
-                        WHERE r.period = prev AND r.restricted
-                          AND (r.employee_id = h.emp OR r.team_id = h.team))
+           AND (h.emp IN (SELECT employee_id FROM restricted)
+                OR h.team IN (SELECT team_id FROM restricted))
     ), fresh AS (
         SELECT h.i, h.emp, h.team, (base + row_number() OVER (ORDER BY h.i))::integer AS s
           FROM h
