@@ -50,7 +50,17 @@ class OwnCluster(unittest.TestCase):
         cls.pg.__exit__(None, None, None)
 
 
-def add_people(pg, tiers):
+def assign_team(pg, product, team, old_schema):
+    """Hands TEAM a code of PRODUCT: with ermctl assign, or on a database migrated only up to
+    005 as that schema's hand-out did (today's ermctl assign needs schema/017)."""
+    if not old_schema:
+        ctl(pg, "assign", "--product", product, "--team", team)
+    else:
+        pg.psql("SELECT erm_claim_code(:'p1', NULL, (SELECT id FROM teams WHERE name = :'p2'),"
+                " false)", product, team)
+
+
+def add_people(pg, tiers, old_schema=False):
     """Products 10 and 20 (TIERS: the two --tier values), active; EMPLOYEES, each with a
     code of both; team 亲友团 (E01 and 张妈妈) with a code of product 10."""
     for code, fen, tier in (("10", "5.00", tiers[0]), ("20", "3.33", tiers[1])):
@@ -64,7 +74,7 @@ def add_people(pg, tiers):
             ctl(pg, "claim", "--product", code, "--employee", eid)
     ctl(pg, "team", "create", "亲友团", "--leader", "E01")
     ctl(pg, "team", "add", "亲友团", "--msisdn", "13900000001", "--name", "张妈妈")
-    ctl(pg, "assign", "--product", "10", "--team", "亲友团")
+    assign_team(pg, "10", "亲友团", old_schema)
 
 
 class MonthReplay(OwnCluster):
@@ -252,9 +262,9 @@ class SummaryAgainstLedger(OwnCluster):
         finally:
             shutil.rmtree(old)
         cls.before = pg.scalar("SELECT to_regclass('commission_daily') IS NULL")
-        add_people(pg, ("3:8.00", "2:4.44"))
+        add_people(pg, ("3:8.00", "2:4.44"), old_schema=True)
         ctl(pg, "team", "create", "同学会", "--leader", "E03", "--split", "leader")
-        ctl(pg, "assign", "--product", "20", "--team", "同学会")
+        assign_team(pg, "20", "同学会", old_schema=True)
         # 400 orders over the last 60 days on random codes, credited in time order; every
         # seventh cancelled by the manager.
         cls.codes = [r[0] for r in pg.psql("SELECT code FROM claims ORDER BY code")]
