@@ -18,7 +18,15 @@
 #include "core/netaddr.h"
 #include "core/receipt.h"
 
-enum config_kind { CONFIG_STR, CONFIG_UINT, CONFIG_STATUS, CONFIG_LEVEL, CONFIG_IDS, CONFIG_SIP };
+enum config_kind {
+    CONFIG_STR,
+    CONFIG_UINT,
+    CONFIG_STATUS,
+    CONFIG_LEVEL,
+    CONFIG_IDS,
+    CONFIG_SIP,
+    CONFIG_NAME /* a gateway id: config_gateway_id_ok */
+};
 
 struct config_key {
     const char *section;
@@ -61,6 +69,8 @@ static const struct config_key config_keys[] = {
     {"sip", "prompts", CONFIG_STR, CONFIG_FIELD(sip_prompts), 0, 0, 0},
     {"sip", "max_calls", CONFIG_UINT, CONFIG_FIELD(sip_max_calls), 1, 100000, 0},
     {"sip", "strip_prefix", CONFIG_SIP, CONFIG_FIELD(sip_strip_prefix), 0, 0, 0},
+    {"gateway", "id", CONFIG_NAME, CONFIG_FIELD(gateway_id), 1, 0, 0},
+    {"gateway", "lease_s", CONFIG_UINT, CONFIG_FIELD(lease_s), 2, 3600, 0},
     {"log", "file", CONFIG_STR, CONFIG_FIELD(log_file), 0, 0, 0},
     {"log", "level", CONFIG_LEVEL, CONFIG_FIELD(log_level), 1, 0, 0},
 };
@@ -87,6 +97,18 @@ void config_defaults(struct erm_config *cfg)
     snprintf(cfg->log_level, sizeof cfg->log_level, "info");
     snprintf(cfg->sip_rtp_ports, sizeof cfg->sip_rtp_ports, "20000-20999");
     cfg->sip_max_calls = 100;
+    cfg->lease_s = 30;
+}
+
+int config_gateway_id_ok(const char *id)
+{
+    size_t n = strlen(id);
+    if (n == 0 || n > CONFIG_GATEWAY_ID_MAX)
+        return 0;
+    for (const char *p = id; *p != '\0'; p++)
+        if (!isalnum((unsigned char)*p) && *p != '.' && *p != '_' && *p != '-')
+            return 0;
+    return 1;
 }
 
 /* Fills ERR with "FILE:LINE: [SECTION] KEY: WHY" (LINE 0 leaves the line out). */
@@ -261,6 +283,13 @@ static int config_set(const struct config_key *k, const char *value, struct erm_
             memcpy(field, value, strlen(value) + 1);
         return 0;
     }
+    case CONFIG_NAME:
+        if (!config_gateway_id_ok(value))
+            return config_fail(err, errlen, file, line, k->section, k->name,
+                               "\"%s\" is not 1 to %d of the characters A-Z a-z 0-9 . _ -", value,
+                               CONFIG_GATEWAY_ID_MAX);
+        memcpy(field, value, strlen(value) + 1);
+        return 0;
     case CONFIG_SIP: {
         const char *why = config_sip_why(k->name, value);
         if (why == NULL && strlen(value) >= k->size)

@@ -16,6 +16,9 @@
 
 #include "core/receipt.h"
 
+/* [gateway] id: at most this many of A-Z a-z 0-9 . _ - (schema/013's check). */
+#define CONFIG_GATEWAY_ID_MAX 63
+
 /* [database] connections at most: MO connections besides the outbox's one. */
 #define CONFIG_MO_CONNECTIONS_MAX 8
 
@@ -51,6 +54,9 @@ struct erm_config {
     char sip_prompts[1024];     /* prompt folder; empty: the installed share/ermgw/prompts */
     unsigned sip_max_calls;     /* calls at once at most; more get 503 */
     char sip_strip_prefix[128]; /* comma-separated prefixes cut from the called number */
+    /* [gateway]: one of several gateways on one database (storage/outbox.h) */
+    char gateway_id[CONFIG_GATEWAY_ID_MAX + 1]; /* empty: the daemon uses the host name */
+    unsigned lease_s; /* its outbox rows are its own this long after each renewal */
     /* [log] */
     char log_file[1024]; /* empty: stderr */
     char log_level[8];   /* debug, info, warn, error */
@@ -58,6 +64,9 @@ struct erm_config {
 
 /* Fills CFG with the defaults (port 2775, enquire_link 30 s, status 0x64, ...). */
 void config_defaults(struct erm_config *cfg);
+
+/* 1 when ID may name a gateway ([gateway] id), else 0. */
+int config_gateway_id_ok(const char *id);
 
 /* Parses the INI text BUF of LEN bytes read from FILENAME (used in messages only) into CFG,
  * which must hold the defaults already. On error writes one line like

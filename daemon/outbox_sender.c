@@ -13,6 +13,15 @@
  * back, so no row is left 'sending' by an outage. Told to drain, rows not yet submitted go
  * back to the queue and the daemon hears (on_idle) when the last outstanding one is settled.
  * The poll, take and sweep sizes are core/tunables.c's.
+ *
+ * Several gateways may share the database ([gateway] id, issue 14). The rows a take marks
+ * sending carry this gateway's id, and a lease timer renews the gateway's lease a few times
+ * per [gateway] lease_s and puts back to the queue the rows of gateways whose lease ran out
+ * (stor_outbox_takeover). Nothing is taken or submitted unless the lease is known to hold:
+ * this process's clock, from when the last renewal that succeeded was sent, says so. A
+ * process that was frozen past its lease (SIGSTOP, a VM paused) finds it lapsed when it
+ * wakes, submits nothing more of the rows it held (another gateway may send them now), and
+ * puts back only those still its own (the writes name the owner).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -66,11 +75,22 @@ struct outbox_sender {
     int draining;  /* told to drain: no takes, no sweeps; on_idle once idle */
     int idle_told; /* on_idle was called */
     int closing;
+    int open_handles; /* timers not yet closed: freed when none is left */
     uv_timer_t timer;
+    uv_timer_t lease_timer;
+    int leasing;              /* a renewal is in flight */
+    int taking_over;          /* a takeover is in flight */
+    int lapsed_told;          /* the lapse of the lease was logged */
+    uint64_t lease_sent_ms;   /* when the renewal in flight was sent (uv_hrtime, ms) */
+    uint64_t lease_until_ms;  /* the lease holds before this (0: never held) */
     struct outbox_sender_counts counts;
 };
 
+/* A row given up because the lease lapsed: not answered, it is retried (by whoever owns it). */
+#define SENDER_STATUS_LAPSED (-2)
+
 static void outbox_sender_pump(struct outbox_sender *s);
+static void outbox_sender_renew(struct outbox_sender *s);
 
 static unsigned outbox_sender_count_rows(const struct outbox_sender *s)
 {
@@ -82,7 +102,8 @@ static unsigned outbox_sender_count_rows(const struct outbox_sender *s)
 
 unsigned outbox_sender_busy(const struct outbox_sender *s)
 {
-    return outbox_sender_count_rows(s) + (s->taking ? 1u : 0u) + (s->sweeping ? 1u : 0u);
+    return outbox_sender_count_rows(s) + (s->taking ? 1u : 0u) + (s->sweeping ? 1u : 0u) +
+           (s->leasing ? 1u : 0u) + (s->taking_over ? 1u : 0u);
 }
 
 static void outbox_sender_unlink(struct outbox_sender *s, struct outbox_sender_row *row)
@@ -116,6 +137,18 @@ static struct stor_db *outbox_sender_db(const struct outbox_sender *s)
 {
     struct stor_db *db = *s->cfg.db;
     return db != NULL && stor_db_is_up(db) ? db : NULL;
+}
+
+static uint64_t outbox_sender_now_ms(void)
+{
+    return uv_hrtime() / 1000000u;
+}
+
+/* 1 while the lease is known to hold. The clock is read now, not the loop's cached time: a
+ * process that was frozen must see so before it submits. */
+static int outbox_sender_lease_ok(const struct outbox_sender *s)
+{
+    return outbox_sender_now_ms() < s->lease_until_ms;
 }
 
 /* After a row went or changed: submit what may go, then the idle check. */
@@ -160,7 +193,12 @@ static void outbox_sender_recorded(void *arg, int rc)
         row->unrecorded = 1;
         return;
     }
-    if (rc < 0)
+    if (rc == -ENOENT)
+        ERM_DEBUG("sender",
+                  "outbox row %lld: no longer this gateway's (taken over or settled); left as "
+                  "it is",
+                  (long long)row->id);
+    else if (rc < 0)
         ERM_WARN("sender",
                  "outbox row %lld: outcome not recorded (%s); it is resent after a "
                  "restart",
@@ -195,12 +233,15 @@ static void outbox_sender_record(struct outbox_sender *s, struct outbox_sender_r
             else
                 snprintf(why, sizeof why, "%s", bearer_status_name(s->cfg.bearer, row->status));
             ERM_WARN("sender", "outbox row %lld: %s; queued again", (long long)row->id, why);
-            rc = stor_outbox_retry(db, row->id, why, outbox_sender_recorded, rec);
+            if (row->status == SENDER_STATUS_LAPSED)
+                snprintf(why, sizeof why, "not sent (the gateway's lease lapsed)");
+            rc = stor_outbox_retry(db, row->id, s->cfg.gateway_id, why, outbox_sender_recorded,
+                                   rec);
         } else {
             ERM_WARN("sender", "outbox row %lld refused by the SMSC: %s; marked failed",
                      (long long)row->id, bearer_status_name(s->cfg.bearer, row->status));
-            rc =
-                stor_outbox_failed(db, row->id, (uint32_t)row->status, outbox_sender_recorded, rec);
+            rc = stor_outbox_failed(db, row->id, s->cfg.gateway_id, (uint32_t)row->status,
+                                    outbox_sender_recorded, rec);
         }
     }
     if (rc < 0) {
@@ -247,10 +288,36 @@ static void outbox_sender_requeue_unsent(struct outbox_sender *s)
     }
 }
 
+/* The lease lapsed (a frozen process, a database out of reach for a whole lease): the rows
+ * held may be another gateway's by now, so no part of them is submitted any more; each is put
+ * back to the queue once its submitted parts are answered, if it is still this gateway's. */
+static void outbox_sender_lapsed(struct outbox_sender *s)
+{
+    int dropped = 0;
+    for (struct outbox_sender_row *row = s->rows; row != NULL; row = row->next) {
+        if (!row->recording && row->status == 0 && row->submitted < row->nparts) {
+            row->status = SENDER_STATUS_LAPSED;
+            dropped++;
+            outbox_sender_check_done(s, row);
+        }
+    }
+    if (s->lease_until_ms != 0 && !s->lapsed_told) {
+        s->lapsed_told = 1;
+        ERM_WARN("sender",
+                 "gateway %s: lease lapsed (not renewed for %u s); %d outbox row(s) held are "
+                 "not sent from here",
+                 s->cfg.gateway_id, s->cfg.lease_s, dropped);
+    }
+}
+
 /* Submits what the window allows, oldest row first. */
 static void outbox_sender_pump(struct outbox_sender *s)
 {
     struct bearer *b = s->cfg.bearer;
+    if (!outbox_sender_lease_ok(s)) {
+        outbox_sender_lapsed(s);
+        return;
+    }
     for (struct outbox_sender_row *row = s->rows; row != NULL; row = row->next) {
         while (!row->recording && row->status == 0 && row->submitted < row->nparts) {
             if (!bearer_can_submit(b))
@@ -344,6 +411,53 @@ const struct outbox_sender_counts *outbox_sender_counts(const struct outbox_send
     return &s->counts;
 }
 
+static void outbox_sender_taken_over(void *arg, int rc)
+{
+    struct outbox_sender *s = arg;
+    s->taking_over = 0;
+    if (rc < 0)
+        ERM_DEBUG("sender", "outbox takeover not done (%s); tried again later", strerror(-rc));
+    outbox_sender_settled(s); /* what it put back is taken */
+}
+
+static void outbox_sender_renewed(void *arg, int rc)
+{
+    struct outbox_sender *s = arg;
+    s->leasing = 0;
+    if (rc < 0) {
+        ERM_DEBUG("sender", "gateway %s: lease not renewed (%s)", s->cfg.gateway_id,
+                  strerror(-rc));
+        return;
+    }
+    if (s->lease_until_ms == 0 || s->lapsed_told)
+        ERM_INFO("sender", "gateway %s: lease held (%u s, renewed every %u ms)",
+                 s->cfg.gateway_id, s->cfg.lease_s, s->cfg.lease_s * 250u);
+    s->lapsed_told = 0;
+    /* Counted from when the renewal was sent: the database's expiry is no earlier. A tenth is
+     * kept back for clocks that do not run quite alike. */
+    uint64_t lease_ms = (uint64_t)s->cfg.lease_s * 1000u;
+    s->lease_until_ms = s->lease_sent_ms + lease_ms - lease_ms / 10u;
+    struct stor_db *db = outbox_sender_db(s);
+    if (db != NULL && !s->taking_over && !s->closing && !s->draining) {
+        s->taking_over = 1;
+        if (stor_outbox_takeover(db, s->cfg.gateway_id, outbox_sender_taken_over, s) < 0)
+            s->taking_over = 0;
+    }
+    outbox_sender_settled(s);
+}
+
+/* Renews the lease (at start, then a few times per lease, and when it lapsed). */
+static void outbox_sender_renew(struct outbox_sender *s)
+{
+    struct stor_db *db = outbox_sender_db(s);
+    if (s->leasing || s->closing || db == NULL)
+        return;
+    s->leasing = 1;
+    s->lease_sent_ms = outbox_sender_now_ms();
+    if (stor_outbox_lease(db, s->cfg.gateway_id, s->cfg.lease_s, outbox_sender_renewed, s) < 0)
+        s->leasing = 0;
+}
+
 void outbox_sender_kick(struct outbox_sender *s)
 {
     outbox_sender_rerecord(s);
@@ -352,9 +466,13 @@ void outbox_sender_kick(struct outbox_sender *s)
     struct stor_db *db = outbox_sender_db(s);
     if (db == NULL || !bearer_can_submit(s->cfg.bearer))
         return;
+    if (!outbox_sender_lease_ok(s)) {
+        outbox_sender_renew(s); /* its success kicks again */
+        return;
+    }
     s->taking = 1;
     if (stor_outbox_take(db, (unsigned)tun_value(TUN_SENDER_TAKE_MAX), s->after,
-                         outbox_sender_taken, s) < 0)
+                         s->cfg.gateway_id, outbox_sender_taken, s) < 0)
         s->taking = 0;
 }
 
@@ -433,8 +551,8 @@ static void outbox_sender_sweep(struct outbox_sender *s)
     for (const struct outbox_sender_row *r = s->rows; r != NULL; r = r->next)
         held[i++] = r->id;
     s->sweeping = 1;
-    if (stor_outbox_sweep(db, (unsigned)tun_value(TUN_SENDER_STALE), held, n, outbox_sender_swept,
-                          s) < 0)
+    if (stor_outbox_sweep(db, s->cfg.gateway_id, (unsigned)tun_value(TUN_SENDER_STALE), held, n,
+                          outbox_sender_swept, s) < 0)
         s->sweeping = 0;
     free(held);
 }
@@ -443,9 +561,17 @@ static void outbox_sender_on_timer(uv_timer_t *t)
 {
     struct outbox_sender *s = t->data;
     s->after = 0; /* from the start: rows queued again, or committed late */
+    if (s->rows != NULL && !outbox_sender_lease_ok(s))
+        outbox_sender_lapsed(s);
     if (++s->ticks % tun_value(TUN_SENDER_SWEEP_TICKS) == 0)
         outbox_sender_sweep(s);
     outbox_sender_kick(s);
+}
+
+static void outbox_sender_on_lease_timer(uv_timer_t *t)
+{
+    struct outbox_sender *s = t->data;
+    outbox_sender_renew(s);
 }
 
 int outbox_sender_create(const struct outbox_sender_cfg *cfg, struct outbox_sender **out)
@@ -455,11 +581,17 @@ int outbox_sender_create(const struct outbox_sender_cfg *cfg, struct outbox_send
         return -ENOMEM;
     s->cfg = *cfg;
     int rc = uv_timer_init(cfg->loop, &s->timer);
+    if (rc == 0)
+        rc = uv_timer_init(cfg->loop, &s->lease_timer);
     if (rc < 0)
         goto fail;
     s->timer.data = s;
+    s->lease_timer.data = s;
     uint64_t poll_ms = tun_value(TUN_SENDER_POLL);
+    uint64_t renew_ms = (uint64_t)cfg->lease_s * 250u; /* four renewals per lease */
     rc = uv_timer_start(&s->timer, outbox_sender_on_timer, poll_ms, poll_ms);
+    if (rc == 0)
+        rc = uv_timer_start(&s->lease_timer, outbox_sender_on_lease_timer, renew_ms, renew_ms);
     if (rc < 0)
         goto fail;
     *out = s;
@@ -472,6 +604,8 @@ fail:
 static void outbox_sender_on_close(uv_handle_t *h)
 {
     struct outbox_sender *s = h->data;
+    if (--s->open_handles > 0)
+        return;
     while (s->rows != NULL) {
         struct outbox_sender_row *next = s->rows->next;
         free(s->rows);
@@ -483,11 +617,14 @@ static void outbox_sender_on_close(uv_handle_t *h)
 void outbox_sender_stop_polling(struct outbox_sender *s)
 {
     uv_timer_stop(&s->timer);
+    uv_timer_stop(&s->lease_timer);
 }
 
 void outbox_sender_destroy(struct outbox_sender *s)
 {
     s->closing = 1;
-    uv_timer_stop(&s->timer);
+    outbox_sender_stop_polling(s);
+    s->open_handles = 2;
     uv_close((uv_handle_t *)&s->timer, outbox_sender_on_close);
+    uv_close((uv_handle_t *)&s->lease_timer, outbox_sender_on_close);
 }
