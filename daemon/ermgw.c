@@ -762,9 +762,8 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    ERM_INFO("ermgw", "ermgw %s starting as gateway %s: SMSC %s:%u, service number %s",
-             ERM_VERSION, d.cfg.gateway_id, d.cfg.smsc_host, d.cfg.smsc_port,
-             d.cfg.service_number);
+    ERM_INFO("ermgw", "ermgw %s starting as gateway %s: SMSC %s:%u, service number %s", ERM_VERSION,
+             d.cfg.gateway_id, d.cfg.smsc_host, d.cfg.smsc_port, d.cfg.service_number);
 
     /* A peer that closes while we write must give EPIPE, not kill the process: libuv leaves
      * SIGPIPE to the program. */

@@ -78,11 +78,13 @@ struct outbox_sender {
     int open_handles; /* timers not yet closed: freed when none is left */
     uv_timer_t timer;
     uv_timer_t lease_timer;
-    int leasing;              /* a renewal is in flight */
-    int taking_over;          /* a takeover is in flight */
-    int lapsed_told;          /* the lapse of the lease was logged */
-    uint64_t lease_sent_ms;   /* when the renewal in flight was sent (uv_hrtime, ms) */
-    uint64_t lease_until_ms;  /* the lease holds before this (0: never held) */
+    int leasing;             /* a renewal is in flight */
+    int taking_over;         /* a takeover is in flight */
+    int lapsed_told;         /* the lapse of the lease was logged */
+    uint64_t lease_sent_ms;  /* when the renewal in flight was sent (uv_hrtime, ms) */
+    uint64_t lease_until_ms; /* the lease holds before this (0: never held) */
+    unsigned lapses;         /* lapses seen: a take sent before one is not trusted after */
+    unsigned take_lapses;    /* lapses when the take in flight was sent */
     struct outbox_sender_counts counts;
 };
 
@@ -235,8 +237,8 @@ static void outbox_sender_record(struct outbox_sender *s, struct outbox_sender_r
             ERM_WARN("sender", "outbox row %lld: %s; queued again", (long long)row->id, why);
             if (row->status == SENDER_STATUS_LAPSED)
                 snprintf(why, sizeof why, "not sent (the gateway's lease lapsed)");
-            rc = stor_outbox_retry(db, row->id, s->cfg.gateway_id, why, outbox_sender_recorded,
-                                   rec);
+            rc =
+                stor_outbox_retry(db, row->id, s->cfg.gateway_id, why, outbox_sender_recorded, rec);
         } else {
             ERM_WARN("sender", "outbox row %lld refused by the SMSC: %s; marked failed",
                      (long long)row->id, bearer_status_name(s->cfg.bearer, row->status));
@@ -288,25 +290,36 @@ static void outbox_sender_requeue_unsent(struct outbox_sender *s)
     }
 }
 
-/* The lease lapsed (a frozen process, a database out of reach for a whole lease): the rows
- * held may be another gateway's by now, so no part of them is submitted any more; each is put
- * back to the queue once its submitted parts are answered, if it is still this gateway's. */
-static void outbox_sender_lapsed(struct outbox_sender *s)
+/* Stops every row held from submitting more: each is put back to the queue once its submitted
+ * parts are answered, if it is still this gateway's. Returns how many were stopped. */
+static int outbox_sender_let_go(struct outbox_sender *s)
 {
-    int dropped = 0;
+    int n = 0;
     for (struct outbox_sender_row *row = s->rows; row != NULL; row = row->next) {
         if (!row->recording && row->status == 0 && row->submitted < row->nparts) {
             row->status = SENDER_STATUS_LAPSED;
-            dropped++;
+            n++;
             outbox_sender_check_done(s, row);
         }
     }
-    if (s->lease_until_ms != 0 && !s->lapsed_told) {
+    return n;
+}
+
+/* The lease lapsed (a frozen process, a database out of reach for a whole lease): the rows
+ * held may be another gateway's by now, so no part of them is submitted any more. Logged once
+ * per lapse. */
+static void outbox_sender_lapsed(struct outbox_sender *s)
+{
+    if (s->lease_until_ms == 0)
+        return; /* never held: nothing was taken */
+    int n = outbox_sender_let_go(s);
+    if (!s->lapsed_told) {
         s->lapsed_told = 1;
+        s->lapses++;
         ERM_WARN("sender",
                  "gateway %s: lease lapsed (not renewed for %u s); %d outbox row(s) held are "
                  "not sent from here",
-                 s->cfg.gateway_id, s->cfg.lease_s, dropped);
+                 s->cfg.gateway_id, s->cfg.lease_s, n);
     }
 }
 
@@ -394,6 +407,8 @@ static void outbox_sender_taken(void *arg, int rc, const struct stor_outbox_row 
     }
     if (s->draining)
         outbox_sender_requeue_unsent(s);
+    if (s->take_lapses != s->lapses) /* the lease lapsed while the take was out */
+        outbox_sender_let_go(s);
     outbox_sender_settled(s);
 }
 
@@ -425,13 +440,16 @@ static void outbox_sender_renewed(void *arg, int rc)
     struct outbox_sender *s = arg;
     s->leasing = 0;
     if (rc < 0) {
-        ERM_DEBUG("sender", "gateway %s: lease not renewed (%s)", s->cfg.gateway_id,
-                  strerror(-rc));
+        ERM_DEBUG("sender", "gateway %s: lease not renewed (%s)", s->cfg.gateway_id, strerror(-rc));
         return;
     }
+    /* Sent after the lease had run out (the process was frozen, or the database away): what
+     * is held was perhaps taken over meanwhile, and must not go once the lease holds again. */
+    if (s->lease_until_ms != 0 && s->lease_sent_ms >= s->lease_until_ms)
+        outbox_sender_lapsed(s);
     if (s->lease_until_ms == 0 || s->lapsed_told)
-        ERM_INFO("sender", "gateway %s: lease held (%u s, renewed every %u ms)",
-                 s->cfg.gateway_id, s->cfg.lease_s, s->cfg.lease_s * 250u);
+        ERM_INFO("sender", "gateway %s: lease held (%u s, renewed every %u ms)", s->cfg.gateway_id,
+                 s->cfg.lease_s, s->cfg.lease_s * 250u);
     s->lapsed_told = 0;
     /* Counted from when the renewal was sent: the database's expiry is no earlier. A tenth is
      * kept back for clocks that do not run quite alike. */
@@ -471,8 +489,9 @@ void outbox_sender_kick(struct outbox_sender *s)
         return;
     }
     s->taking = 1;
-    if (stor_outbox_take(db, (unsigned)tun_value(TUN_SENDER_TAKE_MAX), s->after,
-                         s->cfg.gateway_id, outbox_sender_taken, s) < 0)
+    s->take_lapses = s->lapses;
+    if (stor_outbox_take(db, (unsigned)tun_value(TUN_SENDER_TAKE_MAX), s->after, s->cfg.gateway_id,
+                         outbox_sender_taken, s) < 0)
         s->taking = 0;
 }
 
