@@ -45,8 +45,19 @@
  * result was lost with the connection left them there, and nothing else would send them before the
  * next start. A row held here is recorded within seconds. */
 
-/* A buffer size, not a tunable: the message ids of one row's parts. */
-#define SENDER_IDS_MAX (TEXT_MAX_PARTS * 66)
+/* Buffer sizes, not tunables: one part's message id (SMPP: 65 octets at most), and the ids
+ * of one row's parts, space-separated. */
+#define SENDER_ID_MAX  72
+#define SENDER_IDS_MAX (TEXT_MAX_PARTS * SENDER_ID_MAX)
+
+/* Where one part of a row stands. A part not accepted is submitted again (only it) after a
+ * throttling status; one whose response timed out waits sender_late_grace for it. */
+enum sender_part {
+    SENDER_PART_NEW,  /* to submit (again) */
+    SENDER_PART_OUT,  /* submitted, its response awaited */
+    SENDER_PART_LATE, /* its response timed out; a late one may still come */
+    SENDER_PART_OK,   /* accepted, its message id kept */
+};
 
 /* One outbox row in flight; owned by the sender's list, freed once its outcome is stored. */
 struct outbox_sender_row {
@@ -54,13 +65,14 @@ struct outbox_sender_row {
     uint64_t key; /* cookie = key << 8 | part index */
     int64_t id;
     struct gw_submit part[TEXT_MAX_PARTS];
+    uint8_t state[TEXT_MAX_PARTS]; /* enum sender_part */
+    char part_id[TEXT_MAX_PARTS][SENDER_ID_MAX];
     unsigned nparts;
-    unsigned submitted; /* parts handed to the bearer */
-    unsigned answered;  /* parts with a response (or a give-up) */
-    int64_t status;     /* first non-zero outcome, 0 while all is well */
-    char ids[SENDER_IDS_MAX];
-    int recording;  /* the outcome is being written (or waits to be: unrecorded) */
-    int unrecorded; /* writing it failed, the database being down: written again when up */
+    unsigned resubmits;     /* parts submitted again after a throttling status */
+    uint64_t late_until_ms; /* a part timed out: its late response is awaited till then */
+    int64_t status;         /* first non-zero outcome, 0 while all is well */
+    int recording;          /* the outcome is being written (or waits to be: unrecorded) */
+    int unrecorded;         /* writing it failed, the database being down: written again when up */
 };
 
 struct outbox_sender {
@@ -89,7 +101,16 @@ struct outbox_sender {
 };
 
 /* A row given up because the lease lapsed: not answered, it is retried (by whoever owns it). */
-#define SENDER_STATUS_LAPSED (-2)
+#define SENDER_STATUS_LAPSED (-3)
+
+/* How many parts of ROW are in STATE. */
+static unsigned outbox_sender_parts(const struct outbox_sender_row *row, enum sender_part state)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < row->nparts; i++)
+        n += row->state[i] == state;
+    return n;
+}
 
 static void outbox_sender_pump(struct outbox_sender *s);
 static void outbox_sender_renew(struct outbox_sender *s);
@@ -224,10 +245,14 @@ static void outbox_sender_record(struct outbox_sender *s, struct outbox_sender_r
         rec->s = s;
         rec->row = row;
         if (row->status == 0) {
+            char ids[SENDER_IDS_MAX] = "";
+            for (unsigned i = 0, used = 0; i < row->nparts; i++)
+                used += (unsigned)snprintf(ids + used, sizeof ids - used, "%s%s", i ? " " : "",
+                                           row->part_id[i]);
             ERM_DEBUG("sender", "outbox row %lld sent in %u part(s), message id(s) %s",
-                      (long long)row->id, row->nparts, row->ids);
-            rc = stor_outbox_sent(db, row->id, row->ids, s->cfg.receipt_ids, outbox_sender_recorded,
-                                  rec);
+                      (long long)row->id, row->nparts, ids);
+            rc =
+                stor_outbox_sent(db, row->id, ids, s->cfg.receipt_ids, outbox_sender_recorded, rec);
         } else if (bearer_status_retries(s->cfg.bearer, row->status)) {
             char why[64];
             if (row->status < 0)
@@ -268,26 +293,44 @@ static void outbox_sender_rerecord(struct outbox_sender *s)
     }
 }
 
-/* A row is finished when every submitted part is answered and either all parts went or a
- * failure stops the rest. */
+/* A row is finished when no part awaits its response and either every part is accepted or a
+ * failure stops the rest. While all is well, parts to submit wait for the pump and timed-out
+ * ones for their late response (outbox_sender_late_check). */
 static void outbox_sender_check_done(struct outbox_sender *s, struct outbox_sender_row *row)
 {
-    if (row->recording || row->answered < row->submitted)
+    if (row->recording || outbox_sender_parts(row, SENDER_PART_OUT) > 0)
         return;
-    if (row->status == 0 && row->submitted < row->nparts)
+    if (row->status == 0 && outbox_sender_parts(row, SENDER_PART_OK) < row->nparts)
         return;
     outbox_sender_record(s, row);
 }
 
-/* Rows taken but not one part submitted go back to the queue (stopping). */
+/* Rows whose timed-out parts waited long enough for a late response (ALL: every such row, at
+ * once: stopping) go back to the queue. */
+static void outbox_sender_late_check(struct outbox_sender *s, int all)
+{
+    uint64_t now = uv_hrtime() / 1000000u;
+    for (struct outbox_sender_row *row = s->rows; row != NULL; row = row->next) {
+        if (!row->recording && row->status == 0 && outbox_sender_parts(row, SENDER_PART_LATE) > 0 &&
+            (all || now >= row->late_until_ms)) {
+            row->status = BEARER_TIMED_OUT;
+            outbox_sender_check_done(s, row);
+        }
+    }
+}
+
+/* Rows taken but not one part submitted (or only parts that timed out) go back to the queue
+ * (stopping). */
 static void outbox_sender_requeue_unsent(struct outbox_sender *s)
 {
     for (struct outbox_sender_row *row = s->rows; row != NULL; row = row->next) {
-        if (!row->recording && row->submitted == 0) {
+        if (!row->recording && outbox_sender_parts(row, SENDER_PART_OUT) == 0 &&
+            outbox_sender_parts(row, SENDER_PART_OK) == 0) {
             row->status = -1;
             outbox_sender_check_done(s, row);
         }
     }
+    outbox_sender_late_check(s, 1);
 }
 
 /* Stops every row held from submitting more: each is put back to the queue once its submitted
@@ -296,7 +339,9 @@ static int outbox_sender_let_go(struct outbox_sender *s)
 {
     int n = 0;
     for (struct outbox_sender_row *row = s->rows; row != NULL; row = row->next) {
-        if (!row->recording && row->status == 0 && row->submitted < row->nparts) {
+        if (!row->recording && row->status == 0 &&
+            outbox_sender_parts(row, SENDER_PART_OK) + outbox_sender_parts(row, SENDER_PART_OUT) <
+                row->nparts) {
             row->status = SENDER_STATUS_LAPSED;
             n++;
             outbox_sender_check_done(s, row);
@@ -332,17 +377,18 @@ static void outbox_sender_pump(struct outbox_sender *s)
         return;
     }
     for (struct outbox_sender_row *row = s->rows; row != NULL; row = row->next) {
-        while (!row->recording && row->status == 0 && row->submitted < row->nparts) {
+        for (unsigned i = 0; !row->recording && row->status == 0 && i < row->nparts; i++) {
+            if (row->state[i] != SENDER_PART_NEW)
+                continue;
             if (!bearer_can_submit(b))
                 return;
-            uint64_t cookie = row->key << 8 | row->submitted;
-            int rc = bearer_submit(b, &row->part[row->submitted], cookie);
+            int rc = bearer_submit(b, &row->part[i], row->key << 8 | i);
             if (rc < 0) {
                 ERM_DEBUG("sender", "submit of row %lld deferred: %s", (long long)row->id,
                           strerror(-rc));
                 return;
             }
-            row->submitted++;
+            row->state[i] = SENDER_PART_OUT;
         }
     }
     outbox_sender_kick(s); /* every row is out and the window has room: take more */
@@ -416,7 +462,7 @@ static void outbox_sender_taken(void *arg, int rc, const struct stor_outbox_row 
 static int outbox_sender_has_unsubmitted(const struct outbox_sender *s)
 {
     for (const struct outbox_sender_row *r = s->rows; r != NULL; r = r->next)
-        if (!r->recording && r->status == 0 && r->submitted < r->nparts)
+        if (!r->recording && r->status == 0 && outbox_sender_parts(r, SENDER_PART_NEW) > 0)
             return 1;
     return 0;
 }
@@ -495,25 +541,57 @@ void outbox_sender_kick(struct outbox_sender *s)
         s->taking = 0;
 }
 
+/* Where part I of ROW goes with its answer STATUS. */
+static void outbox_sender_part_result(struct outbox_sender *s, struct outbox_sender_row *row,
+                                      unsigned i, int64_t status, const char *message_id)
+{
+    if (status == 0) {
+        if (row->state[i] == SENDER_PART_LATE)
+            ERM_INFO("sender",
+                     "outbox row %lld part %u: accepted after its timeout; not sent again",
+                     (long long)row->id, i + 1);
+        row->state[i] = SENDER_PART_OK;
+        snprintf(row->part_id[i], sizeof row->part_id[i], "%s", message_id);
+        return;
+    }
+    if (status == BEARER_TIMED_OUT) {
+        row->state[i] = SENDER_PART_LATE;
+        row->late_until_ms = uv_hrtime() / 1000000u + tun_value(TUN_SENDER_LATE_GRACE);
+        return;
+    }
+    row->state[i] = SENDER_PART_NEW;
+    if (status > 0 && row->status == 0 && bearer_status_retries(s->cfg.bearer, status) &&
+        row->resubmits < tun_value(TUN_SENDER_RESUBMITS)) {
+        /* Only this part goes again, with the same reference: the parts accepted stay so. The
+         * bearer holds submits back for the pause a throttling status asks for. */
+        row->resubmits++;
+        ERM_DEBUG("sender", "outbox row %lld part %u: %s; submitted again", (long long)row->id,
+                  i + 1, bearer_status_name(s->cfg.bearer, status));
+        return;
+    }
+    if (row->status == 0)
+        row->status = status;
+}
+
 void outbox_sender_on_result(struct outbox_sender *s, uint64_t cookie, int64_t status,
                              const char *message_id)
 {
     uint64_t key = cookie >> 8;
+    unsigned i = (unsigned)(cookie & 0xff);
     struct outbox_sender_row *row = s->rows;
     while (row != NULL && row->key != key)
         row = row->next;
-    if (row == NULL) {
+    if (row == NULL || i >= row->nparts) {
         ERM_WARN("sender", "response for an unknown submit (cookie %llu) ignored",
                  (unsigned long long)cookie);
         return;
     }
-    row->answered++;
-    if (status == 0) {
-        size_t used = strlen(row->ids);
-        snprintf(row->ids + used, sizeof row->ids - used, "%s%s", used ? " " : "", message_id);
-    } else if (row->status == 0) {
-        row->status = status;
+    if (row->recording || (row->state[i] != SENDER_PART_OUT && row->state[i] != SENDER_PART_LATE)) {
+        ERM_DEBUG("sender", "outbox row %lld part %u: an answer it no longer waits for ignored",
+                  (long long)row->id, i + 1);
+        return;
     }
+    outbox_sender_part_result(s, row, i, status, message_id);
     outbox_sender_check_done(s, row);
     outbox_sender_settled(s);
 }
@@ -538,7 +616,7 @@ void outbox_sender_on_unbound(struct outbox_sender *s)
     struct outbox_sender_row *row = s->rows;
     while (row != NULL) {
         struct outbox_sender_row *next = row->next;
-        if (!row->recording && row->answered == row->submitted) {
+        if (!row->recording && outbox_sender_parts(row, SENDER_PART_OUT) == 0) {
             if (row->status == 0)
                 row->status = -1;
             outbox_sender_check_done(s, row);
@@ -580,6 +658,7 @@ static void outbox_sender_on_timer(uv_timer_t *t)
 {
     struct outbox_sender *s = t->data;
     s->after = 0; /* from the start: rows queued again, or committed late */
+    outbox_sender_late_check(s, 0);
     if (s->rows != NULL && !outbox_sender_lease_ok(s))
         outbox_sender_lapsed(s);
     if (++s->ticks % tun_value(TUN_SENDER_SWEEP_TICKS) == 0)

@@ -57,6 +57,8 @@ static void smpp_bearer_on_mo(void *ud, const struct gw_mo *mo)
     sb->ev->on_message(sb->ud, &sb->b, mo);
 }
 
+_Static_assert(SMPP_SESSION_TIMED_OUT == BEARER_TIMED_OUT, "the session's timeout is the bearer's");
+
 static void smpp_bearer_on_submit_resp(void *ud, uint64_t cookie, int64_t status,
                                        const char *message_id)
 {

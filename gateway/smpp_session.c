@@ -150,6 +150,10 @@ struct smpp_session {
     int ka_pending; /* enquire_link sent, nothing received since */
     struct sess_slot *slots;
     unsigned nslots_used;
+    /* Submits given up on (timed out) on this link, the last window of them: a response that
+     * comes late is still reported (SMPP_SESSION_TIMED_OUT says one may). */
+    struct sess_slot *late;
+    unsigned late_next;
 
     /* submit pacing, times in sess_now_us() microseconds */
     uv_timer_t t_rate;       /* wakes the app (on_ready) when the pacing allows again */
@@ -600,8 +604,9 @@ static void sess_on_submit_timer(uv_timer_t *t)
             continue;
         ERM_WARN(SESS_MOD, "submit_sm seq %" PRIu32 " to %s: no response in %u s; given up",
                  slot->seq, s->peer, s->cfg.response_timeout_s);
+        s->late[s->late_next++ % s->cfg.window] = *slot;
         /* the app may submit (taking a slot with a later deadline) or stop from here */
-        sess_slot_report(s, slot, -1, "");
+        sess_slot_report(s, slot, SMPP_SESSION_TIMED_OUT, "");
     }
     sess_submit_timer_rearm(s);
 }
@@ -612,6 +617,7 @@ static void sess_fail_submits(struct smpp_session *s)
     for (unsigned i = 0; i < s->cfg.window; i++)
         if (s->slots[i].used)
             sess_slot_report(s, &s->slots[i], -1, "");
+    memset(s->late, 0, s->cfg.window * sizeof *s->late); /* their answers went with the link */
     if (!uv_is_closing((uv_handle_t *)&s->t_submit))
         uv_timer_stop(&s->t_submit);
 }
@@ -706,6 +712,7 @@ static void sess_maybe_free(struct smpp_session *s)
     smpp_framer_free(&s->framer);
     free(s->wbuf);
     free(s->slots);
+    free(s->late);
     free(s->host);
     free(s->system_id);
     free(s->password);
@@ -848,8 +855,11 @@ static void sess_on_bind_resp(struct smpp_session *s, const uint8_t *pdu, uint32
 static void sess_on_submit_resp(struct smpp_session *s, const uint8_t *pdu, uint32_t len,
                                 const struct smpp_hdr *h)
 {
-    struct sess_slot *slot = sess_slot_find(s, h->seq);
-    if (slot == NULL) {
+    struct sess_slot *slot = sess_slot_find(s, h->seq), *late = NULL;
+    for (unsigned i = 0; slot == NULL && late == NULL && i < s->cfg.window; i++)
+        if (s->late[i].used && s->late[i].seq == h->seq)
+            late = &s->late[i];
+    if (slot == NULL && late == NULL) {
         ERM_WARN_RL(SESS_MOD,
                     "%s: submit_sm_resp seq %" PRIu32 " matches no outstanding submit; ignored",
                     s->peer, h->seq);
@@ -865,6 +875,15 @@ static void sess_on_submit_resp(struct smpp_session *s, const uint8_t *pdu, uint
     if (h->status != SMPP_ESME_ROK)
         ERM_INFO(SESS_MOD, "%s: submit_sm seq %" PRIu32 " refused: %s (0x%08" PRIx32 ")", s->peer,
                  h->seq, smpp_status_name(h->status), h->status);
+    if (late != NULL) {
+        /* Its slot was freed at the timeout: the answer goes to the app as it is. */
+        ERM_INFO(SESS_MOD, "%s: submit_sm_resp seq %" PRIu32 " came after its timeout", s->peer,
+                 h->seq);
+        late->used = 0;
+        if (s->ev.on_submit_resp)
+            s->ev.on_submit_resp(s->ud, late->cookie, h->status, id);
+        return;
+    }
     if (h->status != SMPP_ESME_ROK && smpp_session_status_retries(h->status))
         sess_slow_down(s, slot->sent_us, h->status); /* before the app submits again */
     sess_slot_report(s, slot, h->status, id);
@@ -1248,8 +1267,9 @@ int smpp_session_start(uv_loop_t *loop, const struct smpp_session_cfg *cfg,
     s->password = sess_strdup(cfg->password);
     s->system_type = sess_strdup(cfg->system_type);
     s->slots = calloc(cfg->window, sizeof *s->slots);
+    s->late = calloc(cfg->window, sizeof *s->late);
     if (s->host == NULL || s->system_id == NULL || s->password == NULL || s->system_type == NULL ||
-        s->slots == NULL)
+        s->slots == NULL || s->late == NULL)
         goto fail;
     s->cfg.host = s->host;
     s->cfg.system_id = s->system_id;
@@ -1305,6 +1325,7 @@ int smpp_session_start(uv_loop_t *loop, const struct smpp_session_cfg *cfg,
 
 fail:
     free(s->slots);
+    free(s->late);
     free(s->host);
     free(s->system_id);
     free(s->password);

@@ -86,6 +86,7 @@ static const char sim_usage[] =
     "  raw <tag> <hex>                                send these bytes as they are (the\n"
     "                                                 answer shows as RESP / NACK)\n"
     "  submit_status 0x<status>   answer later submit_sm with it (0: normal again)\n"
+    "  submit_status_nth <n> 0x<status>   answer only the n-th submit_sm from now with it\n"
     "  bind_status 0x<status>     answer later binds with it (0: normal again)\n"
     "  hold_submit_resp on|off    on: submit_sm get their message id (SUBMIT shows it) but\n"
     "                             the submit_sm_resp waits for release_submit_resp\n"
@@ -134,6 +135,8 @@ struct sim {
     uint32_t next_seq;
     uint64_t msg_counter;
     uint32_t submit_status;
+    uint32_t nth_status; /* submit_status_nth: the status, and submits left till it */
+    unsigned nth_left;
     uint32_t bind_status;
     int hold_resp; /* hold_submit_resp on */
     struct {
@@ -575,8 +578,11 @@ static void sim_on_submit(struct sim *s, const uint8_t *pdu, uint32_t len, uint3
         return;
     }
     char id[24] = "-";
-    if (s->submit_status != 0) {
-        sim_send_resp(s, SMPP_SUBMIT_SM_RESP, s->submit_status, seq);
+    uint32_t refuse = s->submit_status;
+    if (s->nth_left > 0 && --s->nth_left == 0)
+        refuse = s->nth_status;
+    if (refuse != 0) {
+        sim_send_resp(s, SMPP_SUBMIT_SM_RESP, refuse, seq);
     } else {
         s->msg_counter++;
         if (s->hex_ids)
@@ -606,7 +612,7 @@ static void sim_on_submit(struct sim *s, const uint8_t *pdu, uint32_t len, uint3
     sim_emit("%s", sim_buf_str(&b));
     free(b.s);
 
-    if (s->submit_status == 0)
+    if (refuse == 0)
         sim_reassemble(s, &m, skip, &c);
 }
 
@@ -1077,6 +1083,19 @@ static void sim_cmd_status(const char *cmd, char *args, uint32_t *status)
     *status = (uint32_t)v;
 }
 
+/* submit_status_nth <n> 0x<status> */
+static void sim_cmd_status_nth(struct sim *s, char *args)
+{
+    unsigned long long n, v;
+    if (sim_number(sim_token(&args), 10, 1000000ull, &n) < 0 || n == 0 ||
+        sim_number(sim_token(&args), 16, 0xffffffffull, &v) < 0 || sim_token(&args) != NULL) {
+        sim_emit("ERROR submit_status_nth: a count from 1 and a status as 0x<hex> wanted");
+        return;
+    }
+    s->nth_left = (unsigned)n;
+    s->nth_status = (uint32_t)v;
+}
+
 /* ignore submit_sm|enquire_link on|off */
 static void sim_cmd_ignore(struct sim *s, char *args)
 {
@@ -1129,6 +1148,8 @@ static void sim_command(struct sim *s, char *line)
         sim_cmd_release(s);
     } else if (strcmp(cmd, "submit_status") == 0) {
         sim_cmd_status(cmd, args, &s->submit_status);
+    } else if (strcmp(cmd, "submit_status_nth") == 0) {
+        sim_cmd_status_nth(s, args);
     } else if (strcmp(cmd, "bind_status") == 0) {
         sim_cmd_status(cmd, args, &s->bind_status);
     } else if (strcmp(cmd, "ignore") == 0) {
