@@ -287,10 +287,13 @@ class Daemon:
     kept for waits. Stops with SIGTERM and checks it exited 0 (ASan reports fail it)."""
 
     def __init__(self, pg, port, service="10086", system_id="ermgw", password="secret",
-                 enquire_link_s=30, extra_config="", echo=None, db_user="postgres"):
+                 enquire_link_s=30, extra_config="", echo=None, db_user="postgres",
+                 conninfo=None):
         self.dir = tempfile.mkdtemp(prefix="ermtest-gw-")
         self.config = os.path.join(self.dir, "ermgw.conf")
-        conninfo = "host=%s port=%s dbname=%s user=%s" % (pg.sock, pg.port, pg.dbname, db_user)
+        if conninfo is None:  # else the test's own (several hosts, say)
+            conninfo = "host=%s port=%s dbname=%s user=%s" % (pg.sock, pg.port, pg.dbname,
+                                                              db_user)
         with open(self.config, "w") as f:
             f.write(CONFIG_TEMPLATE.format(port=port, system_id=system_id, password=password,
                                            enquire_link_s=enquire_link_s, service=service,
