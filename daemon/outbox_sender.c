@@ -1,9 +1,12 @@
 /*
  * outbox_sender.c: the outbox sender. Takes queued rows (storage/outbox), encodes each text into
  * one or more parts (core/textcodec), submits the parts through the bearer within its window,
- * and records the outcome: every part accepted -> sent with the message ids; a lost link or a
- * timeout or a status the bearer says is temporary -> back to queued for a later try; any
- * other status -> failed with that status. A timer polls for rows queued by other writers (ermctl
+ * and records the outcome: every part accepted -> sent with the message ids; a part refused
+ * with a status the bearer says is temporary -> that part alone submitted again (the accepted
+ * ones stay so), up to sender_resubmits; a part whose response timed out -> its late answer
+ * awaited sender_late_grace; a lost link, a timeout never answered or too many temporary
+ * refusals -> back to queued for a later try; any other status -> failed with that status.
+ * A timer polls for rows queued by other writers (ermctl
  * pushes), and now and then puts back rows a take left sending that nobody holds (its result lost
  * with the connection).
  *
