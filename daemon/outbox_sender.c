@@ -6,9 +6,8 @@
  * ones stay so), up to sender_resubmits; a part whose response timed out -> its late answer
  * awaited sender_late_grace; a lost link, a timeout never answered or too many temporary
  * refusals -> back to queued for a later try; any other status -> failed with that status.
- * A timer polls for rows queued by other writers (ermctl
- * pushes), and now and then puts back rows a take left sending that nobody holds (its result lost
- * with the connection).
+ * A timer polls for rows queued by other writers (ermctl pushes), and now and then puts back
+ * rows a take left sending that nobody holds (its result lost with the connection).
  *
  * The bearer paces the submits (rate cap, slow-down after a throttling answer) and says
  * when they may flow again (outbox_sender_on_ready). An outcome that cannot be written
