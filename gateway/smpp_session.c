@@ -123,7 +123,14 @@ struct smpp_session {
     uv_getaddrinfo_t gai;
     int gai_pending;
     struct sockaddr_storage addr;
-    int addr_known; /* host was a literal: no resolution needed */
+    int addr_known; /* host was one literal: no resolution needed */
+    /* [smsc] host may name several hosts (comma-separated): each attempt that fails before a
+     * bind moves on to the next address of the host, then to the next host. */
+    char **hosts; /* each malloc'd, owned */
+    unsigned nhosts;
+    unsigned host_i; /* the next attempt resolves hosts[host_i] and takes its addr_i-th address */
+    unsigned addr_i;
+    unsigned naddrs; /* addresses hosts[host_i] resolved to last time (0: none) */
     uv_tcp_t tcp;
     int tcp_inited; /* uv_tcp_init done and its close callback not yet run */
     uv_connect_t connect_req;
@@ -178,6 +185,8 @@ struct smpp_session {
 };
 
 static void sess_connect_start(struct smpp_session *s);
+static void sess_next_addr(struct smpp_session *s);
+static void sess_name_peer(struct smpp_session *s, const char *host);
 static void sess_link_lost(struct smpp_session *s, enum erm_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void sess_shutdown(struct smpp_session *s);
@@ -670,6 +679,15 @@ static void sess_after_close(struct smpp_session *s)
     sess_arm_state(s, s->retry_ms);
 }
 
+/* Moves the cursor to the next address: the host's next one, else the next host's first. */
+static void sess_next_addr(struct smpp_session *s)
+{
+    if (++s->addr_i < s->naddrs)
+        return;
+    s->addr_i = 0;
+    s->host_i = (s->host_i + 1) % s->nhosts;
+}
+
 /* The one place a link is given up: logs one line saying why and when we retry, then
  * drops the link. Safe from any of our callbacks, including while reading. */
 static void sess_link_lost(struct smpp_session *s, enum erm_log_level level, const char *fmt, ...)
@@ -687,6 +705,8 @@ static void sess_link_lost(struct smpp_session *s, enum erm_log_level level, con
         sess_shutdown(s);
         return;
     }
+    if (!s->bound)
+        sess_next_addr(s); /* this address did not get us bound: the next one next time */
     if (s->no_reconnect) {
         erm_log(level, SESS_MOD, "%s; stopping: not connecting again", why);
     } else {
@@ -714,6 +734,9 @@ static void sess_maybe_free(struct smpp_session *s)
     free(s->slots);
     free(s->late);
     free(s->host);
+    for (unsigned i = 0; i < s->nhosts; i++)
+        free(s->hosts[i]);
+    free(s->hosts);
     free(s->system_id);
     free(s->password);
     free(s->system_type);
@@ -1138,19 +1161,43 @@ static void sess_on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo 
         sess_maybe_free(s);
         return;
     }
-    if (status < 0 || res == NULL) {
+    const char *host = s->hosts[s->host_i];
+    s->naddrs = 0;
+    for (const struct addrinfo *a = res; status == 0 && a != NULL; a = a->ai_next)
+        s->naddrs++;
+    if (s->naddrs == 0) {
         if (res != NULL)
             uv_freeaddrinfo(res);
-        sess_link_lost(s, ERM_LOG_WARN, "resolve %s: %s", s->host,
+        sess_link_lost(s, ERM_LOG_WARN, "resolve %s: %s", host,
                        status < 0 ? uv_strerror(status) : "no address");
         return;
     }
-    /* the first address only: an SMSC is one host, a name with several addresses is rare */
+    /* every address in turn, one per attempt (the list may change between resolutions) */
+    const struct addrinfo *a = res;
+    for (unsigned i = 0; i < s->addr_i % s->naddrs; i++)
+        a = a->ai_next;
     memset(&s->addr, 0, sizeof s->addr);
-    memcpy(&s->addr, res->ai_addr,
-           res->ai_addrlen < sizeof s->addr ? res->ai_addrlen : sizeof s->addr);
+    memcpy(&s->addr, a->ai_addr, a->ai_addrlen < sizeof s->addr ? a->ai_addrlen : sizeof s->addr);
     uv_freeaddrinfo(res);
+    sess_name_peer(s, host);
     sess_connect_addr(s, (const struct sockaddr *)&s->addr);
+}
+
+/* Names the peer for logs: "address:port", or "name (address):port" for a name. */
+static void sess_name_peer(struct smpp_session *s, const char *host)
+{
+    char ip[64] = "";
+    const struct sockaddr *sa = (const struct sockaddr *)&s->addr;
+    if (sa->sa_family == AF_INET6)
+        uv_ip6_name((const struct sockaddr_in6 *)sa, ip, sizeof ip);
+    else
+        uv_ip4_name((const struct sockaddr_in *)sa, ip, sizeof ip);
+    int v6 = sa->sa_family == AF_INET6;
+    if (strcmp(ip, host) == 0)
+        snprintf(s->peer, sizeof s->peer, v6 ? "[%s]:%u" : "%s:%u", ip, (unsigned)s->cfg.port);
+    else
+        snprintf(s->peer, sizeof s->peer, v6 ? "%.200s ([%s]):%u" : "%.200s (%s):%u", host, ip,
+                 (unsigned)s->cfg.port);
 }
 
 /* One connection attempt: straight to connect for a literal address, else resolve. */
@@ -1168,9 +1215,10 @@ static void sess_connect_start(struct smpp_session *s)
     hints.ai_socktype = SOCK_STREAM;
     s->gai.data = s;
     sess_set_state(s, SESS_ST_RESOLVING);
-    int rc = uv_getaddrinfo(s->loop, &s->gai, sess_on_resolved, s->host, port, &hints);
+    const char *host = s->hosts[s->host_i];
+    int rc = uv_getaddrinfo(s->loop, &s->gai, sess_on_resolved, host, port, &hints);
     if (rc < 0) {
-        sess_link_lost(s, ERM_LOG_WARN, "resolve %s: %s", s->host, uv_strerror(rc));
+        sess_link_lost(s, ERM_LOG_WARN, "resolve %s: %s", host, uv_strerror(rc));
         return;
     }
     s->gai_pending = 1;
@@ -1245,6 +1293,33 @@ static char *sess_strdup(const char *v)
     return strdup(v != NULL ? v : "");
 }
 
+/* s->host, "a, b, c", into s->hosts. Returns 0, -EINVAL for an empty name, -ENOMEM. */
+static int sess_split_hosts(struct smpp_session *s)
+{
+    size_t n = 1;
+    for (const char *p = s->host; *p != '\0'; p++)
+        n += *p == ',';
+    s->hosts = calloc(n, sizeof *s->hosts);
+    if (s->hosts == NULL)
+        return -ENOMEM;
+    for (const char *p = s->host;; p++) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        size_t len = strcspn(p, ",");
+        while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+            len--;
+        if (len == 0)
+            return -EINVAL;
+        s->hosts[s->nhosts] = strndup(p, len);
+        if (s->hosts[s->nhosts] == NULL)
+            return -ENOMEM;
+        s->nhosts++;
+        p = strchr(p, ',');
+        if (p == NULL)
+            return 0;
+    }
+}
+
 int smpp_session_start(uv_loop_t *loop, const struct smpp_session_cfg *cfg,
                        const struct smpp_session_events *ev, void *ud, struct smpp_session **out)
 {
@@ -1283,8 +1358,6 @@ int smpp_session_start(uv_loop_t *loop, const struct smpp_session_cfg *cfg,
     if (s->cfg.max_pdu_len < SMPP_HEADER_LEN)
         s->cfg.max_pdu_len = SMPP_DEFAULT_MAX_PDU;
     sess_wq_defaults(&s->cfg);
-    snprintf(s->peer, sizeof s->peer, strchr(s->host, ':') ? "[%s]:%u" : "%s:%u", s->host,
-             (unsigned)cfg->port);
 
     /* a credential too long for bind_transceiver would fail every attempt: refuse now */
     uint8_t probe[SESS_PDU_BUF];
@@ -1295,10 +1368,18 @@ int smpp_session_start(uv_loop_t *loop, const struct smpp_session_cfg *cfg,
         goto fail;
     }
 
+    if (sess_split_hosts(s) < 0) {
+        ERM_ERROR(SESS_MOD, "host \"%s\": an empty name in the list", s->host);
+        rc = -EINVAL;
+        goto fail;
+    }
     struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&s->addr;
     struct sockaddr_in *a4 = (struct sockaddr_in *)&s->addr;
-    if (uv_ip4_addr(s->host, cfg->port, a4) == 0 || uv_ip6_addr(s->host, cfg->port, a6) == 0)
+    if (s->nhosts == 1 &&
+        (uv_ip4_addr(s->host, cfg->port, a4) == 0 || uv_ip6_addr(s->host, cfg->port, a6) == 0))
         s->addr_known = 1;
+    snprintf(s->peer, sizeof s->peer, strchr(s->hosts[0], ':') ? "[%.200s]:%u" : "%.200s:%u",
+             s->hosts[0], (unsigned)cfg->port);
 
     s->next_seq = 1;
     s->rng = uv_hrtime() ^ (uint64_t)(uintptr_t)s;
@@ -1327,6 +1408,9 @@ fail:
     free(s->slots);
     free(s->late);
     free(s->host);
+    for (unsigned i = 0; i < s->nhosts; i++)
+        free(s->hosts[i]);
+    free(s->hosts);
     free(s->system_id);
     free(s->password);
     free(s->system_type);

@@ -13,7 +13,9 @@
 #include "gateway/gw.h"
 
 struct smpp_session_cfg {
-    const char *host; /* IPv4/IPv6 literal or name (resolved with uv_getaddrinfo) */
+    /* IPv4/IPv6 literals or names (resolved with uv_getaddrinfo), comma-separated: every
+     * address of each is tried in turn, one per attempt, until one binds. */
+    const char *host;
     uint16_t port;
     const char *system_id;
     const char *password;

@@ -279,8 +279,9 @@ class CommandLine(unittest.TestCase):
             self.assertRegex(r.stdout, want)
 
     def test_bad_config_one_line_exit_2(self):
-        good = ermtest.CONFIG_TEMPLATE.format(port=2775, system_id="ermgw", password="secret",
-                                              enquire_link_s=30, service="10086", conninfo="")
+        good = ermtest.CONFIG_TEMPLATE.format(host="127.0.0.1", port=2775, system_id="ermgw",
+                                              password="secret", enquire_link_s=30,
+                                              service="10086", conninfo="")
         cases = [
             ("[smsc]\nmax_submit_rate = lots\n", r"\[smsc\] max_submit_rate: \"lots\""),
             ("[smsc]\nwindow = 0\n", r"\[smsc\] window: \"0\" is not a number"),
