@@ -51,6 +51,7 @@ static const struct config_key config_keys[] = {
     {"smsc", "response_timeout_s", CONFIG_UINT, CONFIG_FIELD(response_timeout_s), 1, 600, 0},
     {"smsc", "reconnect_max_s", CONFIG_UINT, CONFIG_FIELD(reconnect_max_s), 1, 3600, 0},
     {"smsc", "max_pdu_len", CONFIG_UINT, CONFIG_FIELD(max_pdu_len), 64, 65536, 0},
+    {"smsc", "binds", CONFIG_UINT, CONFIG_FIELD(binds), 1, 16, 0},
     {"smsc", "window", CONFIG_UINT, CONFIG_FIELD(window), 1, 1000, 0},
     {"smsc", "max_submit_rate", CONFIG_UINT, CONFIG_FIELD(max_submit_rate), 0, 100000, 0},
     {"smsc", "message_ids", CONFIG_IDS, CONFIG_FIELD(message_ids), 1, 0, 0},
@@ -87,6 +88,7 @@ void config_defaults(struct erm_config *cfg)
     cfg->reconnect_max_s = 30;
     cfg->max_pdu_len = 4096;
     cfg->window = 10;
+    cfg->binds = 1;
     snprintf(cfg->service_number, sizeof cfg->service_number, "10086");
     cfg->db_unavailable_status = 0x64; /* ESME_RX_T_APPN: the SMSC retries later */
     cfg->concat_timeout_s = 600;

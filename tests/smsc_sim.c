@@ -39,16 +39,20 @@
 #define SIM_MAX_PDU_CAP  (1024 * 1024)
 #define SIM_SYSTEM_ID    "smsc_sim"
 #define SIM_ESME_RALYBND 0x05u /* ESME_RALYBND: already bound */
+#define SIM_LINKS_MAX    16    /* --binds at most */
 
 static const char sim_usage[] =
     "usage: smsc_sim [--port N] [--system-id ID] [--password PW] [--max-pdu N] [--hex-ids]\n"
-    "                [--help]\n"
+    "                [--binds N] [--help]\n"
     "An SMPP 3.4 SMSC simulator for ermgw's tests. Listens on 127.0.0.1:N (0: any free port),\n"
     "one client at a time (a new connection closes the older one). With --system-id or\n"
     "--password a bind_transceiver must match them (wrong id 0x0f, wrong password 0x0e).\n"
     "submit_sm gets message ids 1, 2, ... (--hex-ids: 00000001, ...). --max-pdu bounds the\n"
     "command_length the client may send (default 4096); a bad command_length is logged as\n"
-    "ERROR framing and closes the link. A submit_sm before a bind gets 0x04, a second bind\n"
+    "ERROR framing and closes the link. --binds N (1..16) takes up to N clients at once (one\n"
+    "account's several binds; more connections are closed): an injected deliver_sm goes to\n"
+    "the next bound client in turn, enquire_link, unbind, drop and release_submit_resp go to\n"
+    "every client. A submit_sm before a bind gets 0x04, a second bind\n"
     "0x05, a malformed PDU its status, another request generic_nack 0x03 (each also an\n"
     "ERROR line); the client's unbind is answered and the link closed.\n"
     "\n"
@@ -122,7 +126,37 @@ struct sim_group {
     struct sim_part part[255];
 };
 
+/* A submit_sm_resp held by hold_submit_resp. */
+struct sim_held {
+    uint32_t seq;
+    char id[24];
+};
+
+/* What one client connection has of its own (struct sim's fields of the same names, for the
+ * client in use: sim_use). */
+struct sim_link {
+    int cfd;
+    struct smpp_framer fr;
+    uint8_t *out;
+    size_t out_len;
+    size_t out_cap;
+    int closing;
+    int bound;
+    uint32_t unbind_seq;
+    struct sim_held held[SIM_HELD_MAX];
+    size_t nheld;
+    struct sim_pending *pending;
+    size_t npending;
+    size_t pending_cap;
+};
+
 struct sim {
+    /* --binds: the clients not in use are parked in links[]; the one in use (index cur) is
+     * in the fields below, from cfd to pending_cap. */
+    struct sim_link links[SIM_LINKS_MAX];
+    unsigned max_links;
+    unsigned cur;
+    unsigned rr; /* the client the next injection tries first */
     int lfd;
     int cfd; /* -1 when no client */
     struct smpp_framer fr;
@@ -139,10 +173,7 @@ struct sim {
     unsigned nth_left;
     uint32_t bind_status;
     int hold_resp; /* hold_submit_resp on */
-    struct {
-        uint32_t seq;
-        char id[24];
-    } held[SIM_HELD_MAX];
+    struct sim_held held[SIM_HELD_MAX];
     size_t nheld;
     int ignore_submit;       /* ignore submit_sm on: leave them unanswered */
     int ignore_enquire_link; /* ignore enquire_link on */
@@ -284,6 +315,61 @@ static void sim_buf_decoded(struct sim_buf *b, uint8_t dcs, const uint8_t *p, si
 }
 
 /* ---- the client connection ------------------------------------------------------------- */
+
+/* Parks the client in use and takes client I's state into S's fields. */
+static void sim_use(struct sim *s, unsigned i)
+{
+    if (i == s->cur)
+        return;
+    struct sim_link *l = &s->links[s->cur];
+    l->cfd = s->cfd;
+    l->fr = s->fr;
+    l->out = s->out;
+    l->out_len = s->out_len;
+    l->out_cap = s->out_cap;
+    l->closing = s->closing;
+    l->bound = s->bound;
+    l->unbind_seq = s->unbind_seq;
+    memcpy(l->held, s->held, s->nheld * sizeof *s->held);
+    l->nheld = s->nheld;
+    l->pending = s->pending;
+    l->npending = s->npending;
+    l->pending_cap = s->pending_cap;
+    l = &s->links[i];
+    s->cfd = l->cfd;
+    s->fr = l->fr;
+    s->out = l->out;
+    s->out_len = l->out_len;
+    s->out_cap = l->out_cap;
+    s->closing = l->closing;
+    s->bound = l->bound;
+    s->unbind_seq = l->unbind_seq;
+    memcpy(s->held, l->held, l->nheld * sizeof *l->held);
+    s->nheld = l->nheld;
+    s->pending = l->pending;
+    s->npending = l->npending;
+    s->pending_cap = l->pending_cap;
+    s->cur = i;
+}
+
+/* Client I's socket, -1 when none. */
+static int sim_link_fd(const struct sim *s, unsigned i)
+{
+    return i == s->cur ? s->cfd : s->links[i].cfd;
+}
+
+/* Takes into use the next bound client in turn (for an injection); none: stays as it is. */
+static void sim_use_next_bound(struct sim *s)
+{
+    for (unsigned k = 0; k < s->max_links; k++) {
+        unsigned i = (s->rr + k) % s->max_links;
+        if (sim_link_fd(s, i) >= 0 && (i == s->cur ? s->bound : s->links[i].bound)) {
+            sim_use(s, i);
+            s->rr = i + 1;
+            return;
+        }
+    }
+}
 
 static void sim_pending_clear(struct sim *s)
 {
@@ -729,7 +815,19 @@ static void sim_accept(struct sim *s)
         close(fd);
         return;
     }
-    sim_client_close(s); /* one client at a time: the newest wins */
+    if (s->max_links == 1) {
+        sim_client_close(s); /* one client at a time: the newest wins */
+    } else {
+        unsigned i = 0;
+        while (i < s->max_links && sim_link_fd(s, i) >= 0)
+            i++;
+        if (i == s->max_links) {
+            close(fd);
+            sim_emit("ERROR a connection beyond --binds %u: closed", s->max_links);
+            return;
+        }
+        sim_use(s, i);
+    }
     s->cfd = fd;
     smpp_framer_init(&s->fr, s->max_pdu);
     sim_emit("CONNECT");
@@ -1124,12 +1222,38 @@ static void sim_cmd_simple(struct sim *s, const char *cmd, uint32_t id)
     sim_send(s, b, smpp_pdu_build_simple(b, id, seq));
 }
 
+/* A command for every client (with none, for the one in use: it says there is none). */
+static void sim_cmd_each(struct sim *s, const char *cmd)
+{
+    unsigned done = 0;
+    for (unsigned i = 0; i < s->max_links; i++) {
+        if (sim_link_fd(s, i) < 0)
+            continue;
+        sim_use(s, i);
+        done++;
+        if (strcmp(cmd, "enquire_link") == 0)
+            sim_cmd_simple(s, cmd, SMPP_ENQUIRE_LINK);
+        else if (strcmp(cmd, "unbind") == 0)
+            sim_cmd_simple(s, cmd, SMPP_UNBIND);
+        else if (strcmp(cmd, "drop") == 0)
+            sim_client_close(s);
+        else
+            sim_cmd_release(s);
+    }
+    if (done == 0 && strcmp(cmd, "release_submit_resp") != 0)
+        sim_need_client(s, cmd);
+    if (done == 0 && strcmp(cmd, "release_submit_resp") == 0)
+        sim_cmd_release(s);
+}
+
 static void sim_command(struct sim *s, char *line)
 {
     char *args = line;
     char *cmd = sim_token(&args);
     if (cmd == NULL)
         return; /* blank line */
+    if (strncmp(cmd, "mo", 2) == 0 || strcmp(cmd, "receipt") == 0 || strcmp(cmd, "raw") == 0)
+        sim_use_next_bound(s);
     if (strcmp(cmd, "mo") == 0) {
         sim_cmd_mo(s, cmd, args, 0, 0);
     } else if (strcmp(cmd, "mo_seq") == 0) {
@@ -1144,8 +1268,6 @@ static void sim_command(struct sim *s, char *line)
         sim_cmd_mo(s, cmd, args, 0, 1);
     } else if (strcmp(cmd, "hold_submit_resp") == 0) {
         sim_cmd_hold(s, args);
-    } else if (strcmp(cmd, "release_submit_resp") == 0) {
-        sim_cmd_release(s);
     } else if (strcmp(cmd, "submit_status") == 0) {
         sim_cmd_status(cmd, args, &s->submit_status);
     } else if (strcmp(cmd, "submit_status_nth") == 0) {
@@ -1154,13 +1276,9 @@ static void sim_command(struct sim *s, char *line)
         sim_cmd_status(cmd, args, &s->bind_status);
     } else if (strcmp(cmd, "ignore") == 0) {
         sim_cmd_ignore(s, args);
-    } else if (strcmp(cmd, "enquire_link") == 0) {
-        sim_cmd_simple(s, cmd, SMPP_ENQUIRE_LINK);
-    } else if (strcmp(cmd, "unbind") == 0) {
-        sim_cmd_simple(s, cmd, SMPP_UNBIND);
-    } else if (strcmp(cmd, "drop") == 0) {
-        if (sim_need_client(s, cmd) == 0)
-            sim_client_close(s);
+    } else if (strcmp(cmd, "enquire_link") == 0 || strcmp(cmd, "unbind") == 0 ||
+               strcmp(cmd, "drop") == 0 || strcmp(cmd, "release_submit_resp") == 0) {
+        sim_cmd_each(s, cmd);
     } else if (strcmp(cmd, "quit") == 0) {
         s->quit = 1;
     } else {
@@ -1230,12 +1348,17 @@ static int sim_listen(struct sim *s, unsigned port)
 
 static void sim_free(struct sim *s)
 {
-    sim_client_close(s);
+    for (unsigned i = s->max_links; i-- > 0;) {
+        sim_use(s, i);
+        sim_client_close(s);
+        smpp_framer_free(&s->fr);
+        free(s->out);
+        free(s->pending);
+        s->out = NULL;
+        s->pending = NULL;
+    }
     if (s->lfd >= 0)
         close(s->lfd);
-    smpp_framer_free(&s->fr);
-    free(s->out);
-    free(s->pending);
     while (s->ngroups > 0)
         sim_group_remove(s, s->ngroups - 1);
     free(s->line);
@@ -1258,13 +1381,10 @@ static void sim_bad_arg(const char *fmt, ...)
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"port", required_argument, NULL, 'p'},
-        {"system-id", required_argument, NULL, 's'},
-        {"password", required_argument, NULL, 'w'},
-        {"max-pdu", required_argument, NULL, 'm'},
-        {"hex-ids", no_argument, NULL, 'x'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"port", required_argument, NULL, 'p'},     {"system-id", required_argument, NULL, 's'},
+        {"password", required_argument, NULL, 'w'}, {"max-pdu", required_argument, NULL, 'm'},
+        {"hex-ids", no_argument, NULL, 'x'},        {"binds", required_argument, NULL, 'b'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
     struct sim s;
     unsigned long long v;
@@ -1273,6 +1393,9 @@ int main(int argc, char **argv)
 
     memset(&s, 0, sizeof s);
     s.lfd = s.cfd = -1;
+    s.max_links = 1;
+    for (unsigned i = 0; i < SIM_LINKS_MAX; i++)
+        s.links[i].cfd = -1;
     s.next_seq = 1;
     s.max_pdu = SMPP_DEFAULT_MAX_PDU;
     opterr = 0;
@@ -1302,6 +1425,11 @@ int main(int argc, char **argv)
         case 'x':
             s.hex_ids = 1;
             break;
+        case 'b':
+            if (sim_number(optarg, 10, SIM_LINKS_MAX, &v) < 0 || v == 0)
+                sim_bad_arg("--binds wants a number 1..%d, not '%s'", SIM_LINKS_MAX, optarg);
+            s.max_links = (unsigned)v;
+            break;
         case 'h':
             fputs(sim_usage, stdout);
             return 0;
@@ -1330,23 +1458,35 @@ int main(int argc, char **argv)
     }
 
     while (!s.quit) {
-        struct pollfd p[3] = {
+        struct pollfd p[2 + SIM_LINKS_MAX] = {
             {STDIN_FILENO, POLLIN, 0},
             {s.lfd, POLLIN, 0},
-            {s.cfd, (short)(POLLIN | (s.out_len ? POLLOUT : 0)), 0},
         };
-        int nfds = s.cfd >= 0 ? 3 : 2;
-        if (poll(p, (nfds_t)nfds, -1) < 0) {
+        unsigned which[SIM_LINKS_MAX];
+        nfds_t nfds = 2;
+        for (unsigned i = 0; i < s.max_links; i++) {
+            if (sim_link_fd(&s, i) < 0)
+                continue;
+            size_t queued = i == s.cur ? s.out_len : s.links[i].out_len;
+            p[nfds].fd = sim_link_fd(&s, i);
+            p[nfds].events = (short)(POLLIN | (queued ? POLLOUT : 0));
+            which[nfds - 2] = i;
+            nfds++;
+        }
+        if (poll(p, nfds, -1) < 0) {
             if (errno == EINTR)
                 continue;
             fprintf(stderr, "smsc_sim: poll: %s\n", strerror(errno));
             break;
         }
-        /* The client first, so its responses are reported before the next command runs. */
-        if (nfds == 3 && (p[2].revents & POLLOUT))
-            sim_flush(&s);
-        if (nfds == 3 && s.cfd >= 0 && (p[2].revents & (POLLIN | POLLHUP | POLLERR)))
-            sim_client_read(&s);
+        /* The clients first, so their responses are reported before the next command runs. */
+        for (nfds_t k = 2; k < nfds; k++) {
+            sim_use(&s, which[k - 2]);
+            if (p[k].revents & POLLOUT)
+                sim_flush(&s);
+            if (s.cfd >= 0 && (p[k].revents & (POLLIN | POLLHUP | POLLERR)))
+                sim_client_read(&s);
+        }
         if (p[1].revents & POLLIN)
             sim_accept(&s);
         if (p[0].revents & (POLLIN | POLLHUP | POLLERR))

@@ -159,6 +159,8 @@ static const struct bad_case bad_cases[] = {
      "a234567890123456789012345678901234567890123456789012345678901234\n",
      "t.conf:2: [gateway] id:"},
     {"[gateway]\nid = gw/1\n", "t.conf:2: [gateway] id:"},
+    {"[smsc]\nbinds = 0\n", "t.conf:2: [smsc] binds: \"0\" is not a number from 1 to 16"},
+    {"[smsc]\nbinds = 17\n", "t.conf:2: [smsc] binds:"},
     {"[gateway]\nlease_s = 1\n",
      "t.conf:2: [gateway] lease_s: \"1\" is not a number from 2 to 3600"},
 };
