@@ -25,7 +25,8 @@ enum config_kind {
     CONFIG_LEVEL,
     CONFIG_IDS,
     CONFIG_SIP,
-    CONFIG_NAME /* a gateway id: config_gateway_id_ok */
+    CONFIG_NAME, /* a gateway id: config_gateway_id_ok */
+    CONFIG_ADDR, /* address:port or empty */
 };
 
 struct config_key {
@@ -64,6 +65,8 @@ static const struct config_key config_keys[] = {
     {"database", "batch_max", CONFIG_UINT, CONFIG_FIELD(batch_max), 1, 1024, 0},
     {"database", "connections", CONFIG_UINT, CONFIG_FIELD(mo_connections), 1,
      CONFIG_MO_CONNECTIONS_MAX, 0},
+    {"database", "statement_timeout_s", CONFIG_UINT, CONFIG_FIELD(statement_timeout_s), 0, 86400,
+     0},
     {"sip", "listen", CONFIG_SIP, CONFIG_FIELD(sip_listen), 0, 0, 0},
     {"sip", "peers", CONFIG_SIP, CONFIG_FIELD(sip_peers), 0, 0, 0},
     {"sip", "rtp_ports", CONFIG_SIP, CONFIG_FIELD(sip_rtp_ports), 1, 0, 0},
@@ -72,6 +75,7 @@ static const struct config_key config_keys[] = {
     {"sip", "strip_prefix", CONFIG_SIP, CONFIG_FIELD(sip_strip_prefix), 0, 0, 0},
     {"gateway", "id", CONFIG_NAME, CONFIG_FIELD(gateway_id), 1, 0, 0},
     {"gateway", "lease_s", CONFIG_UINT, CONFIG_FIELD(lease_s), 2, 3600, 0},
+    {"admin", "listen", CONFIG_ADDR, CONFIG_FIELD(admin_listen), 0, 0, 0},
     {"log", "file", CONFIG_STR, CONFIG_FIELD(log_file), 0, 0, 0},
     {"log", "level", CONFIG_LEVEL, CONFIG_FIELD(log_level), 1, 0, 0},
 };
@@ -96,6 +100,7 @@ void config_defaults(struct erm_config *cfg)
     cfg->dedupe_window_s = 600;
     cfg->batch_max = 256;
     cfg->mo_connections = 2;
+    cfg->statement_timeout_s = 30;
     snprintf(cfg->log_level, sizeof cfg->log_level, "info");
     snprintf(cfg->sip_rtp_ports, sizeof cfg->sip_rtp_ports, "20000-20999");
     cfg->sip_max_calls = 100;
@@ -292,8 +297,12 @@ static int config_set(const struct config_key *k, const char *value, struct erm_
                                CONFIG_GATEWAY_ID_MAX);
         memcpy(field, value, strlen(value) + 1);
         return 0;
-    case CONFIG_SIP: {
-        const char *why = config_sip_why(k->name, value);
+    case CONFIG_SIP:
+    case CONFIG_ADDR: {
+        const char *why = k->kind == CONFIG_SIP ? config_sip_why(k->name, value)
+                          : config_sip_why("listen", value) == NULL
+                              ? NULL
+                              : "is not an address:port such as 127.0.0.1:9464 or [::1]:9464";
         if (why == NULL && strlen(value) >= k->size)
             why = "is too long";
         if (why != NULL)

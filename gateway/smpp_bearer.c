@@ -222,6 +222,23 @@ static const char *smpp_bearer_status_name(struct bearer *b, int64_t status)
     return status < 0 ? "no answer" : smpp_status_name((uint32_t)status);
 }
 
+/* Each bind a link: its state, window and counters, summed for the bearer. Once a session is
+ * gone (stopped) its counters are too, and its bind is reported down. */
+static void smpp_bearer_stats(struct bearer *b, struct bearer_stats *out)
+{
+    struct smpp_bearer *sb = smpp_bearer_of(b);
+    for (unsigned i = 0; i < sb->nbinds && i < BEARER_LINKS_MAX; i++) {
+        struct smpp_session_stats st;
+        smpp_session_stats(sb->binds[i].sess, &st);
+        out->binds += st.binds;
+        out->reconnects += st.reconnects;
+        out->link[i].up = st.bound;
+        out->link[i].in_use = st.window_used;
+        out->link[i].window = sb->cfg.window;
+        out->nlinks = i + 1;
+    }
+}
+
 static void smpp_bearer_destroy(struct bearer *b)
 {
     free(smpp_bearer_of(b));
@@ -240,6 +257,7 @@ static const struct bearer_ops smpp_bearer_ops = {
     .status_name = smpp_bearer_status_name,
     .destroy = smpp_bearer_destroy,
     .unsendable_status = SMPP_ESME_RSYSERR,
+    .stats = smpp_bearer_stats,
 };
 
 int smpp_bearer_create(uv_loop_t *loop, const struct smpp_session_cfg *cfg, unsigned binds,

@@ -11,6 +11,9 @@ PKGS+=(libmicrohttpd-dev libjansson-dev libsodium-dev libqrencode-dev chromium f
 # Several gateways, addresses and failover (issue 14): nss_wrapper gives a test's SMSC name
 # two addresses from a file (tests/integration/test_smsc_addresses.py).
 PKGS+=(libnss-wrapper)
+# ermgw's GET /metrics is checked with promtool (issue 14); Debian ships it only with the whole
+# Prometheus server (about 95 MB installed), which is not started here.
+PKGS+=(prometheus)
 # node and npm run its browser tests (tests/web); NodeSource's nodejs carries its own npm.
 command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)
 missing=()
