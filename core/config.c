@@ -24,6 +24,7 @@ enum config_kind {
     CONFIG_STATUS,
     CONFIG_LEVEL,
     CONFIG_IDS,
+    CONFIG_BIND, /* transceiver | pair: stored as 0 | 1 */
     CONFIG_SIP,
     CONFIG_NAME, /* a gateway id: config_gateway_id_ok */
     CONFIG_ADDR, /* address:port or empty */
@@ -53,6 +54,7 @@ static const struct config_key config_keys[] = {
     {"smsc", "reconnect_max_s", CONFIG_UINT, CONFIG_FIELD(reconnect_max_s), 1, 3600, 0},
     {"smsc", "max_pdu_len", CONFIG_UINT, CONFIG_FIELD(max_pdu_len), 64, 65536, 0},
     {"smsc", "binds", CONFIG_UINT, CONFIG_FIELD(binds), 1, 16, 0},
+    {"smsc", "bind", CONFIG_BIND, CONFIG_FIELD(bind_pair), 1, 0, 0},
     {"smsc", "window", CONFIG_UINT, CONFIG_FIELD(window), 1, 1000, 0},
     {"smsc", "max_submit_rate", CONFIG_UINT, CONFIG_FIELD(max_submit_rate), 0, 100000, 0},
     {"smsc", "message_ids", CONFIG_IDS, CONFIG_FIELD(message_ids), 1, 0, 0},
@@ -221,6 +223,8 @@ static void config_store_uint(void *field, size_t size, unsigned long v)
 
 /* The words a CONFIG_LEVEL value may be (a CONFIG_IDS one: receipt_ids_words). */
 static const char *const config_level_words[] = {"debug", "info", "warn", "error", NULL};
+/* [smsc] bind: index 1 is pair. */
+static const char *const config_bind_words[] = {"transceiver", "pair", NULL};
 
 /* [sip]'s structured values: NULL when VALUE is good for key NAME, else why not. */
 static const char *config_sip_why(const char *name, const char *value)
@@ -275,17 +279,24 @@ static int config_set(const struct config_key *k, const char *value, struct erm_
         config_store_uint(field, k->size, v);
         return 0;
     case CONFIG_IDS:
+    case CONFIG_BIND:
     case CONFIG_LEVEL: {
-        const char *const *words = k->kind == CONFIG_IDS ? receipt_ids_words : config_level_words;
+        const char *const *words = k->kind == CONFIG_IDS    ? receipt_ids_words
+                                   : k->kind == CONFIG_BIND ? config_bind_words
+                                                            : config_level_words;
         const char *const *w = words;
         while (*w != NULL && strcmp(value, *w) != 0)
             w++;
         if (*w == NULL)
-            return config_fail(
-                err, errlen, file, line, k->section, k->name, "\"%s\" is not one of %s", value,
-                k->kind == CONFIG_IDS ? "same, hex_dec, dec_hex" : "debug, info, warn, error");
+            return config_fail(err, errlen, file, line, k->section, k->name,
+                               "\"%s\" is not one of %s", value,
+                               k->kind == CONFIG_IDS    ? "same, hex_dec, dec_hex"
+                               : k->kind == CONFIG_BIND ? "transceiver, pair"
+                                                        : "debug, info, warn, error");
         if (k->kind == CONFIG_IDS)
             *(enum receipt_ids *)field = (enum receipt_ids)(w - words);
+        else if (k->kind == CONFIG_BIND)
+            *(int *)field = (int)(w - words);
         else
             memcpy(field, value, strlen(value) + 1);
         return 0;

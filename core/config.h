@@ -33,7 +33,8 @@ struct erm_config {
     unsigned response_timeout_s;  /* how long a request waits for its response */
     unsigned reconnect_max_s;     /* cap of the reconnect backoff */
     uint32_t max_pdu_len;         /* larger command_length closes the session */
-    unsigned binds;               /* transceiver sessions on the account */
+    unsigned binds;               /* binds on the account */
+    int bind_pair;                /* bind = pair: a receiver and a transmitter per bind */
     unsigned window;              /* submit_sm outstanding at most (per bind) */
     unsigned max_submit_rate;     /* submit_sm per second at most (the SMSC contract's); 0: none */
     enum receipt_ids message_ids; /* how the SMSC writes message ids: same, hex_dec, dec_hex */

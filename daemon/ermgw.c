@@ -613,8 +613,8 @@ static int ermgw_bearer(struct ermgw *d)
         .wq_max = (size_t)tun_value(TUN_SMPP_WQ_MAX),
         .wq_stall_ms = (unsigned)tun_value(TUN_SMPP_WQ_STALL),
     };
-    return smpp_bearer_create(d->loop, &sc, d->cfg.binds, d->cfg.db_unavailable_status, &ev, d,
-                              &d->bearer);
+    return smpp_bearer_create(d->loop, &sc, d->cfg.binds, d->cfg.bind_pair,
+                              d->cfg.db_unavailable_status, &ev, d, &d->bearer);
 }
 
 /* The order path, the intake and the sender, each given what it uses. */

@@ -29,11 +29,12 @@ struct smpp_bearer {
     uint32_t retry_later_status;
     const struct bearer_events *ev;
     void *ud;
-    struct smpp_bind binds[SMPP_BEARER_BINDS_MAX];
+    struct smpp_bind binds[2 * SMPP_BEARER_BINDS_MAX];
     unsigned nbinds;
     unsigned nbound;   /* binds bound now: on_bound at the first, on_unbound at the last */
     unsigned nrunning; /* sessions started and not yet stopped */
     unsigned next;     /* the bind the next submit tries first */
+    int pair;          /* [smsc] bind = pair: binds[2k] receives, binds[2k + 1] transmits */
     int started;
     int draining; /* drain seen before start: start refuses */
 };
@@ -124,7 +125,10 @@ static int smpp_bearer_start(struct bearer *b)
     sb->started = 1;
     for (unsigned i = 0; i < sb->nbinds; i++) {
         struct smpp_bind *bd = &sb->binds[i];
-        int rc = smpp_session_start(sb->loop, &sb->cfg, &ev, bd, &bd->sess);
+        struct smpp_session_cfg cfg = sb->cfg;
+        if (sb->pair) /* a receiver and a transmitter per bind */
+            cfg.bind_kind = i % 2 == 0 ? SMPP_BIND_KIND_RX : SMPP_BIND_KIND_TX;
+        int rc = smpp_session_start(sb->loop, &cfg, &ev, bd, &bd->sess);
         if (rc < 0)
             return rc; /* the caller stops the bearer: the sessions started stop */
         sb->nrunning++;
@@ -261,16 +265,17 @@ static const struct bearer_ops smpp_bearer_ops = {
 };
 
 int smpp_bearer_create(uv_loop_t *loop, const struct smpp_session_cfg *cfg, unsigned binds,
-                       uint32_t retry_later_status, const struct bearer_events *ev, void *ud,
-                       struct bearer **out)
+                       int pair, uint32_t retry_later_status, const struct bearer_events *ev,
+                       void *ud, struct bearer **out)
 {
     if (binds == 0 || binds > SMPP_BEARER_BINDS_MAX)
         return -EINVAL;
     struct smpp_bearer *sb = calloc(1, sizeof *sb);
     if (sb == NULL)
         return -ENOMEM;
-    sb->nbinds = binds;
-    for (unsigned i = 0; i < binds; i++) {
+    sb->pair = pair != 0;
+    sb->nbinds = pair ? 2 * binds : binds;
+    for (unsigned i = 0; i < sb->nbinds; i++) {
         sb->binds[i].sb = sb;
         sb->binds[i].index = i;
     }

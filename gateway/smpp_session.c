@@ -1,5 +1,6 @@
 /*
- * smpp_session.c: one ESME session (bind_transceiver) to an SMSC on a libuv loop.
+ * smpp_session.c: one ESME session (bind_transceiver, or bind_receiver or bind_transmitter) to
+ * an SMSC on a libuv loop.
  *
  * The session is a small state machine (sess_state below, names for the logs): resolve,
  * connect, bind, bound, and back to a jittered exponential backoff after any loss. One
@@ -189,6 +190,10 @@ struct smpp_session {
 };
 
 static void sess_connect_start(struct smpp_session *s);
+
+/* The bind request of each enum smpp_bind_kind. */
+static const uint32_t sess_bind_ids[] = {SMPP_BIND_TRANSCEIVER, SMPP_BIND_RECEIVER,
+                                         SMPP_BIND_TRANSMITTER};
 static void sess_next_addr(struct smpp_session *s);
 static void sess_name_peer(struct smpp_session *s, const char *host);
 static void sess_link_lost(struct smpp_session *s, enum erm_log_level level, const char *fmt, ...)
@@ -873,8 +878,11 @@ static void sess_on_bind_resp(struct smpp_session *s, const uint8_t *pdu, uint32
     sess_set_state(s, SESS_ST_BOUND);
     s->bound = 1;
     s->binds++;
-    ERM_INFO(SESS_MOD, "bound to %s as %s (SMSC system_id \"%s\", link %" PRIu64 ")", s->peer,
-             s->system_id, smsc_id, s->link_id);
+    ERM_INFO(SESS_MOD, "bound to %s as %s (SMSC system_id \"%s\", link %" PRIu64 ")%s", s->peer,
+             s->system_id, smsc_id, s->link_id,
+             s->cfg.bind_kind == SMPP_BIND_KIND_RX   ? ", receiver"
+             : s->cfg.bind_kind == SMPP_BIND_KIND_TX ? ", transmitter"
+                                                     : "");
     sess_ka_touch(s);
     if (s->ev.on_bound)
         s->ev.on_bound(s->ud);
@@ -992,6 +1000,8 @@ static void sess_dispatch(struct smpp_session *s, const uint8_t *pdu, uint32_t l
         break;
     }
     case SMPP_BIND_TRANSCEIVER_RESP:
+    case SMPP_BIND_RECEIVER_RESP:
+    case SMPP_BIND_TRANSMITTER_RESP:
         sess_on_bind_resp(s, pdu, len, &h);
         break;
     case SMPP_SUBMIT_SM_RESP:
@@ -1117,8 +1127,8 @@ static void sess_on_connect(uv_connect_t *req, int status)
     sess_set_state(s, SESS_ST_BINDING);
     uint8_t buf[SESS_PDU_BUF];
     s->bind_seq = sess_next_seq(s);
-    int n = smpp_pdu_pack_bind_trx(buf, sizeof buf, s->bind_seq, s->system_id, s->password,
-                                   s->system_type);
+    int n = smpp_pdu_pack_bind(buf, sizeof buf, s->bind_seq, sess_bind_ids[s->cfg.bind_kind],
+                               s->system_id, s->password, s->system_type);
     if (n < 0 || sess_send(s, buf, (size_t)n) < 0) {
         /* checked in smpp_session_start, so only memory can fail here */
         sess_link_lost(s, ERM_LOG_ERROR, "bind to %s: cannot build bind_transceiver", s->peer);
@@ -1332,7 +1342,7 @@ int smpp_session_start(uv_loop_t *loop, const struct smpp_session_cfg *cfg,
     int rc = -ENOMEM;
     if (loop == NULL || cfg == NULL || ev == NULL || out == NULL || cfg->host == NULL ||
         cfg->host[0] == '\0' || cfg->system_id == NULL || cfg->port == 0 || cfg->window == 0 ||
-        cfg->response_timeout_s == 0)
+        cfg->response_timeout_s == 0 || cfg->bind_kind > SMPP_BIND_KIND_TX)
         return -EINVAL;
     *out = NULL;
 
@@ -1426,7 +1436,8 @@ fail:
 
 int smpp_session_can_submit(struct smpp_session *s)
 {
-    if (s == NULL || s->state != SESS_ST_BOUND || s->nslots_used >= s->cfg.window)
+    if (s == NULL || s->state != SESS_ST_BOUND || s->nslots_used >= s->cfg.window ||
+        s->cfg.bind_kind == SMPP_BIND_KIND_RX)
         return 0;
     uint64_t wait = sess_pace_wait_us(s, sess_now_us());
     if (wait > 0) {

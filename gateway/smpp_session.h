@@ -12,7 +12,12 @@
 
 #include "gateway/gw.h"
 
+/* How the session binds. A receiver takes MOs only (it never submits); a transmitter only
+ * submits. */
+enum smpp_bind_kind { SMPP_BIND_KIND_TRX = 0, SMPP_BIND_KIND_RX, SMPP_BIND_KIND_TX };
+
 struct smpp_session_cfg {
+    enum smpp_bind_kind bind_kind; /* 0 (the default): transceiver */
     /* IPv4/IPv6 literals or names (resolved with uv_getaddrinfo), comma-separated: every
      * address of each is tried in turn, one per attempt, until one binds. */
     const char *host;

@@ -51,7 +51,8 @@ static const char sim_usage[] =
     "command_length the client may send (default 4096); a bad command_length is logged as\n"
     "ERROR framing and closes the link. --binds N (1..16) takes up to N clients at once (one\n"
     "account's several binds; more connections are closed): an injected deliver_sm goes to\n"
-    "the next bound client in turn, enquire_link, unbind, drop and release_submit_resp go to\n"
+    "the next bound client in turn (not to a bind_transmitter; a bind_receiver's submit_sm\n"
+    "gets 0x04), enquire_link, unbind, drop and release_submit_resp go to\n"
     "every client. A submit_sm before a bind gets 0x04, a second bind\n"
     "0x05, a malformed PDU its status, another request generic_nack 0x03 (each also an\n"
     "ERROR line); the client's unbind is answered and the link closed.\n"
@@ -125,6 +126,9 @@ struct sim_group {
     uint8_t data_coding;
     struct sim_part part[255];
 };
+
+/* A client's bound: 0, or how it bound. */
+enum { SIM_BOUND_TRX = 1, SIM_BOUND_RX, SIM_BOUND_TX };
 
 /* A submit_sm_resp held by hold_submit_resp. */
 struct sim_held {
@@ -363,7 +367,8 @@ static void sim_use_next_bound(struct sim *s)
 {
     for (unsigned k = 0; k < s->max_links; k++) {
         unsigned i = (s->rr + k) % s->max_links;
-        if (sim_link_fd(s, i) >= 0 && (i == s->cur ? s->bound : s->links[i].bound)) {
+        int bound = i == s->cur ? s->bound : s->links[i].bound;
+        if (sim_link_fd(s, i) >= 0 && bound != 0 && bound != SIM_BOUND_TX) {
             sim_use(s, i);
             s->rr = i + 1;
             return;
@@ -605,7 +610,8 @@ static void sim_send_resp_cstring(struct sim *s, uint32_t id, uint32_t status, u
         sim_send(s, b, (size_t)n);
 }
 
-static void sim_on_bind(struct sim *s, const uint8_t *pdu, uint32_t len, uint32_t seq)
+static void sim_on_bind(struct sim *s, const uint8_t *pdu, uint32_t len, uint32_t command,
+                        uint32_t seq)
 {
     char id[16] = "", pw[9] = "", st[13] = "";
     uint32_t status = smpp_pdu_decode_bind(pdu, len, id, sizeof id, pw, sizeof pw, st, sizeof st);
@@ -617,9 +623,11 @@ static void sim_on_bind(struct sim *s, const uint8_t *pdu, uint32_t len, uint32_
         status = SMPP_ESME_RINVSYSID;
     if (status == 0 && s->password != NULL && strcmp(pw, s->password) != 0)
         status = SMPP_ESME_RINVPASWD;
-    sim_send_resp_cstring(s, SMPP_BIND_TRANSCEIVER_RESP, status, seq, SIM_SYSTEM_ID);
+    sim_send_resp_cstring(s, command | 0x80000000u, status, seq, SIM_SYSTEM_ID);
     if (status == 0)
-        s->bound = 1;
+        s->bound = command == SMPP_BIND_RECEIVER      ? SIM_BOUND_RX
+                   : command == SMPP_BIND_TRANSMITTER ? SIM_BOUND_TX
+                                                      : SIM_BOUND_TRX;
 
     struct sim_buf b = {0};
     sim_buf_puts(&b, "BIND ");
@@ -647,9 +655,10 @@ static void sim_submit_resp(struct sim *s, uint32_t seq, const char *id)
 static void sim_on_submit(struct sim *s, const uint8_t *pdu, uint32_t len, uint32_t seq)
 {
     struct gw_submit m;
-    if (!s->bound) {
+    if (!s->bound || s->bound == SIM_BOUND_RX) {
         sim_send_resp(s, SMPP_SUBMIT_SM_RESP, SMPP_ESME_RINVBNDSTS, seq);
-        sim_emit("ERROR submit_sm seq %u before bind: answered 0x%02x", seq, SMPP_ESME_RINVBNDSTS);
+        sim_emit("ERROR submit_sm seq %u %s: answered 0x%02x", seq,
+                 s->bound ? "on a receiver bind" : "before bind", SMPP_ESME_RINVBNDSTS);
         return;
     }
     if (s->ignore_submit) {
@@ -723,7 +732,9 @@ static void sim_on_pdu(struct sim *s, const uint8_t *pdu, uint32_t len)
     smpp_hdr_read(pdu, &h);
     switch (h.id) {
     case SMPP_BIND_TRANSCEIVER:
-        sim_on_bind(s, pdu, len, h.seq);
+    case SMPP_BIND_RECEIVER:
+    case SMPP_BIND_TRANSMITTER:
+        sim_on_bind(s, pdu, len, h.id, h.seq);
         return;
     case SMPP_SUBMIT_SM:
         sim_on_submit(s, pdu, len, h.seq);

@@ -1,7 +1,8 @@
 """Several binds on one account (issue 14): `[smsc] binds = N` opens N transceiver sessions
 to the SMSC; MOs are taken from any (each answered on the bind it came on), replies are
-spread over the binds that are bound, each bind with its own window. The real ermgw, the
-simulator taking two clients at once (--binds 2) and PostgreSQL."""
+spread over the binds that are bound, each bind with its own window. `bind = pair` makes
+each bind a receiver and a transmitter: MOs on the one, replies on the other. The real
+ermgw, the simulator taking several clients at once (--binds N) and PostgreSQL."""
 import os
 import re
 import sys
@@ -52,6 +53,30 @@ class TwoBinds(ermtest.PoolCase):
             "SELECT count(*) FROM outbox WHERE dest LIKE '1394%' AND state = 'sent'") == "4",
             "the 4 rows sent")
         self.assertEqual(len(self.submits(sim, mark)), 4)
+
+
+    def test_pair_receiver_and_transmitter(self):
+        sim = ermtest.Sim(extra=("--binds", "2"))
+        self.addCleanup(sim.close)
+        gw = ermtest.Daemon(self.pg, sim.port, extra_config="[smsc]\nbind = pair\n")
+        self.addCleanup(self.stop_clean, gw)
+        i, _ = sim.wait_bound()
+        sim.wait_bound(start=i + 1)
+        gw.log.wait(r"bound to \S+ as ermgw \(.*\), receiver$")
+        gw.log.wait(r"bound to \S+ as ermgw \(.*\), transmitter$")
+        gw.log.wait(r"database up")
+        # The simulator sends MOs on the receiver only, and refuses a submit there (0x04,
+        # which would fail the row): every reply went on the transmitter.
+        customers = ["1395%07d" % n for n in range(20)]
+        mark = sim.out.mark()
+        tags = [sim.mo_hex(c, "10086", 0, self.code.encode()) for c in customers]
+        for t in tags:
+            self.assertEqual(sim.wait_mo_resp(t), 0)
+        ermtest.wait_until(lambda: self.pg.scalar(
+            "SELECT count(*) FROM outbox WHERE dest LIKE '1395%' AND state = 'sent'") == "20",
+            "the 20 replies sent")
+        self.assertEqual(len(self.submits(sim, mark)), 20)
+        self.assertEqual(sim.out.count(r"^ERROR submit_sm .* on a receiver bind", start=mark), 0)
 
 
 if __name__ == "__main__":

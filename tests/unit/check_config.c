@@ -166,6 +166,8 @@ static const struct bad_case bad_cases[] = {
     {"[gateway]\nid = gw/1\n", "t.conf:2: [gateway] id:"},
     {"[smsc]\nbinds = 0\n", "t.conf:2: [smsc] binds: \"0\" is not a number from 1 to 16"},
     {"[smsc]\nbinds = 17\n", "t.conf:2: [smsc] binds:"},
+    {"[smsc]\nbind = receiver\n",
+     "t.conf:2: [smsc] bind: \"receiver\" is not one of transceiver, pair"},
     {"[gateway]\nlease_s = 1\n",
      "t.conf:2: [gateway] lease_s: \"1\" is not a number from 2 to 3600"},
     {"[database]\nstatement_timeout_s = 86401\n",
