@@ -320,39 +320,25 @@ static void sim_buf_decoded(struct sim_buf *b, uint8_t dcs, const uint8_t *p, si
 
 /* ---- the client connection ------------------------------------------------------------- */
 
+/* The fields of struct sim_link, which struct sim has too for the client in use. */
+#define SIM_LINK_FIELDS(X)                                                                         \
+    X(cfd)                                                                                         \
+    X(fr) X(out) X(out_len) X(out_cap) X(closing) X(bound) X(unbind_seq) X(nheld) X(pending)       \
+        X(npending) X(pending_cap)
+#define SIM_PARK(f) l->f = s->f;
+#define SIM_LOAD(f) s->f = l->f;
+
 /* Parks the client in use and takes client I's state into S's fields. */
 static void sim_use(struct sim *s, unsigned i)
 {
     if (i == s->cur)
         return;
     struct sim_link *l = &s->links[s->cur];
-    l->cfd = s->cfd;
-    l->fr = s->fr;
-    l->out = s->out;
-    l->out_len = s->out_len;
-    l->out_cap = s->out_cap;
-    l->closing = s->closing;
-    l->bound = s->bound;
-    l->unbind_seq = s->unbind_seq;
+    SIM_LINK_FIELDS(SIM_PARK)
     memcpy(l->held, s->held, s->nheld * sizeof *s->held);
-    l->nheld = s->nheld;
-    l->pending = s->pending;
-    l->npending = s->npending;
-    l->pending_cap = s->pending_cap;
     l = &s->links[i];
-    s->cfd = l->cfd;
-    s->fr = l->fr;
-    s->out = l->out;
-    s->out_len = l->out_len;
-    s->out_cap = l->out_cap;
-    s->closing = l->closing;
-    s->bound = l->bound;
-    s->unbind_seq = l->unbind_seq;
+    SIM_LINK_FIELDS(SIM_LOAD)
     memcpy(s->held, l->held, l->nheld * sizeof *l->held);
-    s->nheld = l->nheld;
-    s->pending = l->pending;
-    s->npending = l->npending;
-    s->pending_cap = l->pending_cap;
     s->cur = i;
 }
 

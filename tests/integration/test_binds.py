@@ -13,18 +13,23 @@ import ermtest  # noqa: E402
 
 
 class TwoBinds(ermtest.PoolCase):
+    def start(self, config):
+        """A simulator taking two clients and ermgw with CONFIG, both of its sessions bound."""
+        sim = ermtest.Sim(extra=("--binds", "2"))
+        self.addCleanup(sim.close)
+        gw = ermtest.Daemon(self.pg, sim.port, extra_config=config)
+        self.addCleanup(self.stop_clean, gw)
+        i, _ = sim.wait_bound()
+        sim.wait_bound(start=i + 1)
+        gw.log.wait(r"database up")
+        return sim, gw
+
     def submits(self, sim, start):
         with sim.out.cond:
             return [line for line in sim.out.lines[start:] if re.match(r"^SUBMIT \S+ ", line)]
 
     def test_mos_from_both_replies_over_both(self):
-        sim = ermtest.Sim(extra=("--binds", "2"))
-        self.addCleanup(sim.close)
-        gw = ermtest.Daemon(self.pg, sim.port, extra_config="[smsc]\nbinds = 2\nwindow = 1\n")
-        self.addCleanup(self.stop_clean, gw)
-        i, _ = sim.wait_bound()
-        sim.wait_bound(start=i + 1)
-        gw.log.wait(r"database up")
+        sim, gw = self.start("[smsc]\nbinds = 2\nwindow = 1\n")
         # The simulator hands injected MOs to its clients in turn: both binds take MOs, and
         # each is answered on its own (an answer on the other would not match the MO).
         customers = ["1393%07d" % n for n in range(40)]
@@ -56,15 +61,9 @@ class TwoBinds(ermtest.PoolCase):
 
 
     def test_pair_receiver_and_transmitter(self):
-        sim = ermtest.Sim(extra=("--binds", "2"))
-        self.addCleanup(sim.close)
-        gw = ermtest.Daemon(self.pg, sim.port, extra_config="[smsc]\nbind = pair\n")
-        self.addCleanup(self.stop_clean, gw)
-        i, _ = sim.wait_bound()
-        sim.wait_bound(start=i + 1)
+        sim, gw = self.start("[smsc]\nbind = pair\n")
         gw.log.wait(r"bound to \S+ as ermgw \(.*\), receiver$")
         gw.log.wait(r"bound to \S+ as ermgw \(.*\), transmitter$")
-        gw.log.wait(r"database up")
         # The simulator sends MOs on the receiver only, and refuses a submit there (0x04,
         # which would fail the row): every reply went on the transmitter.
         customers = ["1395%07d" % n for n in range(20)]
