@@ -24,7 +24,9 @@ enum config_kind {
     CONFIG_STATUS,
     CONFIG_LEVEL,
     CONFIG_IDS,
+    CONFIG_BIND, /* transceiver | pair: stored as 0 | 1 */
     CONFIG_SIP,
+    CONFIG_NAME, /* a gateway id: config_gateway_id_ok */
     CONFIG_ADDR, /* address:port or empty */
 };
 
@@ -51,6 +53,8 @@ static const struct config_key config_keys[] = {
     {"smsc", "response_timeout_s", CONFIG_UINT, CONFIG_FIELD(response_timeout_s), 1, 600, 0},
     {"smsc", "reconnect_max_s", CONFIG_UINT, CONFIG_FIELD(reconnect_max_s), 1, 3600, 0},
     {"smsc", "max_pdu_len", CONFIG_UINT, CONFIG_FIELD(max_pdu_len), 64, 65536, 0},
+    {"smsc", "binds", CONFIG_UINT, CONFIG_FIELD(binds), 1, 16, 0},
+    {"smsc", "bind", CONFIG_BIND, CONFIG_FIELD(bind_pair), 1, 0, 0},
     {"smsc", "window", CONFIG_UINT, CONFIG_FIELD(window), 1, 1000, 0},
     {"smsc", "max_submit_rate", CONFIG_UINT, CONFIG_FIELD(max_submit_rate), 0, 100000, 0},
     {"smsc", "message_ids", CONFIG_IDS, CONFIG_FIELD(message_ids), 1, 0, 0},
@@ -71,6 +75,8 @@ static const struct config_key config_keys[] = {
     {"sip", "prompts", CONFIG_STR, CONFIG_FIELD(sip_prompts), 0, 0, 0},
     {"sip", "max_calls", CONFIG_UINT, CONFIG_FIELD(sip_max_calls), 1, 100000, 0},
     {"sip", "strip_prefix", CONFIG_SIP, CONFIG_FIELD(sip_strip_prefix), 0, 0, 0},
+    {"gateway", "id", CONFIG_NAME, CONFIG_FIELD(gateway_id), 1, 0, 0},
+    {"gateway", "lease_s", CONFIG_UINT, CONFIG_FIELD(lease_s), 2, 3600, 0},
     {"admin", "listen", CONFIG_ADDR, CONFIG_FIELD(admin_listen), 0, 0, 0},
     {"log", "file", CONFIG_STR, CONFIG_FIELD(log_file), 0, 0, 0},
     {"log", "level", CONFIG_LEVEL, CONFIG_FIELD(log_level), 1, 0, 0},
@@ -88,6 +94,7 @@ void config_defaults(struct erm_config *cfg)
     cfg->reconnect_max_s = 30;
     cfg->max_pdu_len = 4096;
     cfg->window = 10;
+    cfg->binds = 1;
     snprintf(cfg->service_number, sizeof cfg->service_number, "10086");
     cfg->db_unavailable_status = 0x64; /* ESME_RX_T_APPN: the SMSC retries later */
     cfg->concat_timeout_s = 600;
@@ -99,6 +106,18 @@ void config_defaults(struct erm_config *cfg)
     snprintf(cfg->log_level, sizeof cfg->log_level, "info");
     snprintf(cfg->sip_rtp_ports, sizeof cfg->sip_rtp_ports, "20000-20999");
     cfg->sip_max_calls = 100;
+    cfg->lease_s = 30;
+}
+
+int config_gateway_id_ok(const char *id)
+{
+    size_t n = strlen(id);
+    if (n == 0 || n > CONFIG_GATEWAY_ID_MAX)
+        return 0;
+    for (const char *p = id; *p != '\0'; p++)
+        if (!isalnum((unsigned char)*p) && *p != '.' && *p != '_' && *p != '-')
+            return 0;
+    return 1;
 }
 
 /* Fills ERR with "FILE:LINE: [SECTION] KEY: WHY" (LINE 0 leaves the line out). */
@@ -204,6 +223,8 @@ static void config_store_uint(void *field, size_t size, unsigned long v)
 
 /* The words a CONFIG_LEVEL value may be (a CONFIG_IDS one: receipt_ids_words). */
 static const char *const config_level_words[] = {"debug", "info", "warn", "error", NULL};
+/* [smsc] bind: index 1 is pair. */
+static const char *const config_bind_words[] = {"transceiver", "pair", NULL};
 
 /* [sip]'s structured values: NULL when VALUE is good for key NAME, else why not. */
 static const char *config_sip_why(const char *name, const char *value)
@@ -258,21 +279,35 @@ static int config_set(const struct config_key *k, const char *value, struct erm_
         config_store_uint(field, k->size, v);
         return 0;
     case CONFIG_IDS:
+    case CONFIG_BIND:
     case CONFIG_LEVEL: {
-        const char *const *words = k->kind == CONFIG_IDS ? receipt_ids_words : config_level_words;
+        const char *const *words = k->kind == CONFIG_IDS    ? receipt_ids_words
+                                   : k->kind == CONFIG_BIND ? config_bind_words
+                                                            : config_level_words;
         const char *const *w = words;
         while (*w != NULL && strcmp(value, *w) != 0)
             w++;
         if (*w == NULL)
-            return config_fail(
-                err, errlen, file, line, k->section, k->name, "\"%s\" is not one of %s", value,
-                k->kind == CONFIG_IDS ? "same, hex_dec, dec_hex" : "debug, info, warn, error");
+            return config_fail(err, errlen, file, line, k->section, k->name,
+                               "\"%s\" is not one of %s", value,
+                               k->kind == CONFIG_IDS    ? "same, hex_dec, dec_hex"
+                               : k->kind == CONFIG_BIND ? "transceiver, pair"
+                                                        : "debug, info, warn, error");
         if (k->kind == CONFIG_IDS)
             *(enum receipt_ids *)field = (enum receipt_ids)(w - words);
+        else if (k->kind == CONFIG_BIND)
+            *(int *)field = (int)(w - words);
         else
             memcpy(field, value, strlen(value) + 1);
         return 0;
     }
+    case CONFIG_NAME:
+        if (!config_gateway_id_ok(value))
+            return config_fail(err, errlen, file, line, k->section, k->name,
+                               "\"%s\" is not 1 to %d of the characters A-Z a-z 0-9 . _ -", value,
+                               CONFIG_GATEWAY_ID_MAX);
+        memcpy(field, value, strlen(value) + 1);
+        return 0;
     case CONFIG_SIP:
     case CONFIG_ADDR: {
         const char *why = k->kind == CONFIG_SIP ? config_sip_why(k->name, value)

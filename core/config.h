@@ -16,6 +16,9 @@
 
 #include "core/receipt.h"
 
+/* [gateway] id: at most this many of A-Z a-z 0-9 . _ - (schema/013's check). */
+#define CONFIG_GATEWAY_ID_MAX 63
+
 /* [database] connections at most: MO connections besides the outbox's one. */
 #define CONFIG_MO_CONNECTIONS_MAX 8
 
@@ -30,7 +33,9 @@ struct erm_config {
     unsigned response_timeout_s;  /* how long a request waits for its response */
     unsigned reconnect_max_s;     /* cap of the reconnect backoff */
     uint32_t max_pdu_len;         /* larger command_length closes the session */
-    unsigned window;              /* submit_sm outstanding at most */
+    unsigned binds;               /* binds on the account */
+    int bind_pair;                /* bind = pair: a receiver and a transmitter per bind */
+    unsigned window;              /* submit_sm outstanding at most (per bind) */
     unsigned max_submit_rate;     /* submit_sm per second at most (the SMSC contract's); 0: none */
     enum receipt_ids message_ids; /* how the SMSC writes message ids: same, hex_dec, dec_hex */
     /* [service] */
@@ -54,6 +59,9 @@ struct erm_config {
     char sip_prompts[1024];     /* prompt folder; empty: the installed share/ermgw/prompts */
     unsigned sip_max_calls;     /* calls at once at most; more get 503 */
     char sip_strip_prefix[128]; /* comma-separated prefixes cut from the called number */
+    /* [gateway]: one of several gateways on one database (storage/outbox.h) */
+    char gateway_id[CONFIG_GATEWAY_ID_MAX + 1]; /* empty: the daemon uses the host name */
+    unsigned lease_s; /* its outbox rows are its own this long after each renewal */
     /* [admin]: GET /metrics and GET /healthz (daemon/admin_http.c) on this address:port;
      * empty: none (default). Checked by core/netaddr.h at parse time. */
     char admin_listen[64];
@@ -64,6 +72,9 @@ struct erm_config {
 
 /* Fills CFG with the defaults (port 2775, enquire_link 30 s, status 0x64, ...). */
 void config_defaults(struct erm_config *cfg);
+
+/* 1 when ID may name a gateway ([gateway] id), else 0. */
+int config_gateway_id_ok(const char *id);
 
 /* Parses the INI text BUF of LEN bytes read from FILENAME (used in messages only) into CFG,
  * which must hold the defaults already. On error writes one line like

@@ -39,6 +39,12 @@ static const struct tunable tun_table[TUN_COUNT] = {
     [TUN_SENDER_STALE] = {"sender_stale", 300, "s",
                           "a row sending this long that this sender does not hold is queued "
                           "again (a take whose result was lost)"},
+    [TUN_SENDER_LATE_GRACE] = {"sender_late_grace", 5000, "ms",
+                               "a part whose submit_sm_resp timed out keeps its row this long "
+                               "for the late response before the row is queued again"},
+    [TUN_SENDER_RESUBMITS] = {"sender_resubmits", 4, "parts",
+                              "parts of one row submitted again (only those not accepted) "
+                              "after a throttling status before the row is queued again"},
     [TUN_LOG_SUMMARY] = {"log_summary", 60000, "ms",
                          "the interval of the one-line traffic summary logged at info (each "
                          "message's own lines are at debug)"},

@@ -26,6 +26,8 @@ enum tun_id {
     TUN_SENDER_TAKE_BACK,   /* ids: how far below its last id a take starts */
     TUN_SENDER_SWEEP_TICKS, /* polls between two sweeps of stale sending rows */
     TUN_SENDER_STALE,       /* s: a sending row nobody holds is put back after it */
+    TUN_SENDER_LATE_GRACE,  /* ms: a timed-out part waits this long for a late response */
+    TUN_SENDER_RESUBMITS,   /* parts of a row submitted again after "later" statuses */
     TUN_LOG_SUMMARY,        /* ms: the interval of the one-line traffic summary at info */
     TUN_SMPP_WQ_PAUSE,      /* bytes: queued for the SMSC above this, reading stops */
     TUN_SMPP_WQ_RESUME,     /* bytes: queued below this again, reading starts again */

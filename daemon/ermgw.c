@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "core/config.h"
@@ -143,6 +144,21 @@ static int ermgw_read_file(const char *path, char **buf, size_t *len)
     return 0;
 }
 
+/* [gateway] id not given: the host name, which must then be a good id. */
+static int ermgw_default_id(const char *path, struct erm_config *cfg)
+{
+    char host[256] = "";
+    if (gethostname(host, sizeof host - 1) < 0 || !config_gateway_id_ok(host)) {
+        fprintf(stderr,
+                "ermgw: %s: [gateway] id: missing, and the host name cannot stand for it; "
+                "give one of 1 to %d of A-Z a-z 0-9 . _ -\n",
+                path, CONFIG_GATEWAY_ID_MAX);
+        return -EINVAL;
+    }
+    memcpy(cfg->gateway_id, host, strlen(host) + 1); /* fits: config_gateway_id_ok */
+    return 0;
+}
+
 static int ermgw_load_config(const char *path, struct erm_config *cfg)
 {
     char *buf = NULL;
@@ -163,6 +179,8 @@ static int ermgw_load_config(const char *path, struct erm_config *cfg)
         erm_log_escape(err, strlen(err), shown, sizeof shown);
         fprintf(stderr, "ermgw: %s\n", shown);
     }
+    if (rc == 0 && cfg->gateway_id[0] == '\0')
+        rc = ermgw_default_id(path, cfg);
     return rc;
 }
 
@@ -538,7 +556,7 @@ static void ermgw_on_out_change(void *ud, int up)
         return;
     }
     d->outbox_recovered = 1;
-    if (stor_outbox_recover(d->db_out, ermgw_recovered, d) < 0) {
+    if (stor_outbox_recover(d->db_out, d->cfg.gateway_id, ermgw_recovered, d) < 0) {
         ERM_WARN("ermgw", "outbox recovery not started");
         outbox_sender_kick(d->sender);
     }
@@ -595,7 +613,8 @@ static int ermgw_bearer(struct ermgw *d)
         .wq_max = (size_t)tun_value(TUN_SMPP_WQ_MAX),
         .wq_stall_ms = (unsigned)tun_value(TUN_SMPP_WQ_STALL),
     };
-    return smpp_bearer_create(d->loop, &sc, d->cfg.db_unavailable_status, &ev, d, &d->bearer);
+    return smpp_bearer_create(d->loop, &sc, d->cfg.binds, d->cfg.bind_pair,
+                              d->cfg.db_unavailable_status, &ev, d, &d->bearer);
 }
 
 /* The order path, the intake and the sender, each given what it uses. */
@@ -628,6 +647,8 @@ static int ermgw_modules(struct ermgw *d)
         .db = &d->db_out,
         .bearer = d->bearer,
         .receipt_ids = d->cfg.message_ids,
+        .gateway_id = d->cfg.gateway_id,
+        .lease_s = d->cfg.lease_s,
         .on_idle = ermgw_sender_idle,
         .ud = d,
     };
@@ -822,8 +843,8 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    ERM_INFO("ermgw", "ermgw %s starting: SMSC %s:%u, service number %s", ERM_VERSION,
-             d.cfg.smsc_host, d.cfg.smsc_port, d.cfg.service_number);
+    ERM_INFO("ermgw", "ermgw %s starting as gateway %s: SMSC %s:%u, service number %s", ERM_VERSION,
+             d.cfg.gateway_id, d.cfg.smsc_host, d.cfg.smsc_port, d.cfg.service_number);
 
     /* A peer that closes while we write must give EPIPE, not kill the process: libuv leaves
      * SIGPIPE to the program. */

@@ -1,11 +1,13 @@
 /*
  * outbox_sender.c: the outbox sender. Takes queued rows (storage/outbox), encodes each text into
  * one or more parts (core/textcodec), submits the parts through the bearer within its window,
- * and records the outcome: every part accepted -> sent with the message ids; a lost link or a
- * timeout or a status the bearer says is temporary -> back to queued for a later try; any
- * other status -> failed with that status. A timer polls for rows queued by other writers (ermctl
- * pushes), and now and then puts back rows a take left sending that nobody holds (its result lost
- * with the connection).
+ * and records the outcome: every part accepted -> sent with the message ids; a part refused
+ * with a status the bearer says is temporary -> that part alone submitted again (the accepted
+ * ones stay so), up to sender_resubmits; a part whose response timed out -> its late answer
+ * awaited sender_late_grace; a lost link, a timeout never answered or too many temporary
+ * refusals -> back to queued for a later try; any other status -> failed with that status.
+ * A timer polls for rows queued by other writers (ermctl pushes), and now and then puts back
+ * rows a take left sending that nobody holds (its result lost with the connection).
  *
  * The bearer paces the submits (rate cap, slow-down after a throttling answer) and says
  * when they may flow again (outbox_sender_on_ready). An outcome that cannot be written
@@ -13,6 +15,15 @@
  * back, so no row is left 'sending' by an outage. Told to drain, rows not yet submitted go
  * back to the queue and the daemon hears (on_idle) when the last outstanding one is settled.
  * The poll, take and sweep sizes are core/tunables.c's.
+ *
+ * Several gateways may share the database ([gateway] id, issue 14). The rows a take marks
+ * sending carry this gateway's id, and a lease timer renews the gateway's lease a few times
+ * per [gateway] lease_s and puts back to the queue the rows of gateways whose lease ran out
+ * (stor_outbox_takeover). Nothing is taken or submitted unless the lease is known to hold:
+ * this process's clock, from when the last renewal that succeeded was sent, says so. A
+ * process that was frozen past its lease (SIGSTOP, a VM paused) finds it lapsed when it
+ * wakes, submits nothing more of the rows it held (another gateway may send them now), and
+ * puts back only those still its own (the writes name the owner).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -36,8 +47,19 @@
  * result was lost with the connection left them there, and nothing else would send them before the
  * next start. A row held here is recorded within seconds. */
 
-/* A buffer size, not a tunable: the message ids of one row's parts. */
-#define SENDER_IDS_MAX (TEXT_MAX_PARTS * 66)
+/* Buffer sizes, not tunables: one part's message id (SMPP: 65 octets at most), and the ids
+ * of one row's parts, space-separated. */
+#define SENDER_ID_MAX  72
+#define SENDER_IDS_MAX (TEXT_MAX_PARTS * SENDER_ID_MAX)
+
+/* Where one part of a row stands. A part not accepted is submitted again (only it) after a
+ * throttling status; one whose response timed out waits sender_late_grace for it. */
+enum sender_part {
+    SENDER_PART_NEW,  /* to submit (again) */
+    SENDER_PART_OUT,  /* submitted, its response awaited */
+    SENDER_PART_LATE, /* its response timed out; a late one may still come */
+    SENDER_PART_OK,   /* accepted, its message id kept */
+};
 
 /* One outbox row in flight; owned by the sender's list, freed once its outcome is stored. */
 struct outbox_sender_row {
@@ -45,13 +67,14 @@ struct outbox_sender_row {
     uint64_t key; /* cookie = key << 8 | part index */
     int64_t id;
     struct gw_submit part[TEXT_MAX_PARTS];
+    uint8_t state[TEXT_MAX_PARTS]; /* enum sender_part */
+    char part_id[TEXT_MAX_PARTS][SENDER_ID_MAX];
     unsigned nparts;
-    unsigned submitted; /* parts handed to the bearer */
-    unsigned answered;  /* parts with a response (or a give-up) */
-    int64_t status;     /* first non-zero outcome, 0 while all is well */
-    char ids[SENDER_IDS_MAX];
-    int recording;  /* the outcome is being written (or waits to be: unrecorded) */
-    int unrecorded; /* writing it failed, the database being down: written again when up */
+    unsigned resubmits;     /* parts submitted again after a throttling status */
+    uint64_t late_until_ms; /* a part timed out: its late response is awaited till then */
+    int64_t status;         /* first non-zero outcome, 0 while all is well */
+    int recording;          /* the outcome is being written (or waits to be: unrecorded) */
+    int unrecorded;         /* writing it failed, the database being down: written again when up */
 };
 
 struct outbox_sender {
@@ -66,11 +89,33 @@ struct outbox_sender {
     int draining;  /* told to drain: no takes, no sweeps; on_idle once idle */
     int idle_told; /* on_idle was called */
     int closing;
+    int open_handles; /* timers not yet closed: freed when none is left */
     uv_timer_t timer;
+    uv_timer_t lease_timer;
+    int leasing;             /* a renewal is in flight */
+    int taking_over;         /* a takeover is in flight */
+    int lapsed_told;         /* the lapse of the lease was logged */
+    uint64_t lease_sent_ms;  /* when the renewal in flight was sent (uv_hrtime, ms) */
+    uint64_t lease_until_ms; /* the lease holds before this (0: never held) */
+    unsigned lapses;         /* lapses seen: a take sent before one is not trusted after */
+    unsigned take_lapses;    /* lapses when the take in flight was sent */
     struct outbox_sender_counts counts;
 };
 
+/* A row given up because the lease lapsed: not answered, it is retried (by whoever owns it). */
+#define SENDER_STATUS_LAPSED (-3)
+
+/* How many parts of ROW are in STATE. */
+static unsigned outbox_sender_parts(const struct outbox_sender_row *row, enum sender_part state)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < row->nparts; i++)
+        n += row->state[i] == state;
+    return n;
+}
+
 static void outbox_sender_pump(struct outbox_sender *s);
+static void outbox_sender_renew(struct outbox_sender *s);
 
 static unsigned outbox_sender_count_rows(const struct outbox_sender *s)
 {
@@ -82,7 +127,8 @@ static unsigned outbox_sender_count_rows(const struct outbox_sender *s)
 
 unsigned outbox_sender_busy(const struct outbox_sender *s)
 {
-    return outbox_sender_count_rows(s) + (s->taking ? 1u : 0u) + (s->sweeping ? 1u : 0u);
+    return outbox_sender_count_rows(s) + (s->taking ? 1u : 0u) + (s->sweeping ? 1u : 0u) +
+           (s->leasing ? 1u : 0u) + (s->taking_over ? 1u : 0u);
 }
 
 static void outbox_sender_unlink(struct outbox_sender *s, struct outbox_sender_row *row)
@@ -116,6 +162,18 @@ static struct stor_db *outbox_sender_db(const struct outbox_sender *s)
 {
     struct stor_db *db = *s->cfg.db;
     return db != NULL && stor_db_is_up(db) ? db : NULL;
+}
+
+static uint64_t outbox_sender_now_ms(void)
+{
+    return uv_hrtime() / 1000000u;
+}
+
+/* 1 while the lease is known to hold. The clock is read now, not the loop's cached time: a
+ * process that was frozen must see so before it submits. */
+static int outbox_sender_lease_ok(const struct outbox_sender *s)
+{
+    return outbox_sender_now_ms() < s->lease_until_ms;
 }
 
 /* After a row went or changed: submit what may go, then the idle check. */
@@ -160,7 +218,12 @@ static void outbox_sender_recorded(void *arg, int rc)
         row->unrecorded = 1;
         return;
     }
-    if (rc < 0)
+    if (rc == -ENOENT)
+        ERM_DEBUG("sender",
+                  "outbox row %lld: no longer this gateway's (taken over or settled); left as "
+                  "it is",
+                  (long long)row->id);
+    else if (rc < 0)
         ERM_WARN("sender",
                  "outbox row %lld: outcome not recorded (%s); it is resent after a "
                  "restart",
@@ -184,10 +247,14 @@ static void outbox_sender_record(struct outbox_sender *s, struct outbox_sender_r
         rec->s = s;
         rec->row = row;
         if (row->status == 0) {
+            char ids[SENDER_IDS_MAX] = "";
+            for (unsigned i = 0, used = 0; i < row->nparts; i++)
+                used += (unsigned)snprintf(ids + used, sizeof ids - used, "%s%s", i ? " " : "",
+                                           row->part_id[i]);
             ERM_DEBUG("sender", "outbox row %lld sent in %u part(s), message id(s) %s",
-                      (long long)row->id, row->nparts, row->ids);
-            rc = stor_outbox_sent(db, row->id, row->ids, s->cfg.receipt_ids, outbox_sender_recorded,
-                                  rec);
+                      (long long)row->id, row->nparts, ids);
+            rc =
+                stor_outbox_sent(db, row->id, ids, s->cfg.receipt_ids, outbox_sender_recorded, rec);
         } else if (bearer_status_retries(s->cfg.bearer, row->status)) {
             char why[64];
             if (row->status < 0)
@@ -195,12 +262,15 @@ static void outbox_sender_record(struct outbox_sender *s, struct outbox_sender_r
             else
                 snprintf(why, sizeof why, "%s", bearer_status_name(s->cfg.bearer, row->status));
             ERM_WARN("sender", "outbox row %lld: %s; queued again", (long long)row->id, why);
-            rc = stor_outbox_retry(db, row->id, why, outbox_sender_recorded, rec);
+            if (row->status == SENDER_STATUS_LAPSED)
+                snprintf(why, sizeof why, "not sent (the gateway's lease lapsed)");
+            rc =
+                stor_outbox_retry(db, row->id, s->cfg.gateway_id, why, outbox_sender_recorded, rec);
         } else {
             ERM_WARN("sender", "outbox row %lld refused by the SMSC: %s; marked failed",
                      (long long)row->id, bearer_status_name(s->cfg.bearer, row->status));
-            rc =
-                stor_outbox_failed(db, row->id, (uint32_t)row->status, outbox_sender_recorded, rec);
+            rc = stor_outbox_failed(db, row->id, s->cfg.gateway_id, (uint32_t)row->status,
+                                    outbox_sender_recorded, rec);
         }
     }
     if (rc < 0) {
@@ -225,25 +295,78 @@ static void outbox_sender_rerecord(struct outbox_sender *s)
     }
 }
 
-/* A row is finished when every submitted part is answered and either all parts went or a
- * failure stops the rest. */
+/* A row is finished when no part awaits its response and either every part is accepted or a
+ * failure stops the rest. While all is well, parts to submit wait for the pump and timed-out
+ * ones for their late response (outbox_sender_late_check). */
 static void outbox_sender_check_done(struct outbox_sender *s, struct outbox_sender_row *row)
 {
-    if (row->recording || row->answered < row->submitted)
+    if (row->recording || outbox_sender_parts(row, SENDER_PART_OUT) > 0)
         return;
-    if (row->status == 0 && row->submitted < row->nparts)
+    if (row->status == 0 && outbox_sender_parts(row, SENDER_PART_OK) < row->nparts)
         return;
     outbox_sender_record(s, row);
 }
 
-/* Rows taken but not one part submitted go back to the queue (stopping). */
+/* Rows whose timed-out parts waited long enough for a late response (ALL: every such row, at
+ * once: stopping) go back to the queue. */
+static void outbox_sender_late_check(struct outbox_sender *s, int all)
+{
+    uint64_t now = uv_hrtime() / 1000000u;
+    for (struct outbox_sender_row *row = s->rows; row != NULL; row = row->next) {
+        if (!row->recording && row->status == 0 && outbox_sender_parts(row, SENDER_PART_LATE) > 0 &&
+            (all || now >= row->late_until_ms)) {
+            row->status = BEARER_TIMED_OUT;
+            outbox_sender_check_done(s, row);
+        }
+    }
+}
+
+/* Rows taken but not one part submitted (or only parts that timed out) go back to the queue
+ * (stopping). */
 static void outbox_sender_requeue_unsent(struct outbox_sender *s)
 {
     for (struct outbox_sender_row *row = s->rows; row != NULL; row = row->next) {
-        if (!row->recording && row->submitted == 0) {
+        if (!row->recording && outbox_sender_parts(row, SENDER_PART_OUT) == 0 &&
+            outbox_sender_parts(row, SENDER_PART_OK) == 0) {
             row->status = -1;
             outbox_sender_check_done(s, row);
         }
+    }
+    outbox_sender_late_check(s, 1);
+}
+
+/* Stops every row held from submitting more: each is put back to the queue once its submitted
+ * parts are answered, if it is still this gateway's. Returns how many were stopped. */
+static int outbox_sender_let_go(struct outbox_sender *s)
+{
+    int n = 0;
+    for (struct outbox_sender_row *row = s->rows; row != NULL; row = row->next) {
+        if (!row->recording && row->status == 0 &&
+            outbox_sender_parts(row, SENDER_PART_OK) + outbox_sender_parts(row, SENDER_PART_OUT) <
+                row->nparts) {
+            row->status = SENDER_STATUS_LAPSED;
+            n++;
+            outbox_sender_check_done(s, row);
+        }
+    }
+    return n;
+}
+
+/* The lease lapsed (a frozen process, a database out of reach for a whole lease): the rows
+ * held may be another gateway's by now, so no part of them is submitted any more. Logged once
+ * per lapse. */
+static void outbox_sender_lapsed(struct outbox_sender *s)
+{
+    if (s->lease_until_ms == 0)
+        return; /* never held: nothing was taken */
+    int n = outbox_sender_let_go(s);
+    if (!s->lapsed_told) {
+        s->lapsed_told = 1;
+        s->lapses++;
+        ERM_WARN("sender",
+                 "gateway %s: lease lapsed (not renewed for %u s); %d outbox row(s) held are "
+                 "not sent from here",
+                 s->cfg.gateway_id, s->cfg.lease_s, n);
     }
 }
 
@@ -251,18 +374,23 @@ static void outbox_sender_requeue_unsent(struct outbox_sender *s)
 static void outbox_sender_pump(struct outbox_sender *s)
 {
     struct bearer *b = s->cfg.bearer;
+    if (!outbox_sender_lease_ok(s)) {
+        outbox_sender_lapsed(s);
+        return;
+    }
     for (struct outbox_sender_row *row = s->rows; row != NULL; row = row->next) {
-        while (!row->recording && row->status == 0 && row->submitted < row->nparts) {
+        for (unsigned i = 0; !row->recording && row->status == 0 && i < row->nparts; i++) {
+            if (row->state[i] != SENDER_PART_NEW)
+                continue;
             if (!bearer_can_submit(b))
                 return;
-            uint64_t cookie = row->key << 8 | row->submitted;
-            int rc = bearer_submit(b, &row->part[row->submitted], cookie);
+            int rc = bearer_submit(b, &row->part[i], row->key << 8 | i);
             if (rc < 0) {
                 ERM_DEBUG("sender", "submit of row %lld deferred: %s", (long long)row->id,
                           strerror(-rc));
                 return;
             }
-            row->submitted++;
+            row->state[i] = SENDER_PART_OUT;
             s->counts.submitted++;
         }
     }
@@ -328,6 +456,8 @@ static void outbox_sender_taken(void *arg, int rc, const struct stor_outbox_row 
     }
     if (s->draining)
         outbox_sender_requeue_unsent(s);
+    if (s->take_lapses != s->lapses) /* the lease lapsed while the take was out */
+        outbox_sender_let_go(s);
     outbox_sender_settled(s);
 }
 
@@ -335,7 +465,7 @@ static void outbox_sender_taken(void *arg, int rc, const struct stor_outbox_row 
 static int outbox_sender_has_unsubmitted(const struct outbox_sender *s)
 {
     for (const struct outbox_sender_row *r = s->rows; r != NULL; r = r->next)
-        if (!r->recording && r->status == 0 && r->submitted < r->nparts)
+        if (!r->recording && r->status == 0 && outbox_sender_parts(r, SENDER_PART_NEW) > 0)
             return 1;
     return 0;
 }
@@ -343,6 +473,56 @@ static int outbox_sender_has_unsubmitted(const struct outbox_sender *s)
 const struct outbox_sender_counts *outbox_sender_counts(const struct outbox_sender *s)
 {
     return &s->counts;
+}
+
+static void outbox_sender_taken_over(void *arg, int rc)
+{
+    struct outbox_sender *s = arg;
+    s->taking_over = 0;
+    if (rc < 0)
+        ERM_DEBUG("sender", "outbox takeover not done (%s); tried again later", strerror(-rc));
+    outbox_sender_settled(s); /* what it put back is taken */
+}
+
+static void outbox_sender_renewed(void *arg, int rc)
+{
+    struct outbox_sender *s = arg;
+    s->leasing = 0;
+    if (rc < 0) {
+        ERM_DEBUG("sender", "gateway %s: lease not renewed (%s)", s->cfg.gateway_id, strerror(-rc));
+        return;
+    }
+    /* Sent after the lease had run out (the process was frozen, or the database away): what
+     * is held was perhaps taken over meanwhile, and must not go once the lease holds again. */
+    if (s->lease_until_ms != 0 && s->lease_sent_ms >= s->lease_until_ms)
+        outbox_sender_lapsed(s);
+    if (s->lease_until_ms == 0 || s->lapsed_told)
+        ERM_INFO("sender", "gateway %s: lease held (%u s, renewed every %u ms)", s->cfg.gateway_id,
+                 s->cfg.lease_s, s->cfg.lease_s * 250u);
+    s->lapsed_told = 0;
+    /* Counted from when the renewal was sent: the database's expiry is no earlier. A tenth is
+     * kept back for clocks that do not run quite alike. */
+    uint64_t lease_ms = (uint64_t)s->cfg.lease_s * 1000u;
+    s->lease_until_ms = s->lease_sent_ms + lease_ms - lease_ms / 10u;
+    struct stor_db *db = outbox_sender_db(s);
+    if (db != NULL && !s->taking_over && !s->closing && !s->draining) {
+        s->taking_over = 1;
+        if (stor_outbox_takeover(db, s->cfg.gateway_id, outbox_sender_taken_over, s) < 0)
+            s->taking_over = 0;
+    }
+    outbox_sender_settled(s);
+}
+
+/* Renews the lease (at start, then a few times per lease, and when it lapsed). */
+static void outbox_sender_renew(struct outbox_sender *s)
+{
+    struct stor_db *db = outbox_sender_db(s);
+    if (s->leasing || s->closing || db == NULL)
+        return;
+    s->leasing = 1;
+    s->lease_sent_ms = outbox_sender_now_ms();
+    if (stor_outbox_lease(db, s->cfg.gateway_id, s->cfg.lease_s, outbox_sender_renewed, s) < 0)
+        s->leasing = 0;
 }
 
 void outbox_sender_kick(struct outbox_sender *s)
@@ -353,8 +533,13 @@ void outbox_sender_kick(struct outbox_sender *s)
     struct stor_db *db = outbox_sender_db(s);
     if (db == NULL || !bearer_can_submit(s->cfg.bearer))
         return;
+    if (!outbox_sender_lease_ok(s)) {
+        outbox_sender_renew(s); /* its success kicks again */
+        return;
+    }
     s->taking = 1;
-    if (stor_outbox_take(db, (unsigned)tun_value(TUN_SENDER_TAKE_MAX), s->after,
+    s->take_lapses = s->lapses;
+    if (stor_outbox_take(db, (unsigned)tun_value(TUN_SENDER_TAKE_MAX), s->after, s->cfg.gateway_id,
                          outbox_sender_taken, s) < 0)
         s->taking = 0;
 }
@@ -376,26 +561,58 @@ static void outbox_sender_count_result(struct outbox_sender_counts *c, int64_t s
     c->results[c->nresults++].n = 1;
 }
 
+/* Where part I of ROW goes with its answer STATUS. */
+static void outbox_sender_part_result(struct outbox_sender *s, struct outbox_sender_row *row,
+                                      unsigned i, int64_t status, const char *message_id)
+{
+    if (status == 0) {
+        if (row->state[i] == SENDER_PART_LATE)
+            ERM_INFO("sender",
+                     "outbox row %lld part %u: accepted after its timeout; not sent again",
+                     (long long)row->id, i + 1);
+        row->state[i] = SENDER_PART_OK;
+        snprintf(row->part_id[i], sizeof row->part_id[i], "%s", message_id);
+        return;
+    }
+    if (status == BEARER_TIMED_OUT) {
+        row->state[i] = SENDER_PART_LATE;
+        row->late_until_ms = uv_hrtime() / 1000000u + tun_value(TUN_SENDER_LATE_GRACE);
+        return;
+    }
+    row->state[i] = SENDER_PART_NEW;
+    if (status > 0 && row->status == 0 && bearer_status_retries(s->cfg.bearer, status) &&
+        row->resubmits < tun_value(TUN_SENDER_RESUBMITS)) {
+        /* Only this part goes again, with the same reference: the parts accepted stay so. The
+         * bearer holds submits back for the pause a throttling status asks for. */
+        row->resubmits++;
+        ERM_DEBUG("sender", "outbox row %lld part %u: %s; submitted again", (long long)row->id,
+                  i + 1, bearer_status_name(s->cfg.bearer, status));
+        return;
+    }
+    if (row->status == 0)
+        row->status = status;
+}
+
 void outbox_sender_on_result(struct outbox_sender *s, uint64_t cookie, int64_t status,
                              const char *message_id)
 {
     outbox_sender_count_result(&s->counts, status);
     uint64_t key = cookie >> 8;
+    unsigned i = (unsigned)(cookie & 0xff);
     struct outbox_sender_row *row = s->rows;
     while (row != NULL && row->key != key)
         row = row->next;
-    if (row == NULL) {
+    if (row == NULL || i >= row->nparts) {
         ERM_WARN("sender", "response for an unknown submit (cookie %llu) ignored",
                  (unsigned long long)cookie);
         return;
     }
-    row->answered++;
-    if (status == 0) {
-        size_t used = strlen(row->ids);
-        snprintf(row->ids + used, sizeof row->ids - used, "%s%s", used ? " " : "", message_id);
-    } else if (row->status == 0) {
-        row->status = status;
+    if (row->recording || (row->state[i] != SENDER_PART_OUT && row->state[i] != SENDER_PART_LATE)) {
+        ERM_DEBUG("sender", "outbox row %lld part %u: an answer it no longer waits for ignored",
+                  (long long)row->id, i + 1);
+        return;
     }
+    outbox_sender_part_result(s, row, i, status, message_id);
     outbox_sender_check_done(s, row);
     outbox_sender_settled(s);
 }
@@ -420,7 +637,7 @@ void outbox_sender_on_unbound(struct outbox_sender *s)
     struct outbox_sender_row *row = s->rows;
     while (row != NULL) {
         struct outbox_sender_row *next = row->next;
-        if (!row->recording && row->answered == row->submitted) {
+        if (!row->recording && outbox_sender_parts(row, SENDER_PART_OUT) == 0) {
             if (row->status == 0)
                 row->status = -1;
             outbox_sender_check_done(s, row);
@@ -452,8 +669,8 @@ static void outbox_sender_sweep(struct outbox_sender *s)
     for (const struct outbox_sender_row *r = s->rows; r != NULL; r = r->next)
         held[i++] = r->id;
     s->sweeping = 1;
-    if (stor_outbox_sweep(db, (unsigned)tun_value(TUN_SENDER_STALE), held, n, outbox_sender_swept,
-                          s) < 0)
+    if (stor_outbox_sweep(db, s->cfg.gateway_id, (unsigned)tun_value(TUN_SENDER_STALE), held, n,
+                          outbox_sender_swept, s) < 0)
         s->sweeping = 0;
     free(held);
 }
@@ -462,9 +679,18 @@ static void outbox_sender_on_timer(uv_timer_t *t)
 {
     struct outbox_sender *s = t->data;
     s->after = 0; /* from the start: rows queued again, or committed late */
+    outbox_sender_late_check(s, 0);
+    if (s->rows != NULL && !outbox_sender_lease_ok(s))
+        outbox_sender_lapsed(s);
     if (++s->ticks % tun_value(TUN_SENDER_SWEEP_TICKS) == 0)
         outbox_sender_sweep(s);
     outbox_sender_kick(s);
+}
+
+static void outbox_sender_on_lease_timer(uv_timer_t *t)
+{
+    struct outbox_sender *s = t->data;
+    outbox_sender_renew(s);
 }
 
 int outbox_sender_create(const struct outbox_sender_cfg *cfg, struct outbox_sender **out)
@@ -474,11 +700,17 @@ int outbox_sender_create(const struct outbox_sender_cfg *cfg, struct outbox_send
         return -ENOMEM;
     s->cfg = *cfg;
     int rc = uv_timer_init(cfg->loop, &s->timer);
+    if (rc == 0)
+        rc = uv_timer_init(cfg->loop, &s->lease_timer);
     if (rc < 0)
         goto fail;
     s->timer.data = s;
+    s->lease_timer.data = s;
     uint64_t poll_ms = tun_value(TUN_SENDER_POLL);
+    uint64_t renew_ms = (uint64_t)cfg->lease_s * 250u; /* four renewals per lease */
     rc = uv_timer_start(&s->timer, outbox_sender_on_timer, poll_ms, poll_ms);
+    if (rc == 0)
+        rc = uv_timer_start(&s->lease_timer, outbox_sender_on_lease_timer, renew_ms, renew_ms);
     if (rc < 0)
         goto fail;
     *out = s;
@@ -491,6 +723,8 @@ fail:
 static void outbox_sender_on_close(uv_handle_t *h)
 {
     struct outbox_sender *s = h->data;
+    if (--s->open_handles > 0)
+        return;
     while (s->rows != NULL) {
         struct outbox_sender_row *next = s->rows->next;
         free(s->rows);
@@ -502,11 +736,14 @@ static void outbox_sender_on_close(uv_handle_t *h)
 void outbox_sender_stop_polling(struct outbox_sender *s)
 {
     uv_timer_stop(&s->timer);
+    uv_timer_stop(&s->lease_timer);
 }
 
 void outbox_sender_destroy(struct outbox_sender *s)
 {
     s->closing = 1;
-    uv_timer_stop(&s->timer);
+    outbox_sender_stop_polling(s);
+    s->open_handles = 2;
     uv_close((uv_handle_t *)&s->timer, outbox_sender_on_close);
+    uv_close((uv_handle_t *)&s->lease_timer, outbox_sender_on_close);
 }

@@ -20,6 +20,8 @@ struct outbox_sender_cfg {
     struct stor_db *const *db;
     struct bearer *bearer;        /* borrowed; outlives the sender */
     enum receipt_ids receipt_ids; /* [smsc] message_ids: which forms of a sent id are kept */
+    const char *gateway_id;       /* [gateway] id, borrowed: the owner of the rows taken */
+    unsigned lease_s;             /* [gateway] lease_s: how long a renewal holds them */
     /* Draining, the last row is settled (called once, at once if idle when told). */
     void (*on_idle)(void *ud);
     void *ud;
@@ -44,7 +46,7 @@ struct outbox_sender_counts {
     uint64_t other_results;
 };
 
-/* Creates it (CFG copied) with its poll timer started. Returns 0 or a negative errno. */
+/* Creates it (CFG copied) with its poll and lease timers started. Returns 0 or a negative errno. */
 int outbox_sender_create(const struct outbox_sender_cfg *cfg, struct outbox_sender **out);
 
 const struct outbox_sender_counts *outbox_sender_counts(const struct outbox_sender *s);
@@ -66,11 +68,11 @@ unsigned outbox_sender_busy(const struct outbox_sender *s);
  * finish, then on_idle. */
 void outbox_sender_drain(struct outbox_sender *s);
 
-/* Closing: the poll timer stops (the connection is about to close); results still
+/* Closing: the poll and lease timers stop (the connection is about to close); results still
  * recorded. */
 void outbox_sender_stop_polling(struct outbox_sender *s);
 
-/* Stops its timer (closing the handle) and frees it after the close. */
+/* Stops its timers (closing the handles) and frees it after the closes. */
 void outbox_sender_destroy(struct outbox_sender *s);
 
 #endif

@@ -41,8 +41,11 @@ struct bearer_outcome {
     const char *code;      /* the order code it concerned ("10001"), or NULL */
 };
 
-/* A submit's result when no answer came (link lost, timed out, stopping). */
+/* A submit's result when no answer came (link lost, stopping). */
 #define BEARER_NO_ANSWER (-1)
+/* A submit's result when its answer did not come in time. The answer may still come late
+ * (on the same link): it is then a second on_submit_result for the same cookie. */
+#define BEARER_TIMED_OUT (-2)
 
 /* Events up; UD is the one given to the constructor, B the bearer that speaks. */
 struct bearer_events {
@@ -54,7 +57,8 @@ struct bearer_events {
     /* A message (or receipt) came in: answer it exactly once, now or later, with
      * bearer_answer(B, mo->link_id, mo->seq, ...). MO is valid during the call only. */
     void (*on_message)(void *ud, struct bearer *b, const struct gw_mo *mo);
-    /* The result of bearer_submit(COOKIE): STATUS is 0 (accepted), BEARER_NO_ANSWER, or the
+    /* The result of bearer_submit(COOKIE): STATUS is 0 (accepted), BEARER_NO_ANSWER,
+     * BEARER_TIMED_OUT (a late answer may follow), or the
      * bearer's own code (bearer_status_retries and bearer_status_name tell what it means);
      * MESSAGE_ID is the peer's id when STATUS is 0, else "". */
     void (*on_submit_result)(void *ud, struct bearer *b, uint64_t cookie, int64_t status,

@@ -536,7 +536,10 @@ uint32_t smpp_pdu_decode_bind(const uint8_t *pdu, size_t len, char *system_id, s
         password[0] = '\0';
     if (st_cap)
         system_type[0] = '\0';
-    if ((st = smpp_pdu_check_hdr(pdu, len, SMPP_BIND_TRANSCEIVER)) != 0)
+    uint32_t id = len >= SMPP_HEADER_LEN ? smpp_pdu_get32(pdu + 4) : 0;
+    if (id != SMPP_BIND_RECEIVER && id != SMPP_BIND_TRANSMITTER)
+        id = SMPP_BIND_TRANSCEIVER; /* the three have one body: read as the transceiver's */
+    if ((st = smpp_pdu_check_hdr(pdu, len, id)) != 0)
         return st;
     if ((rc = smpp_pdu_cur_cstr(&c, SMPP_SYSTEM_ID_MAX)) < 0)
         return rc == -E2BIG ? SMPP_ESME_RINVSYSID : SMPP_ESME_RINVCMDLEN;
@@ -559,6 +562,7 @@ uint32_t smpp_pdu_decode_bind(const uint8_t *pdu, size_t len, char *system_id, s
     }
     copy[ver] = SMPP_VERSION; /* a 3.3 client may still bind */
     smpp_pdu_lib_ton(copy, ver + 1);
+    smpp_pdu_put32(copy + 4, SMPP_BIND_TRANSCEIVER);
     if (smpp34_unpack(BIND_TRANSCEIVER, &b, copy, (int)len) != 0) {
         ERM_WARN_RL(SMPP_PDU_LOG, "bind_transceiver: libsmpp34 refused it: %.200s",
                     smpp34_strerror);
@@ -729,6 +733,18 @@ int smpp_pdu_pack_bind_trx(uint8_t *out, size_t cap, uint32_t seq, const char *s
         smpp_pdu_set_cstr(b.system_type, sizeof b.system_type, system_type ? system_type : "") < 0)
         return -EINVAL;
     return smpp_pdu_lib_pack(BIND_TRANSCEIVER, &b, out, cap, seq);
+}
+
+int smpp_pdu_pack_bind(uint8_t *out, size_t cap, uint32_t seq, uint32_t command_id,
+                       const char *system_id, const char *password, const char *system_type)
+{
+    if (command_id != SMPP_BIND_TRANSCEIVER && command_id != SMPP_BIND_RECEIVER &&
+        command_id != SMPP_BIND_TRANSMITTER)
+        return -EINVAL;
+    int n = smpp_pdu_pack_bind_trx(out, cap, seq, system_id, password, system_type);
+    if (n >= SMPP_HEADER_LEN)
+        smpp_pdu_put32(out + 4, command_id);
+    return n;
 }
 
 int smpp_pdu_pack_submit_sm(uint8_t *out, size_t cap, uint32_t seq, const struct gw_submit *s)

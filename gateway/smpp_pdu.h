@@ -25,6 +25,10 @@
 #define SMPP_GENERIC_NACK          0x80000000u
 #define SMPP_BIND_TRANSCEIVER      0x00000009u
 #define SMPP_BIND_TRANSCEIVER_RESP 0x80000009u
+#define SMPP_BIND_RECEIVER         0x00000001u
+#define SMPP_BIND_RECEIVER_RESP    0x80000001u
+#define SMPP_BIND_TRANSMITTER      0x00000002u
+#define SMPP_BIND_TRANSMITTER_RESP 0x80000002u
 #define SMPP_SUBMIT_SM             0x00000004u
 #define SMPP_SUBMIT_SM_RESP        0x80000004u
 #define SMPP_DELIVER_SM            0x00000005u
@@ -111,6 +115,11 @@ size_t smpp_pdu_build_simple(uint8_t *out, uint32_t command_id, uint32_t seq);
 int smpp_pdu_pack_bind_trx(uint8_t *out, size_t cap, uint32_t seq, const char *system_id,
                            const char *password, const char *system_type);
 
+/* The same as bind COMMAND_ID (SMPP_BIND_TRANSCEIVER, _RECEIVER or _TRANSMITTER: SMPP 3.4
+ * gives the three one body). */
+int smpp_pdu_pack_bind(uint8_t *out, size_t cap, uint32_t seq, uint32_t command_id,
+                       const char *system_id, const char *password, const char *system_type);
+
 /* Packs submit_sm for one part (a 254-octet part goes in message_payload: libsmpp34 will not
  * pack sm_length 254). Returns the length, -EINVAL for a field too long, -ENOSPC when CAP is
  * too small. */
@@ -132,7 +141,8 @@ int smpp_pdu_pack_deliver_sm(uint8_t *out, size_t cap, uint32_t seq, const struc
  * Returns 0 or the SMPP status to answer. */
 uint32_t smpp_pdu_decode_submit_sm(const uint8_t *pdu, size_t len, struct gw_submit *s);
 
-/* Decodes a bind_transceiver (the simulator's side). A string that does not fit its buffer
+/* Decodes a bind_transceiver, bind_receiver or bind_transmitter (the simulator's side; the
+ * header says which). A string that does not fit its buffer
  * is refused, never truncated. Returns 0 or the status to answer (RINVSYSID, RINVPASWD for
  * those fields, RINVCMDLEN for a truncated body). */
 uint32_t smpp_pdu_decode_bind(const uint8_t *pdu, size_t len, char *system_id, size_t id_cap,

@@ -1,5 +1,6 @@
 /*
- * smpp_session.c: one ESME session (bind_transceiver) to an SMSC on a libuv loop.
+ * smpp_session.c: one ESME session (bind_transceiver, or bind_receiver or bind_transmitter) to
+ * an SMSC on a libuv loop.
  *
  * The session is a small state machine (sess_state below, names for the logs): resolve,
  * connect, bind, bound, and back to a jittered exponential backoff after any loss. One
@@ -123,7 +124,14 @@ struct smpp_session {
     uv_getaddrinfo_t gai;
     int gai_pending;
     struct sockaddr_storage addr;
-    int addr_known; /* host was a literal: no resolution needed */
+    int addr_known; /* host was one literal: no resolution needed */
+    /* [smsc] host may name several hosts (comma-separated): each attempt that fails before a
+     * bind moves on to the next address of the host, then to the next host. */
+    char **hosts; /* each malloc'd, owned */
+    unsigned nhosts;
+    unsigned host_i; /* the next attempt resolves hosts[host_i] and takes its addr_i-th address */
+    unsigned addr_i;
+    unsigned naddrs; /* addresses hosts[host_i] resolved to last time (0: none) */
     uv_tcp_t tcp;
     int tcp_inited; /* uv_tcp_init done and its close callback not yet run */
     uv_connect_t connect_req;
@@ -150,6 +158,10 @@ struct smpp_session {
     int ka_pending; /* enquire_link sent, nothing received since */
     struct sess_slot *slots;
     unsigned nslots_used;
+    /* Submits given up on (timed out) on this link, the last window of them: a response that
+     * comes late is still reported (SMPP_SESSION_TIMED_OUT says one may). */
+    struct sess_slot *late;
+    unsigned late_next;
 
     /* submit pacing, times in sess_now_us() microseconds */
     uv_timer_t t_rate;       /* wakes the app (on_ready) when the pacing allows again */
@@ -178,6 +190,12 @@ struct smpp_session {
 };
 
 static void sess_connect_start(struct smpp_session *s);
+
+/* The bind request of each enum smpp_bind_kind. */
+static const uint32_t sess_bind_ids[] = {SMPP_BIND_TRANSCEIVER, SMPP_BIND_RECEIVER,
+                                         SMPP_BIND_TRANSMITTER};
+static void sess_next_addr(struct smpp_session *s);
+static void sess_name_peer(struct smpp_session *s, const char *host);
 static void sess_link_lost(struct smpp_session *s, enum erm_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void sess_shutdown(struct smpp_session *s);
@@ -604,8 +622,9 @@ static void sess_on_submit_timer(uv_timer_t *t)
             continue;
         ERM_WARN(SESS_MOD, "submit_sm seq %" PRIu32 " to %s: no response in %u s; given up",
                  slot->seq, s->peer, s->cfg.response_timeout_s);
+        s->late[s->late_next++ % s->cfg.window] = *slot;
         /* the app may submit (taking a slot with a later deadline) or stop from here */
-        sess_slot_report(s, slot, -1, "");
+        sess_slot_report(s, slot, SMPP_SESSION_TIMED_OUT, "");
     }
     sess_submit_timer_rearm(s);
 }
@@ -616,6 +635,7 @@ static void sess_fail_submits(struct smpp_session *s)
     for (unsigned i = 0; i < s->cfg.window; i++)
         if (s->slots[i].used)
             sess_slot_report(s, &s->slots[i], -1, "");
+    memset(s->late, 0, s->cfg.window * sizeof *s->late); /* their answers went with the link */
     if (!uv_is_closing((uv_handle_t *)&s->t_submit))
         uv_timer_stop(&s->t_submit);
 }
@@ -668,6 +688,15 @@ static void sess_after_close(struct smpp_session *s)
     sess_arm_state(s, s->retry_ms);
 }
 
+/* Moves the cursor to the next address: the host's next one, else the next host's first. */
+static void sess_next_addr(struct smpp_session *s)
+{
+    if (++s->addr_i < s->naddrs)
+        return;
+    s->addr_i = 0;
+    s->host_i = (s->host_i + 1) % s->nhosts;
+}
+
 /* The one place a link is given up: logs one line saying why and when we retry, then
  * drops the link. Safe from any of our callbacks, including while reading. */
 static void sess_link_lost(struct smpp_session *s, enum erm_log_level level, const char *fmt, ...)
@@ -685,6 +714,8 @@ static void sess_link_lost(struct smpp_session *s, enum erm_log_level level, con
         sess_shutdown(s);
         return;
     }
+    if (!s->bound)
+        sess_next_addr(s); /* this address did not get us bound: the next one next time */
     if (s->no_reconnect) {
         erm_log(level, SESS_MOD, "%s; stopping: not connecting again", why);
     } else {
@@ -710,7 +741,11 @@ static void sess_maybe_free(struct smpp_session *s)
     smpp_framer_free(&s->framer);
     free(s->wbuf);
     free(s->slots);
+    free(s->late);
     free(s->host);
+    for (unsigned i = 0; i < s->nhosts; i++)
+        free(s->hosts[i]);
+    free(s->hosts);
     free(s->system_id);
     free(s->password);
     free(s->system_type);
@@ -843,8 +878,11 @@ static void sess_on_bind_resp(struct smpp_session *s, const uint8_t *pdu, uint32
     sess_set_state(s, SESS_ST_BOUND);
     s->bound = 1;
     s->binds++;
-    ERM_INFO(SESS_MOD, "bound to %s as %s (SMSC system_id \"%s\", link %" PRIu64 ")", s->peer,
-             s->system_id, smsc_id, s->link_id);
+    ERM_INFO(SESS_MOD, "bound to %s as %s (SMSC system_id \"%s\", link %" PRIu64 ")%s", s->peer,
+             s->system_id, smsc_id, s->link_id,
+             s->cfg.bind_kind == SMPP_BIND_KIND_RX   ? ", receiver"
+             : s->cfg.bind_kind == SMPP_BIND_KIND_TX ? ", transmitter"
+                                                     : "");
     sess_ka_touch(s);
     if (s->ev.on_bound)
         s->ev.on_bound(s->ud);
@@ -853,8 +891,11 @@ static void sess_on_bind_resp(struct smpp_session *s, const uint8_t *pdu, uint32
 static void sess_on_submit_resp(struct smpp_session *s, const uint8_t *pdu, uint32_t len,
                                 const struct smpp_hdr *h)
 {
-    struct sess_slot *slot = sess_slot_find(s, h->seq);
-    if (slot == NULL) {
+    struct sess_slot *slot = sess_slot_find(s, h->seq), *late = NULL;
+    for (unsigned i = 0; slot == NULL && late == NULL && i < s->cfg.window; i++)
+        if (s->late[i].used && s->late[i].seq == h->seq)
+            late = &s->late[i];
+    if (slot == NULL && late == NULL) {
         ERM_WARN_RL(SESS_MOD,
                     "%s: submit_sm_resp seq %" PRIu32 " matches no outstanding submit; ignored",
                     s->peer, h->seq);
@@ -870,6 +911,15 @@ static void sess_on_submit_resp(struct smpp_session *s, const uint8_t *pdu, uint
     if (h->status != SMPP_ESME_ROK)
         ERM_INFO(SESS_MOD, "%s: submit_sm seq %" PRIu32 " refused: %s (0x%08" PRIx32 ")", s->peer,
                  h->seq, smpp_status_name(h->status), h->status);
+    if (late != NULL) {
+        /* Its slot was freed at the timeout: the answer goes to the app as it is. */
+        ERM_INFO(SESS_MOD, "%s: submit_sm_resp seq %" PRIu32 " came after its timeout", s->peer,
+                 h->seq);
+        late->used = 0;
+        if (s->ev.on_submit_resp)
+            s->ev.on_submit_resp(s->ud, late->cookie, h->status, id);
+        return;
+    }
     if (h->status != SMPP_ESME_ROK && smpp_session_status_retries(h->status))
         sess_slow_down(s, slot->sent_us, h->status); /* before the app submits again */
     sess_slot_report(s, slot, h->status, id);
@@ -950,6 +1000,8 @@ static void sess_dispatch(struct smpp_session *s, const uint8_t *pdu, uint32_t l
         break;
     }
     case SMPP_BIND_TRANSCEIVER_RESP:
+    case SMPP_BIND_RECEIVER_RESP:
+    case SMPP_BIND_TRANSMITTER_RESP:
         sess_on_bind_resp(s, pdu, len, &h);
         break;
     case SMPP_SUBMIT_SM_RESP:
@@ -1075,8 +1127,8 @@ static void sess_on_connect(uv_connect_t *req, int status)
     sess_set_state(s, SESS_ST_BINDING);
     uint8_t buf[SESS_PDU_BUF];
     s->bind_seq = sess_next_seq(s);
-    int n = smpp_pdu_pack_bind_trx(buf, sizeof buf, s->bind_seq, s->system_id, s->password,
-                                   s->system_type);
+    int n = smpp_pdu_pack_bind(buf, sizeof buf, s->bind_seq, sess_bind_ids[s->cfg.bind_kind],
+                               s->system_id, s->password, s->system_type);
     if (n < 0 || sess_send(s, buf, (size_t)n) < 0) {
         /* checked in smpp_session_start, so only memory can fail here */
         sess_link_lost(s, ERM_LOG_ERROR, "bind to %s: cannot build bind_transceiver", s->peer);
@@ -1124,19 +1176,43 @@ static void sess_on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo 
         sess_maybe_free(s);
         return;
     }
-    if (status < 0 || res == NULL) {
+    const char *host = s->hosts[s->host_i];
+    s->naddrs = 0;
+    for (const struct addrinfo *a = res; status == 0 && a != NULL; a = a->ai_next)
+        s->naddrs++;
+    if (s->naddrs == 0) {
         if (res != NULL)
             uv_freeaddrinfo(res);
-        sess_link_lost(s, ERM_LOG_WARN, "resolve %s: %s", s->host,
+        sess_link_lost(s, ERM_LOG_WARN, "resolve %s: %s", host,
                        status < 0 ? uv_strerror(status) : "no address");
         return;
     }
-    /* the first address only: an SMSC is one host, a name with several addresses is rare */
+    /* every address in turn, one per attempt (the list may change between resolutions) */
+    const struct addrinfo *a = res;
+    for (unsigned i = 0; i < s->addr_i % s->naddrs; i++)
+        a = a->ai_next;
     memset(&s->addr, 0, sizeof s->addr);
-    memcpy(&s->addr, res->ai_addr,
-           res->ai_addrlen < sizeof s->addr ? res->ai_addrlen : sizeof s->addr);
+    memcpy(&s->addr, a->ai_addr, a->ai_addrlen < sizeof s->addr ? a->ai_addrlen : sizeof s->addr);
     uv_freeaddrinfo(res);
+    sess_name_peer(s, host);
     sess_connect_addr(s, (const struct sockaddr *)&s->addr);
+}
+
+/* Names the peer for logs: "address:port", or "name (address):port" for a name. */
+static void sess_name_peer(struct smpp_session *s, const char *host)
+{
+    char ip[64] = "";
+    const struct sockaddr *sa = (const struct sockaddr *)&s->addr;
+    if (sa->sa_family == AF_INET6)
+        uv_ip6_name((const struct sockaddr_in6 *)sa, ip, sizeof ip);
+    else
+        uv_ip4_name((const struct sockaddr_in *)sa, ip, sizeof ip);
+    int v6 = sa->sa_family == AF_INET6;
+    if (strcmp(ip, host) == 0)
+        snprintf(s->peer, sizeof s->peer, v6 ? "[%s]:%u" : "%s:%u", ip, (unsigned)s->cfg.port);
+    else
+        snprintf(s->peer, sizeof s->peer, v6 ? "%.200s ([%s]):%u" : "%.200s (%s):%u", host, ip,
+                 (unsigned)s->cfg.port);
 }
 
 /* One connection attempt: straight to connect for a literal address, else resolve. */
@@ -1154,9 +1230,10 @@ static void sess_connect_start(struct smpp_session *s)
     hints.ai_socktype = SOCK_STREAM;
     s->gai.data = s;
     sess_set_state(s, SESS_ST_RESOLVING);
-    int rc = uv_getaddrinfo(s->loop, &s->gai, sess_on_resolved, s->host, port, &hints);
+    const char *host = s->hosts[s->host_i];
+    int rc = uv_getaddrinfo(s->loop, &s->gai, sess_on_resolved, host, port, &hints);
     if (rc < 0) {
-        sess_link_lost(s, ERM_LOG_WARN, "resolve %s: %s", s->host, uv_strerror(rc));
+        sess_link_lost(s, ERM_LOG_WARN, "resolve %s: %s", host, uv_strerror(rc));
         return;
     }
     s->gai_pending = 1;
@@ -1232,13 +1309,40 @@ static char *sess_strdup(const char *v)
     return strdup(v != NULL ? v : "");
 }
 
+/* s->host, "a, b, c", into s->hosts. Returns 0, -EINVAL for an empty name, -ENOMEM. */
+static int sess_split_hosts(struct smpp_session *s)
+{
+    size_t n = 1;
+    for (const char *p = s->host; *p != '\0'; p++)
+        n += *p == ',';
+    s->hosts = calloc(n, sizeof *s->hosts);
+    if (s->hosts == NULL)
+        return -ENOMEM;
+    for (const char *p = s->host;; p++) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        size_t len = strcspn(p, ",");
+        while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+            len--;
+        if (len == 0)
+            return -EINVAL;
+        s->hosts[s->nhosts] = strndup(p, len);
+        if (s->hosts[s->nhosts] == NULL)
+            return -ENOMEM;
+        s->nhosts++;
+        p = strchr(p, ',');
+        if (p == NULL)
+            return 0;
+    }
+}
+
 int smpp_session_start(uv_loop_t *loop, const struct smpp_session_cfg *cfg,
                        const struct smpp_session_events *ev, void *ud, struct smpp_session **out)
 {
     int rc = -ENOMEM;
     if (loop == NULL || cfg == NULL || ev == NULL || out == NULL || cfg->host == NULL ||
         cfg->host[0] == '\0' || cfg->system_id == NULL || cfg->port == 0 || cfg->window == 0 ||
-        cfg->response_timeout_s == 0)
+        cfg->response_timeout_s == 0 || cfg->bind_kind > SMPP_BIND_KIND_TX)
         return -EINVAL;
     *out = NULL;
 
@@ -1254,8 +1358,9 @@ int smpp_session_start(uv_loop_t *loop, const struct smpp_session_cfg *cfg,
     s->password = sess_strdup(cfg->password);
     s->system_type = sess_strdup(cfg->system_type);
     s->slots = calloc(cfg->window, sizeof *s->slots);
+    s->late = calloc(cfg->window, sizeof *s->late);
     if (s->host == NULL || s->system_id == NULL || s->password == NULL || s->system_type == NULL ||
-        s->slots == NULL)
+        s->slots == NULL || s->late == NULL)
         goto fail;
     s->cfg.host = s->host;
     s->cfg.system_id = s->system_id;
@@ -1269,8 +1374,6 @@ int smpp_session_start(uv_loop_t *loop, const struct smpp_session_cfg *cfg,
     if (s->cfg.max_pdu_len < SMPP_HEADER_LEN)
         s->cfg.max_pdu_len = SMPP_DEFAULT_MAX_PDU;
     sess_wq_defaults(&s->cfg);
-    snprintf(s->peer, sizeof s->peer, strchr(s->host, ':') ? "[%s]:%u" : "%s:%u", s->host,
-             (unsigned)cfg->port);
 
     /* a credential too long for bind_transceiver would fail every attempt: refuse now */
     uint8_t probe[SESS_PDU_BUF];
@@ -1281,10 +1384,18 @@ int smpp_session_start(uv_loop_t *loop, const struct smpp_session_cfg *cfg,
         goto fail;
     }
 
+    if (sess_split_hosts(s) < 0) {
+        ERM_ERROR(SESS_MOD, "host \"%s\": an empty name in the list", s->host);
+        rc = -EINVAL;
+        goto fail;
+    }
     struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&s->addr;
     struct sockaddr_in *a4 = (struct sockaddr_in *)&s->addr;
-    if (uv_ip4_addr(s->host, cfg->port, a4) == 0 || uv_ip6_addr(s->host, cfg->port, a6) == 0)
+    if (s->nhosts == 1 &&
+        (uv_ip4_addr(s->host, cfg->port, a4) == 0 || uv_ip6_addr(s->host, cfg->port, a6) == 0))
         s->addr_known = 1;
+    snprintf(s->peer, sizeof s->peer, strchr(s->hosts[0], ':') ? "[%.200s]:%u" : "%.200s:%u",
+             s->hosts[0], (unsigned)cfg->port);
 
     s->next_seq = 1;
     s->rng = uv_hrtime() ^ (uint64_t)(uintptr_t)s;
@@ -1311,7 +1422,11 @@ int smpp_session_start(uv_loop_t *loop, const struct smpp_session_cfg *cfg,
 
 fail:
     free(s->slots);
+    free(s->late);
     free(s->host);
+    for (unsigned i = 0; i < s->nhosts; i++)
+        free(s->hosts[i]);
+    free(s->hosts);
     free(s->system_id);
     free(s->password);
     free(s->system_type);
@@ -1321,7 +1436,8 @@ fail:
 
 int smpp_session_can_submit(struct smpp_session *s)
 {
-    if (s == NULL || s->state != SESS_ST_BOUND || s->nslots_used >= s->cfg.window)
+    if (s == NULL || s->state != SESS_ST_BOUND || s->nslots_used >= s->cfg.window ||
+        s->cfg.bind_kind == SMPP_BIND_KIND_RX)
         return 0;
     uint64_t wait = sess_pace_wait_us(s, sess_now_us());
     if (wait > 0) {

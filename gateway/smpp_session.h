@@ -12,8 +12,15 @@
 
 #include "gateway/gw.h"
 
+/* How the session binds. A receiver takes MOs only (it never submits); a transmitter only
+ * submits. */
+enum smpp_bind_kind { SMPP_BIND_KIND_TRX = 0, SMPP_BIND_KIND_RX, SMPP_BIND_KIND_TX };
+
 struct smpp_session_cfg {
-    const char *host; /* IPv4/IPv6 literal or name (resolved with uv_getaddrinfo) */
+    enum smpp_bind_kind bind_kind; /* 0 (the default): transceiver */
+    /* IPv4/IPv6 literals or names (resolved with uv_getaddrinfo), comma-separated: every
+     * address of each is tried in turn, one per attempt, until one binds. */
+    const char *host;
     uint16_t port;
     const char *system_id;
     const char *password;
@@ -32,6 +39,9 @@ struct smpp_session_cfg {
     unsigned wq_stall_ms;
 };
 
+/* A submit's result when its response timed out (bearer.h's BEARER_TIMED_OUT). */
+#define SMPP_SESSION_TIMED_OUT (-2)
+
 struct smpp_session_events {
     /* Bound (again); submits may flow. */
     void (*on_bound)(void *ud);
@@ -42,9 +52,10 @@ struct smpp_session_events {
     /* An MO (or receipt) arrived. The handler must call smpp_session_ack_mo() exactly once,
      * now or later, with mo->link_id and mo->seq. MO is valid during the call only. */
     void (*on_mo)(void *ud, const struct gw_mo *mo);
-    /* The answer to smpp_session_submit(COOKIE): STATUS is the SMPP status, or -1 when the
-     * link went away (or the response timed out) before an answer; MESSAGE_ID is the SMSC's
-     * id when STATUS is 0, else "". */
+    /* The answer to smpp_session_submit(COOKIE): STATUS is the SMPP status, -1 when the
+     * link went away before an answer, or SMPP_SESSION_TIMED_OUT when the response did not
+     * come in response_timeout_s; a response that comes later on the same link is then a
+     * second call for COOKIE. MESSAGE_ID is the SMSC's id when STATUS is 0, else "". */
     void (*on_submit_resp)(void *ud, uint64_t cookie, int64_t status, const char *message_id);
     /* Submits may flow again: an earlier smpp_session_can_submit() or smpp_session_submit()
      * was refused for the submit rate or a throttle pause, and that wait is over. (A full

@@ -8,6 +8,9 @@ PKGS=(build-essential cmake pkg-config libuv1-dev libpq-dev libsmpp34-dev check
       libosip2-dev sip-tester espeak-ng sox tcpdump baresip)
 # ermweb, the web console (issue 13): HTTP server, JSON, password hashing and tokens, QR codes.
 PKGS+=(libmicrohttpd-dev libjansson-dev libsodium-dev libqrencode-dev chromium fonts-noto-cjk)
+# Several gateways, addresses and failover (issue 14): nss_wrapper gives a test's SMSC name
+# two addresses from a file (tests/integration/test_smsc_addresses.py).
+PKGS+=(libnss-wrapper)
 # ermgw's GET /metrics is checked with promtool (issue 14); Debian ships it only with the whole
 # Prometheus server (about 95 MB installed), which is not started here.
 PKGS+=(prometheus)

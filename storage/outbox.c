@@ -26,26 +26,43 @@ const struct stor_stmt stor_outbox_stmts[] = {
      "WITH picked AS (SELECT id FROM outbox WHERE state = 'queued' AND id > $2"
      "                ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED),"
      "     taken AS (UPDATE outbox o SET state = 'sending', tries = o.tries + 1,"
-     "                      updated_at = now()"
+     "                      owner = $3, updated_at = now()"
      "               FROM picked WHERE o.id = picked.id"
      "               RETURNING o.id, o.dest, o.source, o.text)"
      " SELECT id, dest, source, text FROM taken ORDER BY id",
-     2},
+     3},
+    /* Only the owner puts its row back: one taken over meanwhile is another's now. */
     {"outbox_retry",
-     "UPDATE outbox SET state = 'queued', error = $2, updated_at = now()"
-     " WHERE id = $1 AND state = 'sending'",
-     2},
+     "UPDATE outbox SET state = 'queued', owner = NULL, error = $2, updated_at = now()"
+     " WHERE id = $1 AND state = 'sending' AND owner = $3",
+     3},
     {"outbox_failed",
-     "UPDATE outbox SET state = 'failed', error = $2, updated_at = now()"
-     " WHERE id = $1 AND state IN ('queued', 'sending')",
-     2},
+     "UPDATE outbox SET state = 'failed', owner = NULL, error = $2, updated_at = now()"
+     " WHERE id = $1 AND (state = 'queued' OR (state = 'sending' AND owner = $3))",
+     3},
+    /* At start: this gateway's rows of its earlier run, rows of no owner, and rows of a
+     * gateway whose lease has run out. */
     {"outbox_recover",
-     "UPDATE outbox SET state = 'queued', updated_at = now() WHERE state = 'sending'", 0},
+     "UPDATE outbox o SET state = 'queued', owner = NULL, updated_at = now()"
+     " WHERE o.state = 'sending' AND (o.owner IS NULL OR o.owner = $1 OR NOT EXISTS"
+     " (SELECT 1 FROM gateway_leases g WHERE g.gateway_id = o.owner AND g.expires_at > now()))",
+     1},
     {"outbox_sweep",
-     "UPDATE outbox SET state = 'queued', updated_at = now()"
-     " WHERE state = 'sending' AND updated_at < now() - make_interval(secs => $1)"
-     " AND id <> ALL ($2::bigint[])",
+     "UPDATE outbox SET state = 'queued', owner = NULL, updated_at = now()"
+     " WHERE state = 'sending' AND (owner IS NULL OR owner = $3)"
+     " AND updated_at < now() - make_interval(secs => $1) AND id <> ALL ($2::bigint[])",
+     3},
+    {"outbox_lease",
+     "INSERT INTO gateway_leases (gateway_id, expires_at)"
+     " VALUES ($1, now() + make_interval(secs => $2))"
+     " ON CONFLICT (gateway_id) DO UPDATE SET expires_at = EXCLUDED.expires_at",
      2},
+    /* Rows of other gateways whose lease has run out (dead, or frozen). */
+    {"outbox_takeover",
+     "UPDATE outbox o SET state = 'queued', owner = NULL, updated_at = now()"
+     " WHERE o.state = 'sending' AND o.owner IS NOT NULL AND o.owner <> $1 AND NOT EXISTS"
+     " (SELECT 1 FROM gateway_leases g WHERE g.gateway_id = o.owner AND g.expires_at > now())",
+     1},
     {NULL, NULL, 0},
 };
 
@@ -111,6 +128,11 @@ static int outbox_step(struct stor_job *job, const PGresult *res)
     }
     if (strcmp(j->stmt, "outbox_recover") == 0 && strcmp(changed, "0") != 0)
         ERM_INFO("db", "outbox: %s rows left sending put back to queued", changed);
+    if (strcmp(j->stmt, "outbox_takeover") == 0 && strcmp(changed, "0") != 0)
+        ERM_WARN("db",
+                 "outbox: %s rows sending by another gateway whose lease ran out put back to "
+                 "queued (taken over)",
+                 changed);
     if (strcmp(j->stmt, "outbox_sweep") == 0 && strcmp(changed, "0") != 0)
         ERM_WARN("db",
                  "outbox: %s rows sending for over %s s and held by no sender here put back "
@@ -173,6 +195,18 @@ static int outbox_submit(struct stor_db *db, struct outbox_job *j)
     return rc;
 }
 
+/* Runs STMT with the N values V (copied); CB gets the plain outcome. */
+static int outbox_simple(struct stor_db *db, const char *stmt, const char *what, int n,
+                         const char *const *v, stor_done_cb cb, void *arg)
+{
+    struct outbox_job *j = outbox_job_new(stmt, what, n, v);
+    if (j != NULL) {
+        j->done = cb;
+        j->arg = arg;
+    }
+    return outbox_submit(db, j);
+}
+
 int stor_outbox_queue(struct stor_db *db, const char *dest, const char *source,
                       enum reply_kind kind, const char *text, stor_done_cb cb, void *arg)
 {
@@ -181,24 +215,19 @@ int stor_outbox_queue(struct stor_db *db, const char *dest, const char *source,
         return -EINVAL;
     }
     const char *v[] = {dest, source, reply_kind_name(kind), text};
-    struct outbox_job *j = outbox_job_new(STOR_STMT_OUTBOX_INSERT, "outbox queue", 4, v);
-    if (j != NULL) {
-        j->done = cb;
-        j->arg = arg;
-    }
-    return outbox_submit(db, j);
+    return outbox_simple(db, STOR_STMT_OUTBOX_INSERT, "outbox queue", 4, v, cb, arg);
 }
 
-int stor_outbox_take(struct stor_db *db, size_t max, int64_t after, stor_outbox_rows_cb cb,
-                     void *arg)
+int stor_outbox_take(struct stor_db *db, size_t max, int64_t after, const char *owner,
+                     stor_outbox_rows_cb cb, void *arg)
 {
     char limit[24], from[24];
     if (max == 0)
         return -EINVAL;
     snprintf(limit, sizeof limit, "%zu", max);
     snprintf(from, sizeof from, "%" PRId64, after);
-    const char *v[] = {limit, from};
-    struct outbox_job *j = outbox_job_new("outbox_take", "outbox take", 2, v);
+    const char *v[] = {limit, from, owner};
+    struct outbox_job *j = outbox_job_new("outbox_take", "outbox take", 3, v);
     if (j != NULL) {
         j->rows_cb = cb;
         j->arg = arg;
@@ -206,14 +235,14 @@ int stor_outbox_take(struct stor_db *db, size_t max, int64_t after, stor_outbox_
     return outbox_submit(db, j);
 }
 
-/* A state change of row ID with ARG2 as the second parameter. */
+/* A state change of row ID, owned by OWNER, with ARG2 as the second parameter. */
 static int outbox_change(struct stor_db *db, const char *stmt, const char *what, int64_t id,
-                         const char *arg2, stor_done_cb cb, void *arg)
+                         const char *arg2, const char *owner, stor_done_cb cb, void *arg)
 {
     char sid[24];
     snprintf(sid, sizeof sid, "%" PRId64, id);
-    const char *v[] = {sid, arg2};
-    struct outbox_job *j = outbox_job_new(stmt, what, 2, v);
+    const char *v[] = {sid, arg2, owner};
+    struct outbox_job *j = outbox_job_new(stmt, what, 3, v);
     if (j != NULL) {
         j->id = id;
         j->need_row = 1;
@@ -230,20 +259,22 @@ int stor_outbox_sent(struct stor_db *db, int64_t id, const char *message_ids, en
     return stor_receipts_record_sent(db, id, message_ids, ways, cb, arg);
 }
 
-int stor_outbox_retry(struct stor_db *db, int64_t id, const char *error, stor_done_cb cb, void *arg)
+int stor_outbox_retry(struct stor_db *db, int64_t id, const char *owner, const char *error,
+                      stor_done_cb cb, void *arg)
 {
-    return outbox_change(db, "outbox_retry", "outbox retry", id, error, cb, arg);
+    return outbox_change(db, "outbox_retry", "outbox retry", id, error, owner, cb, arg);
 }
 
-int stor_outbox_failed(struct stor_db *db, int64_t id, uint32_t status, stor_done_cb cb, void *arg)
+int stor_outbox_failed(struct stor_db *db, int64_t id, const char *owner, uint32_t status,
+                       stor_done_cb cb, void *arg)
 {
     char error[40];
     snprintf(error, sizeof error, "SMPP status 0x%08" PRIX32, status);
-    return outbox_change(db, "outbox_failed", "outbox failed", id, error, cb, arg);
+    return outbox_change(db, "outbox_failed", "outbox failed", id, error, owner, cb, arg);
 }
 
-int stor_outbox_sweep(struct stor_db *db, unsigned age_s, const int64_t *held, size_t n,
-                      stor_done_cb cb, void *arg)
+int stor_outbox_sweep(struct stor_db *db, const char *owner, unsigned age_s, const int64_t *held,
+                      size_t n, stor_done_cb cb, void *arg)
 {
     char age[24];
     struct stor_arr ids = {0};
@@ -260,22 +291,29 @@ int stor_outbox_sweep(struct stor_db *db, unsigned age_s, const int64_t *held, s
         stor_arr_free(&ids, 1);
         return rc;
     }
-    const char *v[] = {age, ids.s};
-    struct outbox_job *j = outbox_job_new("outbox_sweep", "outbox sweep", 2, v);
+    const char *v[] = {age, ids.s, owner};
+    rc = outbox_simple(db, "outbox_sweep", "outbox sweep", 3, v, cb, arg);
     stor_arr_free(&ids, 1);
-    if (j != NULL) {
-        j->done = cb;
-        j->arg = arg;
-    }
-    return outbox_submit(db, j);
+    return rc;
 }
 
-int stor_outbox_recover(struct stor_db *db, stor_done_cb cb, void *arg)
+int stor_outbox_recover(struct stor_db *db, const char *owner, stor_done_cb cb, void *arg)
 {
-    struct outbox_job *j = outbox_job_new("outbox_recover", "outbox recover", 0, NULL);
-    if (j != NULL) {
-        j->done = cb;
-        j->arg = arg;
-    }
-    return outbox_submit(db, j);
+    const char *v[] = {owner};
+    return outbox_simple(db, "outbox_recover", "outbox recover", 1, v, cb, arg);
+}
+
+int stor_outbox_lease(struct stor_db *db, const char *owner, unsigned lease_s, stor_done_cb cb,
+                      void *arg)
+{
+    char secs[24];
+    snprintf(secs, sizeof secs, "%u", lease_s);
+    const char *v[] = {owner, secs};
+    return outbox_simple(db, "outbox_lease", "gateway lease", 2, v, cb, arg);
+}
+
+int stor_outbox_takeover(struct stor_db *db, const char *owner, stor_done_cb cb, void *arg)
+{
+    const char *v[] = {owner};
+    return outbox_simple(db, "outbox_takeover", "outbox takeover", 1, v, cb, arg);
 }

@@ -38,9 +38,11 @@ typedef void (*stor_outbox_rows_cb)(void *arg, int rc, const struct stor_outbox_
  * row taken until VACUUM removes it, and a take from the start walks all of them (measured:
  * 3 ms and 800 pages for 32 rows behind 200,000 taken ones). 0 takes from the start: rows
  * queued again (retries) or committed after rows with higher ids are below the last id
- * taken, so a sender goes back to 0 from time to time. */
-int stor_outbox_take(struct stor_db *db, size_t max, int64_t after, stor_outbox_rows_cb cb,
-                     void *arg);
+ * taken, so a sender goes back to 0 from time to time. The rows taken carry OWNER, the
+ * gateway's id ([gateway] id): only it records their outcome, and another gateway puts them
+ * back to the queue only once OWNER's lease (stor_outbox_lease) has run out. */
+int stor_outbox_take(struct stor_db *db, size_t max, int64_t after, const char *owner,
+                     stor_outbox_rows_cb cb, void *arg);
 
 /* The SMSC accepted every part: MESSAGE_IDS (space-separated, one per part) stored, state
  * sent, and each part's id kept for its delivery receipt (receipts.h) in the forms that
@@ -49,24 +51,34 @@ int stor_outbox_sent(struct stor_db *db, int64_t id, const char *message_ids, en
                      stor_done_cb cb, void *arg);
 
 /* Back to queued for a later try (link lost, timeout, throttled); ERROR is kept for the
- * operator. */
-int stor_outbox_retry(struct stor_db *db, int64_t id, const char *error, stor_done_cb cb,
+ * operator. Only while the row is OWNER's (-ENOENT when it was taken over meanwhile). */
+int stor_outbox_retry(struct stor_db *db, int64_t id, const char *owner, const char *error,
+                      stor_done_cb cb, void *arg);
+
+/* A permanent error: state failed with the SMPP STATUS (a sending row only while OWNER's). */
+int stor_outbox_failed(struct stor_db *db, int64_t id, const char *owner, uint32_t status,
+                       stor_done_cb cb, void *arg);
+
+/* Puts the rows OWNER's earlier run left in sending (a crash) back to queued, with the rows
+ * of no owner and those of a gateway whose lease has run out. Called once at start, before
+ * the first take; rows of a link lost while running go back one by one with retry. */
+int stor_outbox_recover(struct stor_db *db, const char *owner, stor_done_cb cb, void *arg);
+
+/* Renews OWNER's lease: its sending rows are its own for LEASE_S seconds from now (the
+ * database's clock). Another gateway's stor_outbox_takeover leaves them alone till then. */
+int stor_outbox_lease(struct stor_db *db, const char *owner, unsigned lease_s, stor_done_cb cb,
                       void *arg);
 
-/* A permanent error: state failed with the SMPP STATUS. */
-int stor_outbox_failed(struct stor_db *db, int64_t id, uint32_t status, stor_done_cb cb, void *arg);
+/* Puts back to queued the sending rows of gateways other than OWNER whose lease has run out
+ * (died, or frozen): one statement, logged when it changes rows. */
+int stor_outbox_takeover(struct stor_db *db, const char *owner, stor_done_cb cb, void *arg);
 
-/* Puts every row left in sending (by a crash) back to queued. Called once at start, before
- * the first take; rows of a link lost while running go back one by one with retry. */
-int stor_outbox_recover(struct stor_db *db, stor_done_cb cb, void *arg);
-
-/* Puts back to queued the rows that have been sending for more than AGE_S seconds and are
- * none of the N ids of HELD (the rows this process's sender has in memory): rows of a take
- * that committed but whose result was lost with the connection, which no sender will ever
- * record. One statement, logged when it changes rows. Sound for one gateway per database;
- * with several, another gateway's rows are safe only while they are younger than AGE_S
- * (the sender keeps a row seconds, not minutes). */
-int stor_outbox_sweep(struct stor_db *db, unsigned age_s, const int64_t *held, size_t n,
-                      stor_done_cb cb, void *arg);
+/* Puts back to queued OWNER's rows (and rows of no owner) that have been sending for more
+ * than AGE_S seconds and are none of the N ids of HELD (the rows this process's sender has in
+ * memory): rows of a take that committed but whose result was lost with the connection,
+ * which no sender will ever record. Other gateways' rows are never touched here (their
+ * lease says when: stor_outbox_takeover). One statement, logged when it changes rows. */
+int stor_outbox_sweep(struct stor_db *db, const char *owner, unsigned age_s, const int64_t *held,
+                      size_t n, stor_done_cb cb, void *arg);
 
 #endif

@@ -39,16 +39,21 @@
 #define SIM_MAX_PDU_CAP  (1024 * 1024)
 #define SIM_SYSTEM_ID    "smsc_sim"
 #define SIM_ESME_RALYBND 0x05u /* ESME_RALYBND: already bound */
+#define SIM_LINKS_MAX    16    /* --binds at most */
 
 static const char sim_usage[] =
     "usage: smsc_sim [--port N] [--system-id ID] [--password PW] [--max-pdu N] [--hex-ids]\n"
-    "                [--help]\n"
+    "                [--binds N] [--help]\n"
     "An SMPP 3.4 SMSC simulator for ermgw's tests. Listens on 127.0.0.1:N (0: any free port),\n"
     "one client at a time (a new connection closes the older one). With --system-id or\n"
     "--password a bind_transceiver must match them (wrong id 0x0f, wrong password 0x0e).\n"
     "submit_sm gets message ids 1, 2, ... (--hex-ids: 00000001, ...). --max-pdu bounds the\n"
     "command_length the client may send (default 4096); a bad command_length is logged as\n"
-    "ERROR framing and closes the link. A submit_sm before a bind gets 0x04, a second bind\n"
+    "ERROR framing and closes the link. --binds N (1..16) takes up to N clients at once (one\n"
+    "account's several binds; more connections are closed): an injected deliver_sm goes to\n"
+    "the next bound client in turn (not to a bind_transmitter; a bind_receiver's submit_sm\n"
+    "gets 0x04), enquire_link, unbind, drop and release_submit_resp go to\n"
+    "every client. A submit_sm before a bind gets 0x04, a second bind\n"
     "0x05, a malformed PDU its status, another request generic_nack 0x03 (each also an\n"
     "ERROR line); the client's unbind is answered and the link closed.\n"
     "\n"
@@ -86,6 +91,7 @@ static const char sim_usage[] =
     "  raw <tag> <hex>                                send these bytes as they are (the\n"
     "                                                 answer shows as RESP / NACK)\n"
     "  submit_status 0x<status>   answer later submit_sm with it (0: normal again)\n"
+    "  submit_status_nth <n> 0x<status>   answer only the n-th submit_sm from now with it\n"
     "  bind_status 0x<status>     answer later binds with it (0: normal again)\n"
     "  hold_submit_resp on|off    on: submit_sm get their message id (SUBMIT shows it) but\n"
     "                             the submit_sm_resp waits for release_submit_resp\n"
@@ -121,7 +127,40 @@ struct sim_group {
     struct sim_part part[255];
 };
 
+/* A client's bound: 0, or how it bound. */
+enum { SIM_BOUND_TRX = 1, SIM_BOUND_RX, SIM_BOUND_TX };
+
+/* A submit_sm_resp held by hold_submit_resp. */
+struct sim_held {
+    uint32_t seq;
+    char id[24];
+};
+
+/* What one client connection has of its own (struct sim's fields of the same names, for the
+ * client in use: sim_use). */
+struct sim_link {
+    int cfd;
+    struct smpp_framer fr;
+    uint8_t *out;
+    size_t out_len;
+    size_t out_cap;
+    int closing;
+    int bound;
+    uint32_t unbind_seq;
+    struct sim_held held[SIM_HELD_MAX];
+    size_t nheld;
+    struct sim_pending *pending;
+    size_t npending;
+    size_t pending_cap;
+};
+
 struct sim {
+    /* --binds: the clients not in use are parked in links[]; the one in use (index cur) is
+     * in the fields below, from cfd to pending_cap. */
+    struct sim_link links[SIM_LINKS_MAX];
+    unsigned max_links;
+    unsigned cur;
+    unsigned rr; /* the client the next injection tries first */
     int lfd;
     int cfd; /* -1 when no client */
     struct smpp_framer fr;
@@ -134,12 +173,11 @@ struct sim {
     uint32_t next_seq;
     uint64_t msg_counter;
     uint32_t submit_status;
+    uint32_t nth_status; /* submit_status_nth: the status, and submits left till it */
+    unsigned nth_left;
     uint32_t bind_status;
     int hold_resp; /* hold_submit_resp on */
-    struct {
-        uint32_t seq;
-        char id[24];
-    } held[SIM_HELD_MAX];
+    struct sim_held held[SIM_HELD_MAX];
     size_t nheld;
     int ignore_submit;       /* ignore submit_sm on: leave them unanswered */
     int ignore_enquire_link; /* ignore enquire_link on */
@@ -281,6 +319,48 @@ static void sim_buf_decoded(struct sim_buf *b, uint8_t dcs, const uint8_t *p, si
 }
 
 /* ---- the client connection ------------------------------------------------------------- */
+
+/* The fields of struct sim_link, which struct sim has too for the client in use. */
+#define SIM_LINK_FIELDS(X)                                                                         \
+    X(cfd)                                                                                         \
+    X(fr) X(out) X(out_len) X(out_cap) X(closing) X(bound) X(unbind_seq) X(nheld) X(pending)       \
+        X(npending) X(pending_cap)
+#define SIM_PARK(f) l->f = s->f;
+#define SIM_LOAD(f) s->f = l->f;
+
+/* Parks the client in use and takes client I's state into S's fields. */
+static void sim_use(struct sim *s, unsigned i)
+{
+    if (i == s->cur)
+        return;
+    struct sim_link *l = &s->links[s->cur];
+    SIM_LINK_FIELDS(SIM_PARK)
+    memcpy(l->held, s->held, s->nheld * sizeof *s->held);
+    l = &s->links[i];
+    SIM_LINK_FIELDS(SIM_LOAD)
+    memcpy(s->held, l->held, l->nheld * sizeof *l->held);
+    s->cur = i;
+}
+
+/* Client I's socket, -1 when none. */
+static int sim_link_fd(const struct sim *s, unsigned i)
+{
+    return i == s->cur ? s->cfd : s->links[i].cfd;
+}
+
+/* Takes into use the next bound client in turn (for an injection); none: stays as it is. */
+static void sim_use_next_bound(struct sim *s)
+{
+    for (unsigned k = 0; k < s->max_links; k++) {
+        unsigned i = (s->rr + k) % s->max_links;
+        int bound = i == s->cur ? s->bound : s->links[i].bound;
+        if (sim_link_fd(s, i) >= 0 && bound != 0 && bound != SIM_BOUND_TX) {
+            sim_use(s, i);
+            s->rr = i + 1;
+            return;
+        }
+    }
+}
 
 static void sim_pending_clear(struct sim *s)
 {
@@ -516,7 +596,8 @@ static void sim_send_resp_cstring(struct sim *s, uint32_t id, uint32_t status, u
         sim_send(s, b, (size_t)n);
 }
 
-static void sim_on_bind(struct sim *s, const uint8_t *pdu, uint32_t len, uint32_t seq)
+static void sim_on_bind(struct sim *s, const uint8_t *pdu, uint32_t len, uint32_t command,
+                        uint32_t seq)
 {
     char id[16] = "", pw[9] = "", st[13] = "";
     uint32_t status = smpp_pdu_decode_bind(pdu, len, id, sizeof id, pw, sizeof pw, st, sizeof st);
@@ -528,9 +609,11 @@ static void sim_on_bind(struct sim *s, const uint8_t *pdu, uint32_t len, uint32_
         status = SMPP_ESME_RINVSYSID;
     if (status == 0 && s->password != NULL && strcmp(pw, s->password) != 0)
         status = SMPP_ESME_RINVPASWD;
-    sim_send_resp_cstring(s, SMPP_BIND_TRANSCEIVER_RESP, status, seq, SIM_SYSTEM_ID);
+    sim_send_resp_cstring(s, command | 0x80000000u, status, seq, SIM_SYSTEM_ID);
     if (status == 0)
-        s->bound = 1;
+        s->bound = command == SMPP_BIND_RECEIVER      ? SIM_BOUND_RX
+                   : command == SMPP_BIND_TRANSMITTER ? SIM_BOUND_TX
+                                                      : SIM_BOUND_TRX;
 
     struct sim_buf b = {0};
     sim_buf_puts(&b, "BIND ");
@@ -558,9 +641,10 @@ static void sim_submit_resp(struct sim *s, uint32_t seq, const char *id)
 static void sim_on_submit(struct sim *s, const uint8_t *pdu, uint32_t len, uint32_t seq)
 {
     struct gw_submit m;
-    if (!s->bound) {
+    if (!s->bound || s->bound == SIM_BOUND_RX) {
         sim_send_resp(s, SMPP_SUBMIT_SM_RESP, SMPP_ESME_RINVBNDSTS, seq);
-        sim_emit("ERROR submit_sm seq %u before bind: answered 0x%02x", seq, SMPP_ESME_RINVBNDSTS);
+        sim_emit("ERROR submit_sm seq %u %s: answered 0x%02x", seq,
+                 s->bound ? "on a receiver bind" : "before bind", SMPP_ESME_RINVBNDSTS);
         return;
     }
     if (s->ignore_submit) {
@@ -575,8 +659,11 @@ static void sim_on_submit(struct sim *s, const uint8_t *pdu, uint32_t len, uint3
         return;
     }
     char id[24] = "-";
-    if (s->submit_status != 0) {
-        sim_send_resp(s, SMPP_SUBMIT_SM_RESP, s->submit_status, seq);
+    uint32_t refuse = s->submit_status;
+    if (s->nth_left > 0 && --s->nth_left == 0)
+        refuse = s->nth_status;
+    if (refuse != 0) {
+        sim_send_resp(s, SMPP_SUBMIT_SM_RESP, refuse, seq);
     } else {
         s->msg_counter++;
         if (s->hex_ids)
@@ -606,7 +693,7 @@ static void sim_on_submit(struct sim *s, const uint8_t *pdu, uint32_t len, uint3
     sim_emit("%s", sim_buf_str(&b));
     free(b.s);
 
-    if (s->submit_status == 0)
+    if (refuse == 0)
         sim_reassemble(s, &m, skip, &c);
 }
 
@@ -631,7 +718,9 @@ static void sim_on_pdu(struct sim *s, const uint8_t *pdu, uint32_t len)
     smpp_hdr_read(pdu, &h);
     switch (h.id) {
     case SMPP_BIND_TRANSCEIVER:
-        sim_on_bind(s, pdu, len, h.seq);
+    case SMPP_BIND_RECEIVER:
+    case SMPP_BIND_TRANSMITTER:
+        sim_on_bind(s, pdu, len, h.id, h.seq);
         return;
     case SMPP_SUBMIT_SM:
         sim_on_submit(s, pdu, len, h.seq);
@@ -723,7 +812,19 @@ static void sim_accept(struct sim *s)
         close(fd);
         return;
     }
-    sim_client_close(s); /* one client at a time: the newest wins */
+    if (s->max_links == 1) {
+        sim_client_close(s); /* one client at a time: the newest wins */
+    } else {
+        unsigned i = 0;
+        while (i < s->max_links && sim_link_fd(s, i) >= 0)
+            i++;
+        if (i == s->max_links) {
+            close(fd);
+            sim_emit("ERROR a connection beyond --binds %u: closed", s->max_links);
+            return;
+        }
+        sim_use(s, i);
+    }
     s->cfd = fd;
     smpp_framer_init(&s->fr, s->max_pdu);
     sim_emit("CONNECT");
@@ -1077,6 +1178,19 @@ static void sim_cmd_status(const char *cmd, char *args, uint32_t *status)
     *status = (uint32_t)v;
 }
 
+/* submit_status_nth <n> 0x<status> */
+static void sim_cmd_status_nth(struct sim *s, char *args)
+{
+    unsigned long long n, v;
+    if (sim_number(sim_token(&args), 10, 1000000ull, &n) < 0 || n == 0 ||
+        sim_number(sim_token(&args), 16, 0xffffffffull, &v) < 0 || sim_token(&args) != NULL) {
+        sim_emit("ERROR submit_status_nth: a count from 1 and a status as 0x<hex> wanted");
+        return;
+    }
+    s->nth_left = (unsigned)n;
+    s->nth_status = (uint32_t)v;
+}
+
 /* ignore submit_sm|enquire_link on|off */
 static void sim_cmd_ignore(struct sim *s, char *args)
 {
@@ -1105,12 +1219,38 @@ static void sim_cmd_simple(struct sim *s, const char *cmd, uint32_t id)
     sim_send(s, b, smpp_pdu_build_simple(b, id, seq));
 }
 
+/* A command for every client (with none, for the one in use: it says there is none). */
+static void sim_cmd_each(struct sim *s, const char *cmd)
+{
+    unsigned done = 0;
+    for (unsigned i = 0; i < s->max_links; i++) {
+        if (sim_link_fd(s, i) < 0)
+            continue;
+        sim_use(s, i);
+        done++;
+        if (strcmp(cmd, "enquire_link") == 0)
+            sim_cmd_simple(s, cmd, SMPP_ENQUIRE_LINK);
+        else if (strcmp(cmd, "unbind") == 0)
+            sim_cmd_simple(s, cmd, SMPP_UNBIND);
+        else if (strcmp(cmd, "drop") == 0)
+            sim_client_close(s);
+        else
+            sim_cmd_release(s);
+    }
+    if (done == 0 && strcmp(cmd, "release_submit_resp") != 0)
+        sim_need_client(s, cmd);
+    if (done == 0 && strcmp(cmd, "release_submit_resp") == 0)
+        sim_cmd_release(s);
+}
+
 static void sim_command(struct sim *s, char *line)
 {
     char *args = line;
     char *cmd = sim_token(&args);
     if (cmd == NULL)
         return; /* blank line */
+    if (strncmp(cmd, "mo", 2) == 0 || strcmp(cmd, "receipt") == 0 || strcmp(cmd, "raw") == 0)
+        sim_use_next_bound(s);
     if (strcmp(cmd, "mo") == 0) {
         sim_cmd_mo(s, cmd, args, 0, 0);
     } else if (strcmp(cmd, "mo_seq") == 0) {
@@ -1125,21 +1265,17 @@ static void sim_command(struct sim *s, char *line)
         sim_cmd_mo(s, cmd, args, 0, 1);
     } else if (strcmp(cmd, "hold_submit_resp") == 0) {
         sim_cmd_hold(s, args);
-    } else if (strcmp(cmd, "release_submit_resp") == 0) {
-        sim_cmd_release(s);
     } else if (strcmp(cmd, "submit_status") == 0) {
         sim_cmd_status(cmd, args, &s->submit_status);
+    } else if (strcmp(cmd, "submit_status_nth") == 0) {
+        sim_cmd_status_nth(s, args);
     } else if (strcmp(cmd, "bind_status") == 0) {
         sim_cmd_status(cmd, args, &s->bind_status);
     } else if (strcmp(cmd, "ignore") == 0) {
         sim_cmd_ignore(s, args);
-    } else if (strcmp(cmd, "enquire_link") == 0) {
-        sim_cmd_simple(s, cmd, SMPP_ENQUIRE_LINK);
-    } else if (strcmp(cmd, "unbind") == 0) {
-        sim_cmd_simple(s, cmd, SMPP_UNBIND);
-    } else if (strcmp(cmd, "drop") == 0) {
-        if (sim_need_client(s, cmd) == 0)
-            sim_client_close(s);
+    } else if (strcmp(cmd, "enquire_link") == 0 || strcmp(cmd, "unbind") == 0 ||
+               strcmp(cmd, "drop") == 0 || strcmp(cmd, "release_submit_resp") == 0) {
+        sim_cmd_each(s, cmd);
     } else if (strcmp(cmd, "quit") == 0) {
         s->quit = 1;
     } else {
@@ -1209,12 +1345,17 @@ static int sim_listen(struct sim *s, unsigned port)
 
 static void sim_free(struct sim *s)
 {
-    sim_client_close(s);
+    for (unsigned i = s->max_links; i-- > 0;) {
+        sim_use(s, i);
+        sim_client_close(s);
+        smpp_framer_free(&s->fr);
+        free(s->out);
+        free(s->pending);
+        s->out = NULL;
+        s->pending = NULL;
+    }
     if (s->lfd >= 0)
         close(s->lfd);
-    smpp_framer_free(&s->fr);
-    free(s->out);
-    free(s->pending);
     while (s->ngroups > 0)
         sim_group_remove(s, s->ngroups - 1);
     free(s->line);
@@ -1237,13 +1378,10 @@ static void sim_bad_arg(const char *fmt, ...)
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"port", required_argument, NULL, 'p'},
-        {"system-id", required_argument, NULL, 's'},
-        {"password", required_argument, NULL, 'w'},
-        {"max-pdu", required_argument, NULL, 'm'},
-        {"hex-ids", no_argument, NULL, 'x'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"port", required_argument, NULL, 'p'},     {"system-id", required_argument, NULL, 's'},
+        {"password", required_argument, NULL, 'w'}, {"max-pdu", required_argument, NULL, 'm'},
+        {"hex-ids", no_argument, NULL, 'x'},        {"binds", required_argument, NULL, 'b'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
     struct sim s;
     unsigned long long v;
@@ -1252,6 +1390,9 @@ int main(int argc, char **argv)
 
     memset(&s, 0, sizeof s);
     s.lfd = s.cfd = -1;
+    s.max_links = 1;
+    for (unsigned i = 0; i < SIM_LINKS_MAX; i++)
+        s.links[i].cfd = -1;
     s.next_seq = 1;
     s.max_pdu = SMPP_DEFAULT_MAX_PDU;
     opterr = 0;
@@ -1281,6 +1422,11 @@ int main(int argc, char **argv)
         case 'x':
             s.hex_ids = 1;
             break;
+        case 'b':
+            if (sim_number(optarg, 10, SIM_LINKS_MAX, &v) < 0 || v == 0)
+                sim_bad_arg("--binds wants a number 1..%d, not '%s'", SIM_LINKS_MAX, optarg);
+            s.max_links = (unsigned)v;
+            break;
         case 'h':
             fputs(sim_usage, stdout);
             return 0;
@@ -1309,23 +1455,35 @@ int main(int argc, char **argv)
     }
 
     while (!s.quit) {
-        struct pollfd p[3] = {
+        struct pollfd p[2 + SIM_LINKS_MAX] = {
             {STDIN_FILENO, POLLIN, 0},
             {s.lfd, POLLIN, 0},
-            {s.cfd, (short)(POLLIN | (s.out_len ? POLLOUT : 0)), 0},
         };
-        int nfds = s.cfd >= 0 ? 3 : 2;
-        if (poll(p, (nfds_t)nfds, -1) < 0) {
+        unsigned which[SIM_LINKS_MAX];
+        nfds_t nfds = 2;
+        for (unsigned i = 0; i < s.max_links; i++) {
+            if (sim_link_fd(&s, i) < 0)
+                continue;
+            size_t queued = i == s.cur ? s.out_len : s.links[i].out_len;
+            p[nfds].fd = sim_link_fd(&s, i);
+            p[nfds].events = (short)(POLLIN | (queued ? POLLOUT : 0));
+            which[nfds - 2] = i;
+            nfds++;
+        }
+        if (poll(p, nfds, -1) < 0) {
             if (errno == EINTR)
                 continue;
             fprintf(stderr, "smsc_sim: poll: %s\n", strerror(errno));
             break;
         }
-        /* The client first, so its responses are reported before the next command runs. */
-        if (nfds == 3 && (p[2].revents & POLLOUT))
-            sim_flush(&s);
-        if (nfds == 3 && s.cfd >= 0 && (p[2].revents & (POLLIN | POLLHUP | POLLERR)))
-            sim_client_read(&s);
+        /* The clients first, so their responses are reported before the next command runs. */
+        for (nfds_t k = 2; k < nfds; k++) {
+            sim_use(&s, which[k - 2]);
+            if (p[k].revents & POLLOUT)
+                sim_flush(&s);
+            if (s.cfd >= 0 && (p[k].revents & (POLLIN | POLLHUP | POLLERR)))
+                sim_client_read(&s);
+        }
         if (p[1].revents & POLLIN)
             sim_accept(&s);
         if (p[0].revents & (POLLIN | POLLHUP | POLLERR))

@@ -272,7 +272,7 @@ class Sim:
 
 CONFIG_TEMPLATE = """; written by ermtest for one test run
 [smsc]
-host = 127.0.0.1
+host = {host}
 port = {port}
 system_id = {system_id}
 password = {password}
@@ -290,12 +290,16 @@ class Daemon:
     kept for waits. Stops with SIGTERM and checks it exited 0 (ASan reports fail it)."""
 
     def __init__(self, pg, port, service="10086", system_id="ermgw", password="secret",
-                 enquire_link_s=30, extra_config="", echo=None, db_user="postgres"):
+                 enquire_link_s=30, extra_config="", echo=None, db_user="postgres",
+                 conninfo=None, smsc_host="127.0.0.1", env=None):
         self.dir = tempfile.mkdtemp(prefix="ermtest-gw-")
         self.config = os.path.join(self.dir, "ermgw.conf")
-        conninfo = "host=%s port=%s dbname=%s user=%s" % (pg.sock, pg.port, pg.dbname, db_user)
+        if conninfo is None:  # else the test's own (several hosts, say)
+            conninfo = "host=%s port=%s dbname=%s user=%s" % (pg.sock, pg.port, pg.dbname,
+                                                              db_user)
         with open(self.config, "w") as f:
-            f.write(CONFIG_TEMPLATE.format(port=port, system_id=system_id, password=password,
+            f.write(CONFIG_TEMPLATE.format(host=smsc_host, port=port, system_id=system_id,
+                                           password=password,
                                            enquire_link_s=enquire_link_s, service=service,
                                            conninfo=conninfo))
             # Each message's own lines are at debug (info has a summary a minute); the tests
@@ -303,7 +307,7 @@ class Daemon:
             if "[log]" not in extra_config:
                 f.write("[log]\nlevel = debug\n")
             f.write(extra_config)
-        env = dict(os.environ)
+        env = dict(os.environ, **(env or {}))
         env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
         self.proc = subprocess.Popen([binary("ermgw"), "--config", self.config],
                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,

@@ -89,6 +89,23 @@ START_TEST(test_database_numbers)
 }
 END_TEST
 
+START_TEST(test_gateway_keys)
+{
+    struct erm_config cfg;
+    char err[256] = "";
+    ck_assert_int_eq(parse(good, &cfg, err, sizeof err), 0);
+    ck_assert_str_eq(cfg.gateway_id, ""); /* the daemon puts the host name there */
+    ck_assert_uint_eq(cfg.lease_s, 30);
+    const char *t = "[smsc]\nhost=h\nport=1\nsystem_id=a\npassword=b\n"
+                    "[service]\nnumber=10086\n[gateway]\nid = gw-b.dc2_1\nlease_s = 5\n";
+    ck_assert_int_eq(parse(t, &cfg, err, sizeof err), 0);
+    ck_assert_str_eq(cfg.gateway_id, "gw-b.dc2_1");
+    ck_assert_uint_eq(cfg.lease_s, 5);
+    ck_assert_int_eq(config_gateway_id_ok("host.example"), 1);
+    ck_assert_int_eq(config_gateway_id_ok("h\xc3\xa9"), 0);
+}
+END_TEST
+
 START_TEST(test_conninfo_with_spaces_and_status_hex)
 {
     struct erm_config cfg;
@@ -140,6 +157,19 @@ static const struct bad_case bad_cases[] = {
     {"[database]\nconnections = 0\n",
      "t.conf:2: [database] connections: \"0\" is not a number from 1 to 8"},
     {"[database]\nconnections = 9\n", "t.conf:2: [database] connections:"},
+    {"[gateway]\nid = gw 1\n",
+     "t.conf:2: [gateway] id: \"gw 1\" is not 1 to 63 of the characters A-Z a-z 0-9 . _ -"},
+    {"[gateway]\nid =\n", "t.conf:2: [gateway] id: \"\" is not 1 to 63"},
+    {"[gateway]\nid = "
+     "a234567890123456789012345678901234567890123456789012345678901234\n",
+     "t.conf:2: [gateway] id:"},
+    {"[gateway]\nid = gw/1\n", "t.conf:2: [gateway] id:"},
+    {"[smsc]\nbinds = 0\n", "t.conf:2: [smsc] binds: \"0\" is not a number from 1 to 16"},
+    {"[smsc]\nbinds = 17\n", "t.conf:2: [smsc] binds:"},
+    {"[smsc]\nbind = receiver\n",
+     "t.conf:2: [smsc] bind: \"receiver\" is not one of transceiver, pair"},
+    {"[gateway]\nlease_s = 1\n",
+     "t.conf:2: [gateway] lease_s: \"1\" is not a number from 2 to 3600"},
     {"[database]\nstatement_timeout_s = 86401\n",
      "t.conf:2: [database] statement_timeout_s: \"86401\" is not a number from 0 to 86400"},
     {"[database]\nstatement_timeout_s = 5s\n", "t.conf:2: [database] statement_timeout_s:"},
@@ -229,6 +259,7 @@ int main(void)
     tcase_add_test(tc, test_good);
     tcase_add_test(tc, test_conninfo_with_spaces_and_status_hex);
     tcase_add_test(tc, test_database_numbers);
+    tcase_add_test(tc, test_gateway_keys);
     tcase_add_test(tc, test_intake_keys);
     tcase_add_loop_test(tc, test_bad, 0, sizeof bad_cases / sizeof bad_cases[0]);
     tcase_add_test(tc, test_crlf_and_comments);
