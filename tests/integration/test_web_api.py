@@ -288,9 +288,7 @@ class WebApi(unittest.TestCase):
         self.assertTrue(all(r["dept"] == "市场部" for r in body["rows"]), body)
         for method, path, payload in (("POST", "/api/v1/products", {"code": "40"}),
                                       ("POST", "/api/v1/products/10/retire", {}),
-                                      ("GET", "/api/v1/ranking", None),
-                                      ("GET", "/api/v1/optouts", None),
-                                      ("POST", "/api/v1/people/import", "id,name,msisdn,dept\n"),
+                                      ("POST", "/api/v1/teams", {"name": "t", "leader": "E001"}),
                                       ("POST", "/api/v1/handout", {"product": "10",
                                                                    "employee": "E002"})):
             st, body = c.call(method, path, payload)
@@ -309,6 +307,48 @@ class WebApi(unittest.TestCase):
         self.assertEqual({r["holder"] for r in body["rows"]}, {"E001", "E004", "E005"})
         st, body = c.call("GET", "/api/v1/audit")
         self.assertTrue(all(a["dept"] == "市场部" for a in body["audit"]))
+
+    def test_department_scope_ranking_optouts(self):
+        """A department's manager gets the ranking lines and opt-outs of their department
+        only; one of every department gets them all."""
+        self.pg.psql("INSERT INTO optouts (msisdn) VALUES ('13800000005'), ('13999999999')"
+                     " ON CONFLICT DO NOTHING")  # 赵六 of 市场部, and a number of nobody
+        boss, wang = self.client(), self.client()
+        boss.login("boss")
+        wang.login("wang")
+        st, every = boss.call("GET", "/api/v1/ranking")
+        self.assertEqual(st, 200, every)
+        st, mine = wang.call("GET", "/api/v1/ranking")
+        self.assertEqual(st, 200, mine)
+        market = [r for r in every["rows"] if r["dept"] == "市场部"]
+        self.assertTrue(market and len(market) < len(every["rows"]), every)
+        self.assertEqual(mine["rows"], market)  # the same places as in the whole ranking
+        self.assertEqual((mine["dept"], mine["ranked"]), ("市场部", every["ranked"]))
+        st, body = boss.call("GET", "/api/v1/optouts")
+        self.assertTrue({"13800000005", "13999999999"} <= {o["msisdn"] for o in body["optouts"]})
+        st, body = wang.call("GET", "/api/v1/optouts")
+        self.assertEqual((st, [o["msisdn"] for o in body["optouts"]]), (200, ["13800000005"]))
+
+    def test_department_scope_import(self):
+        """A department's manager imports rows of their department only: a row of another,
+        or of an employee now in another, is a bad line and nothing is written."""
+        c = self.client()
+        c.login("wang")
+        mixed = "id,name,msisdn,dept\nE201,甲,13900000201,市场部\nE202,乙,13900000202,网络部\n" \
+                "E002,李四,13800000002,市场部\n"
+        st, body = c.call("POST", "/api/v1/people/import?dry_run=0", mixed, ctype="text/csv")
+        self.assertEqual((st, body["ok"]), (200, False), body)
+        self.assertEqual([(b["line"], b["reason"]) for b in body["bad"]],
+                         [(3, 'dept: "网络部" is not your department (市场部)'),
+                          (4, "id: an employee of another department, not of 市场部")])
+        self.assertEqual(self.pg.scalar("SELECT count(*) FROM employees WHERE id LIKE 'E20%'"), "0")
+        self.assertEqual(self.pg.scalar("SELECT dept FROM employees WHERE id = 'E002'"), "网络部")
+        good = "id,name,msisdn,dept\nE201,甲,13900000201,市场部\nE004,王五,13800000004,市场部\n"
+        st, body = c.call("POST", "/api/v1/people/import?dry_run=0", good, ctype="text/csv")
+        self.assertEqual((st, body["ok"], body["added"], body["unchanged"]), (200, True, 1, 1), body)
+        self.assertEqual(self.pg.scalar("SELECT dept FROM employees WHERE id = 'E201'"), "市场部")
+        st, body = c.call("GET", "/api/v1/audit")
+        self.assertIn("people.import", [a["what"] for a in body["audit"]])
 
     def test_people_import(self):
         c = self.client()

@@ -433,9 +433,11 @@ function showReport(v) {
 async function showRanking(v) {
   const r = await api("GET", "/api/v1/ranking");
   if (r.status !== 200) { v.append(el("p", { class: "bad", text: message(r, "无权查看") })); return; }
-  const n = r.data.rows.length, bottom = Math.ceil(n * 0.1);
-  v.append(el("section", { class: "card" }, el("h2", { text: "排名 " + r.data.period + (r.data.closed ? "（已结算）" : "（实时）") }),
-    table([["rank", "名次"], ["holder", "工号"], ["name", "姓名"], ["orders", "订购"],
+  /* places are in the whole ranking (a department's manager sees its lines only) */
+  const n = r.data.ranked, bottom = Math.ceil(n * 0.1);
+  v.append(el("section", { class: "card" }, el("h2", { text: "排名 " + r.data.period + (r.data.dept ? "（" + r.data.dept + "）" : "") +
+      (r.data.closed ? "（已结算）" : "（实时）") + "，共" + n + "人" }),
+    table([["rank", "名次"], ["holder", "工号"], ["name", "姓名"], ["dept", "部门"], ["orders", "订购"],
            [(row) => (row.rank > n - bottom ? "后10%" : ""), ""]], r.data.rows)));
 }
 
