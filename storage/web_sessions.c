@@ -46,7 +46,7 @@ int stor_web_session_find(struct stor_admin *adm, const char *token_hash,
         adm, &res, "session",
         "SELECT coalesce(s.user_id, 0), coalesce(u.login, ''), coalesce(u.role, 'employee'),"
         " coalesce(u.dept, e.dept, ''), coalesce(s.employee_id, ''), coalesce(e.name, ''),"
-        " s.csrf"
+        " s.csrf, coalesce(u.must_change, false)"
         " FROM web_sessions s LEFT JOIN web_users u ON u.id = s.user_id"
         " LEFT JOIN employees e ON e.id = s.employee_id"
         " WHERE s.token_hash = $1 AND s.expires_at > now()"
@@ -63,6 +63,7 @@ int stor_web_session_find(struct stor_admin *adm, const char *token_hash,
         web_sessions_copy(res, 4, out->employee, sizeof out->employee);
         web_sessions_copy(res, 5, out->name, sizeof out->name);
         web_sessions_copy(res, 6, out->csrf, sizeof out->csrf);
+        out->must_change = strcmp(PQgetvalue(res, 0, 7), "t") == 0;
     }
     PQclear(res);
     return rc;

@@ -38,6 +38,7 @@ static const struct web_route ermweb_routes[] = {
     {"POST", "/api/v1/code/verify", WEB_PUBLIC, web_auth_code_verify},
     {"POST", "/api/v1/logout", WEB_SESSION, web_auth_logout},
     {"GET", "/api/v1/me", WEB_SESSION, web_auth_me},
+    {"POST", "/api/v1/password", WEB_SESSION, web_auth_password},
     {"GET", "/api/v1/session", WEB_PUBLIC, web_auth_session_get},
     {"GET", "/api/v1/dashboard", WEB_MANAGER, web_manager_dashboard},
     {"GET", "/api/v1/products", WEB_MANAGER, web_manager_products},

@@ -91,9 +91,9 @@ static int web_auth_open(struct web_req *r, int user_id, const char *employee)
 /* The session as the page sees it. */
 static json_t *web_auth_me_json(const struct web_req *r)
 {
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "role", r->sess.role, "login", r->sess.login,
-                     "dept", r->sess.dept, "employee", r->sess.employee, "name", r->sess.name,
-                     "csrf", r->sess.csrf);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "role", r->sess.role, "login",
+                     r->sess.login, "dept", r->sess.dept, "employee", r->sess.employee, "name",
+                     r->sess.name, "csrf", r->sess.csrf, "must_change", r->sess.must_change);
 }
 
 /* A hash computed for nothing, so an unknown login takes as long as a wrong password. */
@@ -191,6 +191,51 @@ void web_auth_session_get(struct web_req *r)
         web_json(r, 200, web_auth_me_json(r));
     else
         web_json(r, 200, json_pack("{s:n}", "role"));
+}
+
+/* Checks the new password PW against OLD; NULL when fine, else why not. */
+static const char *web_auth_pw_why(const char *pw, const char *old)
+{
+    size_t n = pw != NULL ? strlen(pw) : 0;
+    if (n < WEB_PW_MIN || n > WEB_PW_MAX)
+        return "new: 10 to 200 characters";
+    return strcmp(pw, old) == 0 ? "new: the same as the old one" : NULL;
+}
+
+void web_auth_password(struct web_req *r)
+{
+    json_t *j = r->sess.user_id > 0 ? web_body_json(r) : NULL;
+    if (r->sess.user_id <= 0) {
+        web_error(r, 403, "forbidden", "员工使用短信验证码登录，没有密码");
+        return;
+    }
+    if (j == NULL)
+        return;
+    const char *old = web_str(j, "old"), *pw = web_str(j, "new");
+    char hash[crypto_pwhash_STRBYTES], err[512];
+    struct stor_web_user u;
+    int rc = stor_web_user_find(r->adm, r->sess.login, &u, err, sizeof err);
+    const char *why = rc < 0 ? NULL : old == NULL ? "old: missing" : web_auth_pw_why(pw, old);
+    if (rc == 0 && why == NULL && crypto_pwhash_str_verify(u.pw_hash, old, strlen(old)) != 0) {
+        web_auth_failed(r, "login.fail", u.login); /* counts for the address's throttle */
+        web_error(r, 401, "bad_login", "原密码错误");
+    } else if (rc == 0 && why != NULL) {
+        web_error(r, 400, "invalid", why);
+    } else if (rc == 0 &&
+               crypto_pwhash_str(hash, pw, strlen(pw), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                                 crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+        web_fail_rc(r, -ENOMEM, "password: out of memory hashing it");
+    } else {
+        if (rc == 0)
+            rc = stor_web_user_set_password(r->adm, u.id, hash, r->token_hash, err, sizeof err);
+        if (rc == 0) {
+            r->sess.must_change = 0;
+            web_audit(r, "password.change", "%s", u.login);
+            web_json(r, 200, web_auth_me_json(r));
+        } else
+            web_fail_rc(r, rc, err);
+    }
+    json_decref(j);
 }
 
 /* The request's "msisdn" in the national form into OUT, or 0 with a 400 answered. */

@@ -24,6 +24,8 @@
 #define WEB_CODE_HOURLY   3
 #define WEB_ADDR_FAILS    20
 #define WEB_ADDR_WINDOW_S 900
+#define WEB_PW_MIN        10 /* characters of a password, as `ermctl user add` */
+#define WEB_PW_MAX        200
 
 /* Finds R's session from its cookie into R->sess. 1 when there is a live one. */
 int web_auth_session(struct web_req *r);
@@ -39,6 +41,10 @@ void web_auth_me(struct web_req *r);
  * so a page asks who is logged in without a failed request. */
 void web_auth_session_get(struct web_req *r);
 void web_auth_code_send(struct web_req *r);
+/* POST /api/v1/password {"old", "new"}: a user's new password (WEB_PW_MIN..WEB_PW_MAX
+ * characters, not the old one); ends the user's other sessions. The only call a user with
+ * a one-time password can make besides /me and /logout. */
+void web_auth_password(struct web_req *r);
 void web_auth_code_verify(struct web_req *r);
 
 #endif

@@ -270,6 +270,10 @@ static int web_admit(struct web_req *r, const struct web_route *rt)
         web_error(r, 403, "forbidden", "没有权限");
         return 0;
     }
+    if (r->sess.must_change && rt->access != WEB_SESSION) { /* a one-time password */
+        web_error(r, 403, "password_change", "请先修改初始密码");
+        return 0;
+    }
     if (strcmp(r->method, "GET") != 0 && !web_auth_csrf_ok(r)) {
         web_error(r, 403, "csrf", "CSRF token missing or wrong");
         return 0;

@@ -50,7 +50,8 @@ struct web_req {
 
 /* Who may call a route. */
 enum web_access { WEB_PUBLIC, WEB_SESSION, WEB_EMPLOYEE, WEB_MANAGER, WEB_ADMIN };
-/* WEB_SESSION: anyone logged in; WEB_MANAGER: managers and admins. */
+/* WEB_SESSION: anyone logged in, also a user who must change a one-time password first
+ * (for them only these routes work); WEB_MANAGER: managers and admins. */
 
 struct web_route {
     const char *method;

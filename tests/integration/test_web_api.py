@@ -217,9 +217,53 @@ class WebApi(unittest.TestCase):
         self.assertIn({"login": "li", "role": "manager", "dept": "网络部"},
                       [{k: u[k] for k in ("login", "role", "dept")} for u in body["users"]])
         li = self.client()
-        self.assertEqual(li.login("li")[1]["dept"], "网络部")
+        st, me = li.login("li")
+        self.assertEqual((me["dept"], me["must_change"]), ("网络部", True))  # the admin's is one-time
+        self.assertEqual(li.call("GET", "/api/v1/dashboard")[0], 403)
         self.assertEqual(self.pg.scalar("SELECT count(*) FROM web_audit WHERE actor = 'root'"
                                         " AND what = 'user.add'"), "3")
+
+    def test_one_time_password(self):
+        """A user whose password was made up for them (--generate) must set their own at the
+        first login: nothing else works until then; the other sessions end with it."""
+        r = subprocess.run([ermtest.binary("ermctl"), "user", "add", "--login", "otp", "--role",
+                            "manager", "--generate"], env=self.pg.env, text=True,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        otp = r.stdout.splitlines()[1].rsplit(": ", 1)[1]
+        c, other = self.client(), self.client()
+        st, me = c.login("otp", otp)
+        self.assertEqual((st, me["must_change"]), (200, True), me)
+        other.login("otp", otp)
+        for method, path, body in (("GET", "/api/v1/dashboard", None),
+                                   ("GET", "/api/v1/products", None),
+                                   ("POST", "/api/v1/products/10/retire", {}),
+                                   ("GET", "/api/v1/audit", None)):
+            st, body = c.call(method, path, body)
+            self.assertEqual((st, body["error"]), (403, "password_change"), path)
+        self.assertEqual(c.call("GET", "/api/v1/me")[1]["must_change"], True)
+        self.assertEqual(c.call("POST", "/api/v1/password", {"old": otp, "new": "x" * 12},
+                                csrf=False)[0], 403)
+        for old, new, status in ((otp, "short", 400), (otp, otp, 400),
+                                 ("wrong password", PASSWORD + "!", 401)):
+            st, body = c.call("POST", "/api/v1/password", {"old": old, "new": new})
+            self.assertEqual(st, status, body)
+        st, me = c.call("POST", "/api/v1/password", {"old": otp, "new": PASSWORD + "!"})
+        self.assertEqual((st, me["must_change"]), (200, False), me)
+        self.assertEqual(c.call("GET", "/api/v1/dashboard")[0], 200)
+        self.assertEqual(other.call("GET", "/api/v1/me")[0], 401)  # the other session ended
+        self.assertEqual(self.client().login("otp", otp)[0], 401)
+        st, me = self.client().login("otp", PASSWORD + "!")
+        self.assertEqual((st, me["must_change"]), (200, False))
+        self.assertEqual(self.pg.scalar("SELECT count(*) FROM web_audit WHERE actor = 'otp'"
+                                        " AND what = 'password.change'"), "1")
+        # a password given on standard input is the user's own: no change asked
+        st, me = self.client().login("boss")
+        self.assertEqual((st, me["must_change"]), (200, False))
+        # an employee has no password to change
+        e = self.employee("13800000005")
+        self.assertEqual(e.call("POST", "/api/v1/password", {"old": "a" * 10, "new": "b" * 10})[0],
+                         403)
 
     def test_teams(self):
         c = self.client()

@@ -113,7 +113,25 @@ function start(me) {
     : me.login + (me.dept ? "（" + me.dept + "）" : "");
   document.getElementById("who").textContent = who;
   document.getElementById("logout").classList.remove("hidden");
-  if (me.role === "employee") showEmployee(); else showManager("dashboard");
+  if (me.must_change) showPassword();
+  else if (me.role === "employee") showEmployee(); else showManager("dashboard");
+}
+
+/* A user with a one-time password chooses their own before anything else works. */
+function showPassword() {
+  const m = main();
+  const old = el("input", { id: "old-password", type: "password", autocomplete: "current-password" });
+  const pw = el("input", { id: "new-password", type: "password", autocomplete: "new-password" });
+  const again = el("input", { id: "new-password2", type: "password", autocomplete: "new-password" });
+  const go = el("button", { id: "change-password", type: "button", text: "修改密码" });
+  go.addEventListener("click", async () => {
+    if (pw.value !== again.value) { toast("两次输入的新密码不一致"); return; }
+    const r = await api("POST", "/api/v1/password", { old: old.value, new: pw.value });
+    if (r.status === 200) { toast("密码已修改"); start(r.data); } else toast(message(r, "修改失败"));
+  });
+  m.append(el("section", { class: "card", id: "password-view" }, el("h2", { text: "请先修改初始密码" }),
+    el("p", { text: "您的密码是一次性密码，请设置自己的新密码（10至200个字符）后继续。" }),
+    field("原密码", old), field("新密码", pw), field("再次输入新密码", again), go));
 }
 
 /* ---- employee -------------------------------------------------------------------------- */
