@@ -1,8 +1,9 @@
 /*
  * ermweb.c: the web console of ermgw (issue 13): managers run the campaign and employees
  * follow theirs from a phone, through a JSON API under /api/v1/ (docs/api.md) and the
- * static pages that use it (web/static/). It reads the same INI file as ermgw ([web] and
- * [database]) and speaks to the same database through storage/, as ermctl does.
+ * static pages that use it (web/static/). It reads the same INI file as ermgw with the same
+ * parser (core/config.c: [web] and [database]) and speaks to the same database through
+ * storage/, as ermctl does.
  *
  * Meant to sit behind the operator's TLS reverse proxy ([web] secure_cookies = yes there).
  * SIGTERM or SIGINT stops it: the listening socket closes, requests in flight finish.
@@ -15,18 +16,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 
 #include <sodium.h>
 
 #include "common/log.h"
+#include "common/readfile.h"
+#include "core/config.h"
 #include "storage/admin.h"
+#include "storage/db.h"
 #include "storage/web_sessions.h"
 #include "version.h"
 #include "web/web_api.h"
 #include "web/web_auth.h"
-#include "web/web_conf.h"
 #include "web/web_rank.h"
 #include "web/web_server.h"
 
@@ -71,7 +73,8 @@ static void ermweb_usage(void)
            "\n"
            "The web console of ermgw: managers and employees over HTTP (JSON API under\n"
            "/api/v1/, pages from [web] static_dir). Reads [web] and [database] of FILE, the\n"
-           "same file as ermgw's. Put it behind a TLS reverse proxy.\n"
+           "same file as ermgw's, checked as ermgw checks it. Put it behind a TLS reverse\n"
+           "proxy.\n"
            "\n"
            "options:\n"
            "  --config FILE  the configuration file (required)\n"
@@ -86,7 +89,7 @@ static void ermweb_usage(void)
 
 /* Drops expired sessions and old login codes, on a connection of its own (the workers'
  * are theirs). A failure is logged; the next hour tries again. */
-static void ermweb_housekeeping(const struct web_conf *conf)
+static void ermweb_housekeeping(const struct erm_config *conf)
 {
     struct stor_admin *adm = NULL;
     char err[512];
@@ -104,7 +107,7 @@ static void ermweb_housekeeping(const struct web_conf *conf)
 
 /* Waits for SIGTERM or SIGINT (blocked in every thread: workers inherit the mask), doing
  * the housekeeping every hour meanwhile. Returns the signal. */
-static int ermweb_wait(const sigset_t *set, const struct web_conf *conf)
+static int ermweb_wait(const sigset_t *set, const struct erm_config *conf)
 {
     for (;;) {
         ermweb_housekeeping(conf);
@@ -113,6 +116,39 @@ static int ermweb_wait(const sigset_t *set, const struct web_conf *conf)
         if (sig > 0)
             return sig;
     }
+}
+
+#ifndef ERM_WEB_STATIC_DIR
+#define ERM_WEB_STATIC_DIR "/usr/local/share/ermgw/web"
+#endif
+
+/* Reads PATH into CONF with core/config.c, the parser of ermgw's file, requiring what
+ * ermweb needs ([web] listen), and checks the conninfo as libpq reads it; an empty
+ * static_dir is the installed pages. 0, or -errno with one line printed. */
+static int ermweb_load_config(const char *path, struct erm_config *conf)
+{
+    char *buf = NULL, err[1024];
+    size_t len = 0;
+    int rc = readfile_all(path, &buf, &len);
+    if (rc < 0) {
+        fprintf(stderr, "ermweb: %s: %s\n", path, strerror(-rc));
+        return rc;
+    }
+    config_defaults(conf);
+    rc = config_parse_for(CONFIG_ERMWEB, path, buf, len, conf, err, sizeof err);
+    free(buf);
+    if (rc < 0) {
+        fprintf(stderr, "ermweb: %s\n", err);
+        return rc;
+    }
+    rc = stor_conninfo_check(conf->conninfo, err, sizeof err); /* as ermgw: exit 2, not retried */
+    if (rc < 0) {
+        fprintf(stderr, "ermweb: %s:%u: [database] conninfo: %s\n", path, conf->conninfo_line, err);
+        return rc;
+    }
+    if (conf->web_static_dir[0] == '\0')
+        snprintf(conf->web_static_dir, sizeof conf->web_static_dir, "%s", ERM_WEB_STATIC_DIR);
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -139,18 +175,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "ermweb: --config FILE is required (see ermweb --help)\n");
         return 2;
     }
-    static struct web_conf conf;
+    static struct erm_config conf;
     char err[1024];
-    if (web_conf_load(config, &conf, err, sizeof err) < 0) {
-        fprintf(stderr, "ermweb: %s\n", err);
+    if (ermweb_load_config(config, &conf) < 0)
         return 2;
-    }
-    struct sockaddr_storage sa;
-    unsigned salen;
-    if (web_listen_addr(conf.listen, &sa, &salen) < 0) {
-        fprintf(stderr, "ermweb: %s: [web] listen: \"%s\" is not HOST:PORT\n", config, conf.listen);
-        return 2;
-    }
     if (check) {
         printf("ermweb: %s: configuration ok\n", config);
         return 0;
@@ -170,7 +198,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "ermweb: %s\n", err);
         return 1;
     }
-    ERM_INFO("web", "listening on %s (%d threads)", conf.listen, conf.threads);
+    ERM_INFO("web", "listening on %s (%u threads)", conf.web_listen, conf.web_threads);
     int sig = ermweb_wait(&set, &conf);
     ERM_INFO("web", "signal %d: stopping", sig);
     web_server_stop(d);

@@ -72,7 +72,7 @@ static int web_auth_open(struct web_req *r, int user_id, const char *employee)
     web_auth_random_hex(token);
     web_auth_random_hex(csrf);
     web_auth_sha256(NULL, token, r->token_hash);
-    int ttl = r->conf->session_hours * 3600;
+    int ttl = (int)r->conf->web_session_hours * 3600;
     int rc = stor_web_session_create(r->adm, r->token_hash, user_id, employee, csrf, r->addr, ttl,
                                      err, sizeof err);
     if (rc == 0)
@@ -84,7 +84,7 @@ static int web_auth_open(struct web_req *r, int user_id, const char *employee)
     r->has_session = 1;
     snprintf(r->cookie, sizeof r->cookie,
              WEB_COOKIE "=%s; Path=/; Max-Age=%d; HttpOnly; SameSite=Strict%s", token, ttl,
-             r->conf->secure_cookies ? "; Secure" : "");
+             r->conf->web_secure_cookies ? "; Secure" : "");
     return 0;
 }
 
@@ -176,7 +176,7 @@ void web_auth_logout(struct web_req *r)
     }
     snprintf(r->cookie, sizeof r->cookie,
              WEB_COOKIE "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict%s",
-             r->conf->secure_cookies ? "; Secure" : "");
+             r->conf->web_secure_cookies ? "; Secure" : "");
     web_json(r, 200, json_pack("{s:b}", "ok", 1));
 }
 
@@ -263,10 +263,11 @@ void web_auth_code_send(struct web_req *r)
     web_auth_sha256(salt, code, hash);
     snprintf(text, sizeof text, "您的员工营销平台登录验证码：%s，%d分钟内有效。请勿告诉他人。",
              code, WEB_CODE_TTL_S / 60);
-    struct stor_web_code_limits lim = {WEB_CODE_TTL_S, WEB_CODE_HOURLY, r->conf->code_per_address};
+    struct stor_web_code_limits lim = {WEB_CODE_TTL_S, WEB_CODE_HOURLY,
+                                       (int)r->conf->web_code_per_address};
     int sent = 0;
-    int rc = stor_web_code_issue(r->adm, msisdn, r->addr, salt, hash, text, r->conf->code_source,
-                                 &lim, &sent, err, sizeof err);
+    int rc = stor_web_code_issue(r->adm, msisdn, r->addr, salt, hash, text,
+                                 r->conf->web_code_source, &lim, &sent, err, sizeof err);
     sodium_memzero(code, sizeof code);
     if (rc == -EBUSY)
         web_error(r, 429, "too_many", "验证码发送过于频繁，请一小时后再试");

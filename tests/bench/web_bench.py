@@ -76,7 +76,7 @@ def main():
                         str(a.orders)], env=pg.env, check=True, stdout=subprocess.DEVNULL)
         pg.psql("VACUUM ANALYZE")
         tok = sessions(pg, a.sessions, work)
-        web = webtest.Web(pg, extra="threads = %d\n" % a.threads, echo=False)
+        web = webtest.Web(pg, threads=a.threads, echo=False)
         try:
             for path in ("/api/v1/my/codes", "/api/v1/my/orders", "/api/v1/my/rank"):
                 lua = os.path.join(work, "req.lua")
