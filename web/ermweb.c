@@ -62,6 +62,7 @@ static const struct web_route ermweb_routes[] = {
     {"GET", "/api/v1/my/qr/*", WEB_EMPLOYEE, web_mine_qr},
     {"GET", "/api/v1/my/orders", WEB_EMPLOYEE, web_mine_orders},
     {"GET", "/api/v1/my/rank", WEB_EMPLOYEE, web_mine_rank},
+    {"GET", "/api/v1/my/summary", WEB_EMPLOYEE, web_mine_summary},
     {"GET", "/api/v1/my/products", WEB_EMPLOYEE, web_mine_products},
     {"POST", "/api/v1/my/claim", WEB_EMPLOYEE, web_mine_claim},
 };
@@ -87,34 +88,63 @@ static void ermweb_usage(void)
 
 #define ERMWEB_HOUSEKEEPING_S 3600 /* expired sessions and old login codes go this often */
 
-/* Drops expired sessions and old login codes, on a connection of its own (the workers'
- * are theirs). A failure is logged; the next hour tries again. */
-static void ermweb_housekeeping(const struct erm_config *conf)
+/* The main thread's own connection (the workers' are theirs): *ADM, opened when NULL.
+ * 0, or -errno with ERR (the next round tries again). */
+static int ermweb_connect(const struct erm_config *conf, struct stor_admin **adm, char *err,
+                          size_t errlen)
 {
-    struct stor_admin *adm = NULL;
+    return *adm != NULL ? 0 : stor_admin_connect(conf->conninfo, adm, err, errlen);
+}
+
+/* Drops expired sessions and old login codes. A failure is logged; the next hour tries
+ * again. */
+static void ermweb_housekeeping(const struct erm_config *conf, struct stor_admin **adm)
+{
     char err[512];
     long long sessions = 0, codes = 0;
-    int rc = stor_admin_connect(conf->conninfo, &adm, err, sizeof err);
+    int rc = ermweb_connect(conf, adm, err, sizeof err);
     if (rc == 0)
-        rc = stor_web_housekeeping(adm, &sessions, &codes, err, sizeof err);
-    stor_admin_close(adm);
-    if (rc < 0)
+        rc = stor_web_housekeeping(*adm, &sessions, &codes, err, sizeof err);
+    if (rc < 0) {
         ERM_WARN("web", "housekeeping: %s", err);
-    else if (sessions + codes > 0)
+        stor_admin_close(*adm);
+        *adm = NULL;
+    } else if (sessions + codes > 0)
         ERM_INFO("web", "housekeeping: %lld expired sessions, %lld old login codes dropped",
                  sessions, codes);
 }
 
-/* Waits for SIGTERM or SIGINT (blocked in every thread: workers inherit the mask), doing
- * the housekeeping every hour meanwhile. Returns the signal. */
-static int ermweb_wait(const sigset_t *set, const struct erm_config *conf)
+/* Reads the current period's ranking into web_rank.c's cache, so that no employee's
+ * request waits for it. A failure is logged; workers then read it themselves. */
+static void ermweb_rank(const struct erm_config *conf, struct stor_admin **adm)
 {
-    for (;;) {
-        ermweb_housekeeping(conf);
-        struct timespec ts = {ERMWEB_HOUSEKEEPING_S, 0};
+    char err[512], period[8];
+    web_period_now(period);
+    int rc = ermweb_connect(conf, adm, err, sizeof err);
+    if (rc == 0)
+        rc = web_rank_refresh(*adm, period, err, sizeof err);
+    if (rc < 0) {
+        ERM_WARN("web", "ranking of %s: %s", period, err);
+        stor_admin_close(*adm);
+        *adm = NULL;
+    }
+}
+
+/* Waits for SIGTERM or SIGINT (blocked in every thread: workers inherit the mask),
+ * refreshing the current ranking every WEB_RANK_REFRESH_S and doing the housekeeping every
+ * hour meanwhile, on its connection *ADM. Returns the signal. */
+static int ermweb_wait(const sigset_t *set, const struct erm_config *conf, struct stor_admin **adm)
+{
+    for (time_t last = 0;;) {
+        if (time(NULL) - last >= ERMWEB_HOUSEKEEPING_S) {
+            ermweb_housekeeping(conf, adm);
+            last = time(NULL);
+        }
+        struct timespec ts = {WEB_RANK_REFRESH_S, 0};
         int sig = sigtimedwait(set, NULL, &ts);
         if (sig > 0)
             return sig;
+        ermweb_rank(conf, adm);
     }
 }
 
@@ -193,15 +223,20 @@ int main(int argc, char **argv)
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
+    struct stor_admin *adm = NULL;
+    ermweb_rank(&conf, &adm); /* before the first request */
     struct MHD_Daemon *d = web_server_start(&conf, ermweb_routes, ERMWEB_NROUTES, err, sizeof err);
     if (d == NULL) {
         fprintf(stderr, "ermweb: %s\n", err);
+        stor_admin_close(adm);
+        web_rank_free();
         return 1;
     }
     ERM_INFO("web", "listening on %s (%u threads)", conf.web_listen, conf.web_threads);
-    int sig = ermweb_wait(&set, &conf);
+    int sig = ermweb_wait(&set, &conf, &adm);
     ERM_INFO("web", "signal %d: stopping", sig);
     web_server_stop(d);
+    stor_admin_close(adm);
     web_rank_free();
     ERM_INFO("web", "stopped");
     return 0;

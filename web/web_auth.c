@@ -17,6 +17,7 @@
 #include "storage/audit_log.h"
 #include "storage/web_sessions.h"
 #include "storage/web_users.h"
+#include "web/web_sescache.h"
 
 #define WEB_COOKIE "erm_session"
 
@@ -50,9 +51,15 @@ int web_auth_session(struct web_req *r)
         return 0;
     char err[256];
     web_auth_sha256(NULL, tok, r->token_hash);
+    if (web_sescache_get(r->token_hash, &r->sess)) {
+        r->has_session = 1;
+        return 1;
+    }
     int rc = stor_web_session_find(r->adm, r->token_hash, &r->sess, err, sizeof err);
     if (rc < 0 && rc != -ENOENT)
         ERM_ERROR("web", "session: %s", err);
+    if (rc == 0)
+        web_sescache_put(r->token_hash, &r->sess);
     r->has_session = rc == 0;
     return r->has_session;
 }
@@ -169,6 +176,7 @@ void web_auth_login(struct web_req *r)
 void web_auth_logout(struct web_req *r)
 {
     char err[256];
+    web_sescache_drop(r->token_hash);
     int rc = stor_web_session_end(r->adm, r->token_hash, err, sizeof err);
     if (rc < 0) {
         web_fail_rc(r, rc, err);
@@ -229,6 +237,7 @@ void web_auth_password(struct web_req *r)
         if (rc == 0)
             rc = stor_web_user_set_password(r->adm, u.id, hash, r->token_hash, err, sizeof err);
         if (rc == 0) {
+            web_sescache_drop_user(u.id); /* the others ended, this one changed */
             r->sess.must_change = 0;
             web_audit(r, "password.change", "%s", u.login);
             web_json(r, 200, web_auth_me_json(r));

@@ -168,6 +168,31 @@ static void web_mine_product_row(void *arg, const struct stor_product_row *p)
                                          (json_int_t)p->quota, "claimed", (json_int_t)p->claimed));
 }
 
+void web_mine_summary(struct web_req *r)
+{
+    char err[512], yuan[32];
+    const char *period;
+    if (!web_mine_period(r, &period))
+        return;
+    struct stor_self_summary s;
+    struct web_rank k;
+    int rc = stor_self_summary(r->adm, r->sess.employee, period, &s, err, sizeof err);
+    if (rc == 0)
+        rc = web_rank_find(r->adm, s.period, r->sess.employee, &k, err, sizeof err);
+    if (rc < 0) {
+        web_fail_rc(r, rc, err);
+        return;
+    }
+    if (money_format(s.commission_fen, yuan, sizeof yuan) < 0)
+        snprintf(yuan, sizeof yuan, "?");
+    web_json(r, 200,
+             json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:I, s:I, s:I, s:b, s:b}", "employee",
+                       r->sess.employee, "name", r->sess.name, "dept", r->sess.dept, "period",
+                       s.period, "orders", (json_int_t)s.orders, "commission", yuan, "codes",
+                       (json_int_t)s.codes, "rank", (json_int_t)k.rank, "ranked", (json_int_t)k.of,
+                       "restricted", k.restricted == 1, "closed", k.closed));
+}
+
 void web_mine_products(struct web_req *r)
 {
     char err[512];

@@ -490,6 +490,17 @@ class WebApi(unittest.TestCase):
         self.assertEqual(body["commission"], "5.00")
         st, rank = b.call("GET", "/api/v1/my/rank")
         self.assertEqual((st, rank["rank"], rank["closed"]), (200, 1, False), rank)
+        st, summary = b.call("GET", "/api/v1/my/summary")
+        self.assertEqual(st, 200, summary)
+        self.assertEqual({k: summary[k] for k in ("employee", "period", "orders", "commission",
+                                                  "codes")},
+                         {"employee": "E002", "period": body["period"], "orders": 1,
+                          "commission": "5.00", "codes": 1})
+        self.assertEqual((summary["rank"], summary["ranked"]), (rank["rank"], rank["ranked"]))
+        st, summary = b.call("GET", "/api/v1/my/summary?period=2020-01")
+        self.assertEqual((st, summary["orders"], summary["commission"], summary["rank"]),
+                         (200, 0, "0.00", 0), summary)
+        self.assertEqual(b.call("GET", "/api/v1/my/summary?period=x")[0], 400)
         st, body = b.call("GET", "/api/v1/my/orders?period=2020-01")
         self.assertEqual((st, body["orders"], body["commission"]), (200, [], "0.00"))
         self.assertEqual(b.call("GET", "/api/v1/my/orders?period=2020-13")[0], 400)

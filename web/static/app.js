@@ -170,7 +170,8 @@ function lastMonths(n) {
 /* The employee's results of PERIOD (undefined: this one) into the card CARD. */
 async function showResults(card, period) {
   const q = period ? "?period=" + period : "";
-  const [r, k] = await Promise.all([api("GET", "/api/v1/my/orders" + q), api("GET", "/api/v1/my/rank" + q)]);
+  /* the summary (figures and rank) and the period's orders */
+  const [r, k] = await Promise.all([api("GET", "/api/v1/my/orders" + q), api("GET", "/api/v1/my/summary" + q)]);
   if (r.status !== 200 || k.status !== 200) { toast(message(r, "无法读取")); return; }
   const o = r.data, rank = k.data;
   const pick = el("select", { id: "period" }, ...lastMonths(6).map((p) =>
@@ -178,8 +179,8 @@ async function showResults(card, period) {
   pick.value = o.period;
   pick.addEventListener("change", () => showResults(card, pick.value));
   card.replaceChildren(el("h2", { text: "业绩" }), pick,
-    el("div", { class: "stat", text: "佣金 " + o.commission + " 元" }),
-    el("p", { text: "订购 " + o.orders.length + " 笔，排名 " + (rank.rank || "-") + " / " + rank.ranked +
+    el("div", { class: "stat", text: "佣金 " + rank.commission + " 元" }),
+    el("p", { id: "summary", text: "订购 " + rank.orders + " 笔，排名 " + (rank.rank || "-") + " / " + rank.ranked +
       (rank.closed ? "" : "（实时）") + (rank.restricted ? "，排名靠后，不能自行认领" : "") }),
     table([["at", "时间"], ["customer", "客户"], ["product", "产品"], ["code", "号码"],
            [(row) => (row.cancelled ? "已退订" : "有效"), "状态"], ["commission", "佣金"]], o.orders));
