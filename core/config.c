@@ -78,7 +78,6 @@ static const struct config_key config_keys[] = {
     {"web", "trust_proxy", CONFIG_BOOL, CONFIG_FIELD(web_trust_proxy), 0, 1, 0},
     {"web", "static_dir", CONFIG_STR, CONFIG_FIELD(web_static_dir), 0, 0, 0},
     {"web", "threads", CONFIG_UINT, CONFIG_FIELD(web_threads), 1, 64, 0},
-    {"web", "db_connections", CONFIG_UINT, CONFIG_FIELD(web_db_connections), 1, 64, 0},
     {"web", "session_hours", CONFIG_UINT, CONFIG_FIELD(web_session_hours), 1, 720, 0},
     {"web", "code_source", CONFIG_STR, CONFIG_FIELD(web_code_source), 1, 0, 0},
     {"web", "code_per_address", CONFIG_UINT, CONFIG_FIELD(web_code_per_address), 1, 100000, 0},
@@ -107,7 +106,6 @@ void config_defaults(struct erm_config *cfg)
     snprintf(cfg->sip_rtp_ports, sizeof cfg->sip_rtp_ports, "20000-20999");
     cfg->sip_max_calls = 100;
     cfg->web_threads = 4;
-    cfg->web_db_connections = 4;
     cfg->web_session_hours = 12;
     snprintf(cfg->web_code_source, sizeof cfg->web_code_source, "10086");
     cfg->web_code_per_address = 20;

@@ -61,8 +61,7 @@ struct erm_config {
     unsigned web_secure_cookies;   /* 1 behind a TLS reverse proxy: cookies get Secure */
     unsigned web_trust_proxy;      /* 1: the client is the last X-Forwarded-For entry */
     char web_static_dir[1024];     /* the pages' files; empty: the installed share/ermgw/web */
-    unsigned web_threads;          /* HTTP worker threads */
-    unsigned web_db_connections;   /* database connections the workers share */
+    unsigned web_threads;          /* HTTP workers, each with its database connection */
     unsigned web_session_hours;    /* a session lives this long */
     char web_code_source[21];      /* the number login codes are sent from */
     unsigned web_code_per_address; /* login codes asked for from one address per hour */

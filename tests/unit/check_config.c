@@ -226,21 +226,19 @@ START_TEST(test_web_keys)
                      0);
     ck_assert_str_eq(cfg.web_listen, "127.0.0.1:8080");
     ck_assert_uint_eq(cfg.web_threads, 4);
-    ck_assert_uint_eq(cfg.web_db_connections, 4);
     ck_assert_uint_eq(cfg.web_session_hours, 12);
     ck_assert_uint_eq(cfg.web_code_per_address, 20);
     ck_assert_str_eq(cfg.web_code_source, "10086");
     ck_assert_str_eq(cfg.web_static_dir, "");
     ck_assert_uint_eq(cfg.web_secure_cookies, 0);
     ck_assert_int_eq(parse_web("[web]\nlisten = [::1]:80\nsecure_cookies = yes\ntrust_proxy = on\n"
-                               "threads = 8\ndb_connections = 6\nsession_hours = 1\n"
+                               "threads = 8\nsession_hours = 1\n"
                                "code_source = 1008612\ncode_per_address = 3\nstatic_dir = /s\n",
                                &cfg, err, sizeof err),
                      0);
     ck_assert_uint_eq(cfg.web_secure_cookies, 1);
     ck_assert_uint_eq(cfg.web_trust_proxy, 1);
     ck_assert_uint_eq(cfg.web_threads, 8);
-    ck_assert_uint_eq(cfg.web_db_connections, 6);
     ck_assert_str_eq(cfg.web_code_source, "1008612");
     ck_assert_str_eq(cfg.web_static_dir, "/s");
     /* ermgw's whole file serves ermweb, and ermgw takes [web] (not needing it) */
