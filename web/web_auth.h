@@ -25,7 +25,12 @@
 #define WEB_ADDR_FAILS    20
 #define WEB_ADDR_WINDOW_S 900
 #define WEB_PW_MIN        10 /* characters of a password, as `ermctl user add` */
-#define WEB_PW_MAX        200
+/* A session looked up is kept in memory (web_cache.h) this long: what it may miss meanwhile
+ * is its expiry and an employee's deactivation by ermctl; a logout and a password change
+ * drop it at once. */
+#define WEB_SESSION_CACHE_S     10
+#define WEB_SESSION_CACHE_SLOTS 4096
+#define WEB_PW_MAX              200
 
 /* Finds R's session from its cookie into R->sess. 1 when there is a live one. */
 int web_auth_session(struct web_req *r);

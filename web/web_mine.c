@@ -6,6 +6,7 @@
  * storage/web_self.h). The employee is always the session's.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include "web/web_api.h"
 #include "web/web_qr.h"
 #include "web/web_rank.h"
+#include "web/web_cache.h"
 
 /* The links of code CODE of service SERVICE: "sms:10086?body=10001", "tel:1008610001". */
 static void web_mine_links(const char *service, const char *code, char *sms, size_t scap, char *tel,
@@ -168,6 +170,37 @@ static void web_mine_product_row(void *arg, const struct stor_product_row *p)
                                          (json_int_t)p->quota, "claimed", (json_int_t)p->claimed));
 }
 
+/* Employees' summaries, by "EMPLOYEE/PERIOD" (PERIOD "" for the current one), kept
+ * WEB_MINE_SUMMARY_S: an employee's page polled or reloaded costs the database one
+ * statement per employee every few seconds, however often it is asked (what lets the
+ * console's load leave ermgw's order path alone). Set up once, kept until exit. */
+#define WEB_MINE_SUMMARY_S     5
+#define WEB_MINE_SUMMARY_SLOTS 8192
+static struct web_cache web_mine_cache;
+static pthread_once_t web_mine_cache_once = PTHREAD_ONCE_INIT;
+static int web_mine_cache_ok;
+
+static void web_mine_cache_init(void)
+{
+    web_mine_cache_ok = web_cache_init(&web_mine_cache, WEB_MINE_SUMMARY_SLOTS,
+                                       sizeof(struct stor_self_summary), WEB_MINE_SUMMARY_S) == 0;
+}
+
+/* R's summary of PERIOD (NULL: the current one) into S: cached, or read and kept. */
+static int web_mine_summary_get(struct web_req *r, const char *period, struct stor_self_summary *s,
+                                char *err, size_t errlen)
+{
+    char key[WEB_CACHE_KEY_MAX];
+    pthread_once(&web_mine_cache_once, web_mine_cache_init);
+    snprintf(key, sizeof key, "%s/%s", r->sess.employee, period != NULL ? period : "");
+    if (web_mine_cache_ok && web_cache_get(&web_mine_cache, key, s))
+        return 0;
+    int rc = stor_self_summary(r->adm, r->sess.employee, period, s, err, errlen);
+    if (rc == 0 && web_mine_cache_ok)
+        web_cache_put(&web_mine_cache, key, s);
+    return rc;
+}
+
 void web_mine_summary(struct web_req *r)
 {
     char err[512], yuan[32];
@@ -176,7 +209,7 @@ void web_mine_summary(struct web_req *r)
         return;
     struct stor_self_summary s;
     struct web_rank k;
-    int rc = stor_self_summary(r->adm, r->sess.employee, period, &s, err, sizeof err);
+    int rc = web_mine_summary_get(r, period, &s, err, sizeof err);
     if (rc == 0)
         rc = web_rank_find(r->adm, s.period, r->sess.employee, &k, err, sizeof err);
     if (rc < 0) {

@@ -14,7 +14,8 @@ percentiles per endpoint.
 
 With --mo COUNT, the combined run: ermgw bound to tests/bench/load_smsc takes COUNT order
 MOs at full load (codes of the data set, new customers) alone, then again while wrk
-requests the first path of PATHS; prints ermgw's order rate both times (what the
+requests the first path of PATHS at about RATE requests/s (--rate 0: as many as it gets);
+prints ermgw's order rate both times (what the
 console's load costs the order path) and wrk's figures during the second.
 """
 import argparse
@@ -36,6 +37,12 @@ LUA = r"""
 local tokens = {}
 for line in io.lines("%s") do tokens[#tokens + 1] = line end
 local n = 0
+local pause = %s
+if pause > 0 then
+  -- each connection waits PAUSE ms before each request: about CONNECTIONS / PAUSE
+  -- requests per ms offered in all (wrk is a closed loop; the rate it got is reported)
+  delay = function() return pause end
+end
 request = function()
   n = n %% #tokens + 1
   return wrk.format("GET", "%s", {["Cookie"] = "erm_session=" .. tokens[n]})
@@ -70,11 +77,12 @@ def sessions(pg, n, workdir):
     return tok
 
 
-def wrk(work, tok, path, port, connections, seconds):
-    """wrk on PATH, started (the caller waits for it or stops it with SIGINT)."""
+def wrk(work, tok, path, port, connections, seconds, rate=0):
+    """wrk on PATH, started (the caller waits for it or stops it with SIGINT); RATE > 0:
+    about that many requests per second offered, else as many as it gets."""
     lua = os.path.join(work, "req.lua")
     with open(lua, "w") as f:
-        f.write(LUA % (tok, path))
+        f.write(LUA % (tok, int(1000.0 * connections / rate) if rate > 0 else 0, path))
     return subprocess.Popen(["wrk", "-t2", "-c%d" % connections, "-d%ds" % seconds, "-s", lua,
                              "http://127.0.0.1:%d" % port], text=True, stdout=subprocess.PIPE)
 
@@ -125,6 +133,8 @@ def main():
     ap.add_argument("--paths", default="/api/v1/my/summary,/api/v1/my/codes,/api/v1/my/orders,"
                     "/api/v1/my/rank")
     ap.add_argument("--mo", type=int, default=0, help="the combined run's order MOs")
+    ap.add_argument("--rate", type=int, default=5000,
+                    help="requests/s offered to ermweb during the combined run (0: all it takes)")
     a = ap.parse_args()
     paths = a.paths.split(",")
     work = tempfile.mkdtemp(prefix="ermbench-web-")
@@ -144,7 +154,7 @@ def main():
                 alone = orders_run(pg, work, a.mo, "ermgw alone")
                 print("ermgw alone          %.0f orders/s, p99 %.1f ms" % (
                     alone["rate"], alone["p99_ms"]), flush=True)
-                r = wrk(work, tok, paths[0], web.port, a.connections, 3600)
+                r = wrk(work, tok, paths[0], web.port, a.connections, 3600, a.rate)
                 try:
                     both = orders_run(pg, work, a.mo, "ermgw with the console's load")
                 finally:
