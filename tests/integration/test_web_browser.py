@@ -60,6 +60,8 @@ class Browser(unittest.TestCase):
             ermtest.ermctl(pg, "employee", "add", "--id", eid, "--name", name, "--msisdn",
                            msisdn, "--dept", dept, check=True)
         ermtest.ermctl(pg, "claim", "--product", "10", "--employee", "E001", check=True)
+        # 网络部's holder: in the whole ranking, not in 市场部's manager's
+        ermtest.ermctl(pg, "claim", "--product", "10", "--employee", "E003", check=True)
         code = self.pg.scalar("SELECT code FROM claims WHERE employee_id = 'E001'")
         pg.psql("SELECT erm_place_order('13912340001', :'p1', 'sms')", code)
 

@@ -187,7 +187,10 @@ async function deptManager(browser, width) {
   await page.waitForSelector("#view table");
   const depts = await page.$$eval("#view tbody tr", (rows) => rows.map((r) => r.cells[3].textContent));
   check(depts.length > 0 && depts.every((d) => d === "市场部"), "only 市场部's ranking lines: " + depts);
-  check((await textOf(page, "#view h2")).includes("市场部"), "the ranking says whose");
+  const title = await textOf(page, "#view h2");
+  check(title.includes("市场部"), "the ranking says whose");
+  const whole = Number(/共(\d+)人/.exec(title)[1]);
+  check(whole > depts.length, "other departments' lines left out (" + depts.length + " of " + whole + ")");
   await shot(page, "dept-manager-ranking-" + width);
   await tab(page, "optouts");
   await page.waitForSelector("#view table");
