@@ -117,6 +117,22 @@ class WebApi(unittest.TestCase):
         self.assertEqual(c.call("GET", "/api/v1/me")[0], 401)
         self.assertEqual(c.call("GET", "/api/v1/session"), (200, {"role": None}))
 
+    def test_secure_cookies(self):
+        """Behind TLS ([web] secure_cookies = yes) the session cookie is Secure, also the
+        one that ends it."""
+        web = Web(self.pg, extra="secure_cookies = yes\n")
+        try:
+            c = Client(web, "198.51.100.1")
+            st, _ = c.login("boss")
+            self.assertEqual(st, 200)
+            cookie = c.last_headers["set-cookie"]
+            self.assertIn("; Secure", cookie)
+            self.assertIn("HttpOnly", cookie)
+            self.assertEqual(c.call("POST", "/api/v1/logout", {})[0], 200)
+            self.assertIn("; Secure", c.last_headers["set-cookie"])
+        finally:
+            self.assertEqual(web.stop(), 0)
+
     def test_no_session_refused(self):
         c = self.client()
         self.assertEqual(c.call("GET", "/api/v1/products")[0], 401)
@@ -519,6 +535,40 @@ class WebApi(unittest.TestCase):
         self.assertEqual((st, again["outcome"], again["code"]), (200, "held", body["code"]))
         st, body = e.call("POST", "/api/v1/my/claim", {"product": "77"})
         self.assertEqual((st, body["outcome"]), (404, "no_product"))
+
+    def test_self_claim_restricted(self):
+        """RL10's bottom rule on the web: an employee restricted by last period's closed
+        ranking may not claim by themselves (409 restricted, nothing written); one who is
+        not, may."""
+        pg = self.pg
+        last = pg.scalar("SELECT erm_period_of(erm_period_start(erm_current_period())"
+                         " - interval '1 day')")
+        ermtest.ermctl(pg, "product", "add", "--code", "12", "--name", "宽带", "--quota", "10",
+                       "--commission", "3.00", "--intro", "百兆", check=True)
+        ermtest.ermctl(pg, "product", "activate", "12", check=True)
+        for i, (eid, msisdn, n) in enumerate((("E009", "13800000009", 0),
+                                              ("E010", "13800000010", 2))):
+            ermtest.ermctl(pg, "employee", "add", "--id", eid, "--name", "员工" + eid,
+                           "--msisdn", msisdn, "--dept", "财务部", check=True)
+            ermtest.ermctl(pg, "claim", "--product", "10", "--employee", eid, check=True)
+            pg.psql("UPDATE claims SET claimed_at = erm_period_start(:'p1') - interval '1 day'"
+                    " WHERE employee_id = :'p2'", last, eid)
+            pg.psql("INSERT INTO orders (customer, code, employee_id, product_code, channel,"
+                    " created_at) SELECT '1391' || lpad((:'p3'::integer * 100 + g)::text, 7, '0'),"
+                    " c.code, :'p2', '10', 'sms', erm_period_start(:'p1') + g * interval"
+                    " '1 minute' FROM claims c, generate_series(1, :'p4'::integer) g"
+                    " WHERE c.employee_id = :'p2' AND c.product_code = '10'", last, eid, i, n)
+        pg.psql("SELECT erm_credit_order(o.id) FROM orders o WHERE o.employee_id IN"
+                " ('E009', 'E010') ORDER BY o.created_at, o.id")
+        ermtest.ermctl(pg, "period", "close", last, "--bottom", "50", check=True)
+        low = self.employee("13800000009")
+        st, body = low.call("POST", "/api/v1/my/claim", {"product": "12"})
+        self.assertEqual((st, body["outcome"]), (409, "restricted"), body)
+        self.assertEqual(pg.scalar("SELECT count(*) FROM claims WHERE product_code = '12'"), "0")
+        st, rank = low.call("GET", "/api/v1/my/rank?period=" + last)
+        self.assertEqual((st, rank["closed"], rank["restricted"]), (200, True, True), rank)
+        st, body = self.employee("13800000010").call("POST", "/api/v1/my/claim", {"product": "12"})
+        self.assertEqual((st, body["outcome"]), (200, "new"), body)
 
     def test_housekeeping(self):
         self.pg.psql("INSERT INTO web_sessions (token_hash, user_id, csrf, address, expires_at)"
