@@ -168,7 +168,10 @@ static int ermweb_load_config(const char *path, struct erm_config *conf)
     rc = config_parse_for(CONFIG_ERMWEB, path, buf, len, conf, err, sizeof err);
     free(buf);
     if (rc < 0) {
-        fprintf(stderr, "ermweb: %s\n", err);
+        /* as ermgw: the message quotes the file's bytes, escaped like a log record */
+        char shown[4 * sizeof err];
+        erm_log_escape(err, strlen(err), shown, sizeof shown);
+        fprintf(stderr, "ermweb: %s\n", shown);
         return rc;
     }
     rc = stor_conninfo_check(conf->conninfo, err, sizeof err); /* as ermgw: exit 2, not retried */

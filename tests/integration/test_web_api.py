@@ -657,7 +657,8 @@ class WebConfig(unittest.TestCase):
                 ("[web]\nthreads = 2\n", "%s: [web] listen: missing (required)"),
                 ("[smpp]\nhost = x\n[web]\nlisten = 127.0.0.1:8080\n", "%s:1: [smpp]: unknown section"),
                 ("[web]\nlisten = 127.0.0.1:8080\n[database]\nconninfo = port=x\n",
-                 "%s:4: [database] conninfo: ")):
+                 "%s:4: [database] conninfo: "),
+                ("[we\x1bb]\n", "%s:1: [we\\x1bb]: unknown section")):  # escaped as logs are
             r, path = self.run_web(text, "--check")
             self.assertEqual(r.returncode, 2, text)
             self.assertTrue(r.stderr.startswith("ermweb: " + line % path), (text, r.stderr))
