@@ -241,6 +241,8 @@ int main(int argc, char **argv)
     web_server_stop(d);
     stor_admin_close(adm);
     web_rank_free();
+    web_auth_free();
+    web_mine_free();
     ERM_INFO("web", "stopped");
     return 0;
 }

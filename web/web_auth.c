@@ -6,7 +6,6 @@
 #include "web/web_auth.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -43,22 +42,13 @@ static void web_auth_sha256(const char *prefix, const char *text, char *out)
     sodium_bin2hex(out, WEB_TOKEN_HEX, h, sizeof h);
 }
 
-/* Sessions looked up lately, by token hash (see web_auth.h); set up once, kept until exit. */
-static struct web_cache web_auth_cache;
-static pthread_once_t web_auth_cache_once = PTHREAD_ONCE_INIT;
-static int web_auth_cache_ok;
+/* Sessions looked up lately, by token hash (see web_auth.h). */
+static struct web_cache web_auth_cache =
+    WEB_CACHE_INIT(WEB_SESSION_CACHE_SLOTS, sizeof(struct stor_web_session), WEB_SESSION_CACHE_S);
 
-static void web_auth_cache_init(void)
+void web_auth_free(void)
 {
-    web_auth_cache_ok = web_cache_init(&web_auth_cache, WEB_SESSION_CACHE_SLOTS,
-                                       sizeof(struct stor_web_session), WEB_SESSION_CACHE_S) == 0;
-}
-
-/* The cache, or NULL when it could not be set up (every lookup goes to the database). */
-static struct web_cache *web_auth_sessions(void)
-{
-    pthread_once(&web_auth_cache_once, web_auth_cache_init);
-    return web_auth_cache_ok ? &web_auth_cache : NULL;
+    web_cache_free(&web_auth_cache);
 }
 
 /* web_cache_drop_if()'s test: the session is user *ARG's. */
@@ -76,16 +66,15 @@ int web_auth_session(struct web_req *r)
         return 0;
     char err[256];
     web_auth_sha256(NULL, tok, r->token_hash);
-    struct web_cache *cache = web_auth_sessions();
-    if (cache != NULL && web_cache_get(cache, r->token_hash, &r->sess)) {
+    if (web_cache_get(&web_auth_cache, r->token_hash, &r->sess)) {
         r->has_session = 1;
         return 1;
     }
     int rc = stor_web_session_find(r->adm, r->token_hash, &r->sess, err, sizeof err);
     if (rc < 0 && rc != -ENOENT)
         ERM_ERROR("web", "session: %s", err);
-    if (rc == 0 && cache != NULL)
-        web_cache_put(cache, r->token_hash, &r->sess);
+    if (rc == 0)
+        web_cache_put(&web_auth_cache, r->token_hash, &r->sess);
     r->has_session = rc == 0;
     return r->has_session;
 }
@@ -202,8 +191,7 @@ void web_auth_login(struct web_req *r)
 void web_auth_logout(struct web_req *r)
 {
     char err[256];
-    if (web_auth_sessions() != NULL)
-        web_cache_drop(web_auth_sessions(), r->token_hash);
+    web_cache_drop(&web_auth_cache, r->token_hash);
     int rc = stor_web_session_end(r->adm, r->token_hash, err, sizeof err);
     if (rc < 0) {
         web_fail_rc(r, rc, err);
@@ -264,8 +252,8 @@ void web_auth_password(struct web_req *r)
         if (rc == 0)
             rc = stor_web_user_set_password(r->adm, u.id, hash, r->token_hash, err, sizeof err);
         if (rc == 0) {
-            if (web_auth_sessions() != NULL) /* the others ended, this one changed */
-                web_cache_drop_if(web_auth_sessions(), web_auth_is_user, &u.id);
+            /* the others ended, this one changed */
+            web_cache_drop_if(&web_auth_cache, web_auth_is_user, &u.id);
             r->sess.must_change = 0;
             web_audit(r, "password.change", "%s", u.login);
             web_json(r, 200, web_auth_me_json(r));

@@ -38,6 +38,9 @@ int web_auth_session(struct web_req *r);
 /* 1 when R's X-CSRF-Token header equals its session's value. */
 int web_auth_csrf_ok(struct web_req *r);
 
+/* Frees the sessions kept in memory (at exit). */
+void web_auth_free(void);
+
 /* The routes: POST /api/v1/login, /logout, /code/send, /code/verify; GET /api/v1/me. */
 void web_auth_login(struct web_req *r);
 void web_auth_logout(struct web_req *r);

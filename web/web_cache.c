@@ -4,7 +4,6 @@
  */
 #include "web/web_cache.h"
 
-#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,24 +41,20 @@ static struct web_cache_head *web_cache_slot(struct web_cache *c, const char *ke
     return web_cache_at(c, h & (c->nslots - 1));
 }
 
-int web_cache_init(struct web_cache *c, size_t nslots, size_t size, int ttl_s)
+/* 1 when C has its slots, allocated now if need be. Under the lock. */
+static int web_cache_ready(struct web_cache *c)
 {
-    c->nslots = nslots;
-    c->size = size;
-    c->ttl_s = ttl_s;
-    c->slots = calloc(nslots, web_cache_stride(c));
     if (c->slots == NULL)
-        return -ENOMEM;
-    pthread_mutex_init(&c->lock, NULL);
-    return 0;
+        c->slots = calloc(c->nslots, web_cache_stride(c));
+    return c->slots != NULL;
 }
 
 int web_cache_get(struct web_cache *c, const char *key, void *out)
 {
     int hit = 0;
     pthread_mutex_lock(&c->lock);
-    struct web_cache_head *s = web_cache_slot(c, key);
-    if (strcmp(s->key, key) == 0 && web_cache_now() < s->until) {
+    struct web_cache_head *s = web_cache_ready(c) ? web_cache_slot(c, key) : NULL;
+    if (s != NULL && strcmp(s->key, key) == 0 && web_cache_now() < s->until) {
         memcpy(out, s + 1, c->size);
         hit = 1;
     }
@@ -73,18 +68,20 @@ void web_cache_put(struct web_cache *c, const char *key, const void *value)
     if (n == 0 || n >= WEB_CACHE_KEY_MAX)
         return;
     pthread_mutex_lock(&c->lock);
-    struct web_cache_head *s = web_cache_slot(c, key);
-    memcpy(s->key, key, n + 1);
-    s->until = web_cache_now() + c->ttl_s;
-    memcpy(s + 1, value, c->size);
+    if (web_cache_ready(c)) {
+        struct web_cache_head *s = web_cache_slot(c, key);
+        memcpy(s->key, key, n + 1);
+        s->until = web_cache_now() + c->ttl_s;
+        memcpy(s + 1, value, c->size);
+    }
     pthread_mutex_unlock(&c->lock);
 }
 
 void web_cache_drop(struct web_cache *c, const char *key)
 {
     pthread_mutex_lock(&c->lock);
-    struct web_cache_head *s = web_cache_slot(c, key);
-    if (strcmp(s->key, key) == 0)
+    struct web_cache_head *s = c->slots != NULL ? web_cache_slot(c, key) : NULL;
+    if (s != NULL && strcmp(s->key, key) == 0)
         s->key[0] = '\0';
     pthread_mutex_unlock(&c->lock);
 }
@@ -92,7 +89,7 @@ void web_cache_drop(struct web_cache *c, const char *key)
 void web_cache_drop_if(struct web_cache *c, int (*match)(const void *value, void *arg), void *arg)
 {
     pthread_mutex_lock(&c->lock);
-    for (size_t i = 0; i < c->nslots; i++) {
+    for (size_t i = 0; c->slots != NULL && i < c->nslots; i++) {
         struct web_cache_head *s = web_cache_at(c, i);
         if (s->key[0] != '\0' && match(s + 1, arg))
             s->key[0] = '\0';
@@ -102,7 +99,8 @@ void web_cache_drop_if(struct web_cache *c, int (*match)(const void *value, void
 
 void web_cache_free(struct web_cache *c)
 {
+    pthread_mutex_lock(&c->lock);
     free(c->slots);
     c->slots = NULL;
-    pthread_mutex_destroy(&c->lock);
+    pthread_mutex_unlock(&c->lock);
 }

@@ -4,7 +4,8 @@
  * an employee's summary) is kept a few seconds. Direct-mapped by the key's FNV-1a hash: a
  * clash only evicts. Values are copied in and out (fixed size, plain data).
  *
- * Ownership: the cache owns its slots (web_cache_init allocates, web_cache_free frees).
+ * Ownership: the cache owns its slots, allocated at its first use (a cache whose slots
+ * cannot be allocated keeps nothing: every lookup misses) and freed by web_cache_free().
  */
 #ifndef ERM_WEB_CACHE_H
 #define ERM_WEB_CACHE_H
@@ -18,12 +19,15 @@ struct web_cache {
     pthread_mutex_t lock;
     size_t nslots, size; /* slots (a power of two), bytes of a value */
     int ttl_s;
-    unsigned char *slots; /* nslots of: key, until, value */
+    unsigned char *slots; /* nslots of: key, until, value; NULL until the first use */
 };
 
-/* Sets C up: NSLOTS (a power of two) values of SIZE bytes, each kept TTL_S seconds.
- * 0 or -ENOMEM. */
-int web_cache_init(struct web_cache *c, size_t nslots, size_t size, int ttl_s);
+/* A cache of NSLOTS (a power of two) values of SIZE bytes, each kept TTL_S seconds, as a
+ * static initializer. */
+#define WEB_CACHE_INIT(nslots, size, ttl_s)                                                        \
+    {                                                                                              \
+        PTHREAD_MUTEX_INITIALIZER, (nslots), (size), (ttl_s), NULL                                 \
+    }
 
 /* 1 with KEY's value in OUT when it was put less than the TTL ago, else 0. */
 int web_cache_get(struct web_cache *c, const char *key, void *out);

@@ -6,7 +6,6 @@
  * storage/web_self.h). The employee is always the session's.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,17 +172,15 @@ static void web_mine_product_row(void *arg, const struct stor_product_row *p)
 /* Employees' summaries, by "EMPLOYEE/PERIOD" (PERIOD "" for the current one), kept
  * WEB_MINE_SUMMARY_S: an employee's page polled or reloaded costs the database one
  * statement per employee every few seconds, however often it is asked (what lets the
- * console's load leave ermgw's order path alone). Set up once, kept until exit. */
+ * console's load leave ermgw's order path alone). Freed by web_mine_free() at exit. */
 #define WEB_MINE_SUMMARY_S     5
 #define WEB_MINE_SUMMARY_SLOTS 8192
-static struct web_cache web_mine_cache;
-static pthread_once_t web_mine_cache_once = PTHREAD_ONCE_INIT;
-static int web_mine_cache_ok;
+static struct web_cache web_mine_cache =
+    WEB_CACHE_INIT(WEB_MINE_SUMMARY_SLOTS, sizeof(struct stor_self_summary), WEB_MINE_SUMMARY_S);
 
-static void web_mine_cache_init(void)
+void web_mine_free(void)
 {
-    web_mine_cache_ok = web_cache_init(&web_mine_cache, WEB_MINE_SUMMARY_SLOTS,
-                                       sizeof(struct stor_self_summary), WEB_MINE_SUMMARY_S) == 0;
+    web_cache_free(&web_mine_cache);
 }
 
 /* R's summary of PERIOD (NULL: the current one) into S: cached, or read and kept. */
@@ -191,12 +188,11 @@ static int web_mine_summary_get(struct web_req *r, const char *period, struct st
                                 char *err, size_t errlen)
 {
     char key[WEB_CACHE_KEY_MAX];
-    pthread_once(&web_mine_cache_once, web_mine_cache_init);
     snprintf(key, sizeof key, "%s/%s", r->sess.employee, period != NULL ? period : "");
-    if (web_mine_cache_ok && web_cache_get(&web_mine_cache, key, s))
+    if (web_cache_get(&web_mine_cache, key, s))
         return 0;
     int rc = stor_self_summary(r->adm, r->sess.employee, period, s, err, errlen);
-    if (rc == 0 && web_mine_cache_ok)
+    if (rc == 0)
         web_cache_put(&web_mine_cache, key, s);
     return rc;
 }
