@@ -26,6 +26,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
@@ -154,15 +155,25 @@ def main():
                 alone = orders_run(pg, work, a.mo, "ermgw alone")
                 print("ermgw alone          %.0f orders/s, p99 %.1f ms" % (
                     alone["rate"], alone["p99_ms"]), flush=True)
+                # the CPU the console takes meanwhile: ermweb, its database connections
+                # (libpq's application name is storage/admin.c's "ermctl"), and wrk's own
+                backends = [int(p) for (p,) in pg.psql(
+                    "SELECT pid FROM pg_stat_activity WHERE application_name = 'ermctl'")]
                 r = wrk(work, tok, paths[0], web.port, a.connections, 3600, a.rate)
+                cpu0 = [bench.bench_pids_cpu(x) for x in ([web.proc.pid], backends, [r.pid])]
+                t0 = time.monotonic()
                 try:
                     both = orders_run(pg, work, a.mo, "ermgw with the console's load")
+                    cpu1 = [bench.bench_pids_cpu(x) for x in ([web.proc.pid], backends, [r.pid])]
+                    wall = time.monotonic() - t0
                 finally:
                     r.send_signal(signal.SIGINT)  # wrk prints its figures and ends
                 print("ermgw with wrk       %.0f orders/s, p99 %.1f ms (%.0f%% of alone)" % (
                     both["rate"], both["p99_ms"], 100.0 * both["rate"] / alone["rate"]),
                     flush=True)
                 print("%-20s %s (during the orders)" % (paths[0], wrk_result(r)), flush=True)
+                print("CPUs meanwhile       ermweb %.2f, its database connections %.2f, wrk %.2f"
+                      " (of 2)" % tuple((b - a_) / wall for a_, b in zip(cpu0, cpu1)), flush=True)
         finally:
             web.stop()
     return 0
