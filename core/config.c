@@ -26,8 +26,8 @@ enum config_kind {
     CONFIG_LEVEL,
     CONFIG_IDS,
     CONFIG_SIP,
-    CONFIG_BOOL,     /* yes/no, true/false, on/off, 1/0 into an unsigned */
-    CONFIG_HOSTPORT, /* an address:port such as 127.0.0.1:8080 or [::1]:8080 */
+    CONFIG_ADDR, /* address:port or empty */
+    CONFIG_BOOL, /* yes/no, true/false, on/off, 1/0 into an unsigned */
 };
 
 struct config_key {
@@ -65,15 +65,18 @@ static const struct config_key config_keys[] = {
     {"database", "batch_max", CONFIG_UINT, CONFIG_FIELD(batch_max), 1, 1024, 0},
     {"database", "connections", CONFIG_UINT, CONFIG_FIELD(mo_connections), 1,
      CONFIG_MO_CONNECTIONS_MAX, 0},
+    {"database", "statement_timeout_s", CONFIG_UINT, CONFIG_FIELD(statement_timeout_s), 0, 86400,
+     0},
     {"sip", "listen", CONFIG_SIP, CONFIG_FIELD(sip_listen), 0, 0, 0},
     {"sip", "peers", CONFIG_SIP, CONFIG_FIELD(sip_peers), 0, 0, 0},
     {"sip", "rtp_ports", CONFIG_SIP, CONFIG_FIELD(sip_rtp_ports), 1, 0, 0},
     {"sip", "prompts", CONFIG_STR, CONFIG_FIELD(sip_prompts), 0, 0, 0},
     {"sip", "max_calls", CONFIG_UINT, CONFIG_FIELD(sip_max_calls), 1, 100000, 0},
     {"sip", "strip_prefix", CONFIG_SIP, CONFIG_FIELD(sip_strip_prefix), 0, 0, 0},
+    {"admin", "listen", CONFIG_ADDR, CONFIG_FIELD(admin_listen), 0, 0, 0},
     {"log", "file", CONFIG_STR, CONFIG_FIELD(log_file), 0, 0, 0},
     {"log", "level", CONFIG_LEVEL, CONFIG_FIELD(log_level), 1, 0, 0},
-    {"web", "listen", CONFIG_HOSTPORT, CONFIG_FIELD(web_listen), 1, 0, CONFIG_ERMWEB},
+    {"web", "listen", CONFIG_ADDR, CONFIG_FIELD(web_listen), 0, 0, CONFIG_ERMWEB},
     {"web", "secure_cookies", CONFIG_BOOL, CONFIG_FIELD(web_secure_cookies), 0, 1, 0},
     {"web", "trust_proxy", CONFIG_BOOL, CONFIG_FIELD(web_trust_proxy), 0, 1, 0},
     {"web", "static_dir", CONFIG_STR, CONFIG_FIELD(web_static_dir), 0, 0, 0},
@@ -102,6 +105,7 @@ void config_defaults(struct erm_config *cfg)
     cfg->dedupe_window_s = 600;
     cfg->batch_max = 256;
     cfg->mo_connections = 2;
+    cfg->statement_timeout_s = 30;
     snprintf(cfg->log_level, sizeof cfg->log_level, "info");
     snprintf(cfg->sip_rtp_ports, sizeof cfg->sip_rtp_ports, "20000-20999");
     cfg->sip_max_calls = 100;
@@ -297,19 +301,12 @@ static int config_set(const struct config_key *k, const char *value, struct erm_
         *(unsigned *)field = (w - config_bool_words) % 2 == 0;
         return 0;
     }
-    case CONFIG_HOSTPORT: {
-        struct netaddr a;
-        uint16_t port;
-        if (netaddr_parse_hostport(value, &a, &port) < 0 || port == 0)
-            return config_fail(err, errlen, file, line, k->section, k->name,
-                               "\"%s\" is not an address:port such as 127.0.0.1:8080", value);
-        if (strlen(value) >= k->size)
-            return config_fail(err, errlen, file, line, k->section, k->name, "is too long");
-        memcpy(field, value, strlen(value) + 1);
-        return 0;
-    }
-    case CONFIG_SIP: {
-        const char *why = config_sip_why(k->name, value);
+    case CONFIG_SIP:
+    case CONFIG_ADDR: {
+        const char *why = k->kind == CONFIG_SIP ? config_sip_why(k->name, value)
+                          : config_sip_why("listen", value) == NULL
+                              ? NULL
+                              : "is not an address:port such as 127.0.0.1:9464 or [::1]:9464";
         if (why == NULL && strlen(value) >= k->size)
             why = "is too long";
         if (why != NULL)
@@ -346,6 +343,8 @@ static int config_check_whole(enum config_reader reader, const struct erm_config
         if ((config_keys[i].required & reader) && !seen[i])
             return config_fail(err, errlen, file, 0, config_keys[i].section, config_keys[i].name,
                                "missing (required)");
+    if ((reader & CONFIG_ERMWEB) && cfg->web_listen[0] == '\0') /* given empty */
+        return config_fail(err, errlen, file, 0, "web", "listen", "missing (required)");
     if (codeplan_check_service(cfg->service_number) < 0)
         return config_fail(err, errlen, file, 0, "service", "number",
                            "\"%s\" is not a service number of 3 to 20 digits", cfg->service_number);

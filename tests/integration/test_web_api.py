@@ -653,7 +653,7 @@ class WebConfig(unittest.TestCase):
                  '%s:3: [web] threads: "lots" is not a number from 1 to 64'),
                 ("[web]\nlisten = 127.0.0.1:8080\nsecure = yes\n", "%s:3: [web] secure: unknown key"),
                 ("[web]\nlisten = nowhere\n",
-                 '%s:2: [web] listen: "nowhere" is not an address:port such as 127.0.0.1:8080'),
+                 '%s:2: [web] listen: "nowhere" is not an address:port such as 127.0.0.1:9464'),
                 ("[web]\nthreads = 2\n", "%s: [web] listen: missing (required)"),
                 ("[smpp]\nhost = x\n[web]\nlisten = 127.0.0.1:8080\n", "%s:1: [smpp]: unknown section"),
                 ("[web]\nlisten = 127.0.0.1:8080\n[database]\nconninfo = port=x\n",
