@@ -149,15 +149,21 @@ static const struct bad_case bad_cases[] = {
     {"[admin]\nport = 1\n", "t.conf:2: [admin] port: unknown key"},
 };
 
-START_TEST(test_bad)
+/* Case I, C, refused by PARSE_FN with one line holding what it expects. */
+static void expect_bad(int (*parse_fn)(const char *, struct erm_config *, char *, size_t),
+                       const struct bad_case *c, int i)
 {
     struct erm_config cfg;
     char err[256] = "";
-    const struct bad_case *c = &bad_cases[_i];
-    ck_assert_int_lt(parse(c->text, &cfg, err, sizeof err), 0);
-    ck_assert_msg(strstr(err, c->expect) != NULL, "case %d: got \"%s\", want \"%s\"", _i, err,
+    ck_assert_int_lt(parse_fn(c->text, &cfg, err, sizeof err), 0);
+    ck_assert_msg(strstr(err, c->expect) != NULL, "case %d: got \"%s\", want \"%s\"", i, err,
                   c->expect);
     ck_assert_ptr_null(strchr(err, '\n'));
+}
+
+START_TEST(test_bad)
+{
+    expect_bad(parse, &bad_cases[_i], _i);
 }
 END_TEST
 
@@ -287,12 +293,7 @@ static const struct bad_case web_bad_cases[] = {
 
 START_TEST(test_web_bad)
 {
-    struct erm_config cfg;
-    char err[256] = "";
-    const struct bad_case *c = &web_bad_cases[_i];
-    ck_assert_int_lt(parse_web(c->text, &cfg, err, sizeof err), 0);
-    ck_assert_msg(strstr(err, c->expect) != NULL, "case %d: got \"%s\", want \"%s\"", _i, err,
-                  c->expect);
+    expect_bad(parse_web, &web_bad_cases[_i], _i);
 }
 END_TEST
 
