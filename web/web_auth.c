@@ -239,8 +239,15 @@ void web_auth_password(struct web_req *r)
     struct stor_web_user u;
     int rc = stor_web_user_find(r->adm, r->sess.login, &u, err, sizeof err);
     const char *why = rc < 0 ? NULL : old == NULL ? "old: missing" : web_auth_pw_why(pw, old);
-    if (rc == 0 && why == NULL && crypto_pwhash_str_verify(u.pw_hash, old, strlen(old)) != 0) {
-        web_auth_failed(r, "login.fail", u.login); /* counts for the address's throttle */
+    if (rc == 0 && u.locked) {
+        web_error(r, 429, "locked", "密码错误次数过多，账号已暂时锁定，请稍后再试");
+    } else if (rc == 0 && why == NULL &&
+               crypto_pwhash_str_verify(u.pw_hash, old, strlen(old)) != 0) {
+        /* as a wrong password at login: the address's throttle and the user's lockout (a
+         * stolen session cannot guess the password faster than the login page can) */
+        web_auth_failed(r, "login.fail", u.login);
+        if (stor_web_user_attempt(r->adm, u.id, 0, WEB_MAX_FAILED, WEB_LOCK_S, err, sizeof err) < 0)
+            ERM_ERROR("web", "password of %s: %s", u.login, err);
         web_error(r, 401, "bad_login", "原密码错误");
     } else if (rc == 0 && why != NULL) {
         web_error(r, 400, "invalid", why);

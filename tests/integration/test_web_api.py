@@ -117,6 +117,20 @@ class WebApi(unittest.TestCase):
         self.assertEqual(c.call("GET", "/api/v1/me")[0], 401)
         self.assertEqual(c.call("GET", "/api/v1/session"), (200, {"role": None}))
 
+    def test_password_guesses_lock(self):
+        """Wrong old passwords on the password form count as wrong logins: the user is
+        locked out after 5, as at the login page (also with the right one then)."""
+        add_user(self.pg, "guess")
+        c = self.client()
+        self.assertEqual(c.login("guess")[0], 200)
+        for _ in range(5):
+            st, body = c.call("POST", "/api/v1/password", {"old": "wrong password",
+                                                           "new": PASSWORD + "?"})
+            self.assertEqual(st, 401, body)
+        st, body = c.call("POST", "/api/v1/password", {"old": PASSWORD, "new": PASSWORD + "?"})
+        self.assertEqual((st, body["error"]), (429, "locked"), body)
+        self.assertEqual(self.client().login("guess")[0], 429)
+
     def test_secure_cookies(self):
         """Behind TLS ([web] secure_cookies = yes) the session cookie is Secure, also the
         one that ends it."""
