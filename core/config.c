@@ -1,7 +1,8 @@
 /*
- * config.c: parses the daemon's INI file (see config.h and etc/ermgw.conf) from a buffer.
- * Pure: the caller reads the file. Table-driven: each key names its section, its kind and
- * where it goes, so adding a key is one line and every key gets the same checks.
+ * config.c: parses the INI file of ermgw and ermweb (see config.h and etc/ermgw.conf) from
+ * a buffer. Pure: the caller reads the file. Table-driven: each key names its section, its
+ * kind, where it goes and which program requires it, so adding a key is one line and every
+ * key gets the same checks.
  */
 #include "core/config.h"
 
@@ -28,6 +29,7 @@ enum config_kind {
     CONFIG_SIP,
     CONFIG_NAME, /* a gateway id: config_gateway_id_ok */
     CONFIG_ADDR, /* address:port or empty */
+    CONFIG_BOOL, /* yes/no, true/false, on/off, 1/0 into an unsigned */
 };
 
 struct config_key {
@@ -38,7 +40,7 @@ struct config_key {
     size_t size;       /* CONFIG_STR: buffer size; numbers: sizeof the field */
     unsigned long min; /* numbers: bounds; strings: 1 when it may not be empty */
     unsigned long max;
-    int required;
+    unsigned required; /* the readers (enum config_reader) that need it; 1 is ermgw */
 };
 
 #define CONFIG_FIELD(f) offsetof(struct erm_config, f), sizeof(((struct erm_config *)0)->f)
@@ -80,6 +82,14 @@ static const struct config_key config_keys[] = {
     {"admin", "listen", CONFIG_ADDR, CONFIG_FIELD(admin_listen), 0, 0, 0},
     {"log", "file", CONFIG_STR, CONFIG_FIELD(log_file), 0, 0, 0},
     {"log", "level", CONFIG_LEVEL, CONFIG_FIELD(log_level), 1, 0, 0},
+    {"web", "listen", CONFIG_ADDR, CONFIG_FIELD(web_listen), 0, 0, CONFIG_ERMWEB},
+    {"web", "secure_cookies", CONFIG_BOOL, CONFIG_FIELD(web_secure_cookies), 0, 1, 0},
+    {"web", "trust_proxy", CONFIG_BOOL, CONFIG_FIELD(web_trust_proxy), 0, 1, 0},
+    {"web", "static_dir", CONFIG_STR, CONFIG_FIELD(web_static_dir), 0, 0, 0},
+    {"web", "threads", CONFIG_UINT, CONFIG_FIELD(web_threads), 1, 64, 0},
+    {"web", "session_hours", CONFIG_UINT, CONFIG_FIELD(web_session_hours), 1, 720, 0},
+    {"web", "code_source", CONFIG_STR, CONFIG_FIELD(web_code_source), 1, 0, 0},
+    {"web", "code_per_address", CONFIG_UINT, CONFIG_FIELD(web_code_per_address), 1, 100000, 0},
 };
 
 #define CONFIG_NKEYS (sizeof config_keys / sizeof config_keys[0])
@@ -107,6 +117,10 @@ void config_defaults(struct erm_config *cfg)
     snprintf(cfg->sip_rtp_ports, sizeof cfg->sip_rtp_ports, "20000-20999");
     cfg->sip_max_calls = 100;
     cfg->lease_s = 30;
+    cfg->web_threads = 4;
+    cfg->web_session_hours = 12;
+    snprintf(cfg->web_code_source, sizeof cfg->web_code_source, "10086");
+    cfg->web_code_per_address = 20;
 }
 
 int config_gateway_id_ok(const char *id)
@@ -251,6 +265,10 @@ static const char *config_sip_why(const char *name, const char *value)
                : "is not a comma-separated list of prefixes such as +86,86";
 }
 
+/* A CONFIG_BOOL's words: yes at even places, no at odd ones. */
+static const char *const config_bool_words[] = {"yes", "no", "true", "false", "on",
+                                                "off", "1",  "0",    NULL};
+
 /* Checks and stores VALUE for KEY. Returns 0, or fills ERR. */
 static int config_set(const struct config_key *k, const char *value, struct erm_config *cfg,
                       const char *file, unsigned line, char *err, size_t errlen)
@@ -308,6 +326,16 @@ static int config_set(const struct config_key *k, const char *value, struct erm_
                                CONFIG_GATEWAY_ID_MAX);
         memcpy(field, value, strlen(value) + 1);
         return 0;
+    case CONFIG_BOOL: {
+        const char *const *w = config_bool_words;
+        while (*w != NULL && strcmp(value, *w) != 0)
+            w++;
+        if (*w == NULL)
+            return config_fail(err, errlen, file, line, k->section, k->name,
+                               "\"%s\" is not yes or no", value);
+        *(unsigned *)field = (w - config_bool_words) % 2 == 0;
+        return 0;
+    }
     case CONFIG_SIP:
     case CONFIG_ADDR: {
         const char *why = k->kind == CONFIG_SIP ? config_sip_why(k->name, value)
@@ -342,17 +370,23 @@ static int config_section_known(const char *section)
     return 0;
 }
 
-/* Checks what no single key can: the service number's form, keys that must be present. */
-static int config_check_whole(const struct erm_config *cfg, const unsigned char *seen,
-                              const char *file, char *err, size_t errlen)
+/* Checks what no single key can: the service number's form, keys READER needs. */
+static int config_check_whole(enum config_reader reader, const struct erm_config *cfg,
+                              const unsigned char *seen, const char *file, char *err, size_t errlen)
 {
     for (size_t i = 0; i < CONFIG_NKEYS; i++)
-        if (config_keys[i].required && !seen[i])
+        if ((config_keys[i].required & reader) && !seen[i])
             return config_fail(err, errlen, file, 0, config_keys[i].section, config_keys[i].name,
                                "missing (required)");
+    if ((reader & CONFIG_ERMWEB) && cfg->web_listen[0] == '\0') /* given empty */
+        return config_fail(err, errlen, file, 0, "web", "listen", "missing (required)");
     if (codeplan_check_service(cfg->service_number) < 0)
         return config_fail(err, errlen, file, 0, "service", "number",
                            "\"%s\" is not a service number of 3 to 20 digits", cfg->service_number);
+    if (codeplan_check_service(cfg->web_code_source) < 0)
+        return config_fail(err, errlen, file, 0, "web", "code_source",
+                           "\"%s\" is not a service number of 3 to 20 digits",
+                           cfg->web_code_source);
     if (cfg->sip_listen[0] != '\0' && cfg->sip_peers[0] == '\0')
         return config_fail(err, errlen, file, 0, "sip", "peers",
                            "missing (required when listen is set: the carrier's addresses)");
@@ -361,6 +395,12 @@ static int config_check_whole(const struct erm_config *cfg, const unsigned char 
 
 int config_parse(const char *filename, const char *buf, size_t len, struct erm_config *cfg,
                  char *err, size_t errlen)
+{
+    return config_parse_for(CONFIG_ERMGW, filename, buf, len, cfg, err, errlen);
+}
+
+int config_parse_for(enum config_reader reader, const char *filename, const char *buf, size_t len,
+                     struct erm_config *cfg, char *err, size_t errlen)
 {
     unsigned char seen[CONFIG_NKEYS] = {0};
     char section[64] = "";
@@ -432,5 +472,5 @@ int config_parse(const char *filename, const char *buf, size_t len, struct erm_c
         if (k->offset == offsetof(struct erm_config, conninfo))
             cfg->conninfo_line = lineno;
     }
-    return config_check_whole(cfg, seen, filename, err, errlen);
+    return config_check_whole(reader, cfg, seen, filename, err, errlen);
 }

@@ -1,7 +1,9 @@
 /*
- * config.h: the daemon's INI configuration (etc/ermgw.conf), parsed from a buffer the caller
- * read. Pure: no I/O. An unknown section or key, a missing required key or a bad value is
- * refused with one line naming the file, the line and the key.
+ * config.h: the INI configuration of ermgw and ermweb (etc/ermgw.conf: one file, one
+ * parser; ermweb reads [web] and [database] of it), parsed from a buffer the caller read.
+ * Pure: no I/O. An unknown section or key, a missing required key or a bad value is
+ * refused with one line naming the file, the line and the key. Both programs check every
+ * section; which keys are required depends on the program (config_parse_for).
  *
  * A line whose first non-blank is ';' or '#' is a comment; so is the rest of a value from a
  * ';' or '#' at its start or after white space. A value in double quotes holds them as they
@@ -68,7 +70,20 @@ struct erm_config {
     /* [log] */
     char log_file[1024]; /* empty: stderr */
     char log_level[8];   /* debug, info, warn, error */
+    /* [web]: ermweb, the web console (web/); ermgw checks these and does not use them */
+    char web_listen[64];           /* address:port, required by ermweb */
+    unsigned web_secure_cookies;   /* 1 behind a TLS reverse proxy: cookies get Secure */
+    unsigned web_trust_proxy;      /* 1: the client is the last X-Forwarded-For entry */
+    char web_static_dir[1024];     /* the pages' files; empty: the installed share/ermgw/web */
+    unsigned web_threads;          /* HTTP workers, each with its database connection */
+    unsigned web_session_hours;    /* a session lives this long */
+    char web_code_source[21];      /* the number login codes are sent from */
+    unsigned web_code_per_address; /* login codes asked for from one address per hour */
 };
+
+/* Which program reads the file: the keys each requires ([smsc]'s for ermgw, [web] listen
+ * for ermweb). */
+enum config_reader { CONFIG_ERMGW = 1, CONFIG_ERMWEB = 2 };
 
 /* Fills CFG with the defaults (port 2775, enquire_link 30 s, status 0x64, ...). */
 void config_defaults(struct erm_config *cfg);
@@ -81,5 +96,9 @@ int config_gateway_id_ok(const char *id);
  * "etc/ermgw.conf:7: [smsc] port: not a number from 1 to 65535" into ERR and returns -EINVAL. */
 int config_parse(const char *filename, const char *buf, size_t len, struct erm_config *cfg,
                  char *err, size_t errlen);
+
+/* config_parse() for READER: the same checks of every section, the keys READER requires. */
+int config_parse_for(enum config_reader reader, const char *filename, const char *buf, size_t len,
+                     struct erm_config *cfg, char *err, size_t errlen);
 
 #endif

@@ -18,7 +18,7 @@ static int cmd_optout_list_run(struct ctl_call *call)
 {
     char err[1024];
     unsigned n = 0;
-    int rc = stor_optout_list(call->adm, cmd_optout_print, &n, err, sizeof err);
+    int rc = stor_optout_list(call->adm, NULL, cmd_optout_print, &n, err, sizeof err);
     if (rc < 0)
         return cli_fail_rc(rc, err);
     if (n == 0)

@@ -248,8 +248,8 @@ static int cmd_people_import_run_rows(const char *file, const struct employee_ro
         return rep->oom ? cli_fail(EXIT_RUNTIME, "out of memory") : cli_fail_rc(rc, err);
     }
     cmd_people_import_truncate(rep, keep); /* the import reports them again, with the database's */
-    rc = stor_employee_import(adm, rows, n, dry_run || rep->n > 0, cmd_people_import_bad, rep, &cnt,
-                              err, sizeof err);
+    rc = stor_employee_import(adm, NULL, rows, n, dry_run || rep->n > 0, cmd_people_import_bad, rep,
+                              &cnt, err, sizeof err);
     stor_admin_close(adm);
     if (rep->oom)
         return cli_fail(EXIT_RUNTIME, "out of memory");

@@ -1,8 +1,9 @@
 /*
  * cmd_user.c: `ermctl user add`, a user of the web console (ermweb): a manager (of every
  * department, or of one with --dept) or an admin. The password is read from standard input
- * (one line), or, with --generate, made up here and printed once; only its Argon2id hash
- * (libsodium) is stored.
+ * (one line), or, with --generate, made up here and printed once (a one-time password:
+ * the console asks for a new one at the first login); only its Argon2id hash (libsodium)
+ * is stored.
  */
 #include "ctl/ctl_commands.h"
 
@@ -75,7 +76,8 @@ static int cmd_user_add_run(struct ctl_call *call)
     if (crypto_pwhash_str(hash, pw, strlen(pw), crypto_pwhash_OPSLIMIT_INTERACTIVE,
                           crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
         return cli_fail(EXIT_RUNTIME, "password: out of memory hashing it");
-    int rc = stor_web_user_add(call->adm, a->login, a->role, a->dept, hash, err, sizeof err);
+    int rc = stor_web_user_add(call->adm, a->login, a->role, a->dept, hash, a->generate != NULL,
+                               err, sizeof err);
     if (rc < 0) {
         sodium_memzero(pw, sizeof pw);
         return cli_fail_rc(rc, err);
@@ -83,7 +85,7 @@ static int cmd_user_add_run(struct ctl_call *call)
     printf("user %s added: %s of %s\n", a->login, a->role,
            a->dept != NULL ? a->dept : "every department");
     if (a->generate != NULL)
-        printf("one-time password (shown once): %s\n", pw);
+        printf("one-time password (shown once; to be changed at the first login): %s\n", pw);
     sodium_memzero(pw, sizeof pw);
     return 0;
 }
@@ -101,7 +103,8 @@ const struct ctl_command cmd_user_add = {
     .usage = "--login LOGIN --role admin|manager [--dept DEPT] [--generate]",
     .summary = "a user of the web console (ermweb)",
     .about = "Adds a user of the web console. The password is read from standard input (one\n"
-             "line, 10 to 200 characters), or made up with --generate and printed once.\n"
+             "line, 10 to 200 characters), or made up with --generate and printed once\n"
+             "(a one-time password: the user must change it at the first login).\n"
              "A manager with --dept sees and acts on that department only.",
     CLI_OPTIONS(cmd_user_add_opts),
     .args_size = sizeof(struct cmd_user_args),

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/readfile.h"
 #include "core/config.h"
 #include "core/tunables.h"
 #include "daemon/admin_http.h"
@@ -107,43 +108,6 @@ static void ermgw_usage(FILE *out)
                  "configuration.\n");
 }
 
-/* Reads FILE whole into a malloc'd buffer the caller frees. Returns 0 or a negative errno. */
-static int ermgw_read_file(const char *path, char **buf, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return -errno;
-    size_t cap = 4096, n = 0;
-    char *b = malloc(cap);
-    int rc = 0;
-    while (b != NULL) {
-        n += fread(b + n, 1, cap - n, f);
-        if (n < cap)
-            break;
-        if (cap >= (1u << 20)) {
-            rc = -EFBIG;
-            break;
-        }
-        cap *= 2;
-        char *nb = realloc(b, cap);
-        if (nb == NULL)
-            free(b);
-        b = nb;
-    }
-    if (b == NULL)
-        rc = -ENOMEM;
-    else if (ferror(f))
-        rc = -EIO;
-    fclose(f);
-    if (rc < 0) {
-        free(b);
-        return rc;
-    }
-    *buf = b;
-    *len = n;
-    return 0;
-}
-
 /* [gateway] id not given: the host name, which must then be a good id. */
 static int ermgw_default_id(const char *path, struct erm_config *cfg)
 {
@@ -163,7 +127,7 @@ static int ermgw_load_config(const char *path, struct erm_config *cfg)
 {
     char *buf = NULL;
     size_t len = 0;
-    int rc = ermgw_read_file(path, &buf, &len);
+    int rc = readfile_all(path, &buf, &len);
     if (rc < 0) {
         fprintf(stderr, "ermgw: %s: %s\n", path, strerror(-rc));
         return rc;

@@ -22,6 +22,8 @@
 
 struct stor_admin {
     PGconn *conn;
+    const char *prepared[ADMIN_PREPARED_MAX]; /* stor_admin_exec_prep()'s, named "erm_pN" */
+    int nprepared;
 };
 
 PGconn *stor_admin_pg(struct stor_admin *adm)
@@ -91,10 +93,11 @@ void stor_admin_close(struct stor_admin *adm)
 }
 
 /* See db_internal.h. */
-int stor_admin_exec(struct stor_admin *adm, PGresult **res, const char *what, const char *sql,
-                    int n, const char *const *vals, char *err, size_t errlen)
+/* The outcome of R, a statement's result (NULL: out of memory), as stor_admin_exec()
+ * gives it. */
+static int admin_result(struct stor_admin *adm, PGresult *r, PGresult **res, const char *what,
+                        char *err, size_t errlen)
 {
-    PGresult *r = PQexecParams(adm->conn, sql, n, NULL, vals, NULL, NULL, 0);
     ExecStatusType st = PQresultStatus(r); /* PGRES_FATAL_ERROR for NULL */
     int rc = 0;
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
@@ -109,6 +112,34 @@ int stor_admin_exec(struct stor_admin *adm, PGresult **res, const char *what, co
     else
         PQclear(r);
     return rc;
+}
+
+int stor_admin_exec(struct stor_admin *adm, PGresult **res, const char *what, const char *sql,
+                    int n, const char *const *vals, char *err, size_t errlen)
+{
+    PGresult *r = PQexecParams(adm->conn, sql, n, NULL, vals, NULL, NULL, 0);
+    return admin_result(adm, r, res, what, err, errlen);
+}
+
+int stor_admin_exec_prep(struct stor_admin *adm, PGresult **res, const char *what, const char *sql,
+                         int n, const char *const *vals, char *err, size_t errlen)
+{
+    int i = 0;
+    char name[16];
+    while (i < adm->nprepared && adm->prepared[i] != sql)
+        i++;
+    if (i == ADMIN_PREPARED_MAX)
+        return stor_admin_exec(adm, res, what, sql, n, vals, err, errlen);
+    snprintf(name, sizeof name, "erm_p%d", i);
+    if (i == adm->nprepared) {
+        int rc =
+            admin_result(adm, PQprepare(adm->conn, name, sql, n, NULL), NULL, what, err, errlen);
+        if (rc < 0)
+            return rc;
+        adm->prepared[adm->nprepared++] = sql;
+    }
+    PGresult *r = PQexecPrepared(adm->conn, name, n, vals, NULL, NULL, 0);
+    return admin_result(adm, r, res, what, err, errlen);
 }
 
 /* See db_internal.h. */

@@ -172,6 +172,14 @@ PGconn *stor_admin_pg(struct stor_admin *adm);
 int stor_admin_exec(struct stor_admin *adm, PGresult **res, const char *what, const char *sql,
                     int n, const char *const *vals, char *err, size_t errlen);
 
+/* stor_admin_exec() of a statement prepared on ADM's connection at its first use (SQL, a
+ * string constant, is its key: the same text at another address is another statement), for
+ * the statements a busy front end (ermweb) runs on every request: parsed and planned once
+ * per connection. At most ADMIN_PREPARED_MAX statements; others run unprepared. */
+#define ADMIN_PREPARED_MAX 32
+int stor_admin_exec_prep(struct stor_admin *adm, PGresult **res, const char *what, const char *sql,
+                         int n, const char *const *vals, char *err, size_t errlen);
+
 /* Rolls back the transaction open on ADM, if any; errors are ignored (ERR keeps the first
  * failure). */
 void stor_admin_rollback(struct stor_admin *adm);

@@ -146,15 +146,19 @@ int stor_optout(struct stor_db *db, const struct stor_mo_key *mo, const char *se
 
 /* ---- the list, for ermctl ------------------------------------------------------------ */
 
-int stor_optout_list(struct stor_admin *adm,
+int stor_optout_list(struct stor_admin *adm, const char *dept,
                      void (*row)(void *arg, const char *msisdn, const char *at), void *arg,
                      char *err, size_t errlen)
 {
     PGresult *res = NULL;
+    const char *v[] = {dept != NULL && dept[0] != '\0' ? dept : NULL};
     int rc = stor_admin_exec(adm, &res, "opt-outs",
-                             "SELECT msisdn, to_char(at, 'YYYY-MM-DD HH24:MI:SS') FROM optouts"
-                             " ORDER BY at, msisdn",
-                             0, NULL, err, errlen);
+                             "SELECT o.msisdn, to_char(o.at, 'YYYY-MM-DD HH24:MI:SS')"
+                             " FROM optouts o WHERE $1::text IS NULL OR EXISTS"
+                             " (SELECT 1 FROM employees e WHERE e.msisdn = o.msisdn"
+                             "  AND e.dept = $1)"
+                             " ORDER BY o.at, o.msisdn",
+                             1, v, err, errlen);
     for (int i = 0; rc == 0 && i < PQntuples(res); i++)
         row(arg, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
     PQclear(res);

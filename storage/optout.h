@@ -26,8 +26,9 @@ int stor_optout(struct stor_db *db, const struct stor_mo_key *mo, const char *se
 
 /* On ermctl's blocking connection (storage/admin.h): calls ROW for every opted-out
  * number, oldest first, with the time as "YYYY-MM-DD HH:MM:SS" in the session's time zone
- * (valid during the call only). */
-int stor_optout_list(struct stor_admin *adm,
+ * (valid during the call only). DEPT (NULL or "" for all): only the numbers of that
+ * department's employees (pushes go to holders' numbers; a department's manager). */
+int stor_optout_list(struct stor_admin *adm, const char *dept,
                      void (*row)(void *arg, const char *msisdn, const char *at), void *arg,
                      char *err, size_t errlen);
 

@@ -111,6 +111,34 @@ static int people_import_conflicts(struct stor_admin *adm, employee_bad_cb bad, 
     return rc;
 }
 
+/* For a department's manager: reports the rows of another department DEPT, and the rows
+ * of an employee who is in another department now (moving them is not this manager's to
+ * do). Returns how many, or a negative errno. */
+static int people_import_scope(struct stor_admin *adm, const char *dept, employee_bad_cb bad,
+                               void *arg, char *err, size_t errlen)
+{
+    PGresult *res = NULL;
+    const char *v[] = {dept};
+    int rc = stor_admin_exec(adm, &res, "import scope",
+                             "SELECT i.line, i.dept, i.dept <> $1 FROM erm_import i"
+                             " LEFT JOIN employees e ON e.id = i.id"
+                             " WHERE i.dept <> $1 OR e.dept <> $1 ORDER BY i.line",
+                             1, v, err, errlen);
+    for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
+        char why[400]; /* the other department of an employee is not named: not theirs */
+        if (strcmp(PQgetvalue(res, i, 2), "t") == 0)
+            snprintf(why, sizeof why, "dept: \"%s\" is not your department (%s)",
+                     PQgetvalue(res, i, 1), dept);
+        else
+            snprintf(why, sizeof why, "id: an employee of another department, not of %s", dept);
+        bad(arg, (unsigned)strtoul(PQgetvalue(res, i, 0), NULL, 10), why);
+    }
+    if (rc == 0)
+        rc = PQntuples(res);
+    PQclear(res);
+    return rc;
+}
+
 /* Writes the loaded rows: new ids added, changed rows updated, the rest left alone. */
 static int people_import_write(struct stor_admin *adm, size_t n, struct stor_import_counts *counts,
                                char *err, size_t errlen)
@@ -142,8 +170,8 @@ static int people_import_write(struct stor_admin *adm, size_t n, struct stor_imp
     return rc;
 }
 
-int stor_employee_import(struct stor_admin *adm, const struct employee_row *rows, size_t n,
-                         int dry_run, employee_bad_cb bad, void *arg,
+int stor_employee_import(struct stor_admin *adm, const char *dept, const struct employee_row *rows,
+                         size_t n, int dry_run, employee_bad_cb bad, void *arg,
                          struct stor_import_counts *counts, char *err, size_t errlen)
 {
     char(*num)[MSISDN_LEN + 1] = calloc(n > 0 ? n : 1, MSISDN_LEN + 1);
@@ -163,6 +191,11 @@ int stor_employee_import(struct stor_admin *adm, const struct employee_row *rows
     if ((rc = people_import_conflicts(adm, bad, arg, err, errlen)) < 0)
         goto fail;
     nbad += rc;
+    if (dept != NULL && dept[0] != '\0') {
+        if ((rc = people_import_scope(adm, dept, bad, arg, err, errlen)) < 0)
+            goto fail;
+        nbad += rc;
+    }
     if (nbad > 0) {
         rc = field_error(err, errlen, -EINVAL, "%d bad line%s; nothing imported", nbad,
                          nbad == 1 ? "" : "s");

@@ -27,11 +27,13 @@ struct stor_import_counts {
  * are added, known ids get the row's name, number and department (an unchanged row writes
  * nothing; deactivated employees stay deactivated). Numbers may move between employees of
  * the file (a swap is fine); a number that belongs to an employee who is not in the file
- * is a bad row. On any bad row every one is reported to BAD, nothing is written and
- * -EINVAL is returned (ERR says how many). COUNTS gets what was done; with DRY_RUN it is
- * worked out and rolled back. */
-int stor_employee_import(struct stor_admin *adm, const struct employee_row *rows, size_t n,
-                         int dry_run, employee_bad_cb bad, void *arg,
+ * is a bad row. DEPT (NULL or "" for every department: ermctl, a manager of all) is a
+ * department's manager's scope: a row of another department, or of an employee who is in
+ * another department now, is a bad row. On any bad row every one is reported to BAD,
+ * nothing is written and -EINVAL is returned (ERR says how many). COUNTS gets what was
+ * done; with DRY_RUN it is worked out and rolled back. */
+int stor_employee_import(struct stor_admin *adm, const char *dept, const struct employee_row *rows,
+                         size_t n, int dry_run, employee_bad_cb bad, void *arg,
                          struct stor_import_counts *counts, char *err, size_t errlen);
 
 /* Deactivates employee ID (a leaver): their codes take no new orders (customers are told

@@ -312,12 +312,14 @@ int stor_ranking(struct stor_admin *adm, const char *period,
     const char *v[] = {period};
     int rc = stor_admin_exec(
         adm, &res, "ranking",
-        "SELECT r.rank, coalesce(r.employee_id, 'team:' || r.team_id), r.name, r.orders,"
-        "       CASE WHEN r.restricted THEN 1 ELSE 0 END, true"
+        "SELECT q.*, coalesce(e.dept, '') FROM ("
+        " SELECT r.rank, coalesce(r.employee_id, 'team:' || r.team_id) AS holder, r.name,"
+        "       r.orders, CASE WHEN r.restricted THEN 1 ELSE 0 END, true"
         "  FROM period_ranking r WHERE r.period = $1"
         " UNION ALL"
         " SELECT k.rank, k.holder, k.name, k.orders, -1, false FROM erm_ranking($1) k"
         "  WHERE NOT EXISTS (SELECT 1 FROM period_closes c WHERE c.period = $1)"
+        ") q LEFT JOIN employees e ON e.id = q.holder"
         " ORDER BY 1, 2",
         1, v, err, errlen);
     if (rc < 0)
@@ -331,6 +333,7 @@ int stor_ranking(struct stor_admin *adm, const char *period,
             .name = PQgetvalue(res, i, 2),
             .orders = strtol(PQgetvalue(res, i, 3), NULL, 10),
             .restricted = atoi(PQgetvalue(res, i, 4)),
+            .dept = PQgetvalue(res, i, 6),
         };
         row(arg, &r);
     }

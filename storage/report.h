@@ -80,6 +80,7 @@ struct stor_rank_row {
     const char *name;
     long orders;
     int restricted;
+    const char *dept; /* the employee's department, "" for a team */
 };
 
 /* Calls ROW for each holder of PERIOD by rank: the stored ranking of a closed period, else

@@ -23,7 +23,7 @@ int stor_self_codes(struct stor_admin *adm, const char *employee,
 {
     const char *vals[] = {employee};
     PGresult *res = NULL;
-    int rc = stor_admin_exec(
+    int rc = stor_admin_exec_prep(
         adm, &res, "my codes",
         "SELECT c.code, p.code, p.name, coalesce(p.intro, ''), coalesce(p.fee_text, ''),"
         " p.service, p.status,"
@@ -44,6 +44,37 @@ int stor_self_codes(struct stor_admin *adm, const char *employee,
     return rc;
 }
 
+int stor_self_summary(struct stor_admin *adm, const char *employee, const char *period,
+                      struct stor_self_summary *out, char *err, size_t errlen)
+{
+    const char *vals[] = {employee, period};
+    PGresult *res = NULL;
+    int rc = stor_admin_exec_prep(
+        adm, &res, "my summary",
+        /* the summary's key leads with (employee_id, team_id, order_day): one range */
+        "WITH p AS (SELECT coalesce($2::text, erm_current_period()) AS period),"
+        " r AS (SELECT p.period, to_date(p.period || '-01', 'YYYY-MM-DD') AS first,"
+        "   (to_date(p.period || '-01', 'YYYY-MM-DD') + interval '1 month')::date AS next"
+        "   FROM p)"
+        " SELECT r.period, coalesce(sum(d.orders - d.cancelled), 0),"
+        " coalesce(sum(d.amount_fen), 0),"
+        " (SELECT count(*) FROM claims c WHERE c.employee_id = $1)"
+        " FROM r LEFT JOIN commission_daily d ON d.employee_id = $1 AND d.team_id IS NULL"
+        "  AND d.order_day >= r.first AND d.order_day < r.next"
+        " GROUP BY r.period",
+        2, vals, err, errlen);
+    if (rc == 0 && PQntuples(res) != 1)
+        rc = field_error(err, errlen, -EIO, "my summary: no row");
+    if (rc == 0) {
+        snprintf(out->period, sizeof out->period, "%s", PQgetvalue(res, 0, 0));
+        out->orders = atoll(PQgetvalue(res, 0, 1));
+        out->commission_fen = atoll(PQgetvalue(res, 0, 2));
+        out->codes = atoll(PQgetvalue(res, 0, 3));
+    }
+    PQclear(res);
+    return rc;
+}
+
 int stor_self_orders(struct stor_admin *adm, const char *employee, const char *period, int limit,
                      void (*row)(void *arg, const struct stor_self_order *o), void *arg,
                      int64_t *total_fen, char *period_out, char *err, size_t errlen)
@@ -52,7 +83,7 @@ int stor_self_orders(struct stor_admin *adm, const char *employee, const char *p
     snprintf(lim, sizeof lim, "%d", limit);
     const char *vals[] = {employee, period, lim};
     PGresult *res = NULL;
-    int rc = stor_admin_exec(
+    int rc = stor_admin_exec_prep(
         adm, &res, "my orders",
         /* by the ledger's (employee, period) index: orders has none by holder (schema/010);
          * an order's credit and reversal share its period */

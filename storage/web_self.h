@@ -42,6 +42,20 @@ int stor_self_orders(struct stor_admin *adm, const char *employee, const char *p
                      void (*row)(void *arg, const struct stor_self_order *o), void *arg,
                      int64_t *total_fen, char *period_out, char *err, size_t errlen);
 
+/* An employee's figures of a period, for the top of their page. */
+struct stor_self_summary {
+    char period[8];         /* "YYYY-MM" */
+    long long orders;       /* orders of the period counted to them, cancelled ones not */
+    int64_t commission_fen; /* the period's net commission */
+    long long codes;        /* codes they hold */
+};
+
+/* EMPLOYEE's figures of PERIOD ("YYYY-MM"; NULL = the current one) into OUT, from the
+ * daily summary (schema/006) by its (employee, day) key: one indexed range, one prepared
+ * statement, the request every page view of an employee makes. */
+int stor_self_summary(struct stor_admin *adm, const char *employee, const char *period,
+                      struct stor_self_summary *out, char *err, size_t errlen);
+
 /* The self-claim's outcome: erm_claim_code()'s word ("new", "held", "full", "restricted",
  * "draft", "retired", "ended", "no_product", ...) and the code when one is held. */
 struct stor_self_claim {

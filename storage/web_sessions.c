@@ -42,16 +42,18 @@ int stor_web_session_find(struct stor_admin *adm, const char *token_hash,
 {
     const char *vals[] = {token_hash};
     PGresult *res = NULL;
-    int rc = stor_admin_exec(
-        adm, &res, "session",
-        "SELECT coalesce(s.user_id, 0), coalesce(u.login, ''), coalesce(u.role, 'employee'),"
-        " coalesce(u.dept, e.dept, ''), coalesce(s.employee_id, ''), coalesce(e.name, ''),"
-        " s.csrf"
-        " FROM web_sessions s LEFT JOIN web_users u ON u.id = s.user_id"
-        " LEFT JOIN employees e ON e.id = s.employee_id"
-        " WHERE s.token_hash = $1 AND s.expires_at > now()"
-        " AND (s.employee_id IS NULL OR e.active)",
-        1, vals, err, errlen);
+    int rc = stor_admin_exec_prep(/* every request of ermweb's that misses its cache */
+                                  adm, &res, "session",
+                                  "SELECT coalesce(s.user_id, 0), coalesce(u.login, ''), "
+                                  "coalesce(u.role, 'employee'),"
+                                  " coalesce(u.dept, e.dept, ''), coalesce(s.employee_id, ''), "
+                                  "coalesce(e.name, ''),"
+                                  " s.csrf, coalesce(u.must_change, false)"
+                                  " FROM web_sessions s LEFT JOIN web_users u ON u.id = s.user_id"
+                                  " LEFT JOIN employees e ON e.id = s.employee_id"
+                                  " WHERE s.token_hash = $1 AND s.expires_at > now()"
+                                  " AND (s.employee_id IS NULL OR e.active)",
+                                  1, vals, err, errlen);
     if (rc == 0 && PQntuples(res) != 1)
         rc = field_error(err, errlen, -ENOENT, "session: none");
     if (rc == 0) {
@@ -63,6 +65,7 @@ int stor_web_session_find(struct stor_admin *adm, const char *token_hash,
         web_sessions_copy(res, 4, out->employee, sizeof out->employee);
         web_sessions_copy(res, 5, out->name, sizeof out->name);
         web_sessions_copy(res, 6, out->csrf, sizeof out->csrf);
+        out->must_change = strcmp(PQgetvalue(res, 0, 7), "t") == 0;
     }
     PQclear(res);
     return rc;

@@ -25,6 +25,7 @@ struct stor_web_session {
     char employee[EMPLOYEE_ID_MAX + 1];
     char name[FIELD_NAME_BYTES]; /* the employee's name, "" for a user */
     char csrf[WEB_TOKEN_HEX];
+    int must_change; /* 1: the user's password is one-time; nothing but changing it works */
 };
 
 /* Creates a session TOKEN_HASH for user USER_ID (> 0) or employee EMPLOYEE (exactly one),

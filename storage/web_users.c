@@ -22,7 +22,7 @@ int stor_web_login_ok(const char *login)
 }
 
 int stor_web_user_add(struct stor_admin *adm, const char *login, const char *role, const char *dept,
-                      const char *pw_hash, char *err, size_t errlen)
+                      const char *pw_hash, int one_time, char *err, size_t errlen)
 {
     if (!stor_web_login_ok(login))
         return field_error(err, errlen, -EINVAL,
@@ -38,12 +38,12 @@ int stor_web_user_add(struct stor_admin *adm, const char *login, const char *rol
         if (rc < 0)
             return rc;
     }
-    const char *vals[] = {login, role, dept, pw_hash};
+    const char *vals[] = {login, role, dept, pw_hash, one_time ? "t" : "f"};
     PGresult *res = NULL;
     int rc = stor_admin_exec(adm, &res, "user add",
-                             "INSERT INTO web_users (login, role, dept, pw_hash)"
-                             " VALUES ($1, $2, $3, $4) ON CONFLICT (login) DO NOTHING",
-                             4, vals, err, errlen);
+                             "INSERT INTO web_users (login, role, dept, pw_hash, must_change)"
+                             " VALUES ($1, $2, $3, $4, $5::boolean) ON CONFLICT (login) DO NOTHING",
+                             5, vals, err, errlen);
     if (rc == 0 && strcmp(PQcmdTuples(res), "0") == 0)
         rc = field_error(err, errlen, -EEXIST, "--login: \"%s\" is taken", login);
     PQclear(res);
@@ -57,7 +57,7 @@ int stor_web_user_find(struct stor_admin *adm, const char *login, struct stor_we
     PGresult *res = NULL;
     int rc = stor_admin_exec(adm, &res, "user",
                              "SELECT id, login, role, coalesce(dept, ''), pw_hash,"
-                             " coalesce(locked_until > now(), false)"
+                             " coalesce(locked_until > now(), false), must_change"
                              " FROM web_users WHERE login = $1",
                              1, vals, err, errlen);
     if (rc == 0 && PQntuples(res) != 1)
@@ -70,6 +70,7 @@ int stor_web_user_find(struct stor_admin *adm, const char *login, struct stor_we
         snprintf(out->dept, sizeof out->dept, "%s", PQgetvalue(res, 0, 3));
         snprintf(out->pw_hash, sizeof out->pw_hash, "%s", PQgetvalue(res, 0, 4));
         out->locked = strcmp(PQgetvalue(res, 0, 5), "t") == 0;
+        out->must_change = strcmp(PQgetvalue(res, 0, 6), "t") == 0;
     }
     PQclear(res);
     return rc;
@@ -93,6 +94,21 @@ int stor_web_user_list(struct stor_admin *adm,
     }
     PQclear(res);
     return rc;
+}
+
+int stor_web_user_set_password(struct stor_admin *adm, int id, const char *pw_hash,
+                               const char *keep_token_hash, char *err, size_t errlen)
+{
+    char sid[16];
+    snprintf(sid, sizeof sid, "%d", id);
+    const char *vals[] = {sid, pw_hash, keep_token_hash};
+    /* one statement: the new password and the end of the sessions the old one opened */
+    return stor_admin_exec(adm, NULL, "password",
+                           "WITH u AS (UPDATE web_users SET pw_hash = $2, must_change = false,"
+                           " failed = 0 WHERE id = $1::int RETURNING id)"
+                           " DELETE FROM web_sessions s USING u WHERE s.user_id = u.id"
+                           " AND s.token_hash IS DISTINCT FROM $3",
+                           3, vals, err, errlen);
 }
 
 int stor_web_user_attempt(struct stor_admin *adm, int id, int ok, int max_failed, int lock_s,

@@ -22,17 +22,24 @@ struct stor_web_user {
     char role[16];               /* "admin" or "manager" */
     char dept[FIELD_NAME_BYTES]; /* "" for every department */
     char pw_hash[WEB_HASH_MAX];
-    int locked; /* 1 while locked out after repeated wrong passwords */
+    int locked;      /* 1 while locked out after repeated wrong passwords */
+    int must_change; /* 1 while the password is a one-time one (schema/014) */
 };
 
 /* 1 when LOGIN is 1..WEB_LOGIN_MAX characters of [A-Za-z0-9._-]. */
 int stor_web_login_ok(const char *login);
 
 /* Adds user LOGIN with ROLE ("admin" or "manager"), DEPT (NULL or "" = every department)
- * and the password hash PW_HASH. -EINVAL bad login or role (ERR names --login, --role,
- * --dept), -EEXIST the login is taken. */
+ * and the password hash PW_HASH; ONE_TIME 1 when the password was made up for the user
+ * (they must change it at their first login). -EINVAL bad login or role (ERR names
+ * --login, --role, --dept), -EEXIST the login is taken. */
 int stor_web_user_add(struct stor_admin *adm, const char *login, const char *role, const char *dept,
-                      const char *pw_hash, char *err, size_t errlen);
+                      const char *pw_hash, int one_time, char *err, size_t errlen);
+
+/* Sets user ID's password hash to PW_HASH (no longer one-time, wrong passwords forgotten)
+ * and ends the user's other sessions than KEEP_TOKEN_HASH's (NULL: all). */
+int stor_web_user_set_password(struct stor_admin *adm, int id, const char *pw_hash,
+                               const char *keep_token_hash, char *err, size_t errlen);
 
 /* Finds LOGIN into OUT. -ENOENT when there is no such user. */
 int stor_web_user_find(struct stor_admin *adm, const char *login, struct stor_web_user *out,

@@ -1,8 +1,9 @@
 /*
  * ermweb.c: the web console of ermgw (issue 13): managers run the campaign and employees
  * follow theirs from a phone, through a JSON API under /api/v1/ (docs/api.md) and the
- * static pages that use it (web/static/). It reads the same INI file as ermgw ([web] and
- * [database]) and speaks to the same database through storage/, as ermctl does.
+ * static pages that use it (web/static/). It reads the same INI file as ermgw with the same
+ * parser (core/config.c: [web] and [database]) and speaks to the same database through
+ * storage/, as ermctl does.
  *
  * Meant to sit behind the operator's TLS reverse proxy ([web] secure_cookies = yes there).
  * SIGTERM or SIGINT stops it: the listening socket closes, requests in flight finish.
@@ -15,18 +16,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 
 #include <sodium.h>
 
 #include "common/log.h"
+#include "common/readfile.h"
+#include "core/config.h"
 #include "storage/admin.h"
+#include "storage/db.h"
 #include "storage/web_sessions.h"
 #include "version.h"
 #include "web/web_api.h"
 #include "web/web_auth.h"
-#include "web/web_conf.h"
 #include "web/web_rank.h"
 #include "web/web_server.h"
 
@@ -38,6 +40,7 @@ static const struct web_route ermweb_routes[] = {
     {"POST", "/api/v1/code/verify", WEB_PUBLIC, web_auth_code_verify},
     {"POST", "/api/v1/logout", WEB_SESSION, web_auth_logout},
     {"GET", "/api/v1/me", WEB_SESSION, web_auth_me},
+    {"POST", "/api/v1/password", WEB_SESSION, web_auth_password},
     {"GET", "/api/v1/session", WEB_PUBLIC, web_auth_session_get},
     {"GET", "/api/v1/dashboard", WEB_MANAGER, web_manager_dashboard},
     {"GET", "/api/v1/products", WEB_MANAGER, web_manager_products},
@@ -59,6 +62,7 @@ static const struct web_route ermweb_routes[] = {
     {"GET", "/api/v1/my/qr/*", WEB_EMPLOYEE, web_mine_qr},
     {"GET", "/api/v1/my/orders", WEB_EMPLOYEE, web_mine_orders},
     {"GET", "/api/v1/my/rank", WEB_EMPLOYEE, web_mine_rank},
+    {"GET", "/api/v1/my/summary", WEB_EMPLOYEE, web_mine_summary},
     {"GET", "/api/v1/my/products", WEB_EMPLOYEE, web_mine_products},
     {"POST", "/api/v1/my/claim", WEB_EMPLOYEE, web_mine_claim},
 };
@@ -70,7 +74,8 @@ static void ermweb_usage(void)
            "\n"
            "The web console of ermgw: managers and employees over HTTP (JSON API under\n"
            "/api/v1/, pages from [web] static_dir). Reads [web] and [database] of FILE, the\n"
-           "same file as ermgw's. Put it behind a TLS reverse proxy.\n"
+           "same file as ermgw's, checked as ermgw checks it. Put it behind a TLS reverse\n"
+           "proxy.\n"
            "\n"
            "options:\n"
            "  --config FILE  the configuration file (required)\n"
@@ -83,35 +88,100 @@ static void ermweb_usage(void)
 
 #define ERMWEB_HOUSEKEEPING_S 3600 /* expired sessions and old login codes go this often */
 
-/* Drops expired sessions and old login codes, on a connection of its own (the workers'
- * are theirs). A failure is logged; the next hour tries again. */
-static void ermweb_housekeeping(const struct web_conf *conf)
+/* The main thread's own connection (the workers' are theirs): *ADM, opened when NULL.
+ * 0, or -errno with ERR (the next round tries again). */
+static int ermweb_connect(const struct erm_config *conf, struct stor_admin **adm, char *err,
+                          size_t errlen)
 {
-    struct stor_admin *adm = NULL;
+    return *adm != NULL ? 0 : stor_admin_connect(conf->conninfo, adm, err, errlen);
+}
+
+/* Drops expired sessions and old login codes. A failure is logged; the next hour tries
+ * again. */
+static void ermweb_housekeeping(const struct erm_config *conf, struct stor_admin **adm)
+{
     char err[512];
     long long sessions = 0, codes = 0;
-    int rc = stor_admin_connect(conf->conninfo, &adm, err, sizeof err);
+    int rc = ermweb_connect(conf, adm, err, sizeof err);
     if (rc == 0)
-        rc = stor_web_housekeeping(adm, &sessions, &codes, err, sizeof err);
-    stor_admin_close(adm);
-    if (rc < 0)
+        rc = stor_web_housekeeping(*adm, &sessions, &codes, err, sizeof err);
+    if (rc < 0) {
         ERM_WARN("web", "housekeeping: %s", err);
-    else if (sessions + codes > 0)
+        stor_admin_close(*adm);
+        *adm = NULL;
+    } else if (sessions + codes > 0)
         ERM_INFO("web", "housekeeping: %lld expired sessions, %lld old login codes dropped",
                  sessions, codes);
 }
 
-/* Waits for SIGTERM or SIGINT (blocked in every thread: workers inherit the mask), doing
- * the housekeeping every hour meanwhile. Returns the signal. */
-static int ermweb_wait(const sigset_t *set, const struct web_conf *conf)
+/* Reads the current period's ranking into web_rank.c's cache, so that no employee's
+ * request waits for it. A failure is logged; workers then read it themselves. */
+static void ermweb_rank(const struct erm_config *conf, struct stor_admin **adm)
 {
-    for (;;) {
-        ermweb_housekeeping(conf);
-        struct timespec ts = {ERMWEB_HOUSEKEEPING_S, 0};
+    char err[512], period[8];
+    web_period_now(period);
+    int rc = ermweb_connect(conf, adm, err, sizeof err);
+    if (rc == 0)
+        rc = web_rank_refresh(*adm, period, err, sizeof err);
+    if (rc < 0) {
+        ERM_WARN("web", "ranking of %s: %s", period, err);
+        stor_admin_close(*adm);
+        *adm = NULL;
+    }
+}
+
+/* Waits for SIGTERM or SIGINT (blocked in every thread: workers inherit the mask),
+ * refreshing the current ranking every WEB_RANK_REFRESH_S and doing the housekeeping every
+ * hour meanwhile, on its connection *ADM. Returns the signal. */
+static int ermweb_wait(const sigset_t *set, const struct erm_config *conf, struct stor_admin **adm)
+{
+    for (time_t last = 0;;) {
+        if (time(NULL) - last >= ERMWEB_HOUSEKEEPING_S) {
+            ermweb_housekeeping(conf, adm);
+            last = time(NULL);
+        }
+        struct timespec ts = {WEB_RANK_REFRESH_S, 0};
         int sig = sigtimedwait(set, NULL, &ts);
         if (sig > 0)
             return sig;
+        ermweb_rank(conf, adm);
     }
+}
+
+#ifndef ERM_WEB_STATIC_DIR
+#define ERM_WEB_STATIC_DIR "/usr/local/share/ermgw/web"
+#endif
+
+/* Reads PATH into CONF with core/config.c, the parser of ermgw's file, requiring what
+ * ermweb needs ([web] listen), and checks the conninfo as libpq reads it; an empty
+ * static_dir is the installed pages. 0, or -errno with one line printed. */
+static int ermweb_load_config(const char *path, struct erm_config *conf)
+{
+    char *buf = NULL, err[1024];
+    size_t len = 0;
+    int rc = readfile_all(path, &buf, &len);
+    if (rc < 0) {
+        fprintf(stderr, "ermweb: %s: %s\n", path, strerror(-rc));
+        return rc;
+    }
+    config_defaults(conf);
+    rc = config_parse_for(CONFIG_ERMWEB, path, buf, len, conf, err, sizeof err);
+    free(buf);
+    if (rc < 0) {
+        /* as ermgw: the message quotes the file's bytes, escaped like a log record */
+        char shown[4 * sizeof err];
+        erm_log_escape(err, strlen(err), shown, sizeof shown);
+        fprintf(stderr, "ermweb: %s\n", shown);
+        return rc;
+    }
+    rc = stor_conninfo_check(conf->conninfo, err, sizeof err); /* as ermgw: exit 2, not retried */
+    if (rc < 0) {
+        fprintf(stderr, "ermweb: %s:%u: [database] conninfo: %s\n", path, conf->conninfo_line, err);
+        return rc;
+    }
+    if (conf->web_static_dir[0] == '\0')
+        snprintf(conf->web_static_dir, sizeof conf->web_static_dir, "%s", ERM_WEB_STATIC_DIR);
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -138,18 +208,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "ermweb: --config FILE is required (see ermweb --help)\n");
         return 2;
     }
-    static struct web_conf conf;
+    static struct erm_config conf;
     char err[1024];
-    if (web_conf_load(config, &conf, err, sizeof err) < 0) {
-        fprintf(stderr, "ermweb: %s\n", err);
+    if (ermweb_load_config(config, &conf) < 0)
         return 2;
-    }
-    struct sockaddr_storage sa;
-    unsigned salen;
-    if (web_listen_addr(conf.listen, &sa, &salen) < 0) {
-        fprintf(stderr, "ermweb: %s: [web] listen: \"%s\" is not HOST:PORT\n", config, conf.listen);
-        return 2;
-    }
     if (check) {
         printf("ermweb: %s: configuration ok\n", config);
         return 0;
@@ -164,16 +226,23 @@ int main(int argc, char **argv)
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
+    struct stor_admin *adm = NULL;
+    ermweb_rank(&conf, &adm); /* before the first request */
     struct MHD_Daemon *d = web_server_start(&conf, ermweb_routes, ERMWEB_NROUTES, err, sizeof err);
     if (d == NULL) {
         fprintf(stderr, "ermweb: %s\n", err);
+        stor_admin_close(adm);
+        web_rank_free();
         return 1;
     }
-    ERM_INFO("web", "listening on %s (%d threads)", conf.listen, conf.threads);
-    int sig = ermweb_wait(&set, &conf);
+    ERM_INFO("web", "listening on %s (%u threads)", conf.web_listen, conf.web_threads);
+    int sig = ermweb_wait(&set, &conf, &adm);
     ERM_INFO("web", "signal %d: stopping", sig);
     web_server_stop(d);
+    stor_admin_close(adm);
     web_rank_free();
+    web_auth_free();
+    web_mine_free();
     ERM_INFO("web", "stopped");
     return 0;
 }

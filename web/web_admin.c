@@ -1,7 +1,8 @@
 /*
  * web_admin.c: the admins' side of web_api.h: the console's users, listed and added. The
- * admin sets the first password (10 to 200 characters) and hands it over; only its
- * Argon2id hash is stored, as `ermctl user add` does.
+ * admin sets the first password (10 to 200 characters) and hands it over: a one-time
+ * password, which the user must change at the first login; only its Argon2id hash is
+ * stored, as `ermctl user add` does.
  */
 #include <errno.h>
 #include <string.h>
@@ -10,9 +11,7 @@
 
 #include "storage/web_users.h"
 #include "web/web_api.h"
-
-#define WEB_PW_MIN 10
-#define WEB_PW_MAX 200
+#include "web/web_auth.h"
 
 static void web_admin_user_row(void *arg, const struct stor_web_user_row *u)
 {
@@ -48,7 +47,7 @@ void web_admin_user_add(struct web_req *r)
                                crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
         rc = field_error(err, sizeof err, -ENOMEM, "password: out of memory hashing it");
     else
-        rc = stor_web_user_add(r->adm, login, role, dept, hash, err, sizeof err);
+        rc = stor_web_user_add(r->adm, login, role, dept, hash, 1, err, sizeof err);
     web_audit(r, "user.add", "%s (%s%s%s): %s", login ? login : "", role ? role : "",
               dept && dept[0] ? ", " : "", dept ? dept : "", rc < 0 ? err : "added");
     if (rc < 0)

@@ -36,6 +36,8 @@ void web_mine_codes(struct web_req *r);    /* GET  /api/v1/my/codes */
 void web_mine_qr(struct web_req *r);       /* GET  /api/v1/my/qr/CODE?kind=sms|tel */
 void web_mine_orders(struct web_req *r);   /* GET  /api/v1/my/orders?period=YYYY-MM */
 void web_mine_rank(struct web_req *r);     /* GET  /api/v1/my/rank?period=YYYY-MM */
+void web_mine_summary(struct web_req *r);  /* GET  /api/v1/my/summary?period=YYYY-MM */
+void web_mine_free(void);                  /* the summaries kept in memory (at exit) */
 void web_mine_products(struct web_req *r); /* GET  /api/v1/my/products (open to claim) */
 void web_mine_claim(struct web_req *r);    /* POST /api/v1/my/claim */
 

@@ -17,6 +17,7 @@
 #include "storage/audit_log.h"
 #include "storage/web_sessions.h"
 #include "storage/web_users.h"
+#include "web/web_cache.h"
 
 #define WEB_COOKIE "erm_session"
 
@@ -41,6 +42,21 @@ static void web_auth_sha256(const char *prefix, const char *text, char *out)
     sodium_bin2hex(out, WEB_TOKEN_HEX, h, sizeof h);
 }
 
+/* Sessions looked up lately, by token hash (see web_auth.h). */
+static struct web_cache web_auth_cache =
+    WEB_CACHE_INIT(WEB_SESSION_CACHE_SLOTS, sizeof(struct stor_web_session), WEB_SESSION_CACHE_S);
+
+void web_auth_free(void)
+{
+    web_cache_free(&web_auth_cache);
+}
+
+/* web_cache_drop_if()'s test: the session is user *ARG's. */
+static int web_auth_is_user(const void *value, void *arg)
+{
+    return ((const struct stor_web_session *)value)->user_id == *(const int *)arg;
+}
+
 int web_auth_session(struct web_req *r)
 {
     if (r->has_session)
@@ -50,9 +66,15 @@ int web_auth_session(struct web_req *r)
         return 0;
     char err[256];
     web_auth_sha256(NULL, tok, r->token_hash);
+    if (web_cache_get(&web_auth_cache, r->token_hash, &r->sess)) {
+        r->has_session = 1;
+        return 1;
+    }
     int rc = stor_web_session_find(r->adm, r->token_hash, &r->sess, err, sizeof err);
     if (rc < 0 && rc != -ENOENT)
         ERM_ERROR("web", "session: %s", err);
+    if (rc == 0)
+        web_cache_put(&web_auth_cache, r->token_hash, &r->sess);
     r->has_session = rc == 0;
     return r->has_session;
 }
@@ -72,7 +94,7 @@ static int web_auth_open(struct web_req *r, int user_id, const char *employee)
     web_auth_random_hex(token);
     web_auth_random_hex(csrf);
     web_auth_sha256(NULL, token, r->token_hash);
-    int ttl = r->conf->session_hours * 3600;
+    int ttl = (int)r->conf->web_session_hours * 3600;
     int rc = stor_web_session_create(r->adm, r->token_hash, user_id, employee, csrf, r->addr, ttl,
                                      err, sizeof err);
     if (rc == 0)
@@ -84,16 +106,16 @@ static int web_auth_open(struct web_req *r, int user_id, const char *employee)
     r->has_session = 1;
     snprintf(r->cookie, sizeof r->cookie,
              WEB_COOKIE "=%s; Path=/; Max-Age=%d; HttpOnly; SameSite=Strict%s", token, ttl,
-             r->conf->secure_cookies ? "; Secure" : "");
+             r->conf->web_secure_cookies ? "; Secure" : "");
     return 0;
 }
 
 /* The session as the page sees it. */
 static json_t *web_auth_me_json(const struct web_req *r)
 {
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "role", r->sess.role, "login", r->sess.login,
-                     "dept", r->sess.dept, "employee", r->sess.employee, "name", r->sess.name,
-                     "csrf", r->sess.csrf);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "role", r->sess.role, "login",
+                     r->sess.login, "dept", r->sess.dept, "employee", r->sess.employee, "name",
+                     r->sess.name, "csrf", r->sess.csrf, "must_change", r->sess.must_change);
 }
 
 /* A hash computed for nothing, so an unknown login takes as long as a wrong password. */
@@ -169,6 +191,7 @@ void web_auth_login(struct web_req *r)
 void web_auth_logout(struct web_req *r)
 {
     char err[256];
+    web_cache_drop(&web_auth_cache, r->token_hash);
     int rc = stor_web_session_end(r->adm, r->token_hash, err, sizeof err);
     if (rc < 0) {
         web_fail_rc(r, rc, err);
@@ -176,7 +199,7 @@ void web_auth_logout(struct web_req *r)
     }
     snprintf(r->cookie, sizeof r->cookie,
              WEB_COOKIE "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict%s",
-             r->conf->secure_cookies ? "; Secure" : "");
+             r->conf->web_secure_cookies ? "; Secure" : "");
     web_json(r, 200, json_pack("{s:b}", "ok", 1));
 }
 
@@ -191,6 +214,60 @@ void web_auth_session_get(struct web_req *r)
         web_json(r, 200, web_auth_me_json(r));
     else
         web_json(r, 200, json_pack("{s:n}", "role"));
+}
+
+/* Checks the new password PW against OLD; NULL when fine, else why not. */
+static const char *web_auth_pw_why(const char *pw, const char *old)
+{
+    size_t n = pw != NULL ? strlen(pw) : 0;
+    if (n < WEB_PW_MIN || n > WEB_PW_MAX)
+        return "new: 10 to 200 characters";
+    return strcmp(pw, old) == 0 ? "new: the same as the old one" : NULL;
+}
+
+void web_auth_password(struct web_req *r)
+{
+    json_t *j = r->sess.user_id > 0 ? web_body_json(r) : NULL;
+    if (r->sess.user_id <= 0) {
+        web_error(r, 403, "forbidden", "员工使用短信验证码登录，没有密码");
+        return;
+    }
+    if (j == NULL)
+        return;
+    const char *old = web_str(j, "old"), *pw = web_str(j, "new");
+    char hash[crypto_pwhash_STRBYTES], err[512];
+    struct stor_web_user u;
+    int rc = stor_web_user_find(r->adm, r->sess.login, &u, err, sizeof err);
+    const char *why = rc < 0 ? NULL : old == NULL ? "old: missing" : web_auth_pw_why(pw, old);
+    if (rc == 0 && u.locked) {
+        web_error(r, 429, "locked", "密码错误次数过多，账号已暂时锁定，请稍后再试");
+    } else if (rc == 0 && why == NULL &&
+               crypto_pwhash_str_verify(u.pw_hash, old, strlen(old)) != 0) {
+        /* as a wrong password at login: the address's throttle and the user's lockout (a
+         * stolen session cannot guess the password faster than the login page can) */
+        web_auth_failed(r, "login.fail", u.login);
+        if (stor_web_user_attempt(r->adm, u.id, 0, WEB_MAX_FAILED, WEB_LOCK_S, err, sizeof err) < 0)
+            ERM_ERROR("web", "password of %s: %s", u.login, err);
+        web_error(r, 401, "bad_login", "原密码错误");
+    } else if (rc == 0 && why != NULL) {
+        web_error(r, 400, "invalid", why);
+    } else if (rc == 0 &&
+               crypto_pwhash_str(hash, pw, strlen(pw), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                                 crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+        web_fail_rc(r, -ENOMEM, "password: out of memory hashing it");
+    } else {
+        if (rc == 0)
+            rc = stor_web_user_set_password(r->adm, u.id, hash, r->token_hash, err, sizeof err);
+        if (rc == 0) {
+            /* the others ended, this one changed */
+            web_cache_drop_if(&web_auth_cache, web_auth_is_user, &u.id);
+            r->sess.must_change = 0;
+            web_audit(r, "password.change", "%s", u.login);
+            web_json(r, 200, web_auth_me_json(r));
+        } else
+            web_fail_rc(r, rc, err);
+    }
+    json_decref(j);
 }
 
 /* The request's "msisdn" in the national form into OUT, or 0 with a 400 answered. */
@@ -218,10 +295,11 @@ void web_auth_code_send(struct web_req *r)
     web_auth_sha256(salt, code, hash);
     snprintf(text, sizeof text, "您的员工营销平台登录验证码：%s，%d分钟内有效。请勿告诉他人。",
              code, WEB_CODE_TTL_S / 60);
-    struct stor_web_code_limits lim = {WEB_CODE_TTL_S, WEB_CODE_HOURLY, r->conf->code_per_address};
+    struct stor_web_code_limits lim = {WEB_CODE_TTL_S, WEB_CODE_HOURLY,
+                                       (int)r->conf->web_code_per_address};
     int sent = 0;
-    int rc = stor_web_code_issue(r->adm, msisdn, r->addr, salt, hash, text, r->conf->code_source,
-                                 &lim, &sent, err, sizeof err);
+    int rc = stor_web_code_issue(r->adm, msisdn, r->addr, salt, hash, text,
+                                 r->conf->web_code_source, &lim, &sent, err, sizeof err);
     sodium_memzero(code, sizeof code);
     if (rc == -EBUSY)
         web_error(r, 429, "too_many", "验证码发送过于频繁，请一小时后再试");

@@ -24,12 +24,22 @@
 #define WEB_CODE_HOURLY   3
 #define WEB_ADDR_FAILS    20
 #define WEB_ADDR_WINDOW_S 900
+#define WEB_PW_MIN        10 /* characters of a password, as `ermctl user add` */
+/* A session looked up is kept in memory (web_cache.h) this long: what it may miss meanwhile
+ * is its expiry and an employee's deactivation by ermctl; a logout and a password change
+ * drop it at once. */
+#define WEB_SESSION_CACHE_S     10
+#define WEB_SESSION_CACHE_SLOTS 4096
+#define WEB_PW_MAX              200
 
 /* Finds R's session from its cookie into R->sess. 1 when there is a live one. */
 int web_auth_session(struct web_req *r);
 
 /* 1 when R's X-CSRF-Token header equals its session's value. */
 int web_auth_csrf_ok(struct web_req *r);
+
+/* Frees the sessions kept in memory (at exit). */
+void web_auth_free(void);
 
 /* The routes: POST /api/v1/login, /logout, /code/send, /code/verify; GET /api/v1/me. */
 void web_auth_login(struct web_req *r);
@@ -39,6 +49,10 @@ void web_auth_me(struct web_req *r);
  * so a page asks who is logged in without a failed request. */
 void web_auth_session_get(struct web_req *r);
 void web_auth_code_send(struct web_req *r);
+/* POST /api/v1/password {"old", "new"}: a user's new password (WEB_PW_MIN..WEB_PW_MAX
+ * characters, not the old one); ends the user's other sessions. The only call a user with
+ * a one-time password can make besides /me and /logout. */
+void web_auth_password(struct web_req *r);
 void web_auth_code_verify(struct web_req *r);
 
 #endif

@@ -3,10 +3,12 @@
  * ermctl (products, the HR import, the hand-out, opt-outs, the report, the ranking) and
  * the audit page. Each action that changes something is audited, whatever its outcome.
  *
- * Scope: a manager with a department (web_users.dept) sees the holders, report rows and
- * audit entries of that department and hands out to it only; what concerns every
- * department (the pool's products, the HR file, opt-outs, the ranking) is for managers
- * without one and admins (403 otherwise).
+ * Scope: a manager with a department (web_users.dept) sees and acts on that department
+ * only: the holders, report rows, ranking lines, opt-outs (its employees' numbers) and
+ * audit entries of it; hands out to it only; imports rows of it only (a row
+ * of another department is a bad line). What concerns every department (adding,
+ * activating or retiring the pool's products, virtual teams) is for managers without one
+ * and admins (403 otherwise).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -243,8 +245,6 @@ static void web_manager_sort_bad(json_t *bad)
 
 void web_manager_people_import(struct web_req *r)
 {
-    if (web_scoped(r, "部门经理不能进行此操作"))
-        return;
     const char *dry = web_query(r, "dry_run");
     int dry_run = dry == NULL || strcmp(dry, "0") != 0; /* a dry run unless told otherwise */
     char err[512];
@@ -258,8 +258,9 @@ void web_manager_people_import(struct web_req *r)
     /* As ermctl: the rows are checked (and looked at by the database) also when some lines
      * were not rows, so every bad line is named at once; nothing is written then. */
     if (rc == 0)
-        rc = stor_employee_import(r->adm, rows, n, dry_run || json_array_size(bad) > 0,
-                                  web_manager_bad, bad, &counts, err, sizeof err);
+        rc =
+            stor_employee_import(r->adm, r->sess.dept, rows, n, dry_run || json_array_size(bad) > 0,
+                                 web_manager_bad, bad, &counts, err, sizeof err);
     if (rc == 0 && json_array_size(bad) > 0)
         rc = field_error(err, sizeof err, -EINVAL, "%zu bad lines; nothing imported",
                          json_array_size(bad));
@@ -342,11 +343,9 @@ static void web_manager_optout_row(void *arg, const char *msisdn, const char *at
 
 void web_manager_optouts(struct web_req *r)
 {
-    if (web_scoped(r, "部门经理不能进行此操作"))
-        return;
     char err[512];
     json_t *rows = json_array();
-    int rc = stor_optout_list(r->adm, web_manager_optout_row, rows, err, sizeof err);
+    int rc = stor_optout_list(r->adm, r->sess.dept, web_manager_optout_row, rows, err, sizeof err);
     web_rows(r, rc, err, rows, "optouts");
 }
 
@@ -386,18 +385,29 @@ void web_manager_report(struct web_req *r)
     free(text);
 }
 
+/* The ranking's lines in the session's scope: a department's manager sees the lines of
+ * its employees only, with their places in the whole ranking (the bottom 10% is the
+ * company's, as RL10 applies it). */
+struct web_manager_rank {
+    json_t *rows;
+    const char *dept; /* "" for every department */
+    long total;       /* lines of the whole ranking */
+};
+
 static void web_manager_rank_row(void *arg, const struct stor_rank_row *k)
 {
-    json_array_append_new(arg,
-                          json_pack("{s:I, s:s, s:s, s:I, s:i}", "rank", (json_int_t)k->rank,
-                                    "holder", k->holder, "name", k->name ? k->name : "", "orders",
-                                    (json_int_t)k->orders, "restricted", k->restricted));
+    struct web_manager_rank *g = arg;
+    g->total++;
+    if (g->dept[0] != '\0' && strcmp(k->dept, g->dept) != 0)
+        return;
+    json_array_append_new(g->rows, json_pack("{s:I, s:s, s:s, s:s, s:I, s:i}", "rank",
+                                             (json_int_t)k->rank, "holder", k->holder, "name",
+                                             k->name ? k->name : "", "dept", k->dept, "orders",
+                                             (json_int_t)k->orders, "restricted", k->restricted));
 }
 
 void web_manager_ranking(struct web_req *r)
 {
-    if (web_scoped(r, "部门经理不能进行此操作"))
-        return;
     const char *period = web_query(r, "period");
     char err[512], now[8];
     if (period == NULL) {
@@ -409,15 +419,16 @@ void web_manager_ranking(struct web_req *r)
         return;
     }
     int closed = 0;
-    json_t *rows = json_array();
-    int rc = stor_ranking(r->adm, period, web_manager_rank_row, rows, &closed, err, sizeof err);
+    struct web_manager_rank g = {json_array(), r->sess.dept, 0};
+    int rc = stor_ranking(r->adm, period, web_manager_rank_row, &g, &closed, err, sizeof err);
     if (rc < 0) {
-        json_decref(rows);
+        json_decref(g.rows);
         web_fail_rc(r, rc, err);
         return;
     }
     web_json(r, 200,
-             json_pack("{s:s, s:b, s:o}", "period", period, "closed", closed, "rows", rows));
+             json_pack("{s:s, s:s, s:b, s:I, s:o}", "period", period, "dept", r->sess.dept,
+                       "closed", closed, "ranked", (json_int_t)g.total, "rows", g.rows));
 }
 
 static void web_manager_audit_row(void *arg, const struct stor_audit_row *a)

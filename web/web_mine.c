@@ -20,6 +20,7 @@
 #include "web/web_api.h"
 #include "web/web_qr.h"
 #include "web/web_rank.h"
+#include "web/web_cache.h"
 
 /* The links of code CODE of service SERVICE: "sms:10086?body=10001", "tel:1008610001". */
 static void web_mine_links(const char *service, const char *code, char *sms, size_t scap, char *tel,
@@ -166,6 +167,59 @@ static void web_mine_product_row(void *arg, const struct stor_product_row *p)
     json_array_append_new(arg, json_pack("{s:s, s:s, s:s, s:I, s:I}", "code", p->code, "name",
                                          p->name, "intro", p->intro ? p->intro : "", "quota",
                                          (json_int_t)p->quota, "claimed", (json_int_t)p->claimed));
+}
+
+/* Employees' summaries, by "EMPLOYEE/PERIOD" (PERIOD "" for the current one), kept
+ * WEB_MINE_SUMMARY_S: an employee's page polled or reloaded costs the database one
+ * statement per employee every few seconds, however often it is asked (what lets the
+ * console's load leave ermgw's order path alone). Freed by web_mine_free() at exit. */
+#define WEB_MINE_SUMMARY_S     5
+#define WEB_MINE_SUMMARY_SLOTS 8192
+static struct web_cache web_mine_cache =
+    WEB_CACHE_INIT(WEB_MINE_SUMMARY_SLOTS, sizeof(struct stor_self_summary), WEB_MINE_SUMMARY_S);
+
+void web_mine_free(void)
+{
+    web_cache_free(&web_mine_cache);
+}
+
+/* R's summary of PERIOD (NULL: the current one) into S: cached, or read and kept. */
+static int web_mine_summary_get(struct web_req *r, const char *period, struct stor_self_summary *s,
+                                char *err, size_t errlen)
+{
+    char key[WEB_CACHE_KEY_MAX];
+    snprintf(key, sizeof key, "%s/%s", r->sess.employee, period != NULL ? period : "");
+    if (web_cache_get(&web_mine_cache, key, s))
+        return 0;
+    int rc = stor_self_summary(r->adm, r->sess.employee, period, s, err, errlen);
+    if (rc == 0)
+        web_cache_put(&web_mine_cache, key, s);
+    return rc;
+}
+
+void web_mine_summary(struct web_req *r)
+{
+    char err[512], yuan[32];
+    const char *period;
+    if (!web_mine_period(r, &period))
+        return;
+    struct stor_self_summary s;
+    struct web_rank k;
+    int rc = web_mine_summary_get(r, period, &s, err, sizeof err);
+    if (rc == 0)
+        rc = web_rank_find(r->adm, s.period, r->sess.employee, &k, err, sizeof err);
+    if (rc < 0) {
+        web_fail_rc(r, rc, err);
+        return;
+    }
+    if (money_format(s.commission_fen, yuan, sizeof yuan) < 0)
+        snprintf(yuan, sizeof yuan, "?");
+    web_json(r, 200,
+             json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:I, s:I, s:I, s:b, s:b}", "employee",
+                       r->sess.employee, "name", r->sess.name, "dept", r->sess.dept, "period",
+                       s.period, "orders", (json_int_t)s.orders, "commission", yuan, "codes",
+                       (json_int_t)s.codes, "rank", (json_int_t)k.rank, "ranked", (json_int_t)k.of,
+                       "restricted", k.restricted == 1, "closed", k.closed));
 }
 
 void web_mine_products(struct web_req *r)

@@ -1,9 +1,11 @@
 /*
- * web_rank.c: the ranking cache of web_rank.h: one period's ranking as an array sorted by
- * holder, looked up by bsearch. A stale ranking of the same period is refreshed by the one
- * worker that finds it stale, outside the lock, while the others keep answering from the
- * old one (reading a large period's orders takes a second: nobody waits for it but that
- * worker); a ranking of another period, or none yet, is read under the lock.
+ * web_rank.c: the ranking cache of web_rank.h: a period's ranking as an array sorted by
+ * holder, looked up by bsearch, in two slots. The first is replaced by web_rank_refresh()
+ * (the main thread, reading outside the lock). In the second, a stale ranking of the same
+ * period is refreshed by the one worker that finds it stale, outside the lock, while the
+ * others keep answering from the old one (reading a large period's orders takes a second:
+ * nobody waits for it but that worker); a ranking of another period, or none yet, is read
+ * under the lock.
  */
 #include "web/web_rank.h"
 
@@ -33,8 +35,10 @@ struct web_rank_set {
 };
 
 static pthread_mutex_t web_rank_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct web_rank_set web_rank_cache; /* under the lock */
-static int web_rank_refreshing;            /* a worker is reading a fresh one */
+/* [0] the period web_rank_refresh() keeps, [1] the last other one asked for; under the
+ * lock. REFRESHING: a worker is reading a fresh [1]. */
+static struct web_rank_set web_rank_cache[2];
+static int web_rank_refreshing;
 
 static void web_rank_set_free(struct web_rank_set *s)
 {
@@ -90,10 +94,9 @@ static int web_rank_load(struct stor_admin *adm, const char *period, struct web_
     return 0;
 }
 
-/* HOLDER's place in the cached ranking into OUT. Under the lock. */
-static void web_rank_lookup(const char *holder, struct web_rank *out)
+/* HOLDER's place in ranking S into OUT. Under the lock. */
+static void web_rank_lookup(const struct web_rank_set *s, const char *holder, struct web_rank *out)
 {
-    const struct web_rank_set *s = &web_rank_cache;
     struct web_rank_entry key = {(char *)holder, 0, 0};
     const struct web_rank_entry *e =
         s->n == 0 ? NULL : bsearch(&key, s->v, s->n, sizeof key, web_rank_cmp);
@@ -101,11 +104,11 @@ static void web_rank_lookup(const char *holder, struct web_rank *out)
                              e != NULL ? e->restricted : -1};
 }
 
-/* Replaces the cache with FRESH (taken over). Under the lock. */
-static void web_rank_swap(struct web_rank_set *fresh)
+/* Replaces slot SLOT with FRESH (taken over). Under the lock. */
+static void web_rank_swap(int slot, struct web_rank_set *fresh)
 {
-    web_rank_set_free(&web_rank_cache);
-    web_rank_cache = *fresh;
+    web_rank_set_free(&web_rank_cache[slot]);
+    web_rank_cache[slot] = *fresh;
 }
 
 int web_rank_find(struct stor_admin *adm, const char *period, const char *holder,
@@ -116,27 +119,47 @@ int web_rank_find(struct stor_admin *adm, const char *period, const char *holder
     struct web_rank_set fresh;
     int rc = 0;
     pthread_mutex_lock(&web_rank_lock);
-    int same = strcmp(web_rank_cache.period, period) == 0;
-    int stale = !same || time(NULL) - web_rank_cache.at >= WEB_RANK_TTL_S;
+    if (strcmp(web_rank_cache[0].period, period) == 0 &&
+        time(NULL) - web_rank_cache[0].at < 3 * WEB_RANK_TTL_S) { /* kept by the main thread */
+        web_rank_lookup(&web_rank_cache[0], holder, out);
+        pthread_mutex_unlock(&web_rank_lock);
+        return 0;
+    }
+    struct web_rank_set *o = &web_rank_cache[1];
+    int same = strcmp(o->period, period) == 0;
+    int stale = !same || time(NULL) - o->at >= WEB_RANK_TTL_S;
     if (same && stale && !web_rank_refreshing) { /* this worker refreshes it, unlocked */
         web_rank_refreshing = 1;
         pthread_mutex_unlock(&web_rank_lock);
         rc = web_rank_load(adm, period, &fresh, err, errlen);
         pthread_mutex_lock(&web_rank_lock);
         web_rank_refreshing = 0;
-        if (rc == 0 && strcmp(web_rank_cache.period, period) == 0)
-            web_rank_swap(&fresh);
+        if (rc == 0 && strcmp(o->period, period) == 0)
+            web_rank_swap(1, &fresh);
         else
             web_rank_set_free(&fresh);
     } else if (!same) { /* another period, or none yet: read under the lock */
         rc = web_rank_load(adm, period, &fresh, err, errlen);
         if (rc == 0)
-            web_rank_swap(&fresh);
+            web_rank_swap(1, &fresh);
         else
             web_rank_set_free(&fresh);
     }
     if (rc == 0)
-        web_rank_lookup(holder, out);
+        web_rank_lookup(o, holder, out);
+    pthread_mutex_unlock(&web_rank_lock);
+    return rc;
+}
+
+int web_rank_refresh(struct stor_admin *adm, const char *period, char *err, size_t errlen)
+{
+    struct web_rank_set fresh;
+    int rc = web_rank_load(adm, period, &fresh, err, errlen);
+    pthread_mutex_lock(&web_rank_lock);
+    if (rc == 0)
+        web_rank_swap(0, &fresh);
+    else
+        web_rank_set_free(&fresh);
     pthread_mutex_unlock(&web_rank_lock);
     return rc;
 }
@@ -144,6 +167,7 @@ int web_rank_find(struct stor_admin *adm, const char *period, const char *holder
 void web_rank_free(void)
 {
     pthread_mutex_lock(&web_rank_lock);
-    web_rank_set_free(&web_rank_cache);
+    web_rank_set_free(&web_rank_cache[0]);
+    web_rank_set_free(&web_rank_cache[1]);
     pthread_mutex_unlock(&web_rank_lock);
 }

@@ -2,9 +2,12 @@
  * web_rank.h: an employee's place in a period's ranking for the web console. The ranking
  * (storage/report.h's stor_ranking, the one `ermctl period ranking` prints) reads every
  * order of the period; computed for each page view it would cost a second per request on
- * a large campaign. So it is computed at most once per WEB_RANK_TTL_S and kept here (the
- * last period asked for), shared by the workers; a stale one is refreshed by one worker
- * while the others answer from it. Employees see a ranking about that old at most.
+ * a large campaign. So it is computed at most once per WEB_RANK_TTL_S and kept here, shared
+ * by the workers, in two slots: the current period's, which ermweb's main thread refreshes
+ * every WEB_RANK_REFRESH_S (web_rank_refresh) so that no request waits for it, and the
+ * last other period asked for (an employee's earlier month), read by the worker that asks
+ * and refreshed by one worker while the others answer from it when stale. Employees see a
+ * ranking about WEB_RANK_TTL_S old at most.
  */
 #ifndef ERM_WEB_RANK_H
 #define ERM_WEB_RANK_H
@@ -13,7 +16,8 @@
 
 #include "storage/admin.h"
 
-#define WEB_RANK_TTL_S 60
+#define WEB_RANK_TTL_S     60
+#define WEB_RANK_REFRESH_S 30 /* the current period's, by the main thread */
 
 struct web_rank {
     long rank;      /* 0: not ranked (no orders in the period) */
@@ -27,6 +31,10 @@ struct web_rank {
  * on ADM. 0 or the negative errno of stor_ranking() with ERR. */
 int web_rank_find(struct stor_admin *adm, const char *period, const char *holder,
                   struct web_rank *out, char *err, size_t errlen);
+
+/* Reads PERIOD's ranking afresh on ADM (the main thread's connection) and puts it in its
+ * slot, outside the lock while reading; requests meanwhile answer from the old one. */
+int web_rank_refresh(struct stor_admin *adm, const char *period, char *err, size_t errlen);
 
 /* Frees the cache (at exit). */
 void web_rank_free(void);

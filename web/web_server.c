@@ -31,7 +31,7 @@
 
 static const struct web_route *web_routes;
 static size_t web_nroutes;
-static const struct web_conf *web_config;
+static const struct erm_config *web_config;
 
 /* ---- the worker's database connection --------------------------------------------------- */
 
@@ -214,7 +214,7 @@ static void web_static(struct web_req *r)
         return;
     }
     char path[2048];
-    snprintf(path, sizeof path, "%s/%s", r->conf->static_dir, name);
+    snprintf(path, sizeof path, "%s/%s", r->conf->web_static_dir, name);
     FILE *f = fopen(path, "rb");
     struct stat st;
     char *buf = NULL;
@@ -270,6 +270,10 @@ static int web_admit(struct web_req *r, const struct web_route *rt)
         web_error(r, 403, "forbidden", "没有权限");
         return 0;
     }
+    if (r->sess.must_change && rt->access != WEB_SESSION) { /* a one-time password */
+        web_error(r, 403, "password_change", "请先修改初始密码");
+        return 0;
+    }
     if (strcmp(r->method, "GET") != 0 && !web_auth_csrf_ok(r)) {
         web_error(r, 403, "csrf", "CSRF token missing or wrong");
         return 0;
@@ -316,7 +320,7 @@ static void web_dispatch(struct web_req *r)
  * entry (the one the proxy added). */
 static void web_client_addr(struct web_req *r)
 {
-    const char *fwd = r->conf->trust_proxy
+    const char *fwd = r->conf->web_trust_proxy
                           ? MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Forwarded-For")
                           : NULL;
     if (fwd != NULL) {
@@ -476,13 +480,13 @@ int web_listen_addr(const char *listen, struct sockaddr_storage *sa, unsigned *l
     return 0;
 }
 
-struct MHD_Daemon *web_server_start(const struct web_conf *conf, const struct web_route *routes,
+struct MHD_Daemon *web_server_start(const struct erm_config *conf, const struct web_route *routes,
                                     size_t n, char *err, size_t errlen)
 {
     struct sockaddr_storage sa;
     unsigned salen = 0;
-    if (web_listen_addr(conf->listen, &sa, &salen) < 0) {
-        snprintf(err, errlen, "[web] listen: \"%s\" is not HOST:PORT", conf->listen);
+    if (web_listen_addr(conf->web_listen, &sa, &salen) < 0) {
+        snprintf(err, errlen, "[web] listen: \"%s\" is not HOST:PORT", conf->web_listen);
         return NULL;
     }
     (void)salen;
@@ -496,11 +500,11 @@ struct MHD_Daemon *web_server_start(const struct web_conf *conf, const struct we
     struct MHD_Daemon *d = MHD_start_daemon(
         flags, 0, NULL, NULL, web_access_cb, NULL, MHD_OPTION_EXTERNAL_LOGGER, web_mhd_log, NULL,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned)conf->threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+        (unsigned)conf->web_threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED, web_completed_cb, NULL, MHD_OPTION_END);
     if (d == NULL)
-        snprintf(err, errlen, "[web] listen: cannot listen on %s: %s", conf->listen,
+        snprintf(err, errlen, "[web] listen: cannot listen on %s: %s", conf->web_listen,
                  strerror(errno));
     return d;
 }

@@ -18,7 +18,7 @@
 #include <jansson.h>
 
 #include "storage/web_sessions.h"
-#include "web/web_conf.h"
+#include "core/config.h"
 
 struct MHD_Connection;
 struct MHD_Daemon;
@@ -29,7 +29,7 @@ struct stor_admin;
 
 struct web_req {
     struct MHD_Connection *conn;
-    const struct web_conf *conf;
+    const struct erm_config *conf;
     const char *method, *path;
     const char *arg;  /* the route's one "*" segment, or NULL */
     const char *body; /* NUL-terminated, BODY_LEN bytes */
@@ -50,7 +50,8 @@ struct web_req {
 
 /* Who may call a route. */
 enum web_access { WEB_PUBLIC, WEB_SESSION, WEB_EMPLOYEE, WEB_MANAGER, WEB_ADMIN };
-/* WEB_SESSION: anyone logged in; WEB_MANAGER: managers and admins. */
+/* WEB_SESSION: anyone logged in, also a user who must change a one-time password first
+ * (for them only these routes work); WEB_MANAGER: managers and admins. */
 
 struct web_route {
     const char *method;
@@ -104,7 +105,7 @@ struct sockaddr_storage;
 int web_listen_addr(const char *listen, struct sockaddr_storage *sa, unsigned *len);
 
 /* Starts the server on CONF->listen with ROUTES (N of them). NULL with ERR on failure. */
-struct MHD_Daemon *web_server_start(const struct web_conf *conf, const struct web_route *routes,
+struct MHD_Daemon *web_server_start(const struct erm_config *conf, const struct web_route *routes,
                                     size_t n, char *err, size_t errlen);
 
 /* Stops it: in-flight requests finish, workers end, their connections close. */

@@ -11,6 +11,7 @@ per-address limit of one test does not reach another.
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -116,6 +117,36 @@ class WebApi(unittest.TestCase):
         self.assertEqual(c.call("GET", "/api/v1/me")[0], 401)
         self.assertEqual(c.call("GET", "/api/v1/session"), (200, {"role": None}))
 
+    def test_password_guesses_lock(self):
+        """Wrong old passwords on the password form count as wrong logins: the user is
+        locked out after 5, as at the login page (also with the right one then)."""
+        add_user(self.pg, "guess")
+        c = self.client()
+        self.assertEqual(c.login("guess")[0], 200)
+        for _ in range(5):
+            st, body = c.call("POST", "/api/v1/password", {"old": "wrong password",
+                                                           "new": PASSWORD + "?"})
+            self.assertEqual(st, 401, body)
+        st, body = c.call("POST", "/api/v1/password", {"old": PASSWORD, "new": PASSWORD + "?"})
+        self.assertEqual((st, body["error"]), (429, "locked"), body)
+        self.assertEqual(self.client().login("guess")[0], 429)
+
+    def test_secure_cookies(self):
+        """Behind TLS ([web] secure_cookies = yes) the session cookie is Secure, also the
+        one that ends it."""
+        web = Web(self.pg, extra="secure_cookies = yes\n")
+        try:
+            c = Client(web, "198.51.100.1")
+            st, _ = c.login("boss")
+            self.assertEqual(st, 200)
+            cookie = c.last_headers["set-cookie"]
+            self.assertIn("; Secure", cookie)
+            self.assertIn("HttpOnly", cookie)
+            self.assertEqual(c.call("POST", "/api/v1/logout", {})[0], 200)
+            self.assertIn("; Secure", c.last_headers["set-cookie"])
+        finally:
+            self.assertEqual(web.stop(), 0)
+
     def test_no_session_refused(self):
         c = self.client()
         self.assertEqual(c.call("GET", "/api/v1/products")[0], 401)
@@ -217,9 +248,53 @@ class WebApi(unittest.TestCase):
         self.assertIn({"login": "li", "role": "manager", "dept": "网络部"},
                       [{k: u[k] for k in ("login", "role", "dept")} for u in body["users"]])
         li = self.client()
-        self.assertEqual(li.login("li")[1]["dept"], "网络部")
+        st, me = li.login("li")
+        self.assertEqual((me["dept"], me["must_change"]), ("网络部", True))  # the admin's is one-time
+        self.assertEqual(li.call("GET", "/api/v1/dashboard")[0], 403)
         self.assertEqual(self.pg.scalar("SELECT count(*) FROM web_audit WHERE actor = 'root'"
                                         " AND what = 'user.add'"), "3")
+
+    def test_one_time_password(self):
+        """A user whose password was made up for them (--generate) must set their own at the
+        first login: nothing else works until then; the other sessions end with it."""
+        r = subprocess.run([ermtest.binary("ermctl"), "user", "add", "--login", "otp", "--role",
+                            "manager", "--generate"], env=self.pg.env, text=True,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        otp = r.stdout.splitlines()[1].rsplit(": ", 1)[1]
+        c, other = self.client(), self.client()
+        st, me = c.login("otp", otp)
+        self.assertEqual((st, me["must_change"]), (200, True), me)
+        other.login("otp", otp)
+        for method, path, body in (("GET", "/api/v1/dashboard", None),
+                                   ("GET", "/api/v1/products", None),
+                                   ("POST", "/api/v1/products/10/retire", {}),
+                                   ("GET", "/api/v1/audit", None)):
+            st, body = c.call(method, path, body)
+            self.assertEqual((st, body["error"]), (403, "password_change"), path)
+        self.assertEqual(c.call("GET", "/api/v1/me")[1]["must_change"], True)
+        self.assertEqual(c.call("POST", "/api/v1/password", {"old": otp, "new": "x" * 12},
+                                csrf=False)[0], 403)
+        for old, new, status in ((otp, "short", 400), (otp, otp, 400),
+                                 ("wrong password", PASSWORD + "!", 401)):
+            st, body = c.call("POST", "/api/v1/password", {"old": old, "new": new})
+            self.assertEqual(st, status, body)
+        st, me = c.call("POST", "/api/v1/password", {"old": otp, "new": PASSWORD + "!"})
+        self.assertEqual((st, me["must_change"]), (200, False), me)
+        self.assertEqual(c.call("GET", "/api/v1/dashboard")[0], 200)
+        self.assertEqual(other.call("GET", "/api/v1/me")[0], 401)  # the other session ended
+        self.assertEqual(self.client().login("otp", otp)[0], 401)
+        st, me = self.client().login("otp", PASSWORD + "!")
+        self.assertEqual((st, me["must_change"]), (200, False))
+        self.assertEqual(self.pg.scalar("SELECT count(*) FROM web_audit WHERE actor = 'otp'"
+                                        " AND what = 'password.change'"), "1")
+        # a password given on standard input is the user's own: no change asked
+        st, me = self.client().login("boss")
+        self.assertEqual((st, me["must_change"]), (200, False))
+        # an employee has no password to change
+        e = self.employee("13800000005")
+        self.assertEqual(e.call("POST", "/api/v1/password", {"old": "a" * 10, "new": "b" * 10})[0],
+                         403)
 
     def test_teams(self):
         c = self.client()
@@ -288,9 +363,7 @@ class WebApi(unittest.TestCase):
         self.assertTrue(all(r["dept"] == "市场部" for r in body["rows"]), body)
         for method, path, payload in (("POST", "/api/v1/products", {"code": "40"}),
                                       ("POST", "/api/v1/products/10/retire", {}),
-                                      ("GET", "/api/v1/ranking", None),
-                                      ("GET", "/api/v1/optouts", None),
-                                      ("POST", "/api/v1/people/import", "id,name,msisdn,dept\n"),
+                                      ("POST", "/api/v1/teams", {"name": "t", "leader": "E001"}),
                                       ("POST", "/api/v1/handout", {"product": "10",
                                                                    "employee": "E002"})):
             st, body = c.call(method, path, payload)
@@ -309,6 +382,48 @@ class WebApi(unittest.TestCase):
         self.assertEqual({r["holder"] for r in body["rows"]}, {"E001", "E004", "E005"})
         st, body = c.call("GET", "/api/v1/audit")
         self.assertTrue(all(a["dept"] == "市场部" for a in body["audit"]))
+
+    def test_department_scope_ranking_optouts(self):
+        """A department's manager gets the ranking lines and opt-outs of their department
+        only; one of every department gets them all."""
+        self.pg.psql("INSERT INTO optouts (msisdn) VALUES ('13800000005'), ('13999999999')"
+                     " ON CONFLICT DO NOTHING")  # 赵六 of 市场部, and a number of nobody
+        boss, wang = self.client(), self.client()
+        boss.login("boss")
+        wang.login("wang")
+        st, every = boss.call("GET", "/api/v1/ranking")
+        self.assertEqual(st, 200, every)
+        st, mine = wang.call("GET", "/api/v1/ranking")
+        self.assertEqual(st, 200, mine)
+        market = [r for r in every["rows"] if r["dept"] == "市场部"]
+        self.assertTrue(market and len(market) < len(every["rows"]), every)
+        self.assertEqual(mine["rows"], market)  # the same places as in the whole ranking
+        self.assertEqual((mine["dept"], mine["ranked"]), ("市场部", every["ranked"]))
+        st, body = boss.call("GET", "/api/v1/optouts")
+        self.assertTrue({"13800000005", "13999999999"} <= {o["msisdn"] for o in body["optouts"]})
+        st, body = wang.call("GET", "/api/v1/optouts")
+        self.assertEqual((st, [o["msisdn"] for o in body["optouts"]]), (200, ["13800000005"]))
+
+    def test_department_scope_import(self):
+        """A department's manager imports rows of their department only: a row of another,
+        or of an employee now in another, is a bad line and nothing is written."""
+        c = self.client()
+        c.login("wang")
+        mixed = "id,name,msisdn,dept\nE201,甲,13900000201,市场部\nE202,乙,13900000202,网络部\n" \
+                "E002,李四,13800000002,市场部\n"
+        st, body = c.call("POST", "/api/v1/people/import?dry_run=0", mixed, ctype="text/csv")
+        self.assertEqual((st, body["ok"]), (200, False), body)
+        self.assertEqual([(b["line"], b["reason"]) for b in body["bad"]],
+                         [(3, 'dept: "网络部" is not your department (市场部)'),
+                          (4, "id: an employee of another department, not of 市场部")])
+        self.assertEqual(self.pg.scalar("SELECT count(*) FROM employees WHERE id LIKE 'E20%'"), "0")
+        self.assertEqual(self.pg.scalar("SELECT dept FROM employees WHERE id = 'E002'"), "网络部")
+        good = "id,name,msisdn,dept\nE201,甲,13900000201,市场部\nE004,王五,13800000004,市场部\n"
+        st, body = c.call("POST", "/api/v1/people/import?dry_run=0", good, ctype="text/csv")
+        self.assertEqual((st, body["ok"], body["added"], body["unchanged"]), (200, True, 1, 1), body)
+        self.assertEqual(self.pg.scalar("SELECT dept FROM employees WHERE id = 'E201'"), "市场部")
+        st, body = c.call("GET", "/api/v1/audit")
+        self.assertIn("people.import", [a["what"] for a in body["audit"]])
 
     def test_people_import(self):
         c = self.client()
@@ -405,6 +520,17 @@ class WebApi(unittest.TestCase):
         self.assertEqual(body["commission"], "5.00")
         st, rank = b.call("GET", "/api/v1/my/rank")
         self.assertEqual((st, rank["rank"], rank["closed"]), (200, 1, False), rank)
+        st, summary = b.call("GET", "/api/v1/my/summary")
+        self.assertEqual(st, 200, summary)
+        self.assertEqual({k: summary[k] for k in ("employee", "period", "orders", "commission",
+                                                  "codes")},
+                         {"employee": "E002", "period": body["period"], "orders": 1,
+                          "commission": "5.00", "codes": 1})
+        self.assertEqual((summary["rank"], summary["ranked"]), (rank["rank"], rank["ranked"]))
+        st, summary = b.call("GET", "/api/v1/my/summary?period=2020-01")
+        self.assertEqual((st, summary["orders"], summary["commission"], summary["rank"]),
+                         (200, 0, "0.00", 0), summary)
+        self.assertEqual(b.call("GET", "/api/v1/my/summary?period=x")[0], 400)
         st, body = b.call("GET", "/api/v1/my/orders?period=2020-01")
         self.assertEqual((st, body["orders"], body["commission"]), (200, [], "0.00"))
         self.assertEqual(b.call("GET", "/api/v1/my/orders?period=2020-13")[0], 400)
@@ -423,6 +549,40 @@ class WebApi(unittest.TestCase):
         self.assertEqual((st, again["outcome"], again["code"]), (200, "held", body["code"]))
         st, body = e.call("POST", "/api/v1/my/claim", {"product": "77"})
         self.assertEqual((st, body["outcome"]), (404, "no_product"))
+
+    def test_self_claim_restricted(self):
+        """RL10's bottom rule on the web: an employee restricted by last period's closed
+        ranking may not claim by themselves (409 restricted, nothing written); one who is
+        not, may."""
+        pg = self.pg
+        last = pg.scalar("SELECT erm_period_of(erm_period_start(erm_current_period())"
+                         " - interval '1 day')")
+        ermtest.ermctl(pg, "product", "add", "--code", "12", "--name", "宽带", "--quota", "10",
+                       "--commission", "3.00", "--intro", "百兆", check=True)
+        ermtest.ermctl(pg, "product", "activate", "12", check=True)
+        for i, (eid, msisdn, n) in enumerate((("E009", "13800000009", 0),
+                                              ("E010", "13800000010", 2))):
+            ermtest.ermctl(pg, "employee", "add", "--id", eid, "--name", "员工" + eid,
+                           "--msisdn", msisdn, "--dept", "财务部", check=True)
+            ermtest.ermctl(pg, "claim", "--product", "10", "--employee", eid, check=True)
+            pg.psql("UPDATE claims SET claimed_at = erm_period_start(:'p1') - interval '1 day'"
+                    " WHERE employee_id = :'p2'", last, eid)
+            pg.psql("INSERT INTO orders (customer, code, employee_id, product_code, channel,"
+                    " created_at) SELECT '1391' || lpad((:'p3'::integer * 100 + g)::text, 7, '0'),"
+                    " c.code, :'p2', '10', 'sms', erm_period_start(:'p1') + g * interval"
+                    " '1 minute' FROM claims c, generate_series(1, :'p4'::integer) g"
+                    " WHERE c.employee_id = :'p2' AND c.product_code = '10'", last, eid, i, n)
+        pg.psql("SELECT erm_credit_order(o.id) FROM orders o WHERE o.employee_id IN"
+                " ('E009', 'E010') ORDER BY o.created_at, o.id")
+        ermtest.ermctl(pg, "period", "close", last, "--bottom", "50", check=True)
+        low = self.employee("13800000009")
+        st, body = low.call("POST", "/api/v1/my/claim", {"product": "12"})
+        self.assertEqual((st, body["outcome"]), (409, "restricted"), body)
+        self.assertEqual(pg.scalar("SELECT count(*) FROM claims WHERE product_code = '12'"), "0")
+        st, rank = low.call("GET", "/api/v1/my/rank?period=" + last)
+        self.assertEqual((st, rank["closed"], rank["restricted"]), (200, True, True), rank)
+        st, body = self.employee("13800000010").call("POST", "/api/v1/my/claim", {"product": "12"})
+        self.assertEqual((st, body["outcome"]), (200, "new"), body)
 
     def test_housekeeping(self):
         self.pg.psql("INSERT INTO web_sessions (token_hash, user_id, csrf, address, expires_at)"
@@ -485,31 +645,43 @@ class UserAdd(ermtest.ErmctlCase):
 class WebConfig(unittest.TestCase):
     def run_web(self, text, *args):
         d = tempfile.mkdtemp(prefix="ermtest-webconf-")
-        try:
-            path = os.path.join(d, "ermgw.conf")
-            with open(path, "w") as f:
-                f.write(text)
-            return subprocess.run([ermtest.binary("ermweb"), "--config", path] + list(args),
-                                  text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  timeout=30), path
-        finally:
-            pass
+        self.addCleanup(shutil.rmtree, d, True)
+        path = os.path.join(d, "ermgw.conf")
+        with open(path, "w") as f:
+            f.write(text)
+        return subprocess.run([ermtest.binary("ermweb"), "--config", path] + list(args),
+                              text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              timeout=30), path
 
     def test_check_and_bad_values(self):
-        r, _ = self.run_web("[smpp]\nhost = x\n[web]\nlisten = 127.0.0.1:8080\n", "--check")
-        self.assertEqual(r.returncode, 0, r.stderr)
-        r, path = self.run_web("[web]\nlisten = 127.0.0.1:8080\nthreads = lots\n", "--check")
-        self.assertEqual(r.returncode, 2)
-        self.assertEqual(r.stderr.strip(), "ermweb: %s:3: [web] threads: not a whole number in range"
-                         % path)
-        r, path = self.run_web("[web]\nlisten = 127.0.0.1:8080\nsecure = yes\n", "--check")
-        self.assertEqual((r.returncode, r.stderr.strip()),
-                         (2, "ermweb: %s:3: [web] secure: unknown key" % path))
-        r, _ = self.run_web("[web]\nlisten = nowhere\n", "--check")
-        self.assertEqual(r.returncode, 2)
-        r, _ = self.run_web("[web]\nthreads = 2\n", "--check")
-        self.assertEqual(r.returncode, 2)
-        self.assertIn("listen", r.stderr)
+        """ermweb reads ermgw's file with ermgw's parser (core/config.c): every section is
+        checked, [web] listen is required, [smsc]'s keys are not; one line naming the key."""
+        conf = open(os.path.join(ermtest.SOURCE_DIR, "etc", "ermgw.conf")).read()
+        r, _ = self.run_web(conf, "--check")  # the example file serves both programs
+        self.assertEqual((r.returncode, r.stderr), (0, ""))
+        r, _ = self.run_web("[web]\nlisten = 127.0.0.1:8080\n[database]\nconninfo = dbname=x\n",
+                            "--check")
+        self.assertEqual((r.returncode, r.stderr), (0, ""))
+        for text, line in (
+                ("[web]\nlisten = 127.0.0.1:8080\nthreads = lots\n",
+                 '%s:3: [web] threads: "lots" is not a number from 1 to 64'),
+                ("[web]\nlisten = 127.0.0.1:8080\nsecure = yes\n", "%s:3: [web] secure: unknown key"),
+                ("[web]\nlisten = nowhere\n",
+                 '%s:2: [web] listen: "nowhere" is not an address:port such as 127.0.0.1:9464'),
+                ("[web]\nthreads = 2\n", "%s: [web] listen: missing (required)"),
+                ("[smpp]\nhost = x\n[web]\nlisten = 127.0.0.1:8080\n", "%s:1: [smpp]: unknown section"),
+                ("[web]\nlisten = 127.0.0.1:8080\n[database]\nconninfo = port=x\n",
+                 "%s:4: [database] conninfo: "),
+                ("[we\x1bb]\n", "%s:1: [we\\x1bb]: unknown section")):  # escaped as logs are
+            r, path = self.run_web(text, "--check")
+            self.assertEqual(r.returncode, 2, text)
+            self.assertTrue(r.stderr.startswith("ermweb: " + line % path), (text, r.stderr))
+            self.assertEqual(r.stderr.count("\n"), 1, r.stderr)
+        # ermgw takes the same file with [web] in it
+        r = subprocess.run([ermtest.binary("ermgw"), "--config",
+                            os.path.join(ermtest.SOURCE_DIR, "etc", "ermgw.conf"), "--check"],
+                           text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+        self.assertEqual((r.returncode, r.stderr), (0, ""))
 
     def test_help_version(self):
         r = subprocess.run([ermtest.binary("ermweb"), "--help"], text=True,

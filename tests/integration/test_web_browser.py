@@ -2,7 +2,9 @@
 chromium): a manager's campaign (HR file with a bad line then a good one, activation,
 hand-out to a department, report, audit) and an employee's phone (login by the code read
 from the outbox, codes with their QR, self-claim), at 360 and 1280 px, with the XSS name
-rendered as text. Screenshots go to BUILD_DIR/artifacts/web; any console error fails.
+rendered as text; a first login with a one-time password (the change comes first); a
+department's manager (its ranking, opt-outs, an HR row of another department refused).
+Screenshots go to BUILD_DIR/artifacts/web; any console error fails.
 
 scripts/deps.sh installs chromium and puppeteer-core (tests/web/node_modules); without them
 this test fails rather than skips, so CI cannot pass it by accident.
@@ -46,11 +48,20 @@ class Browser(unittest.TestCase):
                            "每月30GB国内流量", "--fee", "29元/月", check=True)
             if status == "active":
                 ermtest.ermctl(pg, "product", "activate", code, check=True)
-        for eid, name, msisdn in (("E001", "张三", "13800000001"),
-                                  ("E002", webtest.XSS, "13800000002")):
+        webtest.add_user(pg, "wang", dept="市场部")
+        r = subprocess.run([ermtest.binary("ermctl"), "user", "add", "--login", "newbie",
+                            "--role", "manager", "--generate"], env=pg.env, text=True,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.otp = r.stdout.splitlines()[1].rsplit(": ", 1)[1]
+        for eid, name, msisdn, dept in (("E001", "张三", "13800000001", "市场部"),
+                                        ("E002", webtest.XSS, "13800000002", "市场部"),
+                                        ("E003", "王五", "13800000003", "网络部")):
             ermtest.ermctl(pg, "employee", "add", "--id", eid, "--name", name, "--msisdn",
-                           msisdn, "--dept", "市场部", check=True)
+                           msisdn, "--dept", dept, check=True)
         ermtest.ermctl(pg, "claim", "--product", "10", "--employee", "E001", check=True)
+        # 网络部's holder: in the whole ranking, not in 市场部's manager's
+        ermtest.ermctl(pg, "claim", "--product", "10", "--employee", "E003", check=True)
         code = self.pg.scalar("SELECT code FROM claims WHERE employee_id = 'E001'")
         pg.psql("SELECT erm_place_order('13912340001', :'p1', 'sms')", code)
 
@@ -68,16 +79,19 @@ class Browser(unittest.TestCase):
                     " AND kind = 'login_code' ORDER BY id DESC LIMIT 1\" |"
                     " psql -X -q -A -t -v m=\"$1\"\n")
         os.chmod(cmd, os.stat(cmd).st_mode | stat.S_IEXEC)
-        return bad, good, cmd
+        dept = os.path.join(self.dir, "dept.csv")
+        ermtest.write_csv(dept, "id,name,msisdn,dept\nE201,丙,13900000201,市场部\n"
+                                "E202,丁,13900000202,网络部\n")
+        return bad, good, cmd, dept
 
     def test_manager_and_employee(self):
         self.prepare()
-        bad, good, cmd = self.files()
+        bad, good, cmd, dept = self.files()
         web = webtest.Web(self.pg, trust_proxy=False)
         art = os.path.join(os.path.abspath(ermtest.BUILD_DIR), "artifacts", "web")
         env = dict(self.pg.env, ERM_WEB_URL="http://127.0.0.1:%d" % web.port, ERM_ARTIFACTS=art,
                    ERM_BAD_CSV=bad, ERM_GOOD_CSV=good, ERM_CODE_CMD=cmd,
-                   ERM_PASSWORD=webtest.PASSWORD)
+                   ERM_PASSWORD=webtest.PASSWORD, ERM_OTP=self.otp, ERM_DEPT_CSV=dept)
         try:
             r = subprocess.run(["node", os.path.join(WEB_DIR, "browser.js")], env=env,
                                cwd=WEB_DIR, text=True, stdout=subprocess.PIPE,
@@ -88,10 +102,14 @@ class Browser(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stdout)
         self.assertEqual(rc, 0)
         for name in ("manager-import-bad-1280", "manager-report-360", "employee-codes-360",
-                     "employee-claimed-1280"):
+                     "employee-claimed-1280", "first-login-password-360",
+                     "dept-manager-ranking-360", "dept-manager-import-1280"):
             self.assertTrue(os.path.exists(os.path.join(art, name + ".png")), name)
         self.assertEqual(self.pg.scalar("SELECT count(*) FROM claims c JOIN employees e"
                                         " ON e.id = c.employee_id WHERE e.id = 'E001'"), "3")
+        self.assertEqual(self.pg.scalar("SELECT must_change FROM web_users WHERE login = 'newbie'"),
+                         "f")
+        self.assertEqual(self.pg.scalar("SELECT count(*) FROM employees WHERE id LIKE 'E20%'"), "0")
 
 
 if __name__ == "__main__":

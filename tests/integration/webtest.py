@@ -29,15 +29,15 @@ def free_port():
 class Web:
     """The real ermweb with a config written for the test; stopped with SIGTERM."""
 
-    def __init__(self, pg, extra="", trust_proxy=True, port=None, echo=True):
+    def __init__(self, pg, extra="", trust_proxy=True, port=None, echo=True, threads=2):
         self.dir = tempfile.mkdtemp(prefix="ermtest-web-")
         self.port = port or free_port()
         self.config = os.path.join(self.dir, "ermgw.conf")
         with open(self.config, "w") as f:
-            f.write("[web]\nlisten = 127.0.0.1:%d\ntrust_proxy = %s\nthreads = 2\n"
+            f.write("[web]\nlisten = 127.0.0.1:%d\ntrust_proxy = %s\nthreads = %d\n"
                     "static_dir = %s\ncode_per_address = 5\n%s\n"
                     "[database]\nconninfo = host=%s port=%s dbname=%s user=postgres\n"
-                    % (self.port, "yes" if trust_proxy else "no", os.path.join(ermtest.SOURCE_DIR, "web", "static"), extra,
+                    % (self.port, "yes" if trust_proxy else "no", threads, os.path.join(ermtest.SOURCE_DIR, "web", "static"), extra,
                        pg.sock, pg.port, pg.dbname))
         env = dict(os.environ)
         env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")

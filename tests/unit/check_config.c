@@ -179,15 +179,21 @@ static const struct bad_case bad_cases[] = {
     {"[admin]\nport = 1\n", "t.conf:2: [admin] port: unknown key"},
 };
 
-START_TEST(test_bad)
+/* Case I, C, refused by PARSE_FN with one line holding what it expects. */
+static void expect_bad(int (*parse_fn)(const char *, struct erm_config *, char *, size_t),
+                       const struct bad_case *c, int i)
 {
     struct erm_config cfg;
     char err[256] = "";
-    const struct bad_case *c = &bad_cases[_i];
-    ck_assert_int_lt(parse(c->text, &cfg, err, sizeof err), 0);
-    ck_assert_msg(strstr(err, c->expect) != NULL, "case %d: got \"%s\", want \"%s\"", _i, err,
+    ck_assert_int_lt(parse_fn(c->text, &cfg, err, sizeof err), 0);
+    ck_assert_msg(strstr(err, c->expect) != NULL, "case %d: got \"%s\", want \"%s\"", i, err,
                   c->expect);
     ck_assert_ptr_null(strchr(err, '\n'));
+}
+
+START_TEST(test_bad)
+{
+    expect_bad(parse, &bad_cases[_i], _i);
 }
 END_TEST
 
@@ -252,6 +258,75 @@ START_TEST(test_conninfo_line)
 }
 END_TEST
 
+/* ermweb's reader: [web] listen required, [smsc]'s keys not; every section checked. */
+static int parse_web(const char *text, struct erm_config *cfg, char *err, size_t errlen)
+{
+    config_defaults(cfg);
+    return config_parse_for(CONFIG_ERMWEB, "t.conf", text, strlen(text), cfg, err, errlen);
+}
+
+START_TEST(test_web_keys)
+{
+    struct erm_config cfg;
+    char err[256] = "";
+    ck_assert_int_eq(parse_web("[web]\nlisten = 127.0.0.1:8080\n[database]\nconninfo = x\n", &cfg,
+                               err, sizeof err),
+                     0);
+    ck_assert_str_eq(cfg.web_listen, "127.0.0.1:8080");
+    ck_assert_uint_eq(cfg.web_threads, 4);
+    ck_assert_uint_eq(cfg.web_session_hours, 12);
+    ck_assert_uint_eq(cfg.web_code_per_address, 20);
+    ck_assert_str_eq(cfg.web_code_source, "10086");
+    ck_assert_str_eq(cfg.web_static_dir, "");
+    ck_assert_uint_eq(cfg.web_secure_cookies, 0);
+    ck_assert_int_eq(parse_web("[web]\nlisten = [::1]:80\nsecure_cookies = yes\ntrust_proxy = on\n"
+                               "threads = 8\nsession_hours = 1\n"
+                               "code_source = 1008612\ncode_per_address = 3\nstatic_dir = /s\n",
+                               &cfg, err, sizeof err),
+                     0);
+    ck_assert_uint_eq(cfg.web_secure_cookies, 1);
+    ck_assert_uint_eq(cfg.web_trust_proxy, 1);
+    ck_assert_uint_eq(cfg.web_threads, 8);
+    ck_assert_str_eq(cfg.web_code_source, "1008612");
+    ck_assert_str_eq(cfg.web_static_dir, "/s");
+    /* ermgw's whole file serves ermweb, and ermgw takes [web] (not needing it) */
+    const char *both = "[smsc]\nhost=h\nport=1\nsystem_id=a\npassword=b\n[service]\nnumber=10086\n"
+                       "[web]\nlisten = 127.0.0.1:8080\n";
+    ck_assert_int_eq(parse_web(both, &cfg, err, sizeof err), 0);
+    ck_assert_int_eq(parse(both, &cfg, err, sizeof err), 0);
+    ck_assert_int_eq(parse("[smsc]\nhost=h\nport=1\nsystem_id=a\npassword=b\n[service]\n"
+                           "number=10086\n",
+                           &cfg, err, sizeof err),
+                     0);
+}
+END_TEST
+
+static const struct bad_case web_bad_cases[] = {
+    {"[database]\nconninfo = x\n", "t.conf: [web] listen: missing (required)"},
+    {"[web]\nlisten = nowhere\n",
+     "t.conf:2: [web] listen: \"nowhere\" is not an address:port such as 127.0.0.1:9464"},
+    {"[web]\nlisten =\n", "t.conf: [web] listen: missing (required)"},
+    {"[web]\nlisten = 127.0.0.1:0\n", "t.conf:2: [web] listen:"},
+    {"[web]\nlisten = 127.0.0.1:8080\nthreads = lots\n",
+     "t.conf:3: [web] threads: \"lots\" is not a number from 1 to 64"},
+    {"[web]\nlisten = 127.0.0.1:8080\nthreads = 0\n", "t.conf:3: [web] threads:"},
+    {"[web]\nlisten = 127.0.0.1:8080\nsecure_cookies = maybe\n",
+     "t.conf:3: [web] secure_cookies: \"maybe\" is not yes or no"},
+    {"[web]\nlisten = 127.0.0.1:8080\nsecure = yes\n", "t.conf:3: [web] secure: unknown key"},
+    {"[web]\nlisten = 127.0.0.1:8080\nsession_hours = 721\n", "t.conf:3: [web] session_hours:"},
+    {"[web]\nlisten = 127.0.0.1:8080\ncode_source = 10o86\n",
+     "t.conf: [web] code_source: \"10o86\" is not a service number"},
+    {"[web]\nlisten = 127.0.0.1:8080\nlisten = 127.0.0.1:8081\n",
+     "t.conf:3: [web] listen: given twice"},
+    {"[smpp]\nhost = x\n[web]\nlisten = 127.0.0.1:8080\n", "t.conf:1: [smpp]: unknown section"},
+};
+
+START_TEST(test_web_bad)
+{
+    expect_bad(parse_web, &web_bad_cases[_i], _i);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("config");
@@ -265,6 +340,8 @@ int main(void)
     tcase_add_test(tc, test_crlf_and_comments);
     tcase_add_test(tc, test_secrets);
     tcase_add_test(tc, test_conninfo_line);
+    tcase_add_test(tc, test_web_keys);
+    tcase_add_loop_test(tc, test_web_bad, 0, sizeof web_bad_cases / sizeof web_bad_cases[0]);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -6,11 +6,15 @@
  *   ERM_ARTIFACTS      where the screenshots go
  *   ERM_BAD_CSV, ERM_GOOD_CSV   HR files (one bad line; good)
  *   ERM_CODE_CMD       a command that prints the newest login code sent to a number ($1)
+ *   ERM_OTP            the one-time password of user "newbie" (ermctl user add --generate)
+ *   ERM_DEPT_CSV       an HR file of 市场部's manager "wang" with a row of another department
  * A manager logs in, uploads a CSV with a bad line and sees it named, uploads a good one,
  * activates a product, hands it out to a department and sees the report; an employee logs
  * in with the code read from the outbox, sees the codes and the QR, self-claims; the XSS
- * name renders as text. Every flow at 360 and 1280 px; any console error, page error or
- * dialog fails the run.
+ * name renders as text. A user with a one-time password must set their own first; a
+ * department's manager sees their department's ranking lines and opt-outs and may import
+ * rows of it only. Every flow at 360 and 1280 px (the first login at 360); any console
+ * error, page error or dialog fails the run.
  */
 "use strict";
 
@@ -153,6 +157,54 @@ async function employee(browser, width) {
   await page.browserContext().close();
 }
 
+/* A user with a one-time password: the password form and nothing else, then the console. */
+async function firstLogin(browser, width) {
+  const page = await newPage(browser, width, "first-login@" + width);
+  await type(page, "#login", "newbie");
+  await type(page, "#password", process.env.ERM_OTP);
+  await page.click("#pw-login");
+  await page.waitForSelector("#password-view");
+  check(await page.$("nav.tabs") === null, "nothing but the password form before the change");
+  await shot(page, "first-login-password-" + width);
+  await type(page, "#old-password", process.env.ERM_OTP);
+  await type(page, "#new-password", "my own long password");
+  await type(page, "#new-password2", "my own long password");
+  await page.click("#change-password");
+  await page.waitForSelector("nav.tabs");
+  await page.waitForSelector("svg.chart");
+  await page.browserContext().close();
+}
+
+/* 市场部's manager: the ranking and opt-outs of the department; an HR row of another one is
+ * named as a bad line (the file is checked, nothing written). */
+async function deptManager(browser, width) {
+  const page = await newPage(browser, width, "dept-manager@" + width);
+  await type(page, "#login", "wang");
+  await type(page, "#password", process.env.ERM_PASSWORD);
+  await page.click("#pw-login");
+  await page.waitForSelector("nav.tabs");
+  await tab(page, "ranking");
+  await page.waitForSelector("#view table");
+  const depts = await page.$$eval("#view tbody tr", (rows) => rows.map((r) => r.cells[3].textContent));
+  check(depts.length > 0 && depts.every((d) => d === "市场部"), "only 市场部's ranking lines: " + depts);
+  const title = await textOf(page, "#view h2");
+  check(title.includes("市场部"), "the ranking says whose");
+  const whole = Number(/共(\d+)人/.exec(title)[1]);
+  check(whole > depts.length, "other departments' lines left out (" + depts.length + " of " + whole + ")");
+  await shot(page, "dept-manager-ranking-" + width);
+  await tab(page, "optouts");
+  await page.waitForSelector("#view table");
+  await tab(page, "people");
+  const input = await page.waitForSelector("#csv");
+  await input.uploadFile(process.env.ERM_DEPT_CSV);
+  await page.click("#check-import");
+  await page.waitForSelector("#import-result .bad");
+  const bad = await textOf(page, "#import-result");
+  check(bad.includes("is not your department"), "another department's row is named: " + bad);
+  await shot(page, "dept-manager-import-" + width);
+  await page.browserContext().close();
+}
+
 (async () => {
   fs.mkdirSync(ART, { recursive: true });
   const browser = await puppeteer.launch({
@@ -166,6 +218,8 @@ async function employee(browser, width) {
   try {
     for (const width of [1280, 360]) await manager(browser, width);
     for (const width of [360, 1280]) await employee(browser, width);
+    await firstLogin(browser, 360);
+    for (const width of [1280, 360]) await deptManager(browser, width);
   } catch (e) {
     failed = true;
     console.error("FAIL: " + e.message);

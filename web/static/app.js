@@ -113,7 +113,25 @@ function start(me) {
     : me.login + (me.dept ? "（" + me.dept + "）" : "");
   document.getElementById("who").textContent = who;
   document.getElementById("logout").classList.remove("hidden");
-  if (me.role === "employee") showEmployee(); else showManager("dashboard");
+  if (me.must_change) showPassword();
+  else if (me.role === "employee") showEmployee(); else showManager("dashboard");
+}
+
+/* A user with a one-time password chooses their own before anything else works. */
+function showPassword() {
+  const m = main();
+  const old = el("input", { id: "old-password", type: "password", autocomplete: "current-password" });
+  const pw = el("input", { id: "new-password", type: "password", autocomplete: "new-password" });
+  const again = el("input", { id: "new-password2", type: "password", autocomplete: "new-password" });
+  const go = el("button", { id: "change-password", type: "button", text: "修改密码" });
+  go.addEventListener("click", async () => {
+    if (pw.value !== again.value) { toast("两次输入的新密码不一致"); return; }
+    const r = await api("POST", "/api/v1/password", { old: old.value, new: pw.value });
+    if (r.status === 200) { toast("密码已修改"); start(r.data); } else toast(message(r, "修改失败"));
+  });
+  m.append(el("section", { class: "card", id: "password-view" }, el("h2", { text: "请先修改初始密码" }),
+    el("p", { text: "您的密码是一次性密码，请设置自己的新密码（10至200个字符）后继续。" }),
+    field("原密码", old), field("新密码", pw), field("再次输入新密码", again), go));
 }
 
 /* ---- employee -------------------------------------------------------------------------- */
@@ -152,7 +170,8 @@ function lastMonths(n) {
 /* The employee's results of PERIOD (undefined: this one) into the card CARD. */
 async function showResults(card, period) {
   const q = period ? "?period=" + period : "";
-  const [r, k] = await Promise.all([api("GET", "/api/v1/my/orders" + q), api("GET", "/api/v1/my/rank" + q)]);
+  /* the summary (figures and rank) and the period's orders */
+  const [r, k] = await Promise.all([api("GET", "/api/v1/my/orders" + q), api("GET", "/api/v1/my/summary" + q)]);
   if (r.status !== 200 || k.status !== 200) { toast(message(r, "无法读取")); return; }
   const o = r.data, rank = k.data;
   const pick = el("select", { id: "period" }, ...lastMonths(6).map((p) =>
@@ -160,8 +179,8 @@ async function showResults(card, period) {
   pick.value = o.period;
   pick.addEventListener("change", () => showResults(card, pick.value));
   card.replaceChildren(el("h2", { text: "业绩" }), pick,
-    el("div", { class: "stat", text: "佣金 " + o.commission + " 元" }),
-    el("p", { text: "订购 " + o.orders.length + " 笔，排名 " + (rank.rank || "-") + " / " + rank.ranked +
+    el("div", { class: "stat", text: "佣金 " + rank.commission + " 元" }),
+    el("p", { id: "summary", text: "订购 " + rank.orders + " 笔，排名 " + (rank.rank || "-") + " / " + rank.ranked +
       (rank.closed ? "" : "（实时）") + (rank.restricted ? "，排名靠后，不能自行认领" : "") }),
     table([["at", "时间"], ["customer", "客户"], ["product", "产品"], ["code", "号码"],
            [(row) => (row.cancelled ? "已退订" : "有效"), "状态"], ["commission", "佣金"]], o.orders));
@@ -433,9 +452,11 @@ function showReport(v) {
 async function showRanking(v) {
   const r = await api("GET", "/api/v1/ranking");
   if (r.status !== 200) { v.append(el("p", { class: "bad", text: message(r, "无权查看") })); return; }
-  const n = r.data.rows.length, bottom = Math.ceil(n * 0.1);
-  v.append(el("section", { class: "card" }, el("h2", { text: "排名 " + r.data.period + (r.data.closed ? "（已结算）" : "（实时）") }),
-    table([["rank", "名次"], ["holder", "工号"], ["name", "姓名"], ["orders", "订购"],
+  /* places are in the whole ranking (a department's manager sees its lines only) */
+  const n = r.data.ranked, bottom = Math.ceil(n * 0.1);
+  v.append(el("section", { class: "card" }, el("h2", { text: "排名 " + r.data.period + (r.data.dept ? "（" + r.data.dept + "）" : "") +
+      (r.data.closed ? "（已结算）" : "（实时）") + "，共" + n + "人" }),
+    table([["rank", "名次"], ["holder", "工号"], ["name", "姓名"], ["dept", "部门"], ["orders", "订购"],
            [(row) => (row.rank > n - bottom ? "后10%" : ""), ""]], r.data.rows)));
 }
 
