@@ -44,12 +44,11 @@
 #define CMPP_ACTIVE_RESP_LEN 13 /* header + Reserved */
 
 /* SUBMIT_RESP / DELIVER_RESP Results (the ISMG's and ours) */
-#define CMPP_RESULT_OK        0
-#define CMPP_RESULT_BAD_CMD   1 /* wrong message structure */
-#define CMPP_RESULT_BAD_MSGID 4
-#define CMPP_RESULT_BAD_LEN   5
-#define CMPP_RESULT_THROTTLE  8 /* flow control: over the rate, deliver again later */
-#define CMPP_RESULT_OTHER     9
+#define CMPP_RESULT_OK       0
+#define CMPP_RESULT_BAD_CMD  1 /* wrong message structure */
+#define CMPP_RESULT_BAD_LEN  4 /* wrong message length */
+#define CMPP_RESULT_THROTTLE 8 /* flow control: over the rate, deliver again later */
+#define CMPP_RESULT_OTHER    9
 
 /* CONNECT_RESP Status */
 #define CMPP_CONNECT_OK          0
