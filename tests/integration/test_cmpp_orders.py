@@ -36,7 +36,5 @@ class Cmpp20Orders(CmppOrders, test_orders.OrderPath):
     CMPP = "2.0"
 
 
-del test_orders.OrderPath  # only the CMPP runs here; test_orders.py runs the SMPP one
-
 if __name__ == "__main__":
     ermtest.main()
