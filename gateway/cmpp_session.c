@@ -559,11 +559,22 @@ static void cs_on_connect_resp(struct cmpp_session *s, const uint8_t *pdu, uint3
                     h->seq);
         return;
     }
+    /* an ISMG of the other version answers in its own layout: read it so, for the Status */
+    uint8_t other = s->cfg.version == CMPP_V30 ? CMPP_V20 : CMPP_V30;
+    int theirs = 0;
     if (cmpp_codec_unpack_connect_resp(pdu, len, s->cfg.version, &r) < 0) {
-        cs_link_lost(s, ERM_LOG_WARN,
-                     "login to %s: malformed CMPP_CONNECT_RESP (%" PRIu32
-                     " bytes for version 0x%02x)",
-                     s->peer, len, s->cfg.version);
+        if (cmpp_codec_unpack_connect_resp(pdu, len, other, &r) < 0) {
+            cs_link_lost(s, ERM_LOG_WARN,
+                         "login to %s: malformed CMPP_CONNECT_RESP (%" PRIu32 " bytes)", s->peer,
+                         len);
+            return;
+        }
+        theirs = 1;
+    }
+    if (theirs && r.status == CMPP_CONNECT_OK) {
+        cs_link_lost(s, ERM_LOG_ERROR,
+                     "login to %s: the ISMG answered in CMPP %u.0, [cmpp] version is %u.0", s->peer,
+                     other >> 4, s->cfg.version >> 4);
         return;
     }
     if (r.status != CMPP_CONNECT_OK) {
