@@ -147,8 +147,13 @@ static int ermgw_load_config(const char *path, struct erm_config *cfg)
     config_defaults(cfg);
     rc = config_parse(path, buf, len, cfg, err, sizeof err);
     free(buf);
-    if (rc < 0)
-        fprintf(stderr, "ermgw: %s\n", err);
+    if (rc < 0) {
+        /* The message quotes the file's bytes (a section name, a key): escaped like a log
+         * record, so that an ESC or a newline in the file cannot reach the terminal. */
+        char shown[4 * sizeof err];
+        erm_log_escape(err, strlen(err), shown, sizeof shown);
+        fprintf(stderr, "ermgw: %s\n", shown);
+    }
     return rc;
 }
 

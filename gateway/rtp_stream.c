@@ -1,7 +1,8 @@
 /*
- * rtp_stream.c: the RTP sender of rtp_stream.h. Frame N is due at start + N * 20 ms; each
- * tick sends every frame that is due (at most a few, after a stall) and arms the timer for
- * the next one's due time, so the pace follows the wall clock and not the tick count.
+ * rtp_stream.c: the RTP sender of rtp_stream.h. The socket and its port are the loop
+ * thread's; the pace is the media clock's (media_clock.h): frame N is due at start + N * 20
+ * ms and leaves from the media thread, which reads only the stream's fixed fields (payload,
+ * SSRC, first sequence number and timestamp) to build it.
  */
 #include "gateway/rtp_stream.h"
 
@@ -12,26 +13,20 @@
 #include <sys/random.h>
 
 #include "common/log.h"
+#include "gateway/media_clock.h"
 
 #define RTP_HEADER_LEN 12
-#define RTP_FRAME_NS   20000000ull
-#define RTP_MAX_BURST  5 /* frames sent in one tick at most after a stall */
 
 struct rtp_stream {
-    uv_loop_t *loop;
+    struct media_job job; /* first: the media clock's callbacks find the stream from it */
+    struct media_clock *clock;
     struct rtp_port_pool *pool;
     uv_udp_t sock;
-    uv_timer_t timer;
-    int handles_open;
     uint16_t port;
-    struct sockaddr_storage dest;
     int pt;
     const uint8_t *payload; /* the prompt in the chosen law */
-    size_t frames, next_frame;
-    uint64_t start_ns;
     uint32_t ssrc, ts0;
     uint16_t seq0;
-    uint64_t max_late_us;
     void (*on_done)(void *ud);
     void *ud;
     uint8_t rx[1500];
@@ -106,13 +101,13 @@ static void rtp_on_read(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struc
     (void)h, (void)n, (void)buf, (void)from, (void)flags; /* the caller's audio: not used */
 }
 
-int rtp_stream_open(uv_loop_t *loop, struct rtp_port_pool *pool, const struct sockaddr *local,
-                    struct rtp_stream **out)
+int rtp_stream_open(uv_loop_t *loop, struct media_clock *clock, struct rtp_port_pool *pool,
+                    const struct sockaddr *local, struct rtp_stream **out)
 {
     struct rtp_stream *s = calloc(1, sizeof *s);
     if (s == NULL)
         return -ENOMEM;
-    s->loop = loop;
+    s->clock = clock;
     s->pool = pool;
     int rc = uv_udp_init(loop, &s->sock);
     if (rc < 0) {
@@ -120,18 +115,15 @@ int rtp_stream_open(uv_loop_t *loop, struct rtp_port_pool *pool, const struct so
         return rc;
     }
     s->sock.data = s;
-    s->handles_open = 1;
     rc = rtp_bind_port(s, local);
     if (rc == 0)
         rc = uv_udp_recv_start(&s->sock, rtp_alloc, rtp_on_read);
     if (rc == 0)
-        rc = uv_timer_init(loop, &s->timer);
+        rc = uv_fileno((uv_handle_t *)&s->sock, &s->job.fd);
     if (rc < 0) {
         rtp_stream_close(s);
         return rc;
     }
-    s->timer.data = s;
-    s->handles_open = 2;
     *out = s;
     return 0;
 }
@@ -141,11 +133,10 @@ uint16_t rtp_stream_port(const struct rtp_stream *s)
     return s->port;
 }
 
-/* Sends frame S->next_frame. */
-static void rtp_send_frame(struct rtp_stream *s)
+/* Frame I's packet, on the media thread: reads only what rtp_stream_play() fixed. */
+static size_t rtp_build(const struct media_job *job, size_t i, uint8_t *pkt)
 {
-    uint8_t pkt[RTP_HEADER_LEN + RTP_FRAME_SAMPLES];
-    size_t i = s->next_frame;
+    const struct rtp_stream *s = (const struct rtp_stream *)job;
     uint16_t seq = (uint16_t)(s->seq0 + i);
     uint32_t ts = s->ts0 + (uint32_t)(i * RTP_FRAME_SAMPLES);
     pkt[0] = 0x80; /* version 2, no padding, no extension, no CSRC */
@@ -157,40 +148,17 @@ static void rtp_send_frame(struct rtp_stream *s)
         pkt[8 + b] = (uint8_t)(s->ssrc >> (24 - 8 * b));
     }
     memcpy(pkt + RTP_HEADER_LEN, s->payload + i * RTP_FRAME_SAMPLES, RTP_FRAME_SAMPLES);
-    uv_buf_t buf = uv_buf_init((char *)pkt, sizeof pkt);
-    /* A full socket buffer loses this frame: a late frame is worth no more than a lost one. */
-    if (uv_udp_try_send(&s->sock, &buf, 1, (struct sockaddr *)&s->dest) < 0)
-        ERM_DEBUG("rtp", "port %u: frame %zu not sent", s->port, i);
-    s->next_frame++;
+    return RTP_HEADER_LEN + RTP_FRAME_SAMPLES;
 }
 
-static void rtp_on_tick(uv_timer_t *t)
+/* The last frame left (on the loop thread). */
+static void rtp_on_job_done(struct media_job *job)
 {
-    struct rtp_stream *s = t->data;
-    uint64_t now = uv_hrtime();
-    for (int burst = 0; burst < RTP_MAX_BURST && s->next_frame < s->frames; burst++) {
-        uint64_t due = s->start_ns + s->next_frame * RTP_FRAME_NS;
-        if (due > now)
-            break;
-        uint64_t late_us = (now - due) / 1000;
-        if (late_us > s->max_late_us)
-            s->max_late_us = late_us;
-        rtp_send_frame(s);
-    }
-    if (s->next_frame >= s->frames) {
-        void (*done)(void *) = s->on_done;
-        s->on_done = NULL;
-        if (done != NULL)
-            done(s->ud);
-        return;
-    }
-    uint64_t due = s->start_ns + s->next_frame * RTP_FRAME_NS;
-    now = uv_hrtime();
-    /* uv timers count whole milliseconds: round the wait up (a frame at most 1 ms late)
-     * rather than down, which would wake early and spin until the frame is due. */
-    uint64_t wait_ms = due > now ? (due - now + 999999) / 1000000 : 0;
-    uv_update_time(s->loop);
-    uv_timer_start(&s->timer, rtp_on_tick, wait_ms, 0);
+    struct rtp_stream *s = (struct rtp_stream *)job;
+    void (*done)(void *) = s->on_done;
+    s->on_done = NULL;
+    if (done != NULL)
+        done(s->ud);
 }
 
 int rtp_stream_play(struct rtp_stream *s, const struct sockaddr *dest, int pt,
@@ -199,27 +167,25 @@ int rtp_stream_play(struct rtp_stream *s, const struct sockaddr *dest, int pt,
     if ((pt != RTP_PT_PCMA && pt != RTP_PT_PCMU) || audio->samples == 0 ||
         audio->samples % RTP_FRAME_SAMPLES != 0)
         return -EINVAL;
-    memcpy(&s->dest, dest,
-           dest->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+    s->job.dest_len =
+        dest->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    memcpy(&s->job.dest, dest, s->job.dest_len);
     s->pt = pt;
     s->payload = pt == RTP_PT_PCMA ? audio->pcma : audio->pcmu;
-    s->frames = audio->samples / RTP_FRAME_SAMPLES;
-    s->next_frame = 0;
+    s->job.frames = audio->samples / RTP_FRAME_SAMPLES;
+    s->job.build = rtp_build;
+    s->job.on_done = rtp_on_job_done;
     s->ssrc = rtp_random32();
     s->ts0 = rtp_random32();
     s->seq0 = (uint16_t)rtp_random32();
     s->on_done = on_done;
     s->ud = ud;
-    s->start_ns = uv_hrtime();
-    rtp_on_tick(&s->timer);
-    return 0;
+    return media_clock_add(s->clock, &s->job);
 }
 
 static void rtp_on_closed(uv_handle_t *h)
 {
-    struct rtp_stream *s = h->data;
-    if (--s->handles_open == 0)
-        free(s);
+    free(h->data);
 }
 
 void rtp_stream_close(struct rtp_stream *s)
@@ -228,15 +194,15 @@ void rtp_stream_close(struct rtp_stream *s)
         s->pool->taken[(s->port - s->pool->lo) / 2] = 0;
         s->port = 0;
     }
+    /* The media thread lets go of the job before the socket it sends on is closed. */
+    media_clock_remove(s->clock, &s->job);
     s->on_done = NULL;
-    int handles = s->handles_open;
     uv_close((uv_handle_t *)&s->sock, rtp_on_closed);
-    if (handles == 2)
-        uv_close((uv_handle_t *)&s->timer, rtp_on_closed);
 }
 
 void rtp_stream_stats(const struct rtp_stream *s, uint64_t *frames, uint64_t *max_late_us)
 {
-    *frames = s->next_frame;
-    *max_late_us = s->max_late_us;
+    size_t sent = 0;
+    media_clock_job_progress(s->clock, &s->job, &sent, max_late_us);
+    *frames = sent;
 }

@@ -25,10 +25,21 @@
 #   ERM_BENCH_NO_NOTES []       1: the holders' notes off (empty templates), one reply per order
 #   ERM_BENCH_JSON []           a file: every figure as JSON
 #   ERM_BENCH_BUILD_DIR [build-release]
+#
+# `bench.sh --phone [--rate N --seconds S --prompt-seconds P --sms-rate M]` runs the phone
+# mode instead (tests/bench/phone_bench.py): SIPp calls ermgw at a fixed rate while the load
+# SMSC offers SMS orders; it reports failed calls, INVITE->200, calls in progress, the RTP
+# send lateness and ermgw's CPU per call (ERM_BENCH_CALL_RATE, ERM_BENCH_CALL_SECONDS,
+# ERM_BENCH_PROMPT_SECONDS, ERM_BENCH_SMS_RATE as defaults).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
 build=${ERM_BENCH_BUILD_DIR:-build-release}
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DERM_SANITIZE=OFF >/dev/null
 cmake --build "$build" -j"$(nproc)" >/dev/null
-ERM_BUILD_DIR=$PWD/$build ERM_SOURCE_DIR=$PWD exec python3 tests/bench/bench.py "$@"
+script=tests/bench/bench.py
+if [ "${1:-}" = "--phone" ]; then
+    shift
+    script=tests/bench/phone_bench.py
+fi
+ERM_BUILD_DIR=$PWD/$build ERM_SOURCE_DIR=$PWD exec python3 "$script" "$@"

@@ -227,7 +227,7 @@ class PhoneOrders(PhoneCase):
         with open(inf, "w") as f:
             f.write("SEQUENTIAL\n")
             for i in range(calls):
-                f.write("1391%07d;\n" % i)
+                f.write("1391%07d;%s;\n" % (i, self.phone))
         mark = self.gw.log.mark()
         Sipp(self.dir, "phone_load", self.sip_port, self.phone, calls=calls, timeout=60,
              extra=("-inf", inf, "-r", str(rate), "-l", "100"))

@@ -283,6 +283,9 @@ class CommandLine(unittest.TestCase):
             ("[smsc]\nmax_submit_rate = lots\n", r"\[smsc\] max_submit_rate: \"lots\""),
             ("[smsc]\nwindow = 0\n", r"\[smsc\] window: \"0\" is not a number"),
             ("[smsc]\nwindwo = 3\n", r"\[smsc\] windwo: unknown key"),
+            # bytes of the file are quoted escaped: no ESC reaches the operator's terminal
+            ("[smsc\x1b[31m\n", r"malformed section header \"\[smsc\\x1b\[31m\""),
+            ("[sm\x1bsc]\n", r"\[sm\\x1bsc\]: unknown section"),
         ]
         d = tempfile.mkdtemp(prefix="ermtest-cfg-")
         self.addCleanup(lambda: subprocess.run(["rm", "-rf", d]))
