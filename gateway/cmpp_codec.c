@@ -230,6 +230,15 @@ static size_t cmpp_tail_width(uint8_t version)
     return version == CMPP_V30 ? 20 : 8;
 }
 
+/* The last field of SUBMIT and DELIVER: LinkID (3.0) into LINK_ID (21 bytes), or 2.0's
+ * Reserve, read and dropped. */
+static void cmpp_rd_tail(struct cmpp_rd *r, uint8_t version, char *link_id)
+{
+    char tail[21];
+    cmpp_rd_text(r, cmpp_tail_width(version), tail);
+    memcpy(link_id, version == CMPP_V30 ? tail : "", version == CMPP_V30 ? sizeof tail : 1);
+}
+
 /* ---- header, names ---- */
 
 void cmpp_codec_hdr_read(const uint8_t *buf, struct cmpp_hdr *h)
@@ -431,7 +440,7 @@ int cmpp_codec_pack_submit(uint8_t *buf, size_t cap, uint8_t version, uint32_t s
         cmpp_wr_u8(&w, m->dest_terminal_type);
     cmpp_wr_u8(&w, m->msg_length);
     cmpp_wr_bytes(&w, m->msg_content, m->msg_length);
-    cmpp_wr_text(&w, cmpp_tail_width(version), v3 ? m->link_id : "");
+    cmpp_wr_text(&w, cmpp_tail_width(version), version == CMPP_V30 ? m->link_id : "");
     return cmpp_wr_end(&w);
 }
 
@@ -471,10 +480,7 @@ int cmpp_codec_unpack_submit(const uint8_t *pdu, size_t len, uint8_t version, st
         m->dest_terminal_type = cmpp_rd_u8(&r);
     m->msg_length = cmpp_rd_u8(&r);
     cmpp_rd_bytes(&r, m->msg_length, m->msg_content);
-    char tail[21];
-    cmpp_rd_text(&r, cmpp_tail_width(version), tail);
-    if (v3)
-        memcpy(m->link_id, tail, sizeof m->link_id);
+    cmpp_rd_tail(&r, version, m->link_id);
     return cmpp_rd_end(&r);
 }
 
@@ -500,7 +506,7 @@ int cmpp_codec_pack_deliver(uint8_t *buf, size_t cap, uint8_t version, uint32_t 
     cmpp_wr_u8(&w, m->registered_delivery);
     cmpp_wr_u8(&w, m->msg_length);
     cmpp_wr_bytes(&w, m->msg_content, m->msg_length);
-    cmpp_wr_text(&w, cmpp_tail_width(version), v3 ? m->link_id : "");
+    cmpp_wr_text(&w, cmpp_tail_width(version), version == CMPP_V30 ? m->link_id : "");
     return cmpp_wr_end(&w);
 }
 
@@ -524,10 +530,7 @@ int cmpp_codec_unpack_deliver(const uint8_t *pdu, size_t len, uint8_t version,
     m->registered_delivery = cmpp_rd_u8(&r);
     m->msg_length = cmpp_rd_u8(&r);
     cmpp_rd_bytes(&r, m->msg_length, m->msg_content);
-    char tail[21];
-    cmpp_rd_text(&r, cmpp_tail_width(version), tail);
-    if (v3)
-        memcpy(m->link_id, tail, sizeof m->link_id);
+    cmpp_rd_tail(&r, version, m->link_id);
     return cmpp_rd_end(&r);
 }
 
