@@ -116,6 +116,7 @@ struct cmpp_session {
     uint32_t next_seq, login_seq, term_seq;
     uint8_t auth_source[16];
     uint32_t last_login_status; /* the last refusal logged as an error (0: none) */
+    unsigned refusals;          /* logins refused in a row */
     int ka_pending;
     struct cs_slot *slots;
     unsigned nslots_used;
@@ -598,8 +599,13 @@ static void cs_on_connect_resp(struct cmpp_session *s, const uint8_t *pdu, uint3
     s->last_login_status = 0;
     cs_set_state(s, CS_ACTIVE);
     s->bound = 1;
-    ERM_INFO(CS_MOD, "logged in to %s as %s (CMPP %u.0, link %" PRIu64 ")", s->peer, s->sp_id,
-             s->cfg.version >> 4, s->link_id);
+    if (s->refusals > 0)
+        ERM_INFO(CS_MOD, "logged in to %s as %s (CMPP %u.0, link %" PRIu64 ") after %u refused",
+                 s->peer, s->sp_id, s->cfg.version >> 4, s->link_id, s->refusals);
+    else
+        ERM_INFO(CS_MOD, "logged in to %s as %s (CMPP %u.0, link %" PRIu64 ")", s->peer, s->sp_id,
+                 s->cfg.version >> 4, s->link_id);
+    s->refusals = 0;
     cs_ka_touch(s);
     if (s->ev.on_bound)
         s->ev.on_bound(s->ud);
@@ -739,6 +745,19 @@ static void cs_dispatch(struct cmpp_session *s, const uint8_t *pdu, uint32_t len
     }
 }
 
+/* A PDU begun must end within response_timeout_s: a frame cut short would swallow the PDUs
+ * after it. ACTIVE only, where t_state is free; PROGRESSED: a whole PDU was taken, so a
+ * partial one is new and gets a full timeout. */
+static void cs_watch_partial(struct cmpp_session *s, int progressed)
+{
+    if (s->state != CS_ACTIVE)
+        return;
+    if (cmpp_codec_framer_partial(&s->framer) == 0)
+        uv_timer_stop(&s->t_state);
+    else if (progressed || !uv_is_active((uv_handle_t *)&s->t_state))
+        cs_arm_state(s, cs_ms(s->cfg.response_timeout_s));
+}
+
 static void cs_on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
     struct cmpp_session *s = st->data;
@@ -757,6 +776,7 @@ static void cs_on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
         return;
     }
     uint64_t link_id = s->link_id;
+    int progressed = 0;
     for (;;) {
         const uint8_t *pdu;
         uint32_t len;
@@ -769,11 +789,13 @@ static void cs_on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
                          len, CMPP_MAX_LEN);
             return;
         }
+        progressed = 1;
         cs_dispatch(s, pdu, len);
         if (s->link_id != link_id ||
             (s->state != CS_LOGIN && s->state != CS_ACTIVE && s->state != CS_TERMINATING))
             return;
     }
+    cs_watch_partial(s, progressed);
 }
 
 /* ---- connecting and login ---- */
@@ -901,6 +923,13 @@ static void cs_on_state_timer(uv_timer_t *t)
     case CS_LOGIN:
         cs_link_lost(s, ERM_LOG_WARN, "login to %s: no CMPP_CONNECT_RESP in %u s", s->peer,
                      s->cfg.response_timeout_s);
+        break;
+    case CS_ACTIVE:
+        if (s->rd_paused) /* we do not read: the PDU cannot end; t_stall watches */
+            break;
+        cs_link_lost(s, ERM_LOG_WARN,
+                     "incomplete PDU from %s: %zu bytes after %u s; the stream cannot be trusted",
+                     s->peer, cmpp_codec_framer_partial(&s->framer), s->cfg.response_timeout_s);
         break;
     case CS_TERMINATING:
         ERM_WARN(CS_MOD, "%s: no CMPP_TERMINATE_RESP in %u s; closing", s->peer,

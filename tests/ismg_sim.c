@@ -54,6 +54,7 @@ static const char isim_usage[] =
     "  submit_result <n>      answer later SUBMITs with Result n (0: normal again)\n"
     "  bad_auth on|off        on: answer logins with a wrong AuthenticatorISMG\n"
     "  ignore_submit on|off   on: leave SUBMITs unanswered\n"
+    "  raw <hex>              send these bytes as they are\n"
     "  active_test | terminate   send one to the SP\n"
     "  drop                   close the SP's connection abruptly\n"
     "  quit                   exit 0 (so does end of input)\n";
@@ -537,6 +538,18 @@ static void isim_cmd_report(struct isim *s, char *args)
     isim_inject(s, tag, 0, &d);
 }
 
+static void isim_cmd_raw(struct isim *s, char *args)
+{
+    uint8_t buf[CMPP_MAX_LEN];
+    char *hex = isim_token(&args);
+    long n = hex ? isim_unhex(hex, buf, sizeof buf) : -1;
+    if (n < 0) {
+        isim_emit("ERROR usage: raw <hex>");
+        return;
+    }
+    isim_send(s, buf, (int)n);
+}
+
 static int isim_on_off(const char *cmd, char *args, int *flag)
 {
     char *v = isim_token(&args);
@@ -571,6 +584,8 @@ static int isim_command(struct isim *s, char *line)
         isim_send(s, buf, cmpp_codec_pack_simple(buf, sizeof buf, CMPP_ACTIVE_TEST, isim_seq(s)));
     else if (strcmp(cmd, "terminate") == 0)
         isim_send(s, buf, cmpp_codec_pack_simple(buf, sizeof buf, CMPP_TERMINATE, isim_seq(s)));
+    else if (strcmp(cmd, "raw") == 0)
+        isim_cmd_raw(s, line);
     else if (strcmp(cmd, "drop") == 0)
         isim_close_client(s);
     else if (strcmp(cmd, "quit") == 0)

@@ -224,6 +224,21 @@ class Login(unittest.TestCase):
             finally:
                 self.stop_clean(gw)
 
+    def test_incomplete_pdu_drops_link(self):
+        # a header that promises 127 bytes, and nothing after it: the stream cannot be
+        # trusted past it, so the link goes after response_timeout_s and comes back
+        with ermtest.IsmgSim("3.0") as sim:
+            gw = ermtest.Daemon(self.pg, sim.port, cmpp_version="3.0",
+                                extra_config="[cmpp]\nresponse_timeout_s = 2\n")
+            try:
+                i, _ = sim.wait_bound()
+                sim.send("raw 0000007f0000000500000063")
+                gw.log.wait(r"incomplete PDU from .*: 12 bytes after 2 s")
+                j, _ = sim.out.wait(r"^DISCONNECT$", start=i)
+                sim.wait_bound(start=j, timeout=30)
+            finally:
+                self.stop_clean(gw)
+
     def test_database_outage_result_8_then_stored_once(self):
         with ermtest.IsmgSim("3.0") as sim:
             gw = ermtest.Daemon(self.pg, sim.port, cmpp_version="3.0")
