@@ -25,6 +25,7 @@ enum config_kind {
     CONFIG_LEVEL,
     CONFIG_IDS,
     CONFIG_SIP,
+    CONFIG_ADDR, /* address:port or empty */
     CONFIG_CMPP_VERSION,
 };
 
@@ -75,12 +76,15 @@ static const struct config_key config_keys[] = {
     {"database", "batch_max", CONFIG_UINT, CONFIG_FIELD(batch_max), 1, 1024, 0},
     {"database", "connections", CONFIG_UINT, CONFIG_FIELD(mo_connections), 1,
      CONFIG_MO_CONNECTIONS_MAX, 0},
+    {"database", "statement_timeout_s", CONFIG_UINT, CONFIG_FIELD(statement_timeout_s), 0, 86400,
+     0},
     {"sip", "listen", CONFIG_SIP, CONFIG_FIELD(sip_listen), 0, 0, 0},
     {"sip", "peers", CONFIG_SIP, CONFIG_FIELD(sip_peers), 0, 0, 0},
     {"sip", "rtp_ports", CONFIG_SIP, CONFIG_FIELD(sip_rtp_ports), 1, 0, 0},
     {"sip", "prompts", CONFIG_STR, CONFIG_FIELD(sip_prompts), 0, 0, 0},
     {"sip", "max_calls", CONFIG_UINT, CONFIG_FIELD(sip_max_calls), 1, 100000, 0},
     {"sip", "strip_prefix", CONFIG_SIP, CONFIG_FIELD(sip_strip_prefix), 0, 0, 0},
+    {"admin", "listen", CONFIG_ADDR, CONFIG_FIELD(admin_listen), 0, 0, 0},
     {"log", "file", CONFIG_STR, CONFIG_FIELD(log_file), 0, 0, 0},
     {"log", "level", CONFIG_LEVEL, CONFIG_FIELD(log_level), 1, 0, 0},
 };
@@ -104,6 +108,7 @@ void config_defaults(struct erm_config *cfg)
     cfg->dedupe_window_s = 600;
     cfg->batch_max = 256;
     cfg->mo_connections = 2;
+    cfg->statement_timeout_s = 30;
     snprintf(cfg->log_level, sizeof cfg->log_level, "info");
     snprintf(cfg->sip_rtp_ports, sizeof cfg->sip_rtp_ports, "20000-20999");
     cfg->sip_max_calls = 100;
@@ -294,8 +299,12 @@ static int config_set(const struct config_key *k, const char *value, struct erm_
                                "\"%s\" is not one of 3.0, 2.0", value);
         *(uint8_t *)field = value[0] == '3' ? 0x30 : 0x20;
         return 0;
-    case CONFIG_SIP: {
-        const char *why = config_sip_why(k->name, value);
+    case CONFIG_SIP:
+    case CONFIG_ADDR: {
+        const char *why = k->kind == CONFIG_SIP ? config_sip_why(k->name, value)
+                          : config_sip_why("listen", value) == NULL
+                              ? NULL
+                              : "is not an address:port such as 127.0.0.1:9464 or [::1]:9464";
         if (why == NULL && strlen(value) >= k->size)
             why = "is too long";
         if (why != NULL)

@@ -58,6 +58,9 @@ struct erm_config {
     unsigned conninfo_line;  /* its line in the file, for messages (0: not given) */
     unsigned batch_max;      /* order MOs per transaction at most (group commit); 1: one each */
     unsigned mo_connections; /* connections for MOs (1..CONFIG_MO_CONNECTIONS_MAX) */
+    /* PostgreSQL's statement_timeout on every connection of ermgw, so that a statement stuck
+     * behind a lock ends (its MO then gets the temporary status); 0: none. */
+    unsigned statement_timeout_s;
     /* [sip]: the phone bearer (gateway/sip_trunk.h); checked by core/netaddr.h and
      * core/dialprefix.h at parse time, so the trunk parses them again without failing. */
     char sip_listen[64];        /* address:port for UDP and TCP; empty: no SIP (default) */
@@ -66,6 +69,9 @@ struct erm_config {
     char sip_prompts[1024];     /* prompt folder; empty: the installed share/ermgw/prompts */
     unsigned sip_max_calls;     /* calls at once at most; more get 503 */
     char sip_strip_prefix[128]; /* comma-separated prefixes cut from the called number */
+    /* [admin]: GET /metrics and GET /healthz (daemon/admin_http.c) on this address:port;
+     * empty: none (default). Checked by core/netaddr.h at parse time. */
+    char admin_listen[64];
     /* [log] */
     char log_file[1024]; /* empty: stderr */
     char log_level[8];   /* debug, info, warn, error */

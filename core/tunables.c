@@ -54,6 +54,10 @@ static const struct tunable tun_table[TUN_COUNT] = {
     [TUN_SMPP_WQ_STALL] = {"smpp_wq_stall", 30000, "ms",
                            "reading paused and not a byte read by the SMSC for this long: the "
                            "link is dropped"},
+    [TUN_METRICS_OUTBOX] = {"metrics_outbox", 5000, "ms",
+                            "the interval of the query behind the outbox's metrics (rows queued "
+                            "and sending, the oldest queued row's age) when [admin] listen is "
+                            "set"},
 };
 
 const struct tunable *tun_entry(enum tun_id id)

@@ -31,6 +31,7 @@ enum tun_id {
     TUN_SMPP_WQ_RESUME,     /* bytes: queued below this again, reading starts again */
     TUN_SMPP_WQ_MAX,        /* bytes: queued above this, the link is dropped */
     TUN_SMPP_WQ_STALL,      /* ms: reading paused and nothing drained this long: dropped */
+    TUN_METRICS_OUTBOX,     /* ms: the interval of the outbox gauge's query (metrics) */
     TUN_COUNT
 };
 

@@ -26,6 +26,8 @@
 #include "common/log.h"
 #include "core/config.h"
 #include "core/tunables.h"
+#include "daemon/admin_http.h"
+#include "daemon/daemon_metrics.h"
 #include "daemon/mo_intake.h"
 #include "daemon/order_path.h"
 #include "daemon/outbox_sender.h"
@@ -39,6 +41,10 @@
 #include "version.h"
 
 enum ermgw_life { ERMGW_RUNNING, ERMGW_DRAINING, ERMGW_CLOSING, ERMGW_DONE };
+
+/* The MO connections' names, for logs and the metrics. */
+static const char *const ermgw_db_names[CONFIG_MO_CONNECTIONS_MAX] = {"mo",  "mo2", "mo3", "mo4",
+                                                                      "mo5", "mo6", "mo7", "mo8"};
 
 /* The process: one instance, one loop; nothing outside this file sees it. */
 struct ermgw {
@@ -63,6 +69,10 @@ struct ermgw {
     struct order_path *orders;
     struct mo_intake *intake;
     struct outbox_sender *sender;
+    /* [admin] listen: GET /metrics and /healthz (NULL when not set). Served until every
+     * connection is closed; the modules they read are freed after. */
+    struct daemon_metrics *metrics;
+    struct admin_http *admin;
     int orders_idle, sender_idle; /* draining: reported idle */
     int deadline_passed;          /* the drain's bound passed with work in flight */
     uv_signal_t sig_term, sig_int, sig_hup;
@@ -263,7 +273,11 @@ static void ermgw_db_closed(void *ud)
     for (unsigned i = 0; i < d->n_mo_db; i++)
         d->mo_db[i] = NULL;
     d->db_out = NULL;
-    ermgw_summary(d); /* the last one: what happened since the one before */
+    ermgw_summary(d);          /* the last one: what happened since the one before */
+    admin_http_stop(d->admin); /* before what its pages read goes */
+    d->admin = NULL;
+    daemon_metrics_destroy(d->metrics);
+    d->metrics = NULL;
     if (d->sender != NULL)
         outbox_sender_destroy(d->sender);
     d->sender = NULL;
@@ -427,6 +441,7 @@ static void ermgw_drain(struct ermgw *d)
     if (d->phone != NULL)
         bearer_drain(d->phone);
     mo_intake_drain(d->intake);
+    daemon_metrics_drain(d->metrics);
     outbox_sender_drain(d->sender);
     order_path_drain(d->orders);
 }
@@ -650,6 +665,62 @@ static int ermgw_modules(struct ermgw *d)
     return outbox_sender_create(&sc, &d->sender);
 }
 
+/* ---- GET /metrics and /healthz ---- */
+
+static int ermgw_metrics_page(void *ud, char **body, size_t *len)
+{
+    struct ermgw *d = ud;
+    return daemon_metrics_render(d->metrics, body, len);
+}
+
+/* Healthy: the SMS bearer bound, every database connection up, not stopping. */
+static void ermgw_health(void *ud, struct admin_http_health *h)
+{
+    struct ermgw *d = ud;
+    h->bound = d->bearer != NULL && bearer_is_up(d->bearer);
+    h->db_up = d->db_out != NULL && stor_db_is_up(d->db_out) && d->n_mo_db > 0;
+    for (unsigned i = 0; i < d->n_mo_db; i++)
+        h->db_up = h->db_up && d->mo_db[i] != NULL && stor_db_is_up(d->mo_db[i]);
+    h->stopping = d->life != ERMGW_RUNNING;
+}
+
+/* The metrics and the admin endpoint when [admin] listen is set. Returns 0 or a negative
+ * errno (logged). */
+static int ermgw_admin(struct ermgw *d)
+{
+    if (d->cfg.admin_listen[0] == '\0')
+        return 0;
+    struct daemon_metrics_cfg mc = {
+        .loop = d->loop,
+        .orders = &d->orders,
+        .intake = &d->intake,
+        .sender = &d->sender,
+        .sms = &d->bearer,
+        .phone = &d->phone,
+        .mo_db = d->mo_db,
+        .mo_db_names = ermgw_db_names,
+        .n_mo_db = d->cfg.mo_connections,
+        .db_out = &d->db_out,
+    };
+    int rc = daemon_metrics_create(&mc, &d->metrics);
+    if (rc < 0) {
+        ERM_ERROR("ermgw", "metrics: %s", strerror(-rc));
+        return rc;
+    }
+    struct admin_http_cfg ac = {
+        .loop = d->loop,
+        .listen = d->cfg.admin_listen,
+        .metrics = ermgw_metrics_page,
+        .health = ermgw_health,
+        .ud = d,
+    };
+    char err[256];
+    rc = admin_http_start(&ac, &d->admin, err, sizeof err);
+    if (rc < 0)
+        ERM_ERROR("ermgw", "%s", err);
+    return rc;
+}
+
 static int ermgw_start(struct ermgw *d)
 {
     int rc = ermgw_bearer(d);
@@ -657,22 +728,26 @@ static int ermgw_start(struct ermgw *d)
         rc = ermgw_phone_create(d);
     if (rc == 0)
         rc = ermgw_modules(d);
+    if (rc == 0)
+        rc = ermgw_admin(d);
     if (rc < 0)
         return rc;
     /* MOs and their orders on [database] connections of their own, the outbox (takes, rows
      * sent) and receipts on another, so that neither waits behind the other's work and
      * batches of different customers commit side by side, each on its PostgreSQL backend. */
-    static const char *const names[CONFIG_MO_CONNECTIONS_MAX] = {"mo",  "mo2", "mo3", "mo4",
-                                                                 "mo5", "mo6", "mo7", "mo8"};
     for (unsigned i = 0; rc == 0 && i < d->cfg.mo_connections; i++) {
-        rc = stor_db_open(d->loop, d->cfg.conninfo, names[i], ermgw_on_db_change, d, &d->mo_db[i]);
+        rc = stor_db_open(d->loop, d->cfg.conninfo, ermgw_db_names[i], ermgw_on_db_change, d,
+                          &d->mo_db[i]);
         if (rc == 0) {
             stor_order_batch_max(d->mo_db[i], d->cfg.batch_max);
+            stor_db_statement_timeout(d->mo_db[i], d->cfg.statement_timeout_s * 1000u);
             d->n_mo_db++;
         }
     }
     if (rc == 0)
         rc = stor_db_open(d->loop, d->cfg.conninfo, "outbox", ermgw_on_out_change, d, &d->db_out);
+    if (rc == 0)
+        stor_db_statement_timeout(d->db_out, d->cfg.statement_timeout_s * 1000u);
     if (rc < 0) {
         ERM_ERROR("ermgw", "database: %s", strerror(-rc));
         return rc;

@@ -71,6 +71,8 @@ struct mo_intake_ack {
     uint64_t link_id;
     uint32_t seq;
     enum gw_channel channel;
+    unsigned receipt_state;       /* a receipt's: its index of counts.receipt_states */
+    uint64_t arrived_ns;          /* uv_hrtime() when it came, for the ack latency */
     char source[MSISDN_ADDR_MAX]; /* for log lines */
 };
 
@@ -83,13 +85,49 @@ static int mo_intake_answer(struct bearer *b, uint64_t link_id, uint32_t seq, en
     return rc;
 }
 
-/* Refuses MO for good (WHY says what it is): retrying cannot make it storable. */
-static void mo_intake_refuse(struct mo_intake *in, struct bearer *b, const struct gw_mo *mo,
-                             const char *why)
+static const char *const mo_intake_refusal_names[MO_INTAKE_REFUSALS] = {
+    [MO_INTAKE_NOT_TEXT] = "not_text",
+    [MO_INTAKE_NOT_MOBILE] = "not_mobile",
+    [MO_INTAKE_RECEIPT_ID] = "receipt_id_not_text",
+};
+
+const char *mo_intake_refusal_name(enum mo_intake_refusal r)
+{
+    return (unsigned)r < MO_INTAKE_REFUSALS ? mo_intake_refusal_names[r] : "unknown";
+}
+
+const char *mo_intake_receipt_state_name(unsigned i)
+{
+    const char *name = i > 0 ? receipt_state_stat(i) : NULL;
+    return name != NULL ? name : "other";
+}
+
+/* The index of receipt_states for STAT (normalised). */
+static unsigned mo_intake_receipt_state(const char *stat)
+{
+    for (unsigned i = 1; i < MO_INTAKE_RECEIPT_STATES; i++) {
+        const char *name = receipt_state_stat(i);
+        if (name != NULL && strcmp(name, stat) == 0)
+            return i;
+    }
+    return 0;
+}
+
+static void mo_intake_count_refusal(struct mo_intake *in, const struct gw_mo *mo,
+                                    enum mo_intake_refusal r)
 {
     in->counts.refused++;
-    ERM_WARN("intake", "from %s to %s: %s; answered %s (permanent: nothing stored)", mo->source,
-             mo->dest, why, bearer_answer_name(b, BEARER_REFUSED));
+    in->counts.refused_by[r][mo->channel == GW_CHANNEL_PHONE ? 1 : 0]++;
+}
+
+/* Refuses MO for good (WHY says what it is, R counts it): retrying cannot make it storable.
+ * The warning is rate-limited: a peer may send such messages at will. */
+static void mo_intake_refuse(struct mo_intake *in, struct bearer *b, const struct gw_mo *mo,
+                             enum mo_intake_refusal r, const char *why)
+{
+    mo_intake_count_refusal(in, mo, r);
+    ERM_WARN_RL("intake", "from %s to %s: %s; answered %s (permanent: nothing stored)", mo->source,
+                mo->dest, why, bearer_answer_name(b, BEARER_REFUSED));
     mo_intake_answer(b, mo->link_id, mo->seq, BEARER_REFUSED);
 }
 
@@ -101,13 +139,13 @@ static void mo_intake_done(struct mo_intake_ack *a, int rc, const char *what)
     if (rc == 0) {
         mo_intake_answer(a->bearer, a->link_id, a->seq, BEARER_ACCEPTED);
     } else if (mo_intake_answer(a->bearer, a->link_id, a->seq, BEARER_RETRY_LATER) == 0) {
-        ERM_WARN("intake", "from %s: %s not stored (%s); answered %s for redelivery", a->source,
-                 what, strerror(-rc), bearer_answer_name(a->bearer, BEARER_RETRY_LATER));
+        ERM_WARN_RL("intake", "from %s: %s not stored (%s); answered %s for redelivery", a->source,
+                    what, strerror(-rc), bearer_answer_name(a->bearer, BEARER_RETRY_LATER));
     } else {
-        ERM_WARN("intake",
-                 "from %s: %s not stored (%s); not acknowledged (its link is gone: the SMSC "
-                 "delivers it again)",
-                 a->source, what, strerror(-rc));
+        ERM_WARN_RL("intake",
+                    "from %s: %s not stored (%s); not acknowledged (its link is gone: the SMSC "
+                    "delivers it again)",
+                    a->source, what, strerror(-rc));
     }
     free(a);
     order_path_release(in->cfg.orders);
@@ -125,6 +163,8 @@ static struct mo_intake_ack *mo_intake_ack_new(struct mo_intake *in, struct bear
     a->bearer = b;
     a->link_id = mo->link_id;
     a->seq = mo->seq;
+    a->channel = mo->channel;
+    a->arrived_ns = uv_hrtime();
     snprintf(a->source, sizeof a->source, "%s", mo->source);
     order_path_hold(in->cfg.orders);
     return a;
@@ -136,8 +176,10 @@ static void mo_intake_receipt_done(void *arg, int rc, enum stor_receipt_outcome 
                                    int64_t outbox_id, const char *delivery)
 {
     struct mo_intake_ack *a = arg;
-    if (rc == 0)
+    if (rc == 0) {
         a->in->counts.receipts++;
+        a->in->counts.receipt_states[a->receipt_state]++;
+    }
     if (rc == 0 && outcome == STOR_RECEIPT_SETTLED)
         ERM_DEBUG("intake", "receipt from %s: outbox row %" PRId64 " delivery %s", a->source,
                   outbox_id, delivery);
@@ -183,28 +225,29 @@ static void mo_intake_receipt(struct mo_intake *in, struct bearer *b, const stru
     struct receipt r;
     int rc = mo_intake_receipt_read(mo, &r);
     if (rc == -EINVAL)
-        ERM_WARN("intake",
-                 "receipt from %s names no message id or no state; acknowledged, nothing kept",
-                 mo->source);
+        ERM_WARN_RL("intake",
+                    "receipt from %s names no message id or no state; acknowledged, nothing kept",
+                    mo->source);
     if (rc < 0) {
         mo_intake_answer(b, mo->link_id, mo->seq,
                          rc == -EINVAL ? BEARER_ACCEPTED : BEARER_RETRY_LATER);
         return;
     }
     if (!text_is_clean(r.id, strlen(r.id))) {
-        mo_intake_refuse(in, b, mo, "a receipt whose message id is not text");
+        mo_intake_refuse(in, b, mo, MO_INTAKE_RECEIPT_ID, "a receipt whose message id is not text");
         return;
     }
     struct mo_intake_ack *a = mo_intake_ack_new(in, b, mo);
     if (a == NULL)
         return;
+    a->receipt_state = mo_intake_receipt_state(r.stat);
     struct stor_receipt sr = {in->cfg.receipt_ids,        r.id,  r.stat,
                               receipt_stat_final(r.stat), r.err, r.done_date};
     struct stor_db *db = *in->cfg.receipts_db; /* NULL once closing */
     rc = db != NULL ? stor_receipt_apply(db, &sr, mo_intake_receipt_done, a) : -ENOTCONN;
     if (rc == -EINVAL) {
-        ERM_WARN("intake", "receipt from %s for \"%.80s\" cannot be kept; acknowledged", mo->source,
-                 r.id);
+        ERM_WARN_RL("intake", "receipt from %s for \"%.80s\" cannot be kept; acknowledged",
+                    mo->source, r.id);
         mo_intake_done(a, 0, "delivery receipt");
     } else if (rc < 0) {
         mo_intake_done(a, rc, "delivery receipt");
@@ -261,6 +304,7 @@ static void mo_intake_run(struct mo_intake *in, const struct stor_mo_group_id *f
         .link_id = ack != NULL ? ack->link_id : 0,
         .seq = ack != NULL ? ack->seq : 0,
         .channel = ack != NULL ? ack->channel : GW_CHANNEL_SMS,
+        .arrived_ns = ack != NULL ? ack->arrived_ns : 0,
     };
     order_path_run(in->cfg.orders, &m);
 }
@@ -363,8 +407,12 @@ static void mo_intake_mo(struct mo_intake *in, struct bearer *b, const struct gw
     }
     struct stor_mo_key key;
     struct stor_mo_group_id from;
-    struct mo_intake_ack ack = {
-        .in = in, .bearer = b, .link_id = mo->link_id, .seq = mo->seq, .channel = mo->channel};
+    struct mo_intake_ack ack = {.in = in,
+                                .bearer = b,
+                                .link_id = mo->link_id,
+                                .seq = mo->seq,
+                                .channel = mo->channel,
+                                .arrived_ns = uv_hrtime()};
     memset(&from, 0, sizeof from);
     snprintf(from.source, sizeof from.source, "%s", mo->source);
     snprintf(from.dest, sizeof from.dest, "%s", mo->dest);
@@ -374,12 +422,15 @@ static void mo_intake_mo(struct mo_intake *in, struct bearer *b, const struct gw
 
 /* Why MO can never be taken, or NULL: addresses that are not text cannot be stored, and a
  * customer is a mobile number (an alphanumeric sender or junk would become a customer,
- * and no reply could reach it). A receipt's source is the SMSC's business. */
-static const char *mo_intake_untakable(const struct gw_mo *mo)
+ * and no reply could reach it). A receipt's source is the SMSC's business. *R: the reason's
+ * counter. */
+static const char *mo_intake_untakable(const struct gw_mo *mo, enum mo_intake_refusal *r)
 {
     char number[MSISDN_LEN + 1];
+    *r = MO_INTAKE_NOT_TEXT;
     if (!msisdn_addr_ok(mo->source) || !msisdn_addr_ok(mo->dest))
         return "an address that is not text (bytes that are not UTF-8, or control characters)";
+    *r = MO_INTAKE_NOT_MOBILE;
     if (!mo->is_receipt && msisdn_normalize(mo->source, number, sizeof number) < 0)
         return "the source is not a mobile number";
     return NULL;
@@ -389,25 +440,26 @@ static const char *mo_intake_untakable(const struct gw_mo *mo)
  * junk would become a customer), but a caller is a person on the line, not a message to
  * refuse: the help prompt tells them what the service is. */
 static void mo_intake_call_help(struct mo_intake *in, struct bearer *b, const struct gw_mo *mo,
-                                const char *why)
+                                enum mo_intake_refusal r, const char *why)
 {
     static const struct bearer_outcome help = {REPLY_HELP, NULL};
-    in->counts.refused++;
-    ERM_WARN("intake", "call from %s to %s: %s; answered with the help prompt, nothing stored",
-             mo->source, mo->dest, why);
+    mo_intake_count_refusal(in, mo, r);
+    ERM_WARN_RL("intake", "call from %s to %s: %s; answered with the help prompt, nothing stored",
+                mo->source, mo->dest, why);
     if (bearer_answer(b, mo->link_id, mo->seq, BEARER_ACCEPTED, &help) < 0)
         ERM_DEBUG("intake", "call %" PRIu64 " ended before its answer", mo->link_id);
 }
 
 void mo_intake_message(struct mo_intake *in, struct bearer *b, const struct gw_mo *mo)
 {
-    const char *why = mo_intake_untakable(mo);
+    enum mo_intake_refusal r;
+    const char *why = mo_intake_untakable(mo, &r);
     if (why != NULL && mo->channel == GW_CHANNEL_PHONE) {
-        mo_intake_call_help(in, b, mo, why);
+        mo_intake_call_help(in, b, mo, r, why);
         return;
     }
     if (why != NULL) {
-        mo_intake_refuse(in, b, mo, why);
+        mo_intake_refuse(in, b, mo, r, why);
         return;
     }
     if (!order_path_admit(in->cfg.orders, b, mo->source, mo->link_id, mo->seq))

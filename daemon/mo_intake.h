@@ -27,12 +27,32 @@ struct mo_intake_cfg {
     unsigned dedupe_window_s;     /* [service] */
 };
 
-/* What the intake took since it started, for the traffic summary. */
+/* Why a message was refused before any command (the metrics' reason label). */
+enum mo_intake_refusal {
+    MO_INTAKE_NOT_TEXT,   /* an address that is not text */
+    MO_INTAKE_NOT_MOBILE, /* the source is not a mobile number (a call: the help prompt) */
+    MO_INTAKE_RECEIPT_ID, /* a receipt whose message id is not text */
+    MO_INTAKE_REFUSALS
+};
+
+/* The receipt states counted apart: 0 for a word of the SMSC's own, 1..8 the message_state
+ * values (core/receipt.h's receipt_state_stat: ENROUTE .. REJECTD). */
+#define MO_INTAKE_RECEIPT_STATES 9
+
+/* What the intake took since it started, for the traffic summary and the metrics. */
 struct mo_intake_counts {
     uint64_t receipts; /* receipts applied (committed) */
     uint64_t parts;    /* parts of long messages stored */
     uint64_t refused;  /* refused for good: not text, or not from a mobile number */
+    uint64_t refused_by[MO_INTAKE_REFUSALS][2];        /* by reason and channel (enum gw_channel) */
+    uint64_t receipt_states[MO_INTAKE_RECEIPT_STATES]; /* receipts applied by state */
 };
+
+/* The metrics' name of reason R ("not_text", "not_mobile", "receipt_id_not_text"; static). */
+const char *mo_intake_refusal_name(enum mo_intake_refusal r);
+
+/* The name of receipt state index I of receipt_states ("other", "ENROUTE", ...; static). */
+const char *mo_intake_receipt_state_name(unsigned i);
 
 /* Creates it (CFG copied) with its timers started. Returns 0 or a negative errno. */
 int mo_intake_create(const struct mo_intake_cfg *cfg, struct mo_intake **out);

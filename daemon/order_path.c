@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <uv.h>
 
 #include "common/log.h"
 #include "core/command.h"
@@ -43,6 +44,7 @@ struct order_ctx {
     char customer[MSISDN_ADDR_MAX];
     enum cmd_kind kind;
     enum gw_channel channel;
+    uint64_t arrived_ns;    /* for the ack latency; 0: unknown */
     struct stor_mo_key key; /* its dedupe step (storage/mo_log.h) */
     /* What it led to, once committed: the answer's outcome (a phone plays it). */
     struct bearer_outcome outcome;
@@ -95,6 +97,20 @@ void order_path_drain(struct order_path *op)
 
 #define ORDER_NOT_ACKED "not acknowledged (its link is gone: the SMSC delivers it again)"
 
+/* Counts a committed MO's reply (and an order's channel), and an accepted MO's latency. */
+static void order_count(struct order_path *op, const struct order_ctx *ctx, int committed,
+                        int acked)
+{
+    struct order_path_counts *c = &op->counts;
+    if (committed && ctx->has_outcome && (unsigned)ctx->outcome.reply < REPLY_KIND_COUNT) {
+        c->replies[ctx->outcome.reply]++;
+        if (ctx->outcome.reply == REPLY_ORDER_OK && (unsigned)ctx->channel < ORDER_PATH_CHANNELS)
+            c->orders[ctx->channel]++;
+    }
+    if (acked && ctx->arrived_ns != 0)
+        metrics_hist_observe(&c->ack_latency, (double)(uv_hrtime() - ctx->arrived_ns) / 1e9);
+}
+
 /* Answers per RC (0 = committed) and frees CTX. Each log line says whether the answer went:
  * a link lost meanwhile (or the bearer stopped at the stop's deadline) drops it. */
 static void order_finish(struct order_ctx *ctx, int rc, const char *what)
@@ -106,6 +122,7 @@ static void order_finish(struct order_ctx *ctx, int rc, const char *what)
         const struct bearer_outcome *out = ctx->has_outcome ? &ctx->outcome : NULL;
         int acked = b != NULL && order_answer(b, ctx->link_id, ctx->seq, BEARER_ACCEPTED, out);
         op->counts.committed++;
+        order_count(op, ctx, 1, acked);
         ERM_DEBUG("mo", "from %s: %s committed%s", who, what,
                   acked       ? ", acknowledged"
                   : b != NULL ? "; " ORDER_NOT_ACKED
@@ -115,6 +132,7 @@ static void order_finish(struct order_ctx *ctx, int rc, const char *what)
     } else if (rc == -EALREADY) {
         int acked = b != NULL && order_answer(b, ctx->link_id, ctx->seq, BEARER_ACCEPTED, NULL);
         op->counts.redelivered++;
+        order_count(op, ctx, 0, acked);
         ERM_DEBUG("mo", "from %s: %s handled before (the SMSC delivered it again); %s", who, kind,
                   acked || b == NULL ? "acknowledged, nothing done twice"
                                      : ORDER_NOT_ACKED ", nothing done twice");
@@ -123,21 +141,21 @@ static void order_finish(struct order_ctx *ctx, int rc, const char *what)
          * same bytes would fail again, so a retry would loop forever. */
         op->counts.refused++;
         if (order_answer(b, ctx->link_id, ctx->seq, BEARER_REFUSED, NULL))
-            ERM_WARN("mo", "from %s: %s refused as malformed; answered %s (permanent)", who, kind,
-                     bearer_answer_name(b, BEARER_REFUSED));
+            ERM_WARN_RL("mo", "from %s: %s refused as malformed; answered %s (permanent)", who,
+                        kind, bearer_answer_name(b, BEARER_REFUSED));
         else
-            ERM_WARN("mo", "from %s: %s refused as malformed; " ORDER_NOT_ACKED, who, kind);
+            ERM_WARN_RL("mo", "from %s: %s refused as malformed; " ORDER_NOT_ACKED, who, kind);
     } else if (b == NULL) {
-        ERM_WARN("mo", "from %s: %s not stored (%s); its parts wait for the next try", who, kind,
-                 strerror(-rc));
+        ERM_WARN_RL("mo", "from %s: %s not stored (%s); its parts wait for the next try", who, kind,
+                    strerror(-rc));
     } else {
         op->counts.retry_later++;
         if (order_answer(b, ctx->link_id, ctx->seq, BEARER_RETRY_LATER, NULL))
-            ERM_WARN("mo", "from %s: %s not stored (%s); answered %s for redelivery", who, kind,
-                     strerror(-rc), bearer_answer_name(b, BEARER_RETRY_LATER));
+            ERM_WARN_RL("mo", "from %s: %s not stored (%s); answered %s for redelivery", who, kind,
+                        strerror(-rc), bearer_answer_name(b, BEARER_RETRY_LATER));
         else
-            ERM_WARN("mo", "from %s: %s not stored (%s); " ORDER_NOT_ACKED, who, kind,
-                     strerror(-rc));
+            ERM_WARN_RL("mo", "from %s: %s not stored (%s); " ORDER_NOT_ACKED, who, kind,
+                        strerror(-rc));
     }
     free(ctx);
     order_path_release(op);
@@ -187,8 +205,8 @@ static void order_parse(const struct order_path *op, const struct order_msg *mo,
     int n = text_decode(mo->data_coding, mo->sm, mo->len, text, sizeof text);
     if (n < 0) {
         /* An extended destination still orders; otherwise the sender gets the help reply. */
-        ERM_WARN("mo", "from %s: data_coding 0x%02x not decoded (%s)", mo->source, mo->data_coding,
-                 strerror(-n));
+        ERM_WARN_RL("mo", "from %s: data_coding 0x%02x not decoded (%s)", mo->source,
+                    mo->data_coding, strerror(-n));
         cmd_parse_mo(op->cfg.service_number, mo->dest, "", 0, cmd);
         return;
     }
@@ -257,6 +275,7 @@ void order_path_run(struct order_path *op, const struct order_msg *m)
     ctx->seq = m->seq;
     ctx->kind = cmd.kind;
     ctx->channel = m->channel;
+    ctx->arrived_ns = m->arrived_ns;
     if (cmd.kind == CMD_ORDER)
         snprintf(ctx->code, sizeof ctx->code, "%s", cmd.arg);
     ctx->key = *m->key;
@@ -274,9 +293,9 @@ int order_path_admit(struct order_path *op, struct bearer *b, const char *source
     if (!op->draining && order_path_db(op, source) != NULL)
         return 1;
     op->counts.retry_later++;
-    ERM_WARN("mo", "from %s: %s; answered %s for redelivery", source,
-             op->draining ? "stopping" : "database down",
-             bearer_answer_name(b, BEARER_RETRY_LATER));
+    ERM_WARN_RL("mo", "from %s: %s; answered %s for redelivery", source,
+                op->draining ? "stopping" : "database down",
+                bearer_answer_name(b, BEARER_RETRY_LATER));
     (void)order_answer(b, link_id, seq, BEARER_RETRY_LATER, NULL);
     return 0;
 }
@@ -287,6 +306,7 @@ int order_path_create(const struct order_path_cfg *cfg, struct order_path **out)
     if (op == NULL)
         return -ENOMEM;
     op->cfg = *cfg;
+    metrics_hist_init(&op->counts.ack_latency, metrics_seconds_bounds, METRICS_SECONDS_NBOUNDS);
     *out = op;
     return 0;
 }

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/metrics.h"
 #include "gateway/bearer.h"
 
 struct stor_db;
@@ -32,12 +33,22 @@ struct order_path_cfg {
     void *ud;
 };
 
-/* What the order path answered since it started, for the traffic summary. */
+/* Channels counted apart (enum gw_channel: sms, phone). */
+#define ORDER_PATH_CHANNELS 2
+
+/* What the order path answered since it started, for the traffic summary and the metrics. */
 struct order_path_counts {
     uint64_t committed;   /* a command's transaction committed */
     uint64_t redelivered; /* found handled already: accepted, nothing done twice */
     uint64_t retry_later; /* nothing stored: database down, stopping, failed */
     uint64_t refused;     /* refused for what it is */
+    /* Committed MOs by the reply they caused (a command with no such reply, CX or QX, in
+     * none); orders placed by channel (the reply REPLY_ORDER_OK). */
+    uint64_t replies[REPLY_KIND_COUNT];
+    uint64_t orders[ORDER_PATH_CHANNELS];
+    /* From an MO's arrival to its acceptance (committed or found redelivered, and the
+     * answer sent), in seconds. */
+    struct metrics_hist ack_latency;
 };
 
 /* Creates it (CFG copied). Returns 0 or a negative errno. */
@@ -79,6 +90,7 @@ struct order_msg {
      * destination: service number + SMS code), SM being the call's id for the key only; its
      * order is stored with channel 'phone', and its answer carries the outcome. */
     enum gw_channel channel;
+    uint64_t arrived_ns; /* uv_hrtime() when the message (its last part) came; 0: unknown */
 };
 
 /* Decodes and parses M, runs its command's transaction (copying what it keeps), and

@@ -263,6 +263,7 @@ static void outbox_sender_pump(struct outbox_sender *s)
                 return;
             }
             row->submitted++;
+            s->counts.submitted++;
         }
     }
     outbox_sender_kick(s); /* every row is out and the window has room: take more */
@@ -360,9 +361,27 @@ void outbox_sender_kick(struct outbox_sender *s)
         s->taking = 0;
 }
 
+/* Counts one part's result STATUS. */
+static void outbox_sender_count_result(struct outbox_sender_counts *c, int64_t status)
+{
+    for (unsigned i = 0; i < c->nresults; i++) {
+        if (c->results[i].status == status) {
+            c->results[i].n++;
+            return;
+        }
+    }
+    if (c->nresults == OUTBOX_SENDER_STATUSES) {
+        c->other_results++;
+        return;
+    }
+    c->results[c->nresults].status = status;
+    c->results[c->nresults++].n = 1;
+}
+
 void outbox_sender_on_result(struct outbox_sender *s, uint64_t cookie, int64_t status,
                              const char *message_id)
 {
+    outbox_sender_count_result(&s->counts, status);
     uint64_t key = cookie >> 8;
     struct outbox_sender_row *row = s->rows;
     while (row != NULL && row->key != key)

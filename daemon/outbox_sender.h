@@ -25,11 +25,23 @@ struct outbox_sender_cfg {
     void *ud;
 };
 
-/* What the sender recorded since it started, for the traffic summary. */
+/* Submit results counted apart by status, at most (the rest in OTHER). */
+#define OUTBOX_SENDER_STATUSES 32
+
+/* What the sender recorded since it started, for the traffic summary and the metrics. */
 struct outbox_sender_counts {
-    uint64_t sent;     /* rows whose every part the SMSC accepted */
-    uint64_t requeued; /* rows queued again (no answer, throttled) */
-    uint64_t failed;   /* rows refused for good */
+    uint64_t sent;      /* rows whose every part the SMSC accepted */
+    uint64_t requeued;  /* rows queued again (no answer, throttled) */
+    uint64_t failed;    /* rows refused for good */
+    uint64_t submitted; /* parts handed to the bearer */
+    /* Parts' results by the bearer's status (BEARER_NO_ANSWER included), in the order first
+     * seen; statuses past the table in OTHER. */
+    struct {
+        int64_t status;
+        uint64_t n;
+    } results[OUTBOX_SENDER_STATUSES];
+    unsigned nresults;
+    uint64_t other_results;
 };
 
 /* Creates it (CFG copied) with its poll timer started. Returns 0 or a negative errno. */

@@ -19,6 +19,7 @@
 #define ERM_BEARER_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include "core/reply.h"
 #include "gateway/gw.h"
@@ -65,6 +66,24 @@ struct bearer_events {
     void (*on_stopped)(void *ud, struct bearer *b);
 };
 
+/* What a bearer tells of itself for metrics and health (GET /metrics, GET /healthz): its
+ * links (an SMPP bind, a CMPP link, the SIP trunk's listener) and its counters since it
+ * started. A bearer that does not fill it (stats NULL) reports no link. */
+#define BEARER_LINKS_MAX 16
+
+struct bearer_link_stats {
+    int up;          /* bound (SMPP, CMPP), listening (SIP) */
+    unsigned in_use; /* the window in use: submits awaiting their response; calls (SIP) */
+    unsigned window; /* the window's size (SIP: calls at once at most) */
+};
+
+struct bearer_stats {
+    uint64_t binds;      /* links brought up (bound, listening) since start */
+    uint64_t reconnects; /* connection attempts after a link was lost or failed */
+    unsigned nlinks;     /* entries of LINK used (at most BEARER_LINKS_MAX) */
+    struct bearer_link_stats link[BEARER_LINKS_MAX];
+};
+
 /* One kind of bearer. PRIV of struct bearer is the kind's own state. */
 struct bearer_ops {
     const char *kind; /* "smpp", "sip", for logs */
@@ -101,6 +120,9 @@ struct bearer_ops {
     /* 1 when a text that is not UCS-2 goes as ASCII (CMPP's Msg_Fmt 0), 0 as GSM 7-bit
      * (SMPP's data_coding 0): how the sender encodes it (core/textcodec.h). */
     int ascii_text;
+    /* Fills OUT (zeroed by the caller) with what it tells of itself; NULL: nothing. Cheap:
+     * called on every scrape. */
+    void (*stats)(struct bearer *b, struct bearer_stats *out);
 };
 
 struct bearer {
@@ -152,6 +174,25 @@ static inline int bearer_status_retries(struct bearer *b, int64_t status)
 static inline const char *bearer_status_name(struct bearer *b, int64_t status)
 {
     return b->ops->status_name(b, status);
+}
+
+/* B's stats (all zero when it gives none). */
+static inline void bearer_stats(struct bearer *b, struct bearer_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    if (b->ops->stats != NULL)
+        b->ops->stats(b, out);
+}
+
+/* 1 when one of B's links is up. */
+static inline int bearer_is_up(struct bearer *b)
+{
+    struct bearer_stats st;
+    bearer_stats(b, &st);
+    for (unsigned i = 0; i < st.nlinks && i < BEARER_LINKS_MAX; i++)
+        if (st.link[i].up)
+            return 1;
+    return 0;
 }
 
 static inline void bearer_destroy(struct bearer *b)

@@ -269,6 +269,20 @@ static const char *cmpp_bearer_status_name(struct bearer *b, int64_t status)
     return "Result 9+ (other error)";
 }
 
+/* The one link: its state, window and counters (down and zero once the session is gone). */
+static void cmpp_bearer_stats(struct bearer *b, struct bearer_stats *out)
+{
+    struct cmpp_bearer *cb = cmpp_bearer_of(b);
+    struct cmpp_session_stats st;
+    cmpp_session_stats(cb->sess, &st);
+    out->binds = st.binds;
+    out->reconnects = st.reconnects;
+    out->nlinks = 1;
+    out->link[0].up = st.bound;
+    out->link[0].in_use = st.window_used;
+    out->link[0].window = cb->cfg.session.window;
+}
+
 static void cmpp_bearer_destroy(struct bearer *b)
 {
     free(cmpp_bearer_of(b));
@@ -288,6 +302,7 @@ static const struct bearer_ops cmpp_bearer_ops = {
     .destroy = cmpp_bearer_destroy,
     .unsendable_status = CMPP_RESULT_OTHER,
     .ascii_text = 1,
+    .stats = cmpp_bearer_stats,
 };
 
 int cmpp_bearer_create(uv_loop_t *loop, const struct cmpp_bearer_cfg *cfg,

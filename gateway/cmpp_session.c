@@ -117,6 +117,7 @@ struct cmpp_session {
     uint8_t auth_source[16];
     uint32_t last_login_status; /* the last refusal logged as an error (0: none) */
     unsigned refusals;          /* logins refused in a row */
+    uint64_t binds, reconnects; /* logins, and reconnects scheduled, since start */
     int ka_pending;
     struct cs_slot *slots;
     unsigned nslots_used;
@@ -412,6 +413,7 @@ static void cs_link_lost(struct cmpp_session *s, enum erm_log_level level, const
         erm_log(level, CS_MOD, "%s; stopping: not connecting again", why);
     } else {
         s->retry_ms = cs_next_backoff(s);
+        s->reconnects++;
         erm_log(level, CS_MOD, "%s; retry in %.1f s", why, s->retry_ms / 1000.0);
     }
     cs_set_state(s, CS_CLOSING);
@@ -599,6 +601,7 @@ static void cs_on_connect_resp(struct cmpp_session *s, const uint8_t *pdu, uint3
     s->last_login_status = 0;
     cs_set_state(s, CS_ACTIVE);
     s->bound = 1;
+    s->binds++;
     if (s->refusals > 0)
         ERM_INFO(CS_MOD, "logged in to %s as %s (CMPP %u.0, link %" PRIu64 ") after %u refused",
                  s->peer, s->sp_id, s->cfg.version >> 4, s->link_id, s->refusals);
@@ -1105,6 +1108,17 @@ int cmpp_session_ack_deliver(struct cmpp_session *s, uint64_t link_id, uint32_t 
         return 0;
     }
     return -ENOENT;
+}
+
+void cmpp_session_stats(const struct cmpp_session *s, struct cmpp_session_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    if (s == NULL)
+        return;
+    out->bound = s->state == CS_ACTIVE;
+    out->window_used = s->nslots_used;
+    out->binds = s->binds;
+    out->reconnects = s->reconnects;
 }
 
 void cmpp_session_drain(struct cmpp_session *s)

@@ -68,6 +68,14 @@ int cmpp_session_status_retries(int64_t status);
 int cmpp_session_ack_deliver(struct cmpp_session *s, uint64_t link_id, uint32_t seq,
                              uint32_t result);
 
+/* The link's state and counters since start, for metrics; all zero when S is NULL. */
+struct cmpp_session_stats {
+    int bound;
+    unsigned window_used;
+    uint64_t binds, reconnects;
+};
+void cmpp_session_stats(const struct cmpp_session *s, struct cmpp_session_stats *out);
+
 /* No new links: a link lost from now on stays lost; a login in progress is given up. */
 void cmpp_session_drain(struct cmpp_session *s);
 

@@ -295,6 +295,20 @@ static const char *sip_bearer_status_name(struct bearer *b, int64_t status)
     return "not sent (the phone bearer carries no SMS)";
 }
 
+/* The trunk as one link: up while it listens (not stopping), the calls in progress in the
+ * "window" of [sip] max_calls. A trunk does not reconnect: it listens once. */
+static void sip_bearer_stats(struct bearer *b, struct bearer_stats *out)
+{
+    struct sip_bearer *sb = sip_bearer_of(b);
+    out->nlinks = 1;
+    out->link[0].window = sb->cfg.trunk.max_calls;
+    if (sb->trunk == NULL)
+        return;
+    out->binds = 1;
+    out->link[0].up = !sb->stopping;
+    out->link[0].in_use = sip_trunk_calls(sb->trunk);
+}
+
 static void sip_bearer_destroy(struct bearer *b)
 {
     struct sip_bearer *sb = sip_bearer_of(b);
@@ -315,6 +329,7 @@ static const struct bearer_ops sip_bearer_ops = {
     .status_name = sip_bearer_status_name,
     .destroy = sip_bearer_destroy,
     .unsendable_status = 0,
+    .stats = sip_bearer_stats,
 };
 
 int sip_bearer_create(uv_loop_t *loop, const struct sip_bearer_cfg *cfg,

@@ -159,6 +159,21 @@ static const char *smpp_bearer_status_name(struct bearer *b, int64_t status)
     return status < 0 ? "no answer" : smpp_status_name((uint32_t)status);
 }
 
+/* One bind: its state, window and counters. Once the session is gone (stopped) its
+ * counters are too, and the bind is reported down. */
+static void smpp_bearer_stats(struct bearer *b, struct bearer_stats *out)
+{
+    struct smpp_bearer *sb = smpp_bearer_of(b);
+    struct smpp_session_stats st;
+    smpp_session_stats(sb->sess, &st);
+    out->binds = st.binds;
+    out->reconnects = st.reconnects;
+    out->nlinks = 1;
+    out->link[0].up = st.bound;
+    out->link[0].in_use = st.window_used;
+    out->link[0].window = sb->cfg.window;
+}
+
 static void smpp_bearer_destroy(struct bearer *b)
 {
     free(smpp_bearer_of(b));
@@ -177,6 +192,7 @@ static const struct bearer_ops smpp_bearer_ops = {
     .status_name = smpp_bearer_status_name,
     .destroy = smpp_bearer_destroy,
     .unsendable_status = SMPP_ESME_RSYSERR,
+    .stats = smpp_bearer_stats,
 };
 
 int smpp_bearer_create(uv_loop_t *loop, const struct smpp_session_cfg *cfg,

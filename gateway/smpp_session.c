@@ -163,6 +163,10 @@ struct smpp_session {
     unsigned sent_this_sec;  /* rate to halve when there is no cap */
     unsigned sent_prev_sec;
 
+    /* counted for smpp_session_stats */
+    uint64_t binds;      /* bind_transceiver_resp with ESME_ROK */
+    uint64_t reconnects; /* connection attempts after the backoff */
+
     /* backoff */
     unsigned backoff_ms; /* last base step; 0 after a successful bind */
     unsigned retry_ms;   /* delay chosen for the pending reconnect */
@@ -838,6 +842,7 @@ static void sess_on_bind_resp(struct smpp_session *s, const uint8_t *pdu, uint32
     s->backoff_ms = 0;
     sess_set_state(s, SESS_ST_BOUND);
     s->bound = 1;
+    s->binds++;
     ERM_INFO(SESS_MOD, "bound to %s as %s (SMSC system_id \"%s\", link %" PRIu64 ")", s->peer,
              s->system_id, smsc_id, s->link_id);
     sess_ka_touch(s);
@@ -1163,6 +1168,7 @@ static void sess_on_state_timer(uv_timer_t *t)
     struct smpp_session *s = t->data;
     switch (s->state) {
     case SESS_ST_BACKOFF:
+        s->reconnects++;
         sess_connect_start(s);
         break;
     case SESS_ST_CONNECTING:
@@ -1432,4 +1438,16 @@ void smpp_session_stop(struct smpp_session *s)
     }
     ERM_INFO(SESS_MOD, "stopping session to %s (%s)", s->peer, sess_state_name(s->state));
     sess_shutdown(s);
+}
+
+void smpp_session_stats(const struct smpp_session *s, struct smpp_session_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    if (s == NULL)
+        return;
+    out->bound = s->state == SESS_ST_BOUND;
+    out->window_used = s->nslots_used;
+    out->window = s->cfg.window;
+    out->binds = s->binds;
+    out->reconnects = s->reconnects;
 }

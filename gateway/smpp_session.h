@@ -81,6 +81,15 @@ int smpp_session_status_retries(int64_t status);
  * is dropped (the SMSC redelivers). Returns 0 or -ENOTCONN. */
 int smpp_session_ack_mo(struct smpp_session *s, uint64_t link_id, uint32_t seq, uint32_t status);
 
+/* What the session tells of itself (for metrics): bound now, submits outstanding and the
+ * window, binds and reconnect attempts since it started. S NULL: all zero. */
+struct smpp_session_stats {
+    int bound;
+    unsigned window_used, window;
+    uint64_t binds, reconnects;
+};
+void smpp_session_stats(const struct smpp_session *s, struct smpp_session_stats *out);
+
 /* Stops taking new links: a link lost from now on is not connected or bound again (a
  * connection or bind in progress is given up); the bound link, if any, stays until
  * smpp_session_stop, so outstanding submits and MO acks finish. */

@@ -8,6 +8,9 @@ PKGS=(build-essential cmake pkg-config libuv1-dev libpq-dev libsmpp34-dev check
       libosip2-dev sip-tester espeak-ng sox tcpdump baresip)
 # ermweb, the web console (issue 13): HTTP server, JSON, password hashing and tokens, QR codes.
 PKGS+=(libmicrohttpd-dev libjansson-dev libsodium-dev libqrencode-dev chromium fonts-noto-cjk)
+# ermgw's GET /metrics is checked with promtool (issue 14); Debian ships it only with the whole
+# Prometheus server (about 95 MB installed), which is not started here.
+PKGS+=(prometheus)
 # node and npm run its browser tests (tests/web); NodeSource's nodejs carries its own npm.
 command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)
 # CMPP (issue 17): nettle for the login's MD5; tshark checks our CMPP bytes with its dissector.

@@ -59,6 +59,8 @@ struct stor_db {
     int down_logged; /* the current outage has been logged */
 
     size_t prep_set, prep_idx; /* next statement to prepare */
+    unsigned stmt_timeout_ms;  /* statement_timeout set on each connection; 0: the server's */
+    int setting;               /* the statement in flight is the set_config of it */
 
     struct stor_job *cur;  /* the job in flight */
     struct stor_job *head; /* queued jobs, FIFO */
@@ -79,8 +81,9 @@ struct stor_db {
 };
 
 static const struct stor_stmt *const db_stmt_sets[] = {
-    stor_order_stmts, stor_outbox_stmts,  stor_claim_stmts,       stor_optout_stmts,
-    stor_mo_stmts,    stor_receipt_stmts, stor_order_batch_stmts, stor_query_stmts};
+    stor_order_stmts,       stor_outbox_stmts, stor_claim_stmts,
+    stor_optout_stmts,      stor_mo_stmts,     stor_receipt_stmts,
+    stor_order_batch_stmts, stor_query_stmts,  stor_outbox_gauge_stmts};
 #define DB_NSETS (sizeof db_stmt_sets / sizeof db_stmt_sets[0])
 
 static void db_connect_start(struct stor_db *db);
@@ -295,6 +298,7 @@ static void db_on_timer(uv_timer_t *t)
 }
 
 static void db_prepare_next(struct stor_db *db);
+static int db_flush(struct stor_db *db);
 
 static void db_connected(struct stor_db *db)
 {
@@ -305,7 +309,23 @@ static void db_connected(struct stor_db *db)
     db->phase = DB_PREPARING;
     db->prep_set = 0;
     db->prep_idx = 0;
-    db_prepare_next(db);
+    if (db->stmt_timeout_ms == 0) {
+        db_prepare_next(db);
+        return;
+    }
+    /* A parameter, not SQL text: set_config() is SET's function form. Session-wide, so it
+     * holds for every statement of this connection, and again after each reconnect. */
+    char ms[16];
+    snprintf(ms, sizeof ms, "%u", db->stmt_timeout_ms);
+    const char *const vals[] = {ms};
+    if (!PQsendQueryParams(db->conn, "SELECT pg_catalog.set_config('statement_timeout', $1, false)",
+                           1, NULL, vals, NULL, NULL, 0)) {
+        db_lost(db, PQerrorMessage(db->conn));
+        return;
+    }
+    db->setting = 1;
+    db->busy = 1;
+    db_flush(db);
 }
 
 static void db_connect_poll(struct stor_db *db)
@@ -452,6 +472,18 @@ static void db_result(struct stor_db *db, const PGresult *res)
 
     if (!ok && db_conn_bad(db)) {
         db_lost(db, res != NULL ? PQresultErrorMessage(res) : PQerrorMessage(db->conn));
+        return;
+    }
+    if (db->phase == DB_PREPARING && db->setting) {
+        db->setting = 0;
+        if (!ok) {
+            char msg[512], why[600];
+            stor_pg_oneline(res != NULL ? PQresultErrorMessage(res) : "no result", msg, sizeof msg);
+            snprintf(why, sizeof why, "setting statement_timeout: %s", msg);
+            db_lost(db, why);
+            return;
+        }
+        db_prepare_next(db);
         return;
     }
     if (db->phase == DB_PREPARING) {
@@ -640,6 +672,7 @@ static void db_drop_conn(struct stor_db *db)
     db->res = NULL;
     db->busy = 0;
     db->rolling_back = 0;
+    db->setting = 0;
 }
 
 /* Fails the detached job list HEAD with RC. */
@@ -738,6 +771,11 @@ fail:
         free(db->conninfo);
     free(db);
     return rc;
+}
+
+void stor_db_statement_timeout(struct stor_db *db, unsigned ms)
+{
+    db->stmt_timeout_ms = ms;
 }
 
 struct stor_gather *stor_db_gather(struct stor_db *db)

@@ -30,6 +30,12 @@ typedef void (*stor_db_state_cb)(void *ud, int up);
 int stor_db_open(uv_loop_t *loop, const char *conninfo, const char *name, stor_db_state_cb cb,
                  void *ud, struct stor_db **out);
 
+/* PostgreSQL's statement_timeout for DB's connections, in MS (0: the server's own): set with
+ * a parameter on each connection before it says up, so that a statement stuck behind a lock
+ * fails (its job with -EIO) instead of holding the connection for ever. Call it right after
+ * stor_db_open (it holds from the next connection on). */
+void stor_db_statement_timeout(struct stor_db *db, unsigned ms);
+
 /* 1 when connected and ready for work. */
 int stor_db_is_up(const struct stor_db *db);
 

@@ -19,6 +19,7 @@
 
 #include <libpq-fe.h>
 
+#include "core/metrics.h"
 #include "storage/db.h"
 #include "storage/orders.h"
 #include "storage/receipts.h"
@@ -32,12 +33,13 @@ struct stor_stmt {
 
 extern const struct stor_stmt stor_order_stmts[];
 extern const struct stor_stmt stor_outbox_stmts[];
-extern const struct stor_stmt stor_claim_stmts[];       /* claims.c */
-extern const struct stor_stmt stor_optout_stmts[];      /* optout.c */
-extern const struct stor_stmt stor_mo_stmts[];          /* mo_job.c: the MO log's and parts' */
-extern const struct stor_stmt stor_receipt_stmts[];     /* receipts.c */
-extern const struct stor_stmt stor_query_stmts[];       /* query.c */
-extern const struct stor_stmt stor_order_batch_stmts[]; /* order_batch.c */
+extern const struct stor_stmt stor_claim_stmts[];        /* claims.c */
+extern const struct stor_stmt stor_optout_stmts[];       /* optout.c */
+extern const struct stor_stmt stor_mo_stmts[];           /* mo_job.c: the MO log's and parts' */
+extern const struct stor_stmt stor_receipt_stmts[];      /* receipts.c */
+extern const struct stor_stmt stor_query_stmts[];        /* query.c */
+extern const struct stor_stmt stor_order_batch_stmts[];  /* order_batch.c */
+extern const struct stor_stmt stor_outbox_gauge_stmts[]; /* outbox_gauge.c */
 
 /* The outbox insert, shared by outbox.c (its owner) and the order transaction. Parameters:
  * dest, source, kind, text. */
@@ -110,6 +112,9 @@ struct stor_gather {
     struct stor_job *orders;
     unsigned order_max; /* orders per transaction at most; 0 or 1: one per transaction */
     struct stor_job *sent;
+    /* Batches of orders committed: orders each, seconds each from BEGIN to COMMIT (made by
+     * order_batch.c at its first batch: bounds NULL until then). */
+    struct metrics_hist batch_size, batch_seconds;
 };
 struct stor_gather *stor_db_gather(struct stor_db *db);
 

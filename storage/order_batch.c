@@ -29,8 +29,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <uv.h>
 
 #include "common/log.h"
+#include "core/metrics.h"
 #include "core/msisdn.h"
 #include "storage/db_internal.h"
 #include "storage/mo_log.h"
@@ -76,6 +78,7 @@ struct batch_job {
     struct batch_item *items;
     size_t nfresh;       /* items with a reply to insert */
     const char *channel; /* static: every item's channel */
+    uint64_t begun_ns;   /* uv_hrtime() at its BEGIN, for the batch time */
 };
 
 /* Sends erm_place_orders() with the batch's MOs as six arrays. */
@@ -178,6 +181,17 @@ static int batch_send_replies(struct batch_job *b, const PGresult *res)
     return rc;
 }
 
+/* Counts a committed batch in the connection's histograms (made at the first). */
+static void batch_observe(struct stor_gather *g, const struct batch_job *b)
+{
+    if (g->batch_size.bounds == NULL) {
+        metrics_hist_init(&g->batch_size, metrics_size_bounds, METRICS_SIZE_NBOUNDS);
+        metrics_hist_init(&g->batch_seconds, metrics_seconds_bounds, METRICS_SECONDS_NBOUNDS);
+    }
+    metrics_hist_observe(&g->batch_size, (double)b->n);
+    metrics_hist_observe(&g->batch_seconds, (double)(uv_hrtime() - b->begun_ns) / 1e9);
+}
+
 static int batch_step(struct stor_job *job, const PGresult *res)
 {
     struct batch_job *b = (struct batch_job *)job;
@@ -186,6 +200,7 @@ static int batch_step(struct stor_job *job, const PGresult *res)
     case BATCH_BEGIN:
         if (g->orders == job)
             g->orders = NULL; /* started: later orders gather in the next batch */
+        b->begun_ns = uv_hrtime();
         return stor_job_send_sql(job, "BEGIN");
     case BATCH_PLACE:
         return batch_send_place(b);
@@ -195,6 +210,7 @@ static int batch_step(struct stor_job *job, const PGresult *res)
         return stor_job_send_sql(job, "COMMIT");
     default:
         ERM_DEBUG("db", "order batch of %zu committed, %zu placed", b->n, b->nfresh);
+        batch_observe(g, b);
         return STOR_JOB_DONE;
     }
 }
@@ -311,4 +327,14 @@ int stor_order_batch_add(struct stor_db *db, const struct stor_mo_key *mo, const
 void stor_order_batch_max(struct stor_db *db, unsigned max)
 {
     stor_db_gather(db)->order_max = max;
+}
+
+void stor_order_batch_stats(struct stor_db *db, struct metrics_hist *size,
+                            struct metrics_hist *seconds)
+{
+    struct stor_gather *g = stor_db_gather(db);
+    if (g->batch_size.bounds == NULL)
+        return; /* no batch yet */
+    (void)metrics_hist_merge(size, &g->batch_size);
+    (void)metrics_hist_merge(seconds, &g->batch_seconds);
 }

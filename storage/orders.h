@@ -10,6 +10,7 @@
 #include "storage/db.h"
 
 struct stor_mo_key;
+struct metrics_hist;
 
 /* RC is 0 when the transaction committed (OUTCOME tells which reply was queued; an order
  * row exists only for REPLY_ORDER_OK), -EALREADY when the MO was a redelivery (nothing
@@ -31,5 +32,11 @@ int stor_order_place(struct stor_db *db, const struct stor_mo_key *mo, const cha
  * MO with its own dedupe step and outcome, one bad MO never failing the others; an idle
  * connection starts a lone order at once. 0 or 1: one transaction per order. */
 void stor_order_batch_max(struct stor_db *db, unsigned max);
+
+/* Adds the group commit's histograms of DB (every batch committed: its orders, and its
+ * seconds from BEGIN to COMMIT) into SIZE and SECONDS, which the caller made with
+ * metrics_hist_init(metrics_size_bounds) and (metrics_seconds_bounds). */
+void stor_order_batch_stats(struct stor_db *db, struct metrics_hist *size,
+                            struct metrics_hist *seconds);
 
 #endif

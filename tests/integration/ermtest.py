@@ -14,11 +14,14 @@ import queue
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import threading
 import time
 import unittest
+import urllib.error
+import urllib.request
 
 SOURCE_DIR = os.environ.get("ERM_SOURCE_DIR") or os.path.dirname(
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -627,3 +630,58 @@ class BoundCase(unittest.TestCase):
                 raise AssertionError("ermgw exited %s:\n%s" % (rc, log))
             if cls.gw.log.count(r"Sanitizer|runtime error") != 0:
                 raise AssertionError("sanitizer report:\n%s" % "\n".join(cls.gw.log.lines))
+
+
+# -- ermgw's admin endpoint: GET /metrics and /healthz (issue 14) ----------------------------
+
+_SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$')
+_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def free_port():
+    """A TCP port free on 127.0.0.1 now, for an [admin] listen."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_get(port, path, method="GET"):
+    """(status, content type, body) of METHOD PATH on 127.0.0.1:PORT."""
+    req = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path), method=method,
+                                 data=b"x" if method == "POST" else None)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, r.headers.get("Content-Type"), r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Content-Type"), e.read().decode()
+
+
+def metrics_parse(text):
+    """The samples of a Prometheus text exposition: {(name, ((label, value), ...)): float}."""
+    out = {}
+    for line in text.splitlines():
+        if line.startswith("#") or not line:
+            continue
+        m = _SAMPLE.match(line)
+        if not m:
+            raise AssertionError("not a sample line: %r" % line)
+        labels = tuple(sorted(_LABEL.findall(m.group(2) or "")))
+        out[(m.group(1), labels)] = float(m.group(3))
+    return out
+
+
+def metric(samples, name, **labels):
+    """The value of NAME{LABELS} in SAMPLES (metrics_parse); fails when there is none."""
+    key = (name, tuple(sorted(labels.items())))
+    if key not in samples:
+        raise AssertionError("no sample %s%r" % (name, labels))
+    return samples[key]
+
+
+def scrape(port):
+    """The samples of GET /metrics on 127.0.0.1:PORT (200 or fail)."""
+    status, _, body = http_get(port, "/metrics")
+    if status != 200:
+        raise AssertionError("GET /metrics: %d %s" % (status, body))
+    return metrics_parse(body)
+

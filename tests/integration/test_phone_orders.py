@@ -283,6 +283,38 @@ class PhoneOrders(PhoneCase):
         self.assertIn("流量包", ermtest.sim_unescape(note))
 
 
+class PhoneMetrics(PhoneCase):
+    """The phone in GET /metrics (issue 14): its orders by channel, its refused callers, and
+    the trunk as a link of bearer "sip" (bearer_stats)."""
+
+    @classmethod
+    def prepare(cls, pg):
+        super().prepare(pg)
+        cls.admin = free_port()
+        cls.EXTRA_CONFIG += "[admin]\nlisten = 127.0.0.1:%d\n" % cls.admin
+
+    def test_calls_counted(self):
+        s = ermtest.scrape(self.admin)
+        self.assertEqual(ermtest.metric(s, "ermgw_bearer_link_up", bearer="sip", link="0"), 1)
+        self.assertEqual(ermtest.metric(s, "ermgw_bearer_binds_total", bearer="sip"), 1)
+        self.assertEqual(ermtest.metric(s, "ermgw_bearer_window_size", bearer="sip", link="0"),
+                         100)  # [sip] max_calls
+        _, mark = self.call("13900000301", self.phone)
+        self.assertEqual(self.prompt(mark), "10/ordered")
+        _, mark = self.call("anonymous", self.phone)
+        self.assertEqual(self.prompt(mark), "help")
+        s = ermtest.scrape(self.admin)
+        self.assertEqual(ermtest.metric(s, "ermgw_orders_total", channel="phone"), 1)
+        self.assertEqual(ermtest.metric(s, "ermgw_orders_total", channel="sms"), 0)
+        self.assertEqual(ermtest.metric(s, "ermgw_mo_refused_total", channel="phone",
+                                        reason="not_mobile"), 1)
+        self.assertEqual(ermtest.metric(s, "ermgw_mo_refused_total", channel="sms",
+                                        reason="not_mobile"), 0)
+        ermtest.wait_until(lambda: ermtest.metric(ermtest.scrape(self.admin),
+                                                  "ermgw_bearer_window_in_use", bearer="sip",
+                                                  link="0") == 0, "no call in progress")
+
+
 class PhoneStop(PhoneCase):
     def test_sigterm_lets_the_call_in_progress_finish(self):
         """SIGTERM while a prompt plays: new calls get 503, the call in progress hears its
