@@ -224,6 +224,39 @@ class Login(unittest.TestCase):
             finally:
                 self.stop_clean(gw)
 
+    def test_metrics(self):
+        # GET /metrics tells the CMPP link: refused logins are reconnects and no bind; once
+        # the secret is right (the simulator restarted with it), the link is up, one bind
+        port = ermtest.free_port()
+        admin = "[admin]\nlisten = 127.0.0.1:%d\n" % port
+        with ermtest.IsmgSim("3.0", secret="other") as sim:
+            gw = ermtest.Daemon(self.pg, sim.port, cmpp_version="3.0", extra_config=admin)
+            try:
+                i, _ = sim.out.wait(r"^LOGIN 901234 0x30 3$")
+                sim.out.wait(r"^LOGIN 901234 0x30 3$", start=i + 1, timeout=30)
+                ermtest.wait_until(lambda: ermtest.metric(
+                    ermtest.scrape(port), "ermgw_bearer_reconnects_total", bearer="cmpp") >= 2,
+                    "two reconnects counted")
+                m = ermtest.scrape(port)
+                self.assertEqual(ermtest.metric(m, "ermgw_bearer_binds_total", bearer="cmpp"), 0)
+                self.assertEqual(ermtest.metric(m, "ermgw_bearer_link_up", bearer="cmpp",
+                                                link="0"), 0)
+            finally:
+                self.stop_clean(gw)
+        with ermtest.IsmgSim("3.0") as sim:
+            gw = ermtest.Daemon(self.pg, sim.port, cmpp_version="3.0", extra_config=admin)
+            try:
+                sim.wait_bound()
+                ermtest.wait_until(lambda: ermtest.metric(
+                    ermtest.scrape(port), "ermgw_bearer_link_up", bearer="cmpp", link="0") == 1,
+                    "the CMPP link up in /metrics")
+                m = ermtest.scrape(port)
+                self.assertEqual(ermtest.metric(m, "ermgw_bearer_binds_total", bearer="cmpp"), 1)
+                self.assertEqual(ermtest.metric(m, "ermgw_bearer_window_size", bearer="cmpp",
+                                                link="0"), 16)
+            finally:
+                self.stop_clean(gw)
+
     def test_incomplete_pdu_drops_link(self):
         # a header that promises 127 bytes, and nothing after it: the stream cannot be
         # trusted past it, so the link goes after response_timeout_s and comes back
