@@ -36,18 +36,14 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "gateway/tcp_link.h"
 
-#define CS_MOD            "cmpp"
-#define CS_RBUF_LEN       16384
-#define CS_MIN_BACKOFF_MS 100u
-#define CS_PEER_MAX       300
-#define CS_WHY_MAX        (CS_PEER_MAX + 200)
-#define CS_FIXED_HANDLES  5     /* t_state, t_ka, t_submit, t_rate, t_stall */
-#define CS_THROTTLE_MS    1000u /* no submit this long after a Result 8 */
-#define CS_WQ_PAUSE       (256u * 1024u)
-#define CS_WQ_RESUME      (64u * 1024u)
-#define CS_WQ_MAX         (4u * 1024u * 1024u)
-#define CS_WQ_STALL_MS    30000u
+#define CS_MOD           "cmpp"
+#define CS_RBUF_LEN      16384
+#define CS_PEER_MAX      300
+#define CS_WHY_MAX       (CS_PEER_MAX + 200)
+#define CS_FIXED_HANDLES 5     /* t_state, t_ka, t_submit, t_rate, t_stall */
+#define CS_THROTTLE_MS   1000u /* no submit this long after a Result 8 */
 
 enum cs_state {
     CS_BACKOFF,      /* t_state: the backoff delay */
@@ -127,8 +123,8 @@ struct cmpp_session {
     uint64_t next_ok_ms; /* pacing: no submit before this (uv_now) */
     int ready_owed;
 
-    unsigned backoff_ms, retry_ms;
-    uint64_t rng;
+    struct tcp_link_backoff backoff;
+    unsigned retry_ms;
     char closing_why[CS_WHY_MAX];
 };
 
@@ -169,26 +165,6 @@ static uint32_t cs_next_seq(struct cmpp_session *s)
     uint32_t seq = s->next_seq;
     s->next_seq = seq == UINT32_MAX ? 1 : seq + 1;
     return seq;
-}
-
-static uint32_t cs_rand(struct cmpp_session *s)
-{
-    s->rng ^= s->rng >> 12;
-    s->rng ^= s->rng << 25;
-    s->rng ^= s->rng >> 27;
-    return (uint32_t)((s->rng * 0x2545F4914F6CDD1DULL) >> 32);
-}
-
-/* min, doubling to max, then +-20% so that gateways do not come back in lockstep */
-static unsigned cs_next_backoff(struct cmpp_session *s)
-{
-    unsigned base = s->backoff_ms == 0                             ? s->cfg.reconnect_min_ms
-                    : s->backoff_ms >= s->cfg.reconnect_max_ms / 2 ? s->cfg.reconnect_max_ms
-                                                                   : s->backoff_ms * 2;
-    s->backoff_ms = base;
-    unsigned spread = base / 5;
-    unsigned delay = base - spread + (spread ? cs_rand(s) % (2 * spread + 1) : 0);
-    return delay < CS_MIN_BACKOFF_MS ? CS_MIN_BACKOFF_MS : delay;
 }
 
 /* ---- writing, with the queue's bound ---- */
@@ -412,7 +388,7 @@ static void cs_link_lost(struct cmpp_session *s, enum erm_log_level level, const
     if (s->no_reconnect) {
         erm_log(level, CS_MOD, "%s; stopping: not connecting again", why);
     } else {
-        s->retry_ms = cs_next_backoff(s);
+        s->retry_ms = tcp_link_backoff_next(&s->backoff);
         s->reconnects++;
         erm_log(level, CS_MOD, "%s; retry in %.1f s", why, s->retry_ms / 1000.0);
     }
@@ -597,7 +573,7 @@ static void cs_on_connect_resp(struct cmpp_session *s, const uint8_t *pdu, uint3
         return;
     }
     uv_timer_stop(&s->t_state);
-    s->backoff_ms = 0;
+    tcp_link_backoff_reset(&s->backoff);
     s->last_login_status = 0;
     cs_set_state(s, CS_ACTIVE);
     s->bound = 1;
@@ -1003,28 +979,11 @@ int cmpp_session_start(uv_loop_t *loop, const struct cmpp_session_cfg *cfg,
     s->cfg.host = s->host;
     s->cfg.sp_id = s->sp_id;
     s->cfg.secret = s->secret;
-    if (s->cfg.reconnect_min_ms < CS_MIN_BACKOFF_MS)
-        s->cfg.reconnect_min_ms = CS_MIN_BACKOFF_MS;
-    if (s->cfg.reconnect_max_ms < s->cfg.reconnect_min_ms)
-        s->cfg.reconnect_max_ms = s->cfg.reconnect_min_ms;
-    if (s->cfg.wq_max == 0)
-        s->cfg.wq_max = CS_WQ_MAX;
-    if (s->cfg.wq_pause == 0 || s->cfg.wq_pause >= s->cfg.wq_max)
-        s->cfg.wq_pause = s->cfg.wq_max / 4 < CS_WQ_PAUSE ? s->cfg.wq_max / 4 : CS_WQ_PAUSE;
-    if (s->cfg.wq_resume == 0 || s->cfg.wq_resume >= s->cfg.wq_pause)
-        s->cfg.wq_resume = s->cfg.wq_pause / 4;
-    if (s->cfg.wq_stall_ms == 0)
-        s->cfg.wq_stall_ms = CS_WQ_STALL_MS;
-    snprintf(s->peer, sizeof s->peer, strchr(s->host, ':') ? "[%s]:%u" : "%s:%u", s->host,
-             (unsigned)cfg->port);
-    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&s->addr;
-    struct sockaddr_in *a4 = (struct sockaddr_in *)&s->addr;
-    if (uv_ip4_addr(s->host, cfg->port, a4) == 0 || uv_ip6_addr(s->host, cfg->port, a6) == 0)
-        s->addr_known = 1;
+    tcp_link_wq_defaults(&s->cfg.wq_pause, &s->cfg.wq_resume, &s->cfg.wq_max, &s->cfg.wq_stall_ms);
+    s->addr_known = tcp_link_addr(s->host, cfg->port, &s->addr, s->peer, sizeof s->peer);
     s->next_seq = 1;
-    s->rng = uv_hrtime() ^ (uint64_t)(uintptr_t)s;
-    if (s->rng == 0)
-        s->rng = 0x9E3779B97F4A7C15ULL;
+    tcp_link_backoff_init(&s->backoff, cfg->reconnect_min_ms, cfg->reconnect_max_ms,
+                          uv_hrtime() ^ (uint64_t)(uintptr_t)s);
     cmpp_codec_framer_init(&s->framer, CMPP_MAX_LEN);
     uv_timer_init(loop, &s->t_state);
     uv_timer_init(loop, &s->t_ka);

@@ -13,7 +13,8 @@
  * pauses submits and halves the rate, which then doubles back as time passes. The app asks
  * smpp_session_can_submit and is woken by on_ready (t_rate) when the pacing allows again.
  *
- * Bytes on the wire only go through smpp_pdu.h. Writes made in one loop iteration are
+ * The backoff, the write queue's default bounds and the peer's address are tcp_link.h's,
+ * shared with the CMPP session. Bytes on the wire only go through smpp_pdu.h. Writes made in one loop iteration are
  * collected into one buffer and written from a prepare or check handle, so a burst of
  * deliver_sm_resp and submit_sm costs one write(2).
  *
@@ -38,14 +39,14 @@
 
 #include "common/log.h"
 #include "gateway/smpp_pdu.h"
+#include "gateway/tcp_link.h"
 
-#define SESS_MOD            "smpp"
-#define SESS_SEQ_MAX        0x7FFFFFFFu
-#define SESS_RBUF_LEN       16384
-#define SESS_MIN_BACKOFF_MS 100u /* never reconnect faster than this, whatever the config */
-#define SESS_PDU_BUF        1024 /* bind or submit_sm: both well under 400 bytes */
-#define SESS_PEER_MAX       300  /* "host:port" for logs */
-#define SESS_WHY_MAX        (SESS_PEER_MAX + 200) /* one log line's reason */
+#define SESS_MOD      "smpp"
+#define SESS_SEQ_MAX  0x7FFFFFFFu
+#define SESS_RBUF_LEN 16384
+#define SESS_PDU_BUF  1024                  /* bind or submit_sm: both well under 400 bytes */
+#define SESS_PEER_MAX 300                   /* "host:port" for logs */
+#define SESS_WHY_MAX  (SESS_PEER_MAX + 200) /* one log line's reason */
 /* the six handles that live as long as the session: state, keepalive, submit and pacing
  * timers, prepare and check (write flushing) */
 #define SESS_FIXED_HANDLES 6
@@ -54,11 +55,6 @@
 #define SESS_SLOW_PAUSE_MS   1000u
 #define SESS_SLOW_RECOVER_MS 5000u
 #define SESS_BURST_DIV       10u /* the pacing lets a tenth of a second's submits go at once */
-/* the write queue's bounds when the app gives none (see smpp_session_cfg) */
-#define SESS_WQ_PAUSE    (256u * 1024u)
-#define SESS_WQ_RESUME   (64u * 1024u)
-#define SESS_WQ_MAX      (4u * 1024u * 1024u)
-#define SESS_WQ_STALL_MS 30000u
 
 /* Where the session is. Every state has at most one timer (t_state) with its own meaning. */
 enum sess_state {
@@ -168,9 +164,8 @@ struct smpp_session {
     uint64_t reconnects; /* connection attempts after the backoff */
 
     /* backoff */
-    unsigned backoff_ms; /* last base step; 0 after a successful bind */
-    unsigned retry_ms;   /* delay chosen for the pending reconnect */
-    uint64_t rng;
+    struct tcp_link_backoff backoff;
+    unsigned retry_ms; /* delay chosen for the pending reconnect */
 
     /* SESS_ST_DRAINING: why, for the link-lost line once the drain ends */
     enum erm_log_level drain_level;
@@ -234,32 +229,6 @@ static uint32_t sess_next_seq(struct smpp_session *s)
     uint32_t seq = s->next_seq;
     s->next_seq = seq >= SESS_SEQ_MAX ? 1 : seq + 1;
     return seq;
-}
-
-/* xorshift64*: jitter only, no need for anything better. */
-static uint32_t sess_rand(struct smpp_session *s)
-{
-    s->rng ^= s->rng >> 12;
-    s->rng ^= s->rng << 25;
-    s->rng ^= s->rng >> 27;
-    return (uint32_t)((s->rng * 0x2545F4914F6CDD1DULL) >> 32);
-}
-
-/* The next reconnect delay: min, doubling to max, then ±20% so that several gateways that
- * lost the SMSC together do not come back in lockstep. */
-static unsigned sess_next_backoff(struct smpp_session *s)
-{
-    unsigned base;
-    if (s->backoff_ms == 0)
-        base = s->cfg.reconnect_min_ms;
-    else if (s->backoff_ms >= s->cfg.reconnect_max_ms / 2)
-        base = s->cfg.reconnect_max_ms;
-    else
-        base = s->backoff_ms * 2;
-    s->backoff_ms = base;
-    unsigned spread = base / 5;
-    unsigned delay = base - spread + (spread ? sess_rand(s) % (2 * spread + 1) : 0);
-    return delay < SESS_MIN_BACKOFF_MS ? SESS_MIN_BACKOFF_MS : delay;
 }
 
 /* ---- submit pacing ---- */
@@ -688,7 +657,7 @@ static void sess_link_lost(struct smpp_session *s, enum erm_log_level level, con
     if (s->no_reconnect) {
         erm_log(level, SESS_MOD, "%s; stopping: not connecting again", why);
     } else {
-        s->retry_ms = sess_next_backoff(s);
+        s->retry_ms = tcp_link_backoff_next(&s->backoff);
         erm_log(level, SESS_MOD, "%s; retry in %.1f s", why, s->retry_ms / 1000.0);
     }
     sess_set_state(s, SESS_ST_CLOSING);
@@ -839,7 +808,7 @@ static void sess_on_bind_resp(struct smpp_session *s, const uint8_t *pdu, uint32
     if (smpp_pdu_resp_cstring(pdu, len, smsc_id, sizeof smsc_id) < 0)
         snprintf(smsc_id, sizeof smsc_id, "?");
     uv_timer_stop(&s->t_state);
-    s->backoff_ms = 0;
+    tcp_link_backoff_reset(&s->backoff);
     sess_set_state(s, SESS_ST_BOUND);
     s->bound = 1;
     s->binds++;
@@ -1214,19 +1183,6 @@ static void sess_on_state_timer(uv_timer_t *t)
 
 /* ---- public API ---- */
 
-/* Bounds of the write queue not given, or in the wrong order, are the defaults. */
-static void sess_wq_defaults(struct smpp_session_cfg *c)
-{
-    if (c->wq_max == 0)
-        c->wq_max = SESS_WQ_MAX;
-    if (c->wq_pause == 0 || c->wq_pause >= c->wq_max)
-        c->wq_pause = c->wq_max / 4 < SESS_WQ_PAUSE ? c->wq_max / 4 : SESS_WQ_PAUSE;
-    if (c->wq_resume == 0 || c->wq_resume >= c->wq_pause)
-        c->wq_resume = c->wq_pause / 4;
-    if (c->wq_stall_ms == 0)
-        c->wq_stall_ms = SESS_WQ_STALL_MS;
-}
-
 static char *sess_strdup(const char *v)
 {
     return strdup(v != NULL ? v : "");
@@ -1261,16 +1217,10 @@ int smpp_session_start(uv_loop_t *loop, const struct smpp_session_cfg *cfg,
     s->cfg.system_id = s->system_id;
     s->cfg.password = s->password;
     s->cfg.system_type = s->system_type;
-    /* a zero or inverted backoff would reconnect in a hot loop */
-    if (s->cfg.reconnect_min_ms < SESS_MIN_BACKOFF_MS)
-        s->cfg.reconnect_min_ms = SESS_MIN_BACKOFF_MS;
-    if (s->cfg.reconnect_max_ms < s->cfg.reconnect_min_ms)
-        s->cfg.reconnect_max_ms = s->cfg.reconnect_min_ms;
     if (s->cfg.max_pdu_len < SMPP_HEADER_LEN)
         s->cfg.max_pdu_len = SMPP_DEFAULT_MAX_PDU;
-    sess_wq_defaults(&s->cfg);
-    snprintf(s->peer, sizeof s->peer, strchr(s->host, ':') ? "[%s]:%u" : "%s:%u", s->host,
-             (unsigned)cfg->port);
+    tcp_link_wq_defaults(&s->cfg.wq_pause, &s->cfg.wq_resume, &s->cfg.wq_max, &s->cfg.wq_stall_ms);
+    s->addr_known = tcp_link_addr(s->host, cfg->port, &s->addr, s->peer, sizeof s->peer);
 
     /* a credential too long for bind_transceiver would fail every attempt: refuse now */
     uint8_t probe[SESS_PDU_BUF];
@@ -1281,15 +1231,10 @@ int smpp_session_start(uv_loop_t *loop, const struct smpp_session_cfg *cfg,
         goto fail;
     }
 
-    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&s->addr;
-    struct sockaddr_in *a4 = (struct sockaddr_in *)&s->addr;
-    if (uv_ip4_addr(s->host, cfg->port, a4) == 0 || uv_ip6_addr(s->host, cfg->port, a6) == 0)
-        s->addr_known = 1;
-
     s->next_seq = 1;
-    s->rng = uv_hrtime() ^ (uint64_t)(uintptr_t)s;
-    if (s->rng == 0)
-        s->rng = 0x9E3779B97F4A7C15ULL;
+    /* a zero or inverted backoff would reconnect in a hot loop: tcp_link raises it */
+    tcp_link_backoff_init(&s->backoff, cfg->reconnect_min_ms, cfg->reconnect_max_ms,
+                          uv_hrtime() ^ (uint64_t)(uintptr_t)s);
     smpp_framer_init(&s->framer, s->cfg.max_pdu_len);
 
     /* these cannot fail on a live loop; init them all so that stop closes all six */
