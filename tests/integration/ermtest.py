@@ -206,6 +206,10 @@ class Sim:
         if password:
             args += ["--password", password]
         args += list(extra)
+        self._start(args, echo)
+
+    def _start(self, args, echo):
+        """Starts the simulator ARGS and waits for the port it listens on."""
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True, bufsize=1)
         self.out = _LineReader(self.proc.stdout, echo)
@@ -278,16 +282,9 @@ class IsmgSim(Sim):
     SECRET = "s3cret"
 
     def __init__(self, version="3.0", sp_id=SP_ID, secret=SECRET, echo=None):
-        args = [binary("ismg_sim"), "--port", "0", "--version", version, "--sp-id", sp_id,
-                "--secret", secret]
         self.version = version
-        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True, bufsize=1)
-        self.out = _LineReader(self.proc.stdout, echo)
-        self.err = _LineReader(self.proc.stderr)
-        _, m = self.out.wait(r"^LISTEN (\d+)$")
-        self.port = int(m.group(1))
-        self._tag = 0
+        self._start([binary("ismg_sim"), "--port", "0", "--version", version, "--sp-id", sp_id,
+                     "--secret", secret], echo)
 
     def mo_hex(self, source, dest, dcs, data, tag=None, seq=None, udhi=False):
         """A DELIVER with Msg_Fmt DCS and content DATA (bytes)."""
