@@ -560,8 +560,9 @@ static void cs_on_connect_resp(struct cmpp_session *s, const uint8_t *pdu, uint3
         /* 2, 3, 4 are our configuration: an error once, then quieter until it changes */
         enum erm_log_level lvl = r.status == s->last_login_status ? ERM_LOG_DEBUG : ERM_LOG_ERROR;
         s->last_login_status = r.status;
-        cs_link_lost(s, lvl, "login to %s as %s refused: Status %" PRIu32 " (%s)", s->peer,
-                     s->sp_id, r.status, cs_login_status_name(r.status));
+        s->refusals++;
+        cs_link_lost(s, lvl, "login to %s as %s refused: Status %" PRIu32 " (%s), %u in a row",
+                     s->peer, s->sp_id, r.status, cs_login_status_name(r.status), s->refusals);
         return;
     }
     uint8_t want[16];

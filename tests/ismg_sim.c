@@ -53,6 +53,7 @@ static const char isim_usage[] =
     "  report <tag> <source> <msg_id hex> [<stat>]   a status report (DELIVRD)\n"
     "  submit_result <n>      answer later SUBMITs with Result n (0: normal again)\n"
     "  bad_auth on|off        on: answer logins with a wrong AuthenticatorISMG\n"
+    "  secret <s>             check later logins against S\n"
     "  ignore_submit on|off   on: leave SUBMITs unanswered\n"
     "  raw <hex>              send these bytes as they are\n"
     "  active_test | terminate   send one to the SP\n"
@@ -576,6 +577,8 @@ static int isim_command(struct isim *s, char *line)
         isim_cmd_report(s, line);
     else if (strcmp(cmd, "submit_result") == 0)
         s->submit_result = (uint32_t)strtoul(line, NULL, 0);
+    else if (strcmp(cmd, "secret") == 0)
+        snprintf(s->secret, sizeof s->secret, "%s", line);
     else if (strcmp(cmd, "bad_auth") == 0)
         (void)isim_on_off(cmd, line, &s->bad_auth);
     else if (strcmp(cmd, "ignore_submit") == 0)

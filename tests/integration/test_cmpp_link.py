@@ -209,6 +209,17 @@ class Login(unittest.TestCase):
             finally:
                 self.stop_clean(gw)
 
+    def test_logged_in_after_refusals(self):
+        # the secret put right at the ISMG: the refusals were counted, the login says so
+        with ermtest.IsmgSim("3.0", secret="other") as sim:
+            gw = ermtest.Daemon(self.pg, sim.port, cmpp_version="3.0")
+            try:
+                gw.log.wait(r"refused: Status 3 \(.*\), 2 in a row")
+                sim.send("secret %s" % ermtest.IsmgSim.SECRET)
+                gw.log.wait(r"logged in to .* after \d+ refused", timeout=30)
+            finally:
+                self.stop_clean(gw)
+
     def test_ismg_authenticator_checked(self):
         with ermtest.IsmgSim("3.0") as sim:
             sim.send("bad_auth on")
@@ -254,6 +265,21 @@ class Login(unittest.TestCase):
                 self.assertEqual(ermtest.metric(m, "ermgw_bearer_binds_total", bearer="cmpp"), 1)
                 self.assertEqual(ermtest.metric(m, "ermgw_bearer_window_size", bearer="cmpp",
                                                 link="0"), 16)
+            finally:
+                self.stop_clean(gw)
+
+    def test_stop_while_waiting_to_reconnect(self):
+        # refused logins leave ermgw waiting out its backoff; SIGTERM then stops it at once
+        # (exit 0 within 5 s) without one more login
+        with ermtest.IsmgSim("3.0", secret="other") as sim:
+            gw = ermtest.Daemon(self.pg, sim.port, cmpp_version="3.0")
+            try:
+                i, _ = sim.out.wait(r"^LOGIN 901234 0x30 3$")
+                sim.out.wait(r"^LOGIN 901234 0x30 3$", start=i + 1, timeout=30)
+                gw.log.wait(r"refused: Status 3 .*; retry in")
+                mark = sim.out.mark()
+                self.assertEqual(gw.stop(timeout=5), 0, "\n".join(gw.log.lines[-20:]))
+                self.assertEqual(sim.out.count(r"^LOGIN ", start=mark), 0)
             finally:
                 self.stop_clean(gw)
 
