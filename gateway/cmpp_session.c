@@ -42,7 +42,7 @@
 #define CS_RBUF_LEN      16384
 #define CS_PEER_MAX      300
 #define CS_WHY_MAX       (CS_PEER_MAX + 200)
-#define CS_FIXED_HANDLES 5     /* t_state, t_ka, t_submit, t_rate, t_stall */
+#define CS_FIXED_HANDLES 7     /* t_state, t_ka, t_submit, t_rate, t_stall, prep, check */
 #define CS_THROTTLE_MS   1000u /* no submit this long after a Result 8 */
 
 enum cs_state {
@@ -75,13 +75,6 @@ struct cs_pending { /* a DELIVER not answered yet */
     uint64_t msg_id;
 };
 
-struct cs_wreq {
-    uv_write_t req;
-    struct cmpp_session *s;
-    uint64_t link_id;
-    uint8_t data[];
-};
-
 struct cmpp_session {
     uv_loop_t *loop;
     struct cmpp_session_cfg cfg;
@@ -107,6 +100,10 @@ struct cmpp_session {
     int rd_paused;
 
     uv_timer_t t_state, t_ka, t_submit, t_rate, t_stall;
+    uv_prepare_t prep; /* prep and check write what one loop iteration gathered */
+    uv_check_t check;
+    struct tcp_link_wbuf wbuf;
+    int flush_armed;
     int open_handles;
 
     uint32_t next_seq, login_seq, term_seq;
@@ -237,8 +234,8 @@ static void cs_wq_drained(struct cmpp_session *s)
 
 static void cs_on_write(uv_write_t *req, int status)
 {
-    struct cs_wreq *w = (struct cs_wreq *)req;
-    struct cmpp_session *s = w->s;
+    struct tcp_link_wreq *w = (struct tcp_link_wreq *)req;
+    struct cmpp_session *s = w->owner;
     uint64_t link_id = w->link_id;
     free(w);
     if (link_id != s->link_id)
@@ -249,28 +246,59 @@ static void cs_on_write(uv_write_t *req, int status)
         cs_wq_drained(s);
 }
 
-/* Writes LEN bytes (copied) on the current link. 0, -ENOTCONN or -ENOMEM. */
+static void cs_disarm_flush(struct cmpp_session *s)
+{
+    if (s->flush_armed && !uv_is_closing((uv_handle_t *)&s->prep)) {
+        uv_prepare_stop(&s->prep);
+        uv_check_stop(&s->check);
+    }
+    s->flush_armed = 0;
+}
+
+/* Writes what this loop iteration gathered as one uv_write. */
+static void cs_flush(struct cmpp_session *s)
+{
+    cs_disarm_flush(s);
+    if (!cs_link_up(s)) {
+        s->wbuf.len = 0;
+        return;
+    }
+    int rc = tcp_link_wbuf_flush(&s->wbuf, (uv_stream_t *)&s->tcp, s, s->link_id, cs_on_write);
+    if (rc < 0) {
+        cs_link_lost(s, ERM_LOG_WARN, "write to %s: %s", s->peer, uv_strerror(rc));
+        return;
+    }
+    cs_wq_check(s);
+}
+
+static void cs_on_prepare(uv_prepare_t *h)
+{
+    cs_flush(h->data);
+}
+
+static void cs_on_check(uv_check_t *h)
+{
+    cs_flush(h->data);
+}
+
+/* Queues LEN bytes (copied) for the current link; they go out at the end of this loop
+ * iteration (prepare runs before the loop blocks, check right after I/O callbacks). 0,
+ * -ENOTCONN or -ENOMEM. */
 static int cs_send(struct cmpp_session *s, const uint8_t *data, size_t len)
 {
     if (!cs_link_up(s))
         return -ENOTCONN;
-    struct cs_wreq *w = malloc(sizeof *w + len);
-    if (w == NULL)
+    if (tcp_link_wbuf_append(&s->wbuf, data, len) < 0)
         return -ENOMEM;
-    w->s = s;
-    w->link_id = s->link_id;
-    memcpy(w->data, data, len);
-    uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)len);
-    int rc = uv_write(&w->req, (uv_stream_t *)&s->tcp, &b, 1, cs_on_write);
-    if (rc < 0) {
-        free(w);
-        return rc;
+    if (!s->flush_armed) {
+        uv_prepare_start(&s->prep, cs_on_prepare);
+        uv_check_start(&s->check, cs_on_check);
+        s->flush_armed = 1;
     }
     struct cmpp_hdr h;
     cmpp_codec_hdr_read(data, &h);
     ERM_DEBUG(CS_MOD, "tx %s seq %" PRIu32 " (%zu bytes)", cmpp_codec_command_name(h.id), h.seq,
               len);
-    cs_wq_check(s);
     return 0;
 }
 
@@ -339,6 +367,8 @@ static void cs_drop_link(struct cmpp_session *s)
     s->ka_pending = 0;
     s->rd_paused = 0;
     s->npend = 0;
+    s->wbuf.len = 0;
+    cs_disarm_flush(s);
     if (s->tcp_inited && !uv_is_closing((uv_handle_t *)&s->tcp)) {
         uv_read_stop((uv_stream_t *)&s->tcp);
         uv_close((uv_handle_t *)&s->tcp, cs_on_tcp_closed);
@@ -406,6 +436,7 @@ static void cs_maybe_free(struct cmpp_session *s)
     if (s->ev.on_stopped)
         s->ev.on_stopped(s->ud);
     cmpp_codec_framer_free(&s->framer);
+    tcp_link_wbuf_free(&s->wbuf);
     free(s->slots);
     free(s->pend);
     free(s->host);
@@ -444,6 +475,9 @@ static void cs_shutdown(struct cmpp_session *s)
     if (s->state == CS_STOPPING)
         return;
     cs_set_state(s, CS_STOPPING);
+    cs_disarm_flush(s);
+    cs_close_handle((uv_handle_t *)&s->prep);
+    cs_close_handle((uv_handle_t *)&s->check);
     cs_close_handle((uv_handle_t *)&s->t_state);
     cs_close_handle((uv_handle_t *)&s->t_ka);
     cs_close_handle((uv_handle_t *)&s->t_rate);
@@ -470,6 +504,9 @@ static void cs_peer_terminated(struct cmpp_session *s, uint32_t seq)
         cs_link_lost(s, ERM_LOG_INFO, "%s", s->closing_why);
         return;
     }
+    cs_flush(s); /* the response goes before the half-close */
+    if (!cs_link_up(s))
+        return;
     uv_read_stop((uv_stream_t *)&s->tcp);
     uv_timer_stop(&s->t_ka);
     cs_set_state(s, CS_PEER_CLOSING);
@@ -991,7 +1028,10 @@ int cmpp_session_start(uv_loop_t *loop, const struct cmpp_session_cfg *cfg,
     uv_timer_init(loop, &s->t_submit);
     uv_timer_init(loop, &s->t_rate);
     uv_timer_init(loop, &s->t_stall);
+    uv_prepare_init(loop, &s->prep);
+    uv_check_init(loop, &s->check);
     s->t_state.data = s->t_ka.data = s->t_submit.data = s->t_rate.data = s->t_stall.data = s;
+    s->prep.data = s->check.data = s;
     s->open_handles = CS_FIXED_HANDLES;
     s->state = CS_BACKOFF;
     ERM_INFO(CS_MOD, "connecting to %s as %s (CMPP %u.0)", s->peer, s->sp_id, s->cfg.version >> 4);

@@ -14,9 +14,9 @@
  * smpp_session_can_submit and is woken by on_ready (t_rate) when the pacing allows again.
  *
  * The backoff, the write queue's default bounds and the peer's address are tcp_link.h's,
- * shared with the CMPP session. Bytes on the wire only go through smpp_pdu.h. Writes made in one loop iteration are
- * collected into one buffer and written from a prepare or check handle, so a burst of
- * deliver_sm_resp and submit_sm costs one write(2).
+ * shared with the CMPP session. Bytes on the wire only go through smpp_pdu.h. Writes made in one
+ * loop iteration are collected into one buffer and written from a prepare or check handle, so a
+ * burst of deliver_sm_resp and submit_sm costs one write(2).
  *
  * An SMSC that sends but does not read our answers would make the write queue grow without
  * end: above wq_pause bytes queued we stop reading from it (it then cannot send more)
@@ -93,15 +93,6 @@ struct sess_slot {
     uint64_t sent_us;     /* sess_now_us() when sent */
 };
 
-/* One uv_write: the request and its bytes in one allocation, freed in the write callback. */
-struct sess_wreq {
-    uv_write_t req;
-    struct smpp_session *s;
-    uint64_t link_id;
-    size_t len;
-    uint8_t data[];
-};
-
 struct smpp_session {
     uv_loop_t *loop;
     struct smpp_session_cfg cfg; /* strings below are our copies */
@@ -134,9 +125,8 @@ struct smpp_session {
     uv_timer_t t_submit;
     uv_prepare_t prep;
     uv_check_t check;
-    int open_handles; /* handles whose close callback has not run yet */
-    uint8_t *wbuf;    /* pending bytes of this iteration, written by sess_flush */
-    size_t wlen, wcap;
+    int open_handles;          /* handles whose close callback has not run yet */
+    struct tcp_link_wbuf wbuf; /* pending bytes of this iteration, written by sess_flush */
     int flush_armed;
     int rd_paused; /* the SMSC does not read what we write: we stopped reading (sess_wq_*) */
 
@@ -358,18 +348,8 @@ static int sess_send(struct smpp_session *s, const uint8_t *data, size_t len)
 {
     if (!sess_can_send(s))
         return -ENOTCONN;
-    if (s->wlen + len > s->wcap) {
-        size_t cap = s->wcap ? s->wcap : 512;
-        while (cap < s->wlen + len)
-            cap *= 2;
-        uint8_t *nb = realloc(s->wbuf, cap);
-        if (nb == NULL)
-            return -ENOMEM;
-        s->wbuf = nb;
-        s->wcap = cap;
-    }
-    memcpy(s->wbuf + s->wlen, data, len);
-    s->wlen += len;
+    if (tcp_link_wbuf_append(&s->wbuf, data, len) < 0)
+        return -ENOMEM;
     if (!s->flush_armed) {
         /* prepare runs before the loop blocks, check right after I/O callbacks: whichever
          * phase queued the bytes, one of them writes them before the loop sleeps */
@@ -453,8 +433,8 @@ static void sess_wq_drained(struct smpp_session *s)
  * UV_ECANCELED means we closed the handle ourselves. */
 static void sess_on_write(uv_write_t *req, int status)
 {
-    struct sess_wreq *w = (struct sess_wreq *)req;
-    struct smpp_session *s = w->s;
+    struct tcp_link_wreq *w = (struct tcp_link_wreq *)req;
+    struct smpp_session *s = w->owner;
     uint64_t link_id = w->link_id;
     free(w);
     if (status < 0 && status != UV_ECANCELED && link_id == s->link_id && sess_can_send(s))
@@ -467,27 +447,18 @@ static void sess_on_write(uv_write_t *req, int status)
 static void sess_flush(struct smpp_session *s)
 {
     sess_disarm_flush(s);
-    if (s->wlen == 0)
+    if (s->wbuf.len == 0)
         return;
     if (!s->tcp_inited || uv_is_closing((uv_handle_t *)&s->tcp)) {
-        s->wlen = 0;
+        s->wbuf.len = 0;
         return;
     }
-    struct sess_wreq *w = malloc(sizeof *w + s->wlen);
-    if (w == NULL) {
-        s->wlen = 0;
+    int rc = tcp_link_wbuf_flush(&s->wbuf, (uv_stream_t *)&s->tcp, s, s->link_id, sess_on_write);
+    if (rc == -ENOMEM) {
         sess_link_lost(s, ERM_LOG_ERROR, "write to %s: out of memory", s->peer);
         return;
     }
-    w->s = s;
-    w->link_id = s->link_id;
-    w->len = s->wlen;
-    memcpy(w->data, s->wbuf, s->wlen);
-    s->wlen = 0;
-    uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)w->len);
-    int rc = uv_write(&w->req, (uv_stream_t *)&s->tcp, &b, 1, sess_on_write);
     if (rc < 0) {
-        free(w);
         if (sess_can_send(s))
             sess_link_lost(s, ERM_LOG_WARN, "write to %s: %s", s->peer, uv_strerror(rc));
         return;
@@ -603,7 +574,7 @@ static void sess_drop_link(struct smpp_session *s)
         uv_timer_stop(&s->t_ka);
     if (!uv_is_closing((uv_handle_t *)&s->t_state))
         uv_timer_stop(&s->t_state);
-    s->wlen = 0;
+    s->wbuf.len = 0;
     s->ka_pending = 0;
     s->rd_paused = 0;
     if (!uv_is_closing((uv_handle_t *)&s->prep))
@@ -677,7 +648,7 @@ static void sess_maybe_free(struct smpp_session *s)
     if (s->ev.on_stopped)
         s->ev.on_stopped(s->ud);
     smpp_framer_free(&s->framer);
-    free(s->wbuf);
+    tcp_link_wbuf_free(&s->wbuf);
     free(s->slots);
     free(s->host);
     free(s->system_id);

@@ -5,7 +5,9 @@
  */
 #include "gateway/tcp_link.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <uv.h>
 
@@ -70,4 +72,47 @@ int tcp_link_addr(const char *host, uint16_t port, struct sockaddr_storage *addr
     memset(addr, 0, sizeof *addr);
     return uv_ip4_addr(host, port, (struct sockaddr_in *)addr) == 0 ||
            uv_ip6_addr(host, port, (struct sockaddr_in6 *)addr) == 0;
+}
+
+int tcp_link_wbuf_append(struct tcp_link_wbuf *w, const uint8_t *data, size_t len)
+{
+    if (w->len + len > w->cap) {
+        size_t cap = w->cap ? w->cap : 512;
+        while (cap < w->len + len)
+            cap *= 2;
+        uint8_t *nb = realloc(w->data, cap);
+        if (nb == NULL)
+            return -ENOMEM;
+        w->data = nb;
+        w->cap = cap;
+    }
+    memcpy(w->data + w->len, data, len);
+    w->len += len;
+    return 0;
+}
+
+int tcp_link_wbuf_flush(struct tcp_link_wbuf *w, uv_stream_t *st, void *owner, uint64_t link_id,
+                        uv_write_cb cb)
+{
+    size_t n = w->len;
+    w->len = 0;
+    if (n == 0)
+        return 0;
+    struct tcp_link_wreq *r = malloc(sizeof *r + n);
+    if (r == NULL)
+        return -ENOMEM;
+    r->owner = owner;
+    r->link_id = link_id;
+    memcpy(r->data, w->data, n);
+    uv_buf_t b = uv_buf_init((char *)r->data, (unsigned)n);
+    int rc = uv_write(&r->req, st, &b, 1, cb);
+    if (rc < 0)
+        free(r);
+    return rc;
+}
+
+void tcp_link_wbuf_free(struct tcp_link_wbuf *w)
+{
+    free(w->data);
+    memset(w, 0, sizeof *w);
 }

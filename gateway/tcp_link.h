@@ -2,8 +2,9 @@
  * tcp_link.h: what every TCP link of an SMS bearer shares that is not its protocol (an SMPP
  * bind in smpp_session.c, a CMPP link in cmpp_session.c): the reconnect backoff with
  * jitter, the write queue's bounds (issue 15: pause reading past a limit, drop a link that
- * does not read), and the peer's address and its name for logs. Pure helpers over the
- * caller's structs: no handle, no allocation.
+ * does not read), the peer's address and its name for logs, and the gathered writes (the
+ * PDUs one loop iteration makes go out in one uv_write). Helpers over the caller's structs:
+ * no handle of their own.
  */
 #ifndef ERM_TCP_LINK_H
 #define ERM_TCP_LINK_H
@@ -11,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <uv.h>
 
 #define TCP_LINK_MIN_BACKOFF_MS 100u /* never reconnect faster than this, whatever the config */
 
@@ -41,5 +43,32 @@ void tcp_link_wq_defaults(size_t *pause, size_t *resume, size_t *max, unsigned *
  * needed); else 0. */
 int tcp_link_addr(const char *host, uint16_t port, struct sockaddr_storage *addr, char *peer,
                   size_t peer_len);
+
+/* Bytes gathered for one write. DATA is owned (malloc), freed by tcp_link_wbuf_free. */
+struct tcp_link_wbuf {
+    uint8_t *data;
+    size_t len, cap;
+};
+
+/* One uv_write of gathered bytes: the request and its copy in one allocation. The write
+ * callback gets it as its uv_write_t (the first member), reads OWNER and LINK_ID, and frees
+ * it with free(). */
+struct tcp_link_wreq {
+    uv_write_t req;
+    void *owner;
+    uint64_t link_id;
+    uint8_t data[];
+};
+
+/* Appends LEN bytes of DATA (copied). Returns 0 or -ENOMEM. */
+int tcp_link_wbuf_append(struct tcp_link_wbuf *w, const uint8_t *data, size_t len);
+
+/* Writes what W holds on ST as one uv_write with CB (a copy owned by the request; W is
+ * emptied whatever happens). Returns 0 (nothing to write, or written), -ENOMEM, or uv's
+ * error. */
+int tcp_link_wbuf_flush(struct tcp_link_wbuf *w, uv_stream_t *st, void *owner, uint64_t link_id,
+                        uv_write_cb cb);
+
+void tcp_link_wbuf_free(struct tcp_link_wbuf *w);
 
 #endif

@@ -93,7 +93,8 @@ class TsharkCheck(unittest.TestCase):
         """Every CMPP PDU tshark decodes, as a dict of its fields (the last value of each;
         a TCP segment may carry several PDUs: one dict each), the content's raw bytes in
         "content" (None when it has none)."""
-        out = json.loads(self.tshark(path, port, "-Y", "cmpp", "-T", "json", "-x"))
+        out = json.loads(self.tshark(path, port, "-Y", "cmpp", "-T", "json", "-x",
+                                      "--no-duplicate-keys"))  # several PDUs a segment
         pdus = []
         for pkt in out:
             layers = pkt["_source"]["layers"]
