@@ -17,9 +17,11 @@
  * the Msg_Ids of the DELIVERs not yet answered are kept (cs_pending) until answered or the
  * link goes.
  *
- * The write queue is bounded as SMPP's is (issue 15): above wq_pause queued bytes we stop
- * reading, below wq_resume we read again, above wq_max or wq_stall_ms paused without a
- * write reaching the kernel the link goes.
+ * Writes of one loop iteration are gathered into one uv_write (tcp_link.h, as the SMPP
+ * session does), flushed from a prepare or check handle. The write queue is bounded as
+ * SMPP's is (issue 15): above wq_pause queued bytes we stop reading, below wq_resume we read
+ * again, above wq_max or wq_stall_ms paused without a write reaching the kernel the link
+ * goes. Backoff, bounds' defaults and the peer's address are tcp_link.h's too.
  *
  * Memory: the session owns what it allocates and frees itself after on_stopped, once every
  * handle's close callback and a pending getaddrinfo have run.
