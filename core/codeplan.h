@@ -11,13 +11,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CODEPLAN_MAX_QUOTA       99999u /* at most 5 sequence digits */
-#define CODEPLAN_MAX_PRODUCT_LEN 8      /* digits in a product code */
-#define CODEPLAN_MAX_CODE_LEN    (CODEPLAN_MAX_PRODUCT_LEN + 5)
+#define CODEPLAN_MAX_QUOTA       9999999u /* at most 7 sequence digits (a carrier-wide campaign) */
+#define CODEPLAN_MAX_PRODUCT_LEN 8        /* digits in a product code */
+#define CODEPLAN_MAX_CODE_LEN    (CODEPLAN_MAX_PRODUCT_LEN + 7)
 #define CODEPLAN_MAX_SERVICE_LEN 20
+/* Digits of a phone code (service number + SMS code) at most: what an SMPP destination_addr
+ * (21 octets with its NUL) and a CMPP Dest_Id (21 octets) hold. */
+#define CODEPLAN_MAX_ADDR_LEN 20
 
 /* Sequence width for QUOTA: its number of decimal digits (100 -> 3, 99 -> 2, 9 -> 1).
- * Returns the width (1..5), or -ERANGE when QUOTA is 0 or above CODEPLAN_MAX_QUOTA. */
+ * Returns the width (1..7), or -ERANGE when QUOTA is 0 or above CODEPLAN_MAX_QUOTA. */
 int codeplan_width(uint32_t quota);
 
 /* Checks a product code: 1..CODEPLAN_MAX_PRODUCT_LEN ASCII digits, not starting with '0'.

@@ -53,6 +53,15 @@ static int product_check_quota(const struct product_spec *p, char *err, size_t e
                            "--quota: with product code %s, quota %u gives codes of fewer than 3 "
                            "digits; use a quota of 10 or more",
                            p->code, p->quota);
+    /* A friend dials (or texts to) the service number followed by the code: it must fit in
+     * the address fields of SMPP and CMPP. */
+    const char *service = p->service != NULL ? p->service : PRODUCT_SERVICE_DEFAULT;
+    size_t digits = strlen(service) + strlen(p->code) + (size_t)codeplan_width(p->quota);
+    if (digits > CODEPLAN_MAX_ADDR_LEN)
+        return field_error(err, errlen, -EINVAL,
+                           "--quota: service number %s, product code %s and quota %u give phone "
+                           "codes of %zu digits; an SMPP or CMPP address holds %d",
+                           service, p->code, p->quota, digits, CODEPLAN_MAX_ADDR_LEN);
     return 0;
 }
 

@@ -63,6 +63,8 @@ static void cmd_handout_print_assign_row(const struct stor_assign_row *r)
                r->queued == 1 ? "" : "s", r->optout > 0 ? " (some opted out)" : "");
     else if (r->outcome == STOR_ASSIGN_HELD)
         printf("%s: skipped, already holds %s\n", who, r->code);
+    else if (r->outcome == STOR_ASSIGN_RESTRICTED)
+        printf("%s: refused, barred by last period's ranking\n", who);
     else
         printf("%s: refused, the quota is used up\n", who);
 }
@@ -80,9 +82,11 @@ static int cmd_handout_assign_run(struct ctl_call *call)
     }
     for (size_t i = 0; i < res.n; i++)
         cmd_handout_print_assign_row(&res.rows[i]);
-    char refused[64] = "";
-    if (res.refused > 0)
+    char refused[96] = "";
+    if (res.refused > res.restricted)
         snprintf(refused, sizeof refused, " (all %" PRIu32 " codes claimed)", res.quota);
+    else if (res.restricted > 0)
+        snprintf(refused, sizeof refused, " (barred by last period's ranking)");
     printf("product %s: %u assigned, %u skipped (already held), %u refused%s; %u promo push%s "
            "queued, %u not sent (opted out)\n",
            spec->product, res.assigned, res.skipped, res.refused, refused, res.queued,

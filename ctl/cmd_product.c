@@ -28,7 +28,7 @@ struct cmd_product_add_args {
 static int cmd_product_parse_quota(const char *s, uint32_t *out)
 {
     uint32_t v = 0;
-    if (s[0] == '\0' || strlen(s) > 5)
+    if (s[0] == '\0' || strlen(s) > 7)
         return -EINVAL;
     for (const char *p = s; *p != '\0'; p++) {
         if (*p < '0' || *p > '9')
@@ -115,7 +115,7 @@ static int cmd_product_add_run(struct ctl_call *call)
 static const struct ctl_option cmd_product_add_opts[] = {
     {"code", "CODE", 1, "product code in the billing system (digits)", ADD_FIELD(spec.code)},
     {"name", "NAME", 1, "product name, as customers see it", ADD_FIELD(spec.name)},
-    {"quota", "N", 1, "how many employee codes (1 to 99999)", ADD_FIELD(quota)},
+    {"quota", "N", 1, "how many employee codes (1 to 9999999)", ADD_FIELD(quota)},
     {"commission", "YUAN", 1, "commission per order, e.g. 5.00", ADD_FIELD(commission)},
     {"intro", "TEXT", 1, "promo text forwarded by employees", ADD_FIELD(spec.intro)},
     {"fee", "TEXT", 0, "fee text, e.g. \"10 yuan/month\"", ADD_FIELD(spec.fee_text)},

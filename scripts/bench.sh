@@ -31,6 +31,10 @@
 #                               bash scripts/bench.sh --bearer cmpp --windows 1,10,100
 #   ERM_BENCH_BUILD_DIR [build-release]
 #
+# `bench.sh --handout [--window W --rate R]` runs the hand-out instead
+# (tests/bench/handout_bench.py): `ermctl assign --dept` of 100,000 holders timed, then the
+# pushes through ermgw to the load SMSC: time until the outbox is empty, submit_sm per second.
+#
 # `bench.sh --phone [--rate N --seconds S --prompt-seconds P --sms-rate M]` runs the phone
 # mode instead (tests/bench/phone_bench.py): SIPp calls ermgw at a fixed rate while the load
 # SMSC offers SMS orders; it reports failed calls, INVITE->200, calls in progress, the RTP

@@ -192,75 +192,142 @@ static int handout_assign_holders(struct stor_admin *adm, const struct stor_assi
     return rc;
 }
 
-/* Queues the promo push of ROW's new code of product CODE (PROD's row) to its holder. */
-static int handout_assign_push(struct stor_admin *adm, const PGresult *prod,
-                               struct stor_assign_row *row, char *err, size_t errlen)
+/* The holders of HOLDERS as the two arrays erm_assign_codes() takes (employee ids, team
+ * ids; NULL where the other is set): A[0] and A[1], the caller's to stor_arr_free. */
+static int handout_holder_arrays(const PGresult *holders, struct stor_arr a[2])
 {
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < PQntuples(holders); i++) {
+        rc = stor_arr_add(&a[0], stor_admin_value(holders, i, 0));
+        if (rc == 0)
+            rc = stor_arr_add(&a[1], stor_admin_value(holders, i, 1));
+    }
+    if (rc == 0 && (rc = stor_arr_end(&a[0])) == 0)
+        rc = stor_arr_end(&a[1]);
+    return rc;
+}
+
+/* Fills OUT's row I (holder I of HOLDERS) from erm_assign_codes()'s OUTCOME and CODE. */
+static int handout_assign_row(struct stor_assign_result *out, const PGresult *holders, int i,
+                              const char *outcome, const char *code, char *err, size_t errlen)
+{
+    struct stor_assign_row *row = &out->rows[i];
+    snprintf(row->holder, sizeof row->holder, "%s", PQgetvalue(holders, i, 2));
+    snprintf(row->name, sizeof row->name, "%s", PQgetvalue(holders, i, 3));
+    snprintf(row->code, sizeof row->code, "%s", code);
+    if (strcmp(outcome, "new") == 0) {
+        row->outcome = STOR_ASSIGN_NEW;
+        out->assigned++;
+    } else if (strcmp(outcome, "held") == 0) {
+        row->outcome = STOR_ASSIGN_HELD;
+        out->skipped++;
+    } else if (strcmp(outcome, "full") == 0) {
+        row->outcome = STOR_ASSIGN_REFUSED;
+        out->refused++;
+    } else if (strcmp(outcome, "restricted") == 0) {
+        row->outcome = STOR_ASSIGN_RESTRICTED;
+        out->refused++;
+        out->restricted++;
+    } else {
+        return field_error(err, errlen, -EIO, "assign %s: unexpected outcome \"%s\"", row->holder,
+                           outcome);
+    }
+    return 0;
+}
+
+/* Gives every holder of HOLDERS its code of PRODUCT in one statement; fills OUT's rows. */
+static int handout_assign_codes(struct stor_admin *adm, const char *product,
+                                const PGresult *holders, struct stor_assign_result *out, char *err,
+                                size_t errlen)
+{
+    struct stor_arr a[2] = {{0}};
     PGresult *res = NULL;
-    char *text = malloc(PROMO_TEXT_MAX);
-    int rc;
-    if (text == NULL)
-        return field_error(err, errlen, -ENOMEM, "promo push: out of memory");
-    const char *service = PQgetvalue(prod, 0, AP_SERVICE);
-    struct promo_fields f = {PQgetvalue(prod, 0, AP_NAME), PQgetvalue(prod, 0, AP_INTRO),
-                             PQgetvalue(prod, 0, AP_FEE), service, row->code};
-    rc = promo_render(&f, text, PROMO_TEXT_MAX);
+    int n = PQntuples(holders), rc = handout_holder_arrays(holders, a);
     if (rc < 0) {
-        rc = field_error(err, errlen, -EINVAL,
-                         "--product: the promo push of code %s cannot be sent (%s); shorten the "
-                         "product's intro",
-                         row->code, strerror(-rc));
+        rc = field_error(err, errlen, rc, "assign: out of memory");
         goto fail;
     }
-    const char *v[] = {row->code, service, text};
-    rc = stor_admin_exec(adm, &res, "promo push",
-                         "SELECT queued, skipped FROM erm_queue_promo($1, $2, $3)", 3, v, err,
-                         errlen);
-    if (rc == 0) {
-        row->queued = atoi(PQgetvalue(res, 0, 0));
-        row->optout = atoi(PQgetvalue(res, 0, 1));
-    }
+    const char *v[] = {product, a[0].s, a[1].s};
+    rc = stor_admin_exec(adm, &res, "assign",
+                         "SELECT item, outcome, coalesce(code, '')"
+                         " FROM erm_assign_codes($1, $2::text[], $3::integer[])",
+                         3, v, err, errlen);
+    if (rc == 0 && PQntuples(res) != n)
+        rc =
+            field_error(err, errlen, -EIO, "assign: %d outcomes for %d holders", PQntuples(res), n);
+    for (int i = 0; rc == 0 && i < n; i++)
+        rc = handout_assign_row(out, holders, i, PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), err,
+                                errlen);
+    out->n = rc == 0 ? (size_t)n : 0;
 fail:
     PQclear(res);
+    stor_arr_free(a, 2);
+    return rc;
+}
+
+/* Renders the promo push of each new code of OUT (PROD's product) into A[0] (codes) and
+ * A[1] (texts). */
+static int handout_promo_arrays(const PGresult *prod, const struct stor_assign_result *out,
+                                struct stor_arr a[2], char *err, size_t errlen)
+{
+    char *text = malloc(PROMO_TEXT_MAX);
+    int rc = text != NULL ? 0 : -ENOMEM;
+    for (size_t i = 0; rc == 0 && i < out->n; i++) {
+        const struct stor_assign_row *row = &out->rows[i];
+        if (row->outcome != STOR_ASSIGN_NEW)
+            continue;
+        struct promo_fields f = {PQgetvalue(prod, 0, AP_NAME), PQgetvalue(prod, 0, AP_INTRO),
+                                 PQgetvalue(prod, 0, AP_FEE), PQgetvalue(prod, 0, AP_SERVICE),
+                                 row->code};
+        rc = promo_render(&f, text, PROMO_TEXT_MAX);
+        if (rc < 0) {
+            rc = field_error(err, errlen, -EINVAL,
+                             "--product: the promo push of code %s cannot be sent (%s); shorten "
+                             "the product's intro",
+                             row->code, strerror(-rc));
+            break;
+        }
+        if ((rc = stor_arr_add(&a[0], row->code)) == 0)
+            rc = stor_arr_add(&a[1], text);
+    }
+    if (rc == 0 && (rc = stor_arr_end(&a[0])) == 0)
+        rc = stor_arr_end(&a[1]);
+    if (rc == -ENOMEM)
+        rc = field_error(err, errlen, -ENOMEM, "promo push: out of memory");
     free(text);
     return rc;
 }
 
-/* Hands a code of PRODUCT to the holder of row I of HOLDERS, unless the quota is known to be
- * used up (*FULL); fills ROW and the totals of OUT. */
-static int handout_assign_one(struct stor_admin *adm, const char *product, const PGresult *prod,
-                              const PGresult *holders, int i, int *full,
-                              struct stor_assign_result *out, char *err, size_t errlen)
+/* Queues the promo pushes of OUT's new codes in one statement; counts them into OUT. */
+static int handout_assign_pushes(struct stor_admin *adm, const PGresult *prod,
+                                 struct stor_assign_result *out, char *err, size_t errlen)
 {
-    struct stor_assign_row *row = &out->rows[out->n++];
-    struct handout_claimed got = {"full", "", 0};
-    int rc = 0;
-
-    snprintf(row->holder, sizeof row->holder, "%s", PQgetvalue(holders, i, 2));
-    snprintf(row->name, sizeof row->name, "%s", PQgetvalue(holders, i, 3));
-    if (!*full)
-        rc = handout_claim_code(adm, product, stor_admin_value(holders, i, 0),
-                                stor_admin_value(holders, i, 1), &got, err, errlen);
-    if (rc < 0)
-        return rc;
-    snprintf(row->code, sizeof row->code, "%s", got.code);
-    if (strcmp(got.outcome, "new") == 0) {
-        row->outcome = STOR_ASSIGN_NEW;
-        out->assigned++;
-        rc = handout_assign_push(adm, prod, row, err, errlen);
+    struct stor_arr a[2] = {{0}};
+    PGresult *res = NULL;
+    int rc = handout_promo_arrays(prod, out, a, err, errlen);
+    const char *v[] = {a[0].s, PQgetvalue(prod, 0, AP_SERVICE), a[1].s};
+    if (rc == 0)
+        rc = stor_admin_exec(adm, &res, "promo push",
+                             "SELECT queued, skipped FROM erm_queue_promos($1::text[], $2,"
+                             " $3::text[])",
+                             3, v, err, errlen);
+    int k = 0;
+    for (size_t i = 0; rc == 0 && i < out->n; i++) {
+        struct stor_assign_row *row = &out->rows[i];
+        if (row->outcome != STOR_ASSIGN_NEW)
+            continue;
+        if (k >= PQntuples(res)) {
+            rc = field_error(err, errlen, -EIO, "promo push: fewer results than codes");
+            break;
+        }
+        row->queued = atoi(PQgetvalue(res, k, 0));
+        row->optout = atoi(PQgetvalue(res, k, 1));
         out->queued += (unsigned)row->queued;
         out->optout += (unsigned)row->optout;
-    } else if (strcmp(got.outcome, "held") == 0) {
-        row->outcome = STOR_ASSIGN_HELD;
-        out->skipped++;
-    } else if (strcmp(got.outcome, "full") == 0) {
-        row->outcome = STOR_ASSIGN_REFUSED;
-        out->refused++;
-        *full = 1;
-    } else {
-        rc = field_error(err, errlen, -EIO, "assign %s: unexpected outcome \"%s\"", row->holder,
-                         got.outcome);
+        k++;
     }
+    PQclear(res);
+    stor_arr_free(a, 2);
     return rc;
 }
 
@@ -289,7 +356,7 @@ int stor_handout_assign(struct stor_admin *adm, const struct stor_assign_spec *s
 {
     PGresult *prod = NULL, *holders = NULL;
     const char *pv[] = {spec->product};
-    int full = 0, rc;
+    int rc;
 
     memset(out, 0, sizeof *out);
     if ((rc = handout_assign_check(spec, err, errlen)) < 0)
@@ -307,9 +374,15 @@ int stor_handout_assign(struct stor_admin *adm, const struct stor_assign_spec *s
         rc = field_error(err, errlen, -ENOMEM, "assign: out of memory");
         goto fail;
     }
-    for (int i = 0; rc == 0 && i < PQntuples(holders); i++)
-        rc = handout_assign_one(adm, spec->product, prod, holders, i, &full, out, err, errlen);
-    if (rc == 0 && out->assigned == 0 && out->skipped == 0)
+    rc = handout_assign_codes(adm, spec->product, holders, out, err, errlen);
+    if (rc == 0 && out->assigned > 0)
+        rc = handout_assign_pushes(adm, prod, out, err, errlen);
+    if (rc == 0 && spec->dept == NULL && out->restricted > 0)
+        rc = field_error(err, errlen, -EPERM,
+                         "%s: %s is barred from new codes by last period's ranking",
+                         spec->employee != NULL ? "--employee" : "--team",
+                         spec->employee != NULL ? spec->employee : spec->team);
+    if (rc == 0 && out->assigned == 0 && out->skipped == 0 && out->restricted == 0)
         rc = field_error(err, errlen, -ENOSPC,
                          "--product: all %u codes of product %s are claimed; nothing assigned",
                          out->quota, spec->product);

@@ -25,9 +25,10 @@ struct stor_assign_spec {
 };
 
 enum stor_assign_outcome {
-    STOR_ASSIGN_NEW,     /* a code was given and its promo push queued */
-    STOR_ASSIGN_HELD,    /* skipped: the holder already had one */
-    STOR_ASSIGN_REFUSED, /* refused: the quota was used up */
+    STOR_ASSIGN_NEW,        /* a code was given and its promo push queued */
+    STOR_ASSIGN_HELD,       /* skipped: the holder already had one */
+    STOR_ASSIGN_REFUSED,    /* refused: the quota was used up */
+    STOR_ASSIGN_RESTRICTED, /* refused: barred by last period's ranking */
 };
 
 /* One holder's line of a hand-out. */
@@ -42,15 +43,18 @@ struct stor_assign_row {
 struct stor_assign_result {
     struct stor_assign_row *rows; /* malloc'd, in the order handed out */
     size_t n;
-    unsigned assigned, skipped, refused;
+    unsigned assigned, skipped, refused; /* refused counts the restricted too */
+    unsigned restricted;
     unsigned queued, optout; /* promo pushes */
     uint32_t quota;
 };
 
 /* Gives every holder of SPEC without a code of the product its own (one per holder per
  * product) and queues the promo push to it (to each member of a team), respecting
- * opt-outs; a holder that has one is skipped. Stops cleanly at the quota: the holders after
- * it are refused. One transaction. The product must be active and its campaign not over
+ * opt-outs; a holder that has one is skipped, one barred by last period's ranking refused.
+ * Stops cleanly at the quota: the holders after it that need a code are refused. One
+ * transaction, two statements whatever the number of holders (schema/017). The product must be
+ * active and its campaign not over
  * (-EPERM). -ENOENT unknown product, team or employee, or a department without active
  * employees; -EPERM deactivated employee. With SPEC->dry_run nothing is written (OUT says
  * what would be). OUT's rows are the caller's to free with

@@ -282,7 +282,7 @@ void web_manager_people_import(struct web_req *r)
 
 /* ---- hand-out ----------------------------------------------------------------------------- */
 
-static const char *const web_manager_outcomes[] = {"assigned", "held", "refused"};
+static const char *const web_manager_outcomes[] = {"assigned", "held", "refused", "restricted"};
 
 void web_manager_handout(struct web_req *r)
 {

@@ -291,13 +291,22 @@ class Ranking(ermtest.ErmctlCase):
         # The held code still works (claim again = the same code); a new product is refused.
         self.assertIn("sms code 10010", self.ok("claim", "--product", "10", "--employee", "E10"))
         r = self.ctl("assign", "--product", "20", "--employee", "E10")
-        self.assertNotEqual(r.returncode, 0)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--employee: E10 is barred from new codes by last period's ranking",
+                      r.stderr)
         self.assertEqual(self.pg.scalar("SELECT count(*) FROM claims WHERE product_code = '20'"),
                          "0")
         self.assertEqual(self.pg.scalar("SELECT erm_claim_restricted('20', 'E10')"), "t")
         self.assertEqual(self.pg.scalar("SELECT erm_claim_restricted('20', 'E09')"), "f")
         self.assertEqual(self.pg.scalar(
             "SELECT outcome FROM erm_claim_by_msisdn('13800000110', '20')"), "restricted")
+        # a department's hand-out lists the barred holder as refused and goes on
+        out = self.ok("assign", "--product", "20", "--dept", "市场部")
+        self.assertIn("E10 员工10: refused, barred by last period's ranking", out)
+        self.assertIn("E09 员工9: assigned 20", out)
+        self.assertIn("refused (barred by last period's ranking)", out)
+        self.assertEqual(self.pg.scalar("SELECT count(*) FROM claims WHERE product_code = '20'"
+                                        " AND employee_id = 'E10'"), "0")
 
     def test_open_period_refused(self):
         cur = self.pg.scalar("SELECT erm_current_period()")

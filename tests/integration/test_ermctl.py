@@ -157,7 +157,7 @@ class ErmctlTest(ermtest.ErmctlCase):
         bad("--commission", commission="-1")
         bad("--commission", commission="abc")
         bad("--quota", quota="0")
-        bad("--quota", quota="100000")
+        bad("--quota", quota="10000000")
         bad("--quota", quota="1e3")
         bad("--code", code="01")
         bad("--code", code="1a")

@@ -344,6 +344,27 @@ class PoolTest(ermtest.ErmctlCase):
                            one_line(ermtest.promo_text("流量包", "每月10GB", "10元/月", "1010")))])
         self.assertEqual(self.count("claims"), 10)
 
+    def test_quota_beyond_five_digits(self):
+        """A carrier-wide campaign: a quota of 100,000 gives six sequence digits; one whose
+        phone codes would not fit an SMPP or CMPP address (20 digits) is refused."""
+        self.product("10", "100000")
+        for i in range(1, 4):
+            self.employee("E%03d" % i, "1380000000%d" % i, dept="市场部", name="员工%d" % i)
+        out = self.ok("assign", "--product", "10", "--dept", "市场部").splitlines()
+        self.assertEqual(out[:3], ["E001 员工1: assigned 10000001; promo push queued to 1 number",
+                                   "E002 员工2: assigned 10000002; promo push queued to 1 number",
+                                   "E003 员工3: assigned 10000003; promo push queued to 1 number"])
+        self.assertIn("phone code 1008610000001",
+                      self.ok("claim", "--product", "10", "--employee", "E001"))
+        msg = self.refused(2, "product", "add", "--code", "12345678", "--name", "x",
+                           "--quota", "9999999", "--commission", "1.00", "--intro", "x",
+                           "--service", "100861")
+        self.assertIn("--quota: service number 100861, product code 12345678 and quota 9999999"
+                      " give phone codes of 21 digits; an SMPP or CMPP address holds 20", msg)
+        self.assertIn("1 to 9999999", self.refused(2, "product", "add", "--code", "11",
+                                                   "--name", "x", "--quota", "10000000",
+                                                   "--commission", "1.00", "--intro", "x"))
+
     def test_assign_respects_optouts(self):
         self.product("10")
         self.employee("E001", "13800000001")

@@ -19,7 +19,8 @@ START_TEST(test_width)
     ck_assert_int_eq(codeplan_width(100), 3);
     ck_assert_int_eq(codeplan_width(999), 3);
     ck_assert_int_eq(codeplan_width(1000), 4);
-    ck_assert_int_eq(codeplan_width(CODEPLAN_MAX_QUOTA), 5);
+    ck_assert_int_eq(codeplan_width(CODEPLAN_MAX_QUOTA), 7);
+    ck_assert_int_eq(codeplan_width(100000), 6);
     ck_assert_int_eq(codeplan_width(0), -ERANGE);
     ck_assert_int_eq(codeplan_width(CODEPLAN_MAX_QUOTA + 1), -ERANGE);
 }
@@ -66,7 +67,7 @@ START_TEST(test_sms_code)
     ck_assert_int_eq(codeplan_sms_code("7", 9, 9, out, sizeof out), 0);
     ck_assert_str_eq(out, "79");
     ck_assert_int_eq(codeplan_sms_code("12345678", CODEPLAN_MAX_QUOTA, 42, out, sizeof out), 0);
-    ck_assert_str_eq(out, "1234567800042");
+    ck_assert_str_eq(out, "123456780000042");
     ck_assert_uint_eq(strlen(out), CODEPLAN_MAX_CODE_LEN);
 }
 END_TEST
@@ -105,7 +106,7 @@ START_TEST(test_phone_code)
     ck_assert_str_eq(out, "1008610001");
     ck_assert_int_eq(codeplan_phone_code("10086", "", out, sizeof out), -EINVAL);
     ck_assert_int_eq(codeplan_phone_code("10086", "10a01", out, sizeof out), -EINVAL);
-    ck_assert_int_eq(codeplan_phone_code("10086", "12345678901234", out, sizeof out), -EINVAL);
+    ck_assert_int_eq(codeplan_phone_code("10086", "1234567890123456", out, sizeof out), -EINVAL);
     ck_assert_int_eq(codeplan_phone_code("10", "10001", out, sizeof out), -EINVAL);
     ck_assert_int_eq(codeplan_phone_code(NULL, "10001", out, sizeof out), -EINVAL);
     ck_assert_int_eq(codeplan_phone_code("10086", "10001", out, 10), -ENOSPC);

@@ -98,7 +98,7 @@ static const struct parse_case parse_cases[] = {
     {"100", CMD_ORDER, "100"},
     {"1234567890123", CMD_ORDER, "1234567890123"},
     {"10", CMD_UNKNOWN, ""},
-    {"12345678901234", CMD_UNKNOWN, ""},
+    {"1234567890123456", CMD_UNKNOWN, ""},
     {"10001。", CMD_UNKNOWN, ""},
     {"10 001 x", CMD_UNKNOWN, ""},
     /* claims */
@@ -238,7 +238,7 @@ START_TEST(test_parse_mo_extension)
     cmd_parse_mo("10086", "1008612", "10001", 5, &cmd);
     ck_assert_int_eq(cmd.kind, CMD_UNKNOWN);
     ck_assert_str_eq(cmd.arg, "");
-    cmd_parse_mo("10086", "1008612345678901234", "10001", 5, &cmd);
+    cmd_parse_mo("10086", "100861234567890123456", "10001", 5, &cmd);
     ck_assert_int_eq(cmd.kind, CMD_UNKNOWN);
 }
 END_TEST

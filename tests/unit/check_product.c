@@ -123,9 +123,19 @@ START_TEST(test_quota)
 {
     struct product_spec p = good();
     p.quota = 0;
-    refused(p, "--quota: 0 is not a number from 1 to 99999");
+    refused(p, "--quota: 0 is not a number from 1 to 9999999");
     p.quota = CODEPLAN_MAX_QUOTA + 1;
-    refused(p, "--quota: 100000 is not a number from 1 to 99999");
+    refused(p, "--quota: 10000000 is not a number from 1 to 9999999");
+    /* a carrier-wide campaign: six and seven sequence digits where the address holds them */
+    p.quota = 100000;
+    ck_assert_int_eq(product_check(&p, err, sizeof err), 0);
+    p.code = "12345678";
+    p.quota = 9999999;
+    ck_assert_int_eq(product_check(&p, err, sizeof err), 0); /* 10086 + 8 + 7 = 20 digits */
+    p.service = "100861";
+    refused(p, "--quota: service number 100861, product code 12345678 and quota 9999999 give "
+               "phone codes of 21 digits; an SMPP or CMPP address holds 20");
+    p = good();
     p.code = "1";
     p.quota = 9;
     refused(p, "--quota: with product code 1, quota 9 gives codes of fewer than 3 digits; use a "
