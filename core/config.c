@@ -30,6 +30,7 @@ enum config_kind {
     CONFIG_NAME, /* a gateway id: config_gateway_id_ok */
     CONFIG_ADDR, /* address:port or empty */
     CONFIG_BOOL, /* yes/no, true/false, on/off, 1/0 into an unsigned */
+    CONFIG_CMPP_VERSION,
 };
 
 struct config_key {
@@ -60,6 +61,18 @@ static const struct config_key config_keys[] = {
     {"smsc", "window", CONFIG_UINT, CONFIG_FIELD(window), 1, 1000, 0},
     {"smsc", "max_submit_rate", CONFIG_UINT, CONFIG_FIELD(max_submit_rate), 0, 100000, 0},
     {"smsc", "message_ids", CONFIG_IDS, CONFIG_FIELD(message_ids), 1, 0, 0},
+    {"cmpp", "host", CONFIG_STR, CONFIG_FIELD(cmpp_host), 1, 0, 0},
+    {"cmpp", "port", CONFIG_UINT, CONFIG_FIELD(cmpp_port), 1, 65535, 0},
+    {"cmpp", "sp_id", CONFIG_STR, CONFIG_FIELD(cmpp_sp_id), 1, 0, 0},
+    {"cmpp", "secret", CONFIG_STR, CONFIG_FIELD(cmpp_secret), 0, 0, 0},
+    {"cmpp", "service_id", CONFIG_STR, CONFIG_FIELD(cmpp_service_id), 0, 0, 0},
+    {"cmpp", "src_id", CONFIG_STR, CONFIG_FIELD(cmpp_src_id), 1, 0, 0},
+    {"cmpp", "version", CONFIG_CMPP_VERSION, CONFIG_FIELD(cmpp_version), 1, 0, 0},
+    {"cmpp", "window", CONFIG_UINT, CONFIG_FIELD(cmpp_window), 1, 1000, 0},
+    {"cmpp", "max_submit_rate", CONFIG_UINT, CONFIG_FIELD(cmpp_max_submit_rate), 0, 1000, 0},
+    {"cmpp", "active_test_s", CONFIG_UINT, CONFIG_FIELD(cmpp_active_test_s), 1, 3600, 0},
+    {"cmpp", "response_timeout_s", CONFIG_UINT, CONFIG_FIELD(cmpp_response_timeout_s), 1, 600, 0},
+    {"cmpp", "reconnect_max_s", CONFIG_UINT, CONFIG_FIELD(cmpp_reconnect_max_s), 1, 3600, 0},
     {"service", "number", CONFIG_STR, CONFIG_FIELD(service_number), 1, 0, 1},
     {"service", "db_unavailable_status", CONFIG_STATUS, CONFIG_FIELD(db_unavailable_status), 1,
      0xFFFFFFFFul, 0},
@@ -121,6 +134,13 @@ void config_defaults(struct erm_config *cfg)
     cfg->web_session_hours = 12;
     snprintf(cfg->web_code_source, sizeof cfg->web_code_source, "10086");
     cfg->web_code_per_address = 20;
+    snprintf(cfg->cmpp_host, sizeof cfg->cmpp_host, "127.0.0.1");
+    cfg->cmpp_port = 7890;
+    cfg->cmpp_version = 0x30;
+    cfg->cmpp_window = 16;
+    cfg->cmpp_active_test_s = 60;
+    cfg->cmpp_response_timeout_s = 10;
+    cfg->cmpp_reconnect_max_s = 30;
 }
 
 int config_gateway_id_ok(const char *id)
@@ -336,6 +356,12 @@ static int config_set(const struct config_key *k, const char *value, struct erm_
         *(unsigned *)field = (w - config_bool_words) % 2 == 0;
         return 0;
     }
+    case CONFIG_CMPP_VERSION:
+        if (strcmp(value, "3.0") != 0 && strcmp(value, "2.0") != 0)
+            return config_fail(err, errlen, file, line, k->section, k->name,
+                               "\"%s\" is not one of 3.0, 2.0", value);
+        *(uint8_t *)field = value[0] == '3' ? 0x30 : 0x20;
+        return 0;
     case CONFIG_SIP:
     case CONFIG_ADDR: {
         const char *why = k->kind == CONFIG_SIP ? config_sip_why(k->name, value)
@@ -370,16 +396,53 @@ static int config_section_known(const char *section)
     return 0;
 }
 
-/* Checks what no single key can: the service number's form, keys READER needs. */
-static int config_check_whole(enum config_reader reader, const struct erm_config *cfg,
-                              const unsigned char *seen, const char *file, char *err, size_t errlen)
+/* 1 when a key of SECTION was given. */
+static int config_section_seen(const unsigned char *seen, const char *section)
 {
     for (size_t i = 0; i < CONFIG_NKEYS; i++)
-        if ((config_keys[i].required & reader) && !seen[i])
+        if (seen[i] && strcmp(config_keys[i].section, section) == 0)
+            return 1;
+    return 0;
+}
+
+/* [cmpp]'s keys together: what it needs, and one SMS bearer at a time. */
+static int config_check_cmpp(struct erm_config *cfg, const unsigned char *seen, const char *file,
+                             char *err, size_t errlen)
+{
+    static const char *const needed[] = {"host", "sp_id", "secret", "service_id"};
+    if (config_section_seen(seen, "smsc"))
+        return config_fail(err, errlen, file, 0, "cmpp", NULL,
+                           "given with [smsc]: one SMS bearer at a time, remove one of them");
+    for (size_t n = 0; n < sizeof needed / sizeof needed[0]; n++) {
+        const struct config_key *k = config_find("cmpp", needed[n]);
+        if (!seen[k - config_keys])
+            return config_fail(err, errlen, file, 0, "cmpp", needed[n], "missing (required)");
+    }
+    if (strlen(cfg->cmpp_sp_id) != 6)
+        return config_fail(err, errlen, file, 0, "cmpp", "sp_id",
+                           "\"%s\" is not 6 characters (the SP's Source_Addr)", cfg->cmpp_sp_id);
+    if (cfg->cmpp_secret[0] == '\0')
+        return config_fail(err, errlen, file, 0, "cmpp", "secret", "may not be empty");
+    if (cfg->cmpp_src_id[0] == '\0')
+        snprintf(cfg->cmpp_src_id, sizeof cfg->cmpp_src_id, "%s", cfg->service_number);
+    cfg->cmpp_on = 1;
+    return 0;
+}
+
+/* Checks what no single key can: the service number's form, keys READER needs, [cmpp]. */
+static int config_check_whole(enum config_reader reader, struct erm_config *cfg,
+                              const unsigned char *seen, const char *file, char *err, size_t errlen)
+{
+    int cmpp = config_section_seen(seen, "cmpp");
+    for (size_t i = 0; i < CONFIG_NKEYS; i++)
+        if ((config_keys[i].required & reader) && !seen[i] &&
+            !(cmpp && strcmp(config_keys[i].section, "smsc") == 0))
             return config_fail(err, errlen, file, 0, config_keys[i].section, config_keys[i].name,
                                "missing (required)");
     if ((reader & CONFIG_ERMWEB) && cfg->web_listen[0] == '\0') /* given empty */
         return config_fail(err, errlen, file, 0, "web", "listen", "missing (required)");
+    if (cmpp && config_check_cmpp(cfg, seen, file, err, errlen) < 0)
+        return -EINVAL;
     if (codeplan_check_service(cfg->service_number) < 0)
         return config_fail(err, errlen, file, 0, "service", "number",
                            "\"%s\" is not a service number of 3 to 20 digits", cfg->service_number);

@@ -40,6 +40,21 @@ struct erm_config {
     unsigned window;              /* submit_sm outstanding at most (per bind) */
     unsigned max_submit_rate;     /* submit_sm per second at most (the SMSC contract's); 0: none */
     enum receipt_ids message_ids; /* how the SMSC writes message ids: same, hex_dec, dec_hex */
+    /* [cmpp]: China Mobile's ISMG (gateway/cmpp_session.h), the SMS bearer in place of
+     * [smsc] when the section is given (cmpp_on). */
+    int cmpp_on;
+    char cmpp_host[256];
+    uint16_t cmpp_port;
+    char cmpp_sp_id[7];       /* Source_Addr: exactly 6 characters */
+    char cmpp_secret[64];     /* the login's shared secret */
+    char cmpp_service_id[11]; /* SUBMIT's Service_Id */
+    char cmpp_src_id[22];     /* SUBMIT's Src_Id when a reply names none; default the number */
+    uint8_t cmpp_version;     /* 0x30 (3.0, default) or 0x20 (2.0) */
+    unsigned cmpp_window;
+    unsigned cmpp_max_submit_rate;
+    unsigned cmpp_active_test_s;
+    unsigned cmpp_response_timeout_s;
+    unsigned cmpp_reconnect_max_s;
     /* [service] */
     char service_number[21];
     uint32_t db_unavailable_status; /* deliver_sm_resp status when the database is down */

@@ -412,15 +412,33 @@ static int text_ucs2_of(uint32_t cp, uint8_t u[4])
     return 4;
 }
 
+/* The alphabets an MT text goes in: UCS-2 when the narrow one of the bearer lacks a
+ * character. SMPP's narrow alphabet is GSM 7-bit, CMPP's (Msg_Fmt 0) ASCII. */
+#define TEXT_ALPHA_UCS2  0
+#define TEXT_ALPHA_GSM   1
+#define TEXT_ALPHA_ASCII 2
+
+/* CP in the narrow alphabet ALPHA into B; returns the byte count, 0 when ALPHA lacks it. */
+static int text_narrow_of(uint32_t cp, int alpha, uint8_t b[2])
+{
+    if (alpha != TEXT_ALPHA_ASCII)
+        return text_gsm_of(cp, b);
+    if (cp >= 0x80)
+        return 0;
+    b[0] = (uint8_t)cp;
+    return 1;
+}
+
 /* Encodes the code point in the chosen alphabet into B (4 bytes); returns the byte count
- * or -EILSEQ when GSM lacks it. One unit: a character's bytes are never split. */
+ * or -EILSEQ when a narrow alphabet lacks it. One unit: a character's bytes are never
+ * split. */
 static int text_unit(uint32_t cp, int gsm, uint8_t b[4])
 {
     int n;
 
-    if (!gsm)
+    if (gsm == TEXT_ALPHA_UCS2)
         return text_ucs2_of(cp, b);
-    n = text_gsm_of(cp, b);
+    n = text_narrow_of(cp, gsm, b);
     return n ? n : -EILSEQ;
 }
 
@@ -458,22 +476,23 @@ int text_utf8_to_gsm7(const char *text, size_t len, uint8_t *out, size_t cap)
     return text_encode_plain(text, len, 1, out, cap);
 }
 
-/* First pass of text_encode: validates TEXT, decides the alphabet (GSM only when every
- * character has septets) and counts the payload bytes that alphabet needs. */
-static int text_measure(const char *text, size_t len, int *gsm, size_t *total)
+/* First pass of text_encode: validates TEXT, decides the alphabet (the narrow one, NARROW,
+ * only when every character has its bytes in it) and counts the payload bytes that alphabet
+ * needs. *GSM is NARROW or TEXT_ALPHA_UCS2. */
+static int text_measure(const char *text, size_t len, int narrow, int *gsm, size_t *total)
 {
     size_t pos = 0, gsm_len = 0, ucs_len = 0;
     uint32_t cp;
     uint8_t b[4];
     int k;
 
-    *gsm = 1;
+    *gsm = narrow;
     while (pos < len) {
         if (text_utf8_next(text, len, &pos, &cp) < 0)
             return -EILSEQ;
-        k = *gsm ? text_gsm_of(cp, b) : 0; /* once one is not GSM, none is looked up */
+        k = *gsm ? text_narrow_of(cp, narrow, b) : 0; /* once one is not, none is looked up */
         if (!k)
-            *gsm = 0;
+            *gsm = TEXT_ALPHA_UCS2;
         gsm_len += (size_t)k;
         ucs_len += (size_t)text_ucs2_of(cp, b);
     }
@@ -527,7 +546,9 @@ static int text_fill(const char *text, size_t len, int gsm, size_t limit, int co
     return 0;
 }
 
-int text_encode(const char *text, size_t len, uint8_t ref, struct text_encoded *out)
+/* text_encode and text_encode_ascii: NARROW is the alphabet tried before UCS-2. */
+static int text_encode_in(const char *text, size_t len, uint8_t ref, int narrow,
+                          struct text_encoded *out)
 {
     size_t total, single, multi;
     int gsm, rc, concat;
@@ -535,7 +556,7 @@ int text_encode(const char *text, size_t len, uint8_t ref, struct text_encoded *
     if ((!text && len) || !out)
         return -EINVAL;
     memset(out, 0, sizeof *out);
-    rc = text_measure(text, len, &gsm, &total);
+    rc = text_measure(text, len, narrow, &gsm, &total);
     if (rc < 0)
         return rc;
     single = gsm ? 160 : 140; /* 160 septets, or 70 UCS-2 units */
@@ -547,4 +568,14 @@ int text_encode(const char *text, size_t len, uint8_t ref, struct text_encoded *
     if (rc < 0)
         memset(out, 0, sizeof *out);
     return rc;
+}
+
+int text_encode(const char *text, size_t len, uint8_t ref, struct text_encoded *out)
+{
+    return text_encode_in(text, len, ref, TEXT_ALPHA_GSM, out);
+}
+
+int text_encode_ascii(const char *text, size_t len, uint8_t ref, struct text_encoded *out)
+{
+    return text_encode_in(text, len, ref, TEXT_ALPHA_ASCII, out);
 }

@@ -84,4 +84,9 @@ struct text_encoded {
  * Returns 0, -EILSEQ for invalid UTF-8, -EMSGSIZE when more than TEXT_MAX_PARTS are needed. */
 int text_encode(const char *text, size_t len, uint8_t ref, struct text_encoded *out);
 
+/* As text_encode, with ASCII (one byte a character, data_coding 0: CMPP's Msg_Fmt 0) in
+ * place of GSM 7-bit: 160 characters in one part, 153 a part when concatenated; UCS-2 when
+ * a character is not ASCII. */
+int text_encode_ascii(const char *text, size_t len, uint8_t ref, struct text_encoded *out);
+
 #endif

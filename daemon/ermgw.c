@@ -34,6 +34,7 @@
 #include "daemon/order_path.h"
 #include "daemon/outbox_sender.h"
 #include "gateway/bearer.h"
+#include "gateway/cmpp_bearer.h"
 #include "gateway/sip_bearer.h"
 #include "gateway/smpp_bearer.h"
 #include "storage/db.h"
@@ -542,10 +543,38 @@ static void ermgw_on_db_change(void *ud, int up)
         return;
     }
     if (d->phone == NULL || d->phone_started)
-        ERM_ERROR("ermgw", "SMPP session: %s", uv_strerror(rc));
+        ERM_ERROR("ermgw", "%s bearer: %s", d->bearer->ops->kind, uv_strerror(rc));
     /* Stop from the timer, not from inside the database's own callback. */
     d->exit_code = 1;
     uv_timer_start(&d->stop_timer, ermgw_on_stop_timer, 0, 0);
+}
+
+/* [cmpp] given: the ISMG carries every SMS in place of an SMSC. */
+static int ermgw_cmpp_bearer(struct ermgw *d, const struct bearer_events *ev)
+{
+    struct cmpp_bearer_cfg cc = {
+        .session =
+            {
+                .host = d->cfg.cmpp_host,
+                .port = d->cfg.cmpp_port,
+                .sp_id = d->cfg.cmpp_sp_id,
+                .secret = d->cfg.cmpp_secret,
+                .version = d->cfg.cmpp_version,
+                .active_test_s = d->cfg.cmpp_active_test_s,
+                .response_timeout_s = d->cfg.cmpp_response_timeout_s,
+                .reconnect_min_ms = (unsigned)tun_value(TUN_SMPP_RECONNECT_MIN),
+                .reconnect_max_ms = d->cfg.cmpp_reconnect_max_s * 1000u,
+                .window = d->cfg.cmpp_window,
+                .max_submit_rate = d->cfg.cmpp_max_submit_rate,
+                .wq_pause = (size_t)tun_value(TUN_SMPP_WQ_PAUSE),
+                .wq_resume = (size_t)tun_value(TUN_SMPP_WQ_RESUME),
+                .wq_max = (size_t)tun_value(TUN_SMPP_WQ_MAX),
+                .wq_stall_ms = (unsigned)tun_value(TUN_SMPP_WQ_STALL),
+            },
+        .service_id = d->cfg.cmpp_service_id,
+        .src_id = d->cfg.cmpp_src_id,
+    };
+    return cmpp_bearer_create(d->loop, &cc, ev, d, &d->bearer);
 }
 
 /* The bearer, created now and started once the database is first up. */
@@ -559,6 +588,8 @@ static int ermgw_bearer(struct ermgw *d)
         .on_submit_result = ermgw_on_submit_result,
         .on_stopped = ermgw_on_stopped,
     };
+    if (d->cfg.cmpp_on)
+        return ermgw_cmpp_bearer(d, &ev);
     struct smpp_session_cfg sc = {
         .host = d->cfg.smsc_host,
         .port = d->cfg.smsc_port,
@@ -794,8 +825,13 @@ int main(int argc, char **argv)
     if (ermgw_load_config(config, &d.cfg) < 0 || ermgw_check_conninfo(config, &d.cfg) < 0)
         return 2;
     if (check_only) {
-        printf("%s: ok (SMSC %s:%u as %s, service number %s)\n", config, d.cfg.smsc_host,
-               d.cfg.smsc_port, d.cfg.system_id, d.cfg.service_number);
+        if (d.cfg.cmpp_on)
+            printf("%s: ok (ISMG %s:%u as %s, CMPP %u.0, service number %s)\n", config,
+                   d.cfg.cmpp_host, d.cfg.cmpp_port, d.cfg.cmpp_sp_id, d.cfg.cmpp_version >> 4,
+                   d.cfg.service_number);
+        else
+            printf("%s: ok (SMSC %s:%u as %s, service number %s)\n", config, d.cfg.smsc_host,
+                   d.cfg.smsc_port, d.cfg.system_id, d.cfg.service_number);
         return 0;
     }
     erm_log_set_level(ermgw_level(d.cfg.log_level));
@@ -807,8 +843,10 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    ERM_INFO("ermgw", "ermgw %s starting as gateway %s: SMSC %s:%u, service number %s", ERM_VERSION,
-             d.cfg.gateway_id, d.cfg.smsc_host, d.cfg.smsc_port, d.cfg.service_number);
+    ERM_INFO("ermgw", "ermgw %s starting as gateway %s: %s %s:%u, service number %s", ERM_VERSION,
+             d.cfg.gateway_id, d.cfg.cmpp_on ? "ISMG (CMPP)" : "SMSC",
+             d.cfg.cmpp_on ? d.cfg.cmpp_host : d.cfg.smsc_host,
+             d.cfg.cmpp_on ? d.cfg.cmpp_port : d.cfg.smsc_port, d.cfg.service_number);
 
     /* A peer that closes while we write must give EPIPE, not kill the process: libuv leaves
      * SIGPIPE to the program. */

@@ -402,7 +402,9 @@ static int outbox_sender_encode(struct outbox_sender *s, struct outbox_sender_ro
                                 const struct stor_outbox_row *src)
 {
     struct text_encoded enc;
-    int rc = text_encode(src->text, strlen(src->text), s->next_ref++, &enc);
+    int (*encode)(const char *, size_t, uint8_t, struct text_encoded *) =
+        s->cfg.bearer->ops->ascii_text ? text_encode_ascii : text_encode;
+    int rc = encode(src->text, strlen(src->text), s->next_ref++, &enc);
     if (rc < 0)
         return rc;
     for (unsigned i = 0; i < enc.nparts; i++) {

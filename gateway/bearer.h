@@ -121,6 +121,9 @@ struct bearer_ops {
     /* The status recorded for a message that cannot be sent at all (its text encodes to
      * nothing this bearer carries). */
     int64_t unsendable_status;
+    /* 1 when a text that is not UCS-2 goes as ASCII (CMPP's Msg_Fmt 0), 0 as GSM 7-bit
+     * (SMPP's data_coding 0): how the sender encodes it (core/textcodec.h). */
+    int ascii_text;
     /* Fills OUT (zeroed by the caller) with what it tells of itself; NULL: nothing. Cheap:
      * called on every scrape. */
     void (*stats)(struct bearer *b, struct bearer_stats *out);

@@ -14,9 +14,10 @@
  * pauses submits and halves the rate, which then doubles back as time passes. The app asks
  * smpp_session_can_submit and is woken by on_ready (t_rate) when the pacing allows again.
  *
- * Bytes on the wire only go through smpp_pdu.h. Writes made in one loop iteration are
- * collected into one buffer and written from a prepare or check handle, so a burst of
- * deliver_sm_resp and submit_sm costs one write(2).
+ * The backoff, the write queue's default bounds and the peer's address are tcp_link.h's,
+ * shared with the CMPP session. Bytes on the wire only go through smpp_pdu.h. Writes made in one
+ * loop iteration are collected into one buffer and written from a prepare or check handle, so a
+ * burst of deliver_sm_resp and submit_sm costs one write(2).
  *
  * An SMSC that sends but does not read our answers would make the write queue grow without
  * end: above wq_pause bytes queued we stop reading from it (it then cannot send more)
@@ -39,14 +40,14 @@
 
 #include "common/log.h"
 #include "gateway/smpp_pdu.h"
+#include "gateway/tcp_link.h"
 
-#define SESS_MOD            "smpp"
-#define SESS_SEQ_MAX        0x7FFFFFFFu
-#define SESS_RBUF_LEN       16384
-#define SESS_MIN_BACKOFF_MS 100u /* never reconnect faster than this, whatever the config */
-#define SESS_PDU_BUF        1024 /* bind or submit_sm: both well under 400 bytes */
-#define SESS_PEER_MAX       300  /* "host:port" for logs */
-#define SESS_WHY_MAX        (SESS_PEER_MAX + 200) /* one log line's reason */
+#define SESS_MOD      "smpp"
+#define SESS_SEQ_MAX  0x7FFFFFFFu
+#define SESS_RBUF_LEN 16384
+#define SESS_PDU_BUF  1024                  /* bind or submit_sm: both well under 400 bytes */
+#define SESS_PEER_MAX 300                   /* "host:port" for logs */
+#define SESS_WHY_MAX  (SESS_PEER_MAX + 200) /* one log line's reason */
 /* the six handles that live as long as the session: state, keepalive, submit and pacing
  * timers, prepare and check (write flushing) */
 #define SESS_FIXED_HANDLES 6
@@ -55,11 +56,6 @@
 #define SESS_SLOW_PAUSE_MS   1000u
 #define SESS_SLOW_RECOVER_MS 5000u
 #define SESS_BURST_DIV       10u /* the pacing lets a tenth of a second's submits go at once */
-/* the write queue's bounds when the app gives none (see smpp_session_cfg) */
-#define SESS_WQ_PAUSE    (256u * 1024u)
-#define SESS_WQ_RESUME   (64u * 1024u)
-#define SESS_WQ_MAX      (4u * 1024u * 1024u)
-#define SESS_WQ_STALL_MS 30000u
 
 /* Where the session is. Every state has at most one timer (t_state) with its own meaning. */
 enum sess_state {
@@ -96,15 +92,6 @@ struct sess_slot {
     uint64_t cookie;
     uint64_t deadline_ms; /* uv_now() based */
     uint64_t sent_us;     /* sess_now_us() when sent */
-};
-
-/* One uv_write: the request and its bytes in one allocation, freed in the write callback. */
-struct sess_wreq {
-    uv_write_t req;
-    struct smpp_session *s;
-    uint64_t link_id;
-    size_t len;
-    uint8_t data[];
 };
 
 struct smpp_session {
@@ -146,9 +133,8 @@ struct smpp_session {
     uv_timer_t t_submit;
     uv_prepare_t prep;
     uv_check_t check;
-    int open_handles; /* handles whose close callback has not run yet */
-    uint8_t *wbuf;    /* pending bytes of this iteration, written by sess_flush */
-    size_t wlen, wcap;
+    int open_handles;          /* handles whose close callback has not run yet */
+    struct tcp_link_wbuf wbuf; /* pending bytes of this iteration, written by sess_flush */
     int flush_armed;
     int rd_paused; /* the SMSC does not read what we write: we stopped reading (sess_wq_*) */
 
@@ -180,9 +166,8 @@ struct smpp_session {
     uint64_t reconnects; /* connection attempts after the backoff */
 
     /* backoff */
-    unsigned backoff_ms; /* last base step; 0 after a successful bind */
-    unsigned retry_ms;   /* delay chosen for the pending reconnect */
-    uint64_t rng;
+    struct tcp_link_backoff backoff;
+    unsigned retry_ms; /* delay chosen for the pending reconnect */
 
     /* SESS_ST_DRAINING: why, for the link-lost line once the drain ends */
     enum erm_log_level drain_level;
@@ -252,32 +237,6 @@ static uint32_t sess_next_seq(struct smpp_session *s)
     uint32_t seq = s->next_seq;
     s->next_seq = seq >= SESS_SEQ_MAX ? 1 : seq + 1;
     return seq;
-}
-
-/* xorshift64*: jitter only, no need for anything better. */
-static uint32_t sess_rand(struct smpp_session *s)
-{
-    s->rng ^= s->rng >> 12;
-    s->rng ^= s->rng << 25;
-    s->rng ^= s->rng >> 27;
-    return (uint32_t)((s->rng * 0x2545F4914F6CDD1DULL) >> 32);
-}
-
-/* The next reconnect delay: min, doubling to max, then ±20% so that several gateways that
- * lost the SMSC together do not come back in lockstep. */
-static unsigned sess_next_backoff(struct smpp_session *s)
-{
-    unsigned base;
-    if (s->backoff_ms == 0)
-        base = s->cfg.reconnect_min_ms;
-    else if (s->backoff_ms >= s->cfg.reconnect_max_ms / 2)
-        base = s->cfg.reconnect_max_ms;
-    else
-        base = s->backoff_ms * 2;
-    s->backoff_ms = base;
-    unsigned spread = base / 5;
-    unsigned delay = base - spread + (spread ? sess_rand(s) % (2 * spread + 1) : 0);
-    return delay < SESS_MIN_BACKOFF_MS ? SESS_MIN_BACKOFF_MS : delay;
 }
 
 /* ---- submit pacing ---- */
@@ -407,18 +366,8 @@ static int sess_send(struct smpp_session *s, const uint8_t *data, size_t len)
 {
     if (!sess_can_send(s))
         return -ENOTCONN;
-    if (s->wlen + len > s->wcap) {
-        size_t cap = s->wcap ? s->wcap : 512;
-        while (cap < s->wlen + len)
-            cap *= 2;
-        uint8_t *nb = realloc(s->wbuf, cap);
-        if (nb == NULL)
-            return -ENOMEM;
-        s->wbuf = nb;
-        s->wcap = cap;
-    }
-    memcpy(s->wbuf + s->wlen, data, len);
-    s->wlen += len;
+    if (tcp_link_wbuf_append(&s->wbuf, data, len) < 0)
+        return -ENOMEM;
     if (!s->flush_armed) {
         /* prepare runs before the loop blocks, check right after I/O callbacks: whichever
          * phase queued the bytes, one of them writes them before the loop sleeps */
@@ -502,8 +451,8 @@ static void sess_wq_drained(struct smpp_session *s)
  * UV_ECANCELED means we closed the handle ourselves. */
 static void sess_on_write(uv_write_t *req, int status)
 {
-    struct sess_wreq *w = (struct sess_wreq *)req;
-    struct smpp_session *s = w->s;
+    struct tcp_link_wreq *w = (struct tcp_link_wreq *)req;
+    struct smpp_session *s = w->owner;
     uint64_t link_id = w->link_id;
     free(w);
     if (status < 0 && status != UV_ECANCELED && link_id == s->link_id && sess_can_send(s))
@@ -516,27 +465,18 @@ static void sess_on_write(uv_write_t *req, int status)
 static void sess_flush(struct smpp_session *s)
 {
     sess_disarm_flush(s);
-    if (s->wlen == 0)
+    if (s->wbuf.len == 0)
         return;
     if (!s->tcp_inited || uv_is_closing((uv_handle_t *)&s->tcp)) {
-        s->wlen = 0;
+        s->wbuf.len = 0;
         return;
     }
-    struct sess_wreq *w = malloc(sizeof *w + s->wlen);
-    if (w == NULL) {
-        s->wlen = 0;
+    int rc = tcp_link_wbuf_flush(&s->wbuf, (uv_stream_t *)&s->tcp, s, s->link_id, sess_on_write);
+    if (rc == -ENOMEM) {
         sess_link_lost(s, ERM_LOG_ERROR, "write to %s: out of memory", s->peer);
         return;
     }
-    w->s = s;
-    w->link_id = s->link_id;
-    w->len = s->wlen;
-    memcpy(w->data, s->wbuf, s->wlen);
-    s->wlen = 0;
-    uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)w->len);
-    int rc = uv_write(&w->req, (uv_stream_t *)&s->tcp, &b, 1, sess_on_write);
     if (rc < 0) {
-        free(w);
         if (sess_can_send(s))
             sess_link_lost(s, ERM_LOG_WARN, "write to %s: %s", s->peer, uv_strerror(rc));
         return;
@@ -654,7 +594,7 @@ static void sess_drop_link(struct smpp_session *s)
         uv_timer_stop(&s->t_ka);
     if (!uv_is_closing((uv_handle_t *)&s->t_state))
         uv_timer_stop(&s->t_state);
-    s->wlen = 0;
+    s->wbuf.len = 0;
     s->ka_pending = 0;
     s->rd_paused = 0;
     if (!uv_is_closing((uv_handle_t *)&s->prep))
@@ -719,7 +659,7 @@ static void sess_link_lost(struct smpp_session *s, enum erm_log_level level, con
     if (s->no_reconnect) {
         erm_log(level, SESS_MOD, "%s; stopping: not connecting again", why);
     } else {
-        s->retry_ms = sess_next_backoff(s);
+        s->retry_ms = tcp_link_backoff_next(&s->backoff);
         erm_log(level, SESS_MOD, "%s; retry in %.1f s", why, s->retry_ms / 1000.0);
     }
     sess_set_state(s, SESS_ST_CLOSING);
@@ -739,7 +679,7 @@ static void sess_maybe_free(struct smpp_session *s)
     if (s->ev.on_stopped)
         s->ev.on_stopped(s->ud);
     smpp_framer_free(&s->framer);
-    free(s->wbuf);
+    tcp_link_wbuf_free(&s->wbuf);
     free(s->slots);
     free(s->late);
     free(s->host);
@@ -874,7 +814,7 @@ static void sess_on_bind_resp(struct smpp_session *s, const uint8_t *pdu, uint32
     if (smpp_pdu_resp_cstring(pdu, len, smsc_id, sizeof smsc_id) < 0)
         snprintf(smsc_id, sizeof smsc_id, "?");
     uv_timer_stop(&s->t_state);
-    s->backoff_ms = 0;
+    tcp_link_backoff_reset(&s->backoff);
     sess_set_state(s, SESS_ST_BOUND);
     s->bound = 1;
     s->binds++;
@@ -1291,19 +1231,6 @@ static void sess_on_state_timer(uv_timer_t *t)
 
 /* ---- public API ---- */
 
-/* Bounds of the write queue not given, or in the wrong order, are the defaults. */
-static void sess_wq_defaults(struct smpp_session_cfg *c)
-{
-    if (c->wq_max == 0)
-        c->wq_max = SESS_WQ_MAX;
-    if (c->wq_pause == 0 || c->wq_pause >= c->wq_max)
-        c->wq_pause = c->wq_max / 4 < SESS_WQ_PAUSE ? c->wq_max / 4 : SESS_WQ_PAUSE;
-    if (c->wq_resume == 0 || c->wq_resume >= c->wq_pause)
-        c->wq_resume = c->wq_pause / 4;
-    if (c->wq_stall_ms == 0)
-        c->wq_stall_ms = SESS_WQ_STALL_MS;
-}
-
 static char *sess_strdup(const char *v)
 {
     return strdup(v != NULL ? v : "");
@@ -1366,14 +1293,9 @@ int smpp_session_start(uv_loop_t *loop, const struct smpp_session_cfg *cfg,
     s->cfg.system_id = s->system_id;
     s->cfg.password = s->password;
     s->cfg.system_type = s->system_type;
-    /* a zero or inverted backoff would reconnect in a hot loop */
-    if (s->cfg.reconnect_min_ms < SESS_MIN_BACKOFF_MS)
-        s->cfg.reconnect_min_ms = SESS_MIN_BACKOFF_MS;
-    if (s->cfg.reconnect_max_ms < s->cfg.reconnect_min_ms)
-        s->cfg.reconnect_max_ms = s->cfg.reconnect_min_ms;
     if (s->cfg.max_pdu_len < SMPP_HEADER_LEN)
         s->cfg.max_pdu_len = SMPP_DEFAULT_MAX_PDU;
-    sess_wq_defaults(&s->cfg);
+    tcp_link_wq_defaults(&s->cfg.wq_pause, &s->cfg.wq_resume, &s->cfg.wq_max, &s->cfg.wq_stall_ms);
 
     /* a credential too long for bind_transceiver would fail every attempt: refuse now */
     uint8_t probe[SESS_PDU_BUF];
@@ -1389,18 +1311,14 @@ int smpp_session_start(uv_loop_t *loop, const struct smpp_session_cfg *cfg,
         rc = -EINVAL;
         goto fail;
     }
-    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&s->addr;
-    struct sockaddr_in *a4 = (struct sockaddr_in *)&s->addr;
-    if (s->nhosts == 1 &&
-        (uv_ip4_addr(s->host, cfg->port, a4) == 0 || uv_ip6_addr(s->host, cfg->port, a6) == 0))
-        s->addr_known = 1;
-    snprintf(s->peer, sizeof s->peer, strchr(s->hosts[0], ':') ? "[%.200s]:%u" : "%.200s:%u",
-             s->hosts[0], (unsigned)cfg->port);
+    /* one literal address is used as it is; names, and lists, are resolved at each connect */
+    s->addr_known =
+        tcp_link_addr(s->hosts[0], cfg->port, &s->addr, s->peer, sizeof s->peer) && s->nhosts == 1;
 
     s->next_seq = 1;
-    s->rng = uv_hrtime() ^ (uint64_t)(uintptr_t)s;
-    if (s->rng == 0)
-        s->rng = 0x9E3779B97F4A7C15ULL;
+    /* a zero or inverted backoff would reconnect in a hot loop: tcp_link raises it */
+    tcp_link_backoff_init(&s->backoff, cfg->reconnect_min_ms, cfg->reconnect_max_ms,
+                          uv_hrtime() ^ (uint64_t)(uintptr_t)s);
     smpp_framer_init(&s->framer, s->cfg.max_pdu_len);
 
     /* these cannot fail on a live loop; init them all so that stop closes all six */

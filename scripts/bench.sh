@@ -24,6 +24,11 @@
 #                               fsync, synchronous_commit, full_page_writes, wal_sync_method)
 #   ERM_BENCH_NO_NOTES []       1: the holders' notes off (empty templates), one reply per order
 #   ERM_BENCH_JSON []           a file: every figure as JSON
+#   ERM_BENCH_BEARER [smpp]     smpp, or cmpp: the MOs over CMPP from the load ISMG
+#                               (load_smsc --cmpp), ermgw with [cmpp]; --cmpp-version 2.0
+#   ERM_BENCH_WINDOWS []        a window sweep, e.g. 1,10,100: RUNS full-load runs at each
+#                               window, then the ceiling; e.g.
+#                               bash scripts/bench.sh --bearer cmpp --windows 1,10,100
 #   ERM_BENCH_BUILD_DIR [build-release]
 #
 # `bench.sh --handout [--window W --rate R]` runs the hand-out instead

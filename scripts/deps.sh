@@ -16,6 +16,8 @@ PKGS+=(libnss-wrapper)
 PKGS+=(prometheus)
 # node and npm run its browser tests (tests/web); NodeSource's nodejs carries its own npm.
 command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)
+# CMPP (issue 17): nettle for the login's MD5; tshark checks our CMPP bytes with its dissector.
+PKGS+=(nettle-dev tshark)
 missing=()
 for p in "${PKGS[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
@@ -29,6 +31,8 @@ if [ ${#missing[@]} -gt 0 ]; then
     fi
     echo "deps: installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
+    # tshark's wireshark-common asks whether non-root users may capture: no, and no prompt
+    echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi

@@ -5,7 +5,10 @@ theirs by SMS (RL10: the code and the promo push to forward come back), and play
 customer's order, a repeat order, an order through the extended number and an unknown
 code, printing every SMS that crosses the bind; then a friend dials the employee's phone code
 (SIPp plays the carrier's switch on the SIP trunk): the demo prints the call's outcome (the
-SIP answer and the prompt played) beside the SMS it caused. Stops everything it started."""
+SIP answer and the prompt played) beside the SMS it caused. Stops everything it started.
+With --bearer cmpp the same story runs over CMPP 3.0 (--cmpp-version 2.0: 2.0) against the
+bundled ISMG simulator, ermgw configured with [cmpp] in place of [smsc]."""
+import argparse
 import os
 import re
 import shutil
@@ -18,6 +21,16 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "int
 import ermtest  # noqa: E402
 
 
+# What the printed lines call the peer and its PDUs, by bearer (set in main).
+NAMES = {
+    "smpp": {"peer": "SMSC", "submit": "submit_sm  ", "resp": "deliver_sm_resp status",
+             "mo": "deliver_sm "},
+    "cmpp": {"peer": "ISMG", "submit": "CMPP_SUBMIT", "resp": "CMPP_DELIVER_RESP Result",
+             "mo": "CMPP_DELIVER"},
+}
+N = NAMES["smpp"]
+
+
 def say(text):
     print(text, flush=True)
 
@@ -27,14 +40,19 @@ def show_sim_event(line):
     if m:
         parts = "" if m.group(3) == "1" else " (%s parts)" % m.group(3)
         text = ermtest.sim_unescape(m.group(4)).replace("\n", "\n" + " " * 19)
-        say("    SMSC <- ermgw  submit_sm   %s -> %s%s: %s" % (m.group(1), m.group(2), parts,
-                                                             text))
+        say("    %s <- ermgw  %s %s -> %s%s: %s" % (N["peer"], N["submit"], m.group(1),
+                                                   m.group(2), parts, text))
         return
     m = re.match(r"^MO_RESP \S+ 0x([0-9a-f]+)$", line)
     if m:
         status = int(m.group(1), 16)
-        say("    SMSC <- ermgw  deliver_sm_resp status 0x%02x%s" % (
-            status, " (stored and committed)" if status == 0 else " (temporary error)"))
+        say("    %s <- ermgw  %s 0x%02x%s" % (
+            N["peer"], N["resp"], status,
+            " (stored and committed)" if status == 0 else " (temporary error)"))
+        return
+    m = re.match(r"^LOGIN (\S+) 0x(\S+) (\d+)$", line)
+    if m:
+        say("    ISMG <- ermgw  CMPP_CONNECT as %s, version 0x%s: Status %s" % m.groups())
         return
     m = re.match(r"^BIND (\S+) \S+ \S+ 0x([0-9a-f]+)$", line)
     if m:
@@ -51,7 +69,7 @@ def run(pg, cmd):
 
 def mo(sim, customer, dest, text, replies=1):
     """Injects TEXT and waits for its acknowledgement and the REPLIES that answer it."""
-    say("    SMSC -> ermgw  deliver_sm  %s -> %s: %s" % (customer, dest, text))
+    say("    %s -> ermgw  %s %s -> %s: %s" % (N["peer"], N["mo"], customer, dest, text))
     ermtest.sms(sim, customer, text, dest=dest, expect=replies)
 
 
@@ -96,7 +114,15 @@ def dial(gw, sim, sip_port, caller, called):
 
 
 def main():
-    say("== ermgw demo: a throwaway PostgreSQL cluster, the SMSC simulator, the real daemon")
+    global N
+    ap = argparse.ArgumentParser(description="ermgw's demo")
+    ap.add_argument("--bearer", choices=("smpp", "cmpp"), default="smpp")
+    ap.add_argument("--cmpp-version", choices=("3.0", "2.0"), default="3.0")
+    args = ap.parse_args()
+    N = NAMES[args.bearer]
+    cmpp = args.cmpp_version if args.bearer == "cmpp" else None
+    say("== ermgw demo: a throwaway PostgreSQL cluster, the %s simulator, the real daemon%s" %
+        (N["peer"], " (CMPP %s)" % cmpp if cmpp else ""))
     with ermtest.PgCluster() as pg:
         say("-- a manager sets up the pool")
         run(pg, ["migrate"])
@@ -112,11 +138,13 @@ def main():
         code = re.search(r"sms code (\d+)", out).group(1)
         phone = re.search(r"phone code (\d+)", out).group(1)
 
-        with ermtest.Sim(echo=show_sim_event) as sim:
-            say("-- ermgw starts and binds to the SMSC simulator on port %d" % sim.port)
+        sim_class = (lambda **kw: ermtest.IsmgSim(cmpp, **kw)) if cmpp else ermtest.Sim
+        with sim_class(echo=show_sim_event) as sim:
+            say("-- ermgw starts and %s to the %s simulator on port %d" % (
+                "logs in" if cmpp else "binds", N["peer"], sim.port))
             sip_port = free_port() if shutil.which("sipp") else 0
             extra = sip_config(sip_port) if sip_port else ""
-            with ermtest.Daemon(pg, sim.port, extra_config=extra) as gw:
+            with ermtest.Daemon(pg, sim.port, extra_config=extra, cmpp_version=cmpp) as gw:
                 sim.wait_bound()
                 gw.log.wait(r"database up")
                 say("-- employee 李四 texts RL10 from their registered number: a code of their"

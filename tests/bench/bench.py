@@ -134,6 +134,14 @@ def bench_args():
                     help="MOs per full-load run (ERM_BENCH_COUNT, default 50000)")
     ap.add_argument("--window", type=int, default=int(env("ERM_BENCH_WINDOW", "100")),
                     help="outstanding deliver_sm (ERM_BENCH_WINDOW, default 100)")
+    ap.add_argument("--bearer", choices=("smpp", "cmpp"), default=env("ERM_BENCH_BEARER", "smpp"),
+                    help="the MOs over SMPP or over CMPP (ERM_BENCH_BEARER, default smpp)")
+    ap.add_argument("--cmpp-version", choices=("3.0", "2.0"), default="3.0",
+                    help="with --bearer cmpp: the CMPP version (default 3.0)")
+    ap.add_argument("--windows", default=env("ERM_BENCH_WINDOWS", ""),
+                    help="a window sweep, e.g. 1,10,100: RUNS full-load runs at each, then "
+                         "the ceiling (pgbench, 1 and 100 orders a transaction) once; no "
+                         "fixed-load runs (ERM_BENCH_WINDOWS)")
     ap.add_argument("--runs", type=int, default=int(env("ERM_BENCH_RUNS", "3")),
                     help="runs of each load, medians reported (ERM_BENCH_RUNS, default 3)")
     ap.add_argument("--offered", type=float, default=float(env("ERM_BENCH_OFFERED", "2000")),
@@ -254,11 +262,13 @@ def bench_kv(line):
 class BenchLoad:
     """One load_smsc process (tests/bench/load_smsc.c); its stdout lines kept for waits."""
 
-    def __init__(self, codes, count, window, rate, base, max_seconds):
+    def __init__(self, codes, count, window, rate, base, max_seconds, cmpp=None):
         args = [ermtest.binary("load_smsc"), "--codes", codes, "--count", str(count),
                 "--window", str(window), "--rate", str(rate), "--base", str(base),
                 "--dest", BENCH_SERVICE, "--seed", str(base + 1),
                 "--max-seconds", str(int(max_seconds))]
+        if cmpp:  # a load ISMG: the daemon logs in over CMPP with ermtest's sp_id and secret
+            args += ["--cmpp", cmpp, "--secret", ermtest.IsmgSim.SECRET]
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True, bufsize=1)
         self.out = ermtest._LineReader(self.proc.stdout)
@@ -403,11 +413,12 @@ class Bench:
         pg0 = self.pg_counters()
         # Deadlines: generous for a slow gateway (100 MO/s), bounded all the same.
         load_s = max(120.0, count / 100.0) if rate == 0 else count / rate + 120.0
-        load = BenchLoad(self.codes, count, self.a.window, rate, base, load_s + 180)
+        cmpp = self.a.cmpp_version if self.a.bearer == "cmpp" else None
+        load = BenchLoad(self.codes, count, self.a.window, rate, base, load_s + 180, cmpp)
         gw = None
         perf = None
         try:
-            gw = ermtest.Daemon(self.pg, load.port, service=BENCH_SERVICE,
+            gw = ermtest.Daemon(self.pg, load.port, service=BENCH_SERVICE, cmpp_version=cmpp,
                                 extra_config=self.daemon_config())
             pid = gw.proc.pid
             backends = self.gw_backends(gw)
@@ -685,6 +696,32 @@ def bench_selftest(window):
     raise RuntimeError("load_smsc --self-test failed: %s %s" % (r.stdout, r.stderr))
 
 
+def bench_sweep(b, a):
+    """The window sweep: RUNS full-load runs at each window of a.windows, then the ceiling.
+    Returns the report's lines."""
+    rows = []
+    for w in [int(x) for x in a.windows.split(",")]:
+        a.window = w
+        runs = [b.run_once("window %d, full %d/%d" % (w, i + 1, a.runs), a.count, 0)
+                for i in range(a.runs)]
+        rows.append((w, bench_summary(runs), runs))
+    pg1 = b.pgbench(1) if not a.skip_pgbench else None
+    pg100 = b.pgbench(100) if not a.skip_pgbench else None
+    lines = ["window sweep over %s%s: %d MOs a run, median of %d runs each" % (
+        a.bearer.upper(), " %s" % a.cmpp_version if a.bearer == "cmpp" else "", a.count,
+        a.runs),
+        "| window | orders acknowledged /s | p50 ms | p99 ms | runs (/s) |",
+        "| ---: | ---: | ---: | ---: | --- |"]
+    for w, m, runs in rows:
+        lines.append("| %d | %.0f | %.1f | %.1f | %s |" % (
+            w, m["rate"], m["p50_ms"], m["p99_ms"], ", ".join("%.0f" % r["rate"] for r in runs)))
+    if pg1 is not None:
+        lines.append("ceiling (pgbench, the same order statements): %.0f orders/s one a "
+                     "transaction, %.0f/s 100 a transaction" % (pg1["orders_per_s"],
+                                                                pg100["orders_per_s"]))
+    return lines
+
+
 def main():
     a = bench_args()
     t0 = time.monotonic()
@@ -717,6 +754,14 @@ def main():
                 results["warmup"] = b.run_once("warm-up", a.warmup, 0)
             # Each full-load run is followed by the ceiling's two pgbench runs, so that both
             # see the same machine (a shared one changes from minute to minute).
+            if a.windows:
+                report = "\n".join(bench_sweep(b, a))
+                print(report, flush=True)
+                if a.json:
+                    with open(a.json, "w") as f:
+                        json.dump(dict(results, report=report), f, indent=2,
+                                  ensure_ascii=False)
+                return 0
             full, pg1, pg100, pg100b, pgshape = [], [], [], [], []
             shape_clients, shape_n = b.shape()
             for i in range(a.runs):

@@ -14,6 +14,10 @@
  * `--self-test` runs a trivial ESME on a thread of this process (binds, acks every
  * deliver_sm at once) to show how fast the load side itself is.
  *
+ * `--cmpp 3.0|2.0` makes it a load ISMG instead (issue 17): the same MOs as CMPP_DELIVERs,
+ * packed with gateway/cmpp_codec.c (its cost is a small copy per PDU), CMPP_CONNECT
+ * answered with AuthenticatorISMG for --secret, SUBMIT, ACTIVE_TEST and TERMINATE answered.
+ *
  * Memory: a few buffers allocated at start (the code list, the per-MO timestamps, the I/O
  * buffers), all owned by main's struct load_state and freed before exit.
  */
@@ -34,6 +38,8 @@
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+
+#include "gateway/cmpp_codec.h"
 
 #define LOAD_HDR           16
 #define LOAD_MAX_PDU       65536
@@ -59,7 +65,7 @@
 static const char load_usage[] =
     "usage: load_smsc --codes FILE [--count N] [--window W] [--rate R] [--base B]\n"
     "                 [--dest ADDR] [--seed S] [--port P] [--max-seconds S]\n"
-    "                 [--exit-when-acked] [--self-test]\n"
+    "                 [--exit-when-acked] [--self-test] [--cmpp 3.0|2.0 [--secret S]]\n"
     "The load SMSC of ermgw's benchmark. Listens on 127.0.0.1:P (default 0: any free port;\n"
     "prints LISTEN <port>), waits for one bind_transceiver, then sends N (default 10000)\n"
     "deliver_sm, MO i from 13000000000+B+i to ADDR (default 10086), text a code drawn at\n"
@@ -70,6 +76,8 @@ static const char load_usage[] =
     "(submit_sm keep coming) until the ESME unbinds or disconnects, then prints the summary\n"
     "line `SUMMARY key=value...` and exits: 0 when every MO was answered, 1 otherwise.\n"
     "--exit-when-acked exits at DONE. --max-seconds (default 900) bounds the whole run.\n"
+    "--cmpp: a load ISMG: CMPP_DELIVERs (Msg_Fmt 0), logins answered for secret S\n"
+    "(default secret), CMPP_SUBMIT answered with Msg_Ids; SMPP otherwise.\n"
     "--self-test: no --codes needed; a trivial ESME on a thread binds and acks everything\n"
     "(implies --exit-when-acked), to measure this program's own speed.\n"
     "Summary keys: sent acked_ok acked_err seconds (first deliver_sm to last resp) rate\n"
@@ -95,6 +103,8 @@ struct load_opts {
     double max_seconds;
     int exit_when_acked;
     int self_test;
+    uint8_t cmpp;       /* 0: SMPP; CMPP_V30 or CMPP_V20 */
+    const char *secret; /* CMPP: the login's shared secret */
 };
 
 struct load_state {
@@ -214,10 +224,38 @@ static int load_resp(struct load_buf *b, uint32_t cmd, uint32_t status, uint32_t
     return 0;
 }
 
+/* Appends a CMPP PDU packed by PACK into up to 512 bytes. Returns 0, -ENOMEM or -EPROTO. */
+static int load_cmpp_put(struct load_buf *b, int n)
+{
+    if (n < 0)
+        return -EPROTO;
+    b->len += (size_t)n;
+    return 0;
+}
+
+/* CMPP_DELIVER number I (Sequence_Id I + 1). */
+static int load_pack_cmpp_deliver(struct load_state *st, uint32_t i, const char *code)
+{
+    struct cmpp_deliver d;
+    uint8_t *room = load_buf_room(&st->out, 512);
+    if (room == NULL)
+        return -ENOMEM;
+    memset(&d, 0, sizeof d);
+    d.msg_id = (uint64_t)i + 1;
+    snprintf(d.src_terminal_id, sizeof d.src_terminal_id, "%llu",
+             (unsigned long long)(LOAD_CUSTOMER_BASE + st->o.base + i));
+    snprintf(d.dest_id, sizeof d.dest_id, "%s", st->o.dest);
+    d.msg_length = (uint8_t)strlen(code);
+    memcpy(d.msg_content, code, d.msg_length);
+    return load_cmpp_put(&st->out, cmpp_codec_pack_deliver(room, 512, st->o.cmpp, i + 1, &d));
+}
+
 /* Appends deliver_sm number I (sequence I + 1). Returns 0 or -ENOMEM. */
 static int load_pack_deliver(struct load_state *st, uint32_t i)
 {
     struct load_buf *b = &st->out;
+    if (st->o.cmpp)
+        return load_pack_cmpp_deliver(st, i, st->codes[load_rand(&st->rng) % st->ncodes]);
     if (load_buf_room(b, 128 + LOAD_CODE_MAX) == NULL)
         return -ENOMEM;
     char src[24];
@@ -302,9 +340,57 @@ static void load_on_deliver_resp(struct load_state *st, uint32_t status, uint32_
     }
 }
 
+/* Handles one whole CMPP PDU from the SP. Returns 0, or -EPROTO/-ENOMEM. */
+static int load_on_cmpp_pdu(struct load_state *st, const uint8_t *p, uint32_t len)
+{
+    struct cmpp_hdr h;
+    struct cmpp_result r;
+    uint8_t v = st->o.cmpp;
+    cmpp_codec_hdr_read(p, &h);
+    uint8_t *room = load_buf_room(&st->out, 512);
+    if (room == NULL)
+        return -ENOMEM;
+    switch (h.id) {
+    case CMPP_DELIVER_RESP:
+        if (cmpp_codec_unpack_result(p, len, v, &r) < 0)
+            return -EPROTO;
+        load_on_deliver_resp(st, r.result, h.seq);
+        return 0;
+    case CMPP_SUBMIT:
+        st->submits++;
+        st->t_last_submit = st->t_now;
+        r.msg_id = ++st->next_msgid;
+        r.result = 0;
+        return load_cmpp_put(&st->out,
+                             cmpp_codec_pack_result(room, 512, v, CMPP_SUBMIT_RESP, h.seq, &r));
+    case CMPP_ACTIVE_TEST:
+        st->enquires++;
+        return load_cmpp_put(&st->out, cmpp_codec_pack_active_test_resp(room, 512, h.seq));
+    case CMPP_CONNECT: {
+        struct cmpp_connect c;
+        struct cmpp_connect_resp cr = {.version = v};
+        if (cmpp_codec_unpack_connect(p, len, &c) < 0)
+            return -EPROTO;
+        cmpp_codec_auth_ismg(v, 0, c.auth, st->o.secret, cr.auth);
+        st->bound = 1;
+        st->t_start = st->t_now;
+        return load_cmpp_put(&st->out, cmpp_codec_pack_connect_resp(room, 512, v, h.seq, &cr));
+    }
+    case CMPP_TERMINATE:
+        st->peer_gone = 1;
+        return load_cmpp_put(&st->out,
+                             cmpp_codec_pack_simple(room, 512, CMPP_TERMINATE_RESP, h.seq));
+    default:
+        st->unmatched++;
+        return 0;
+    }
+}
+
 /* Handles one whole PDU from the ESME. Returns 0, or -EPROTO to drop the link. */
 static int load_on_pdu(struct load_state *st, const uint8_t *p, uint32_t len)
 {
+    if (st->o.cmpp)
+        return load_on_cmpp_pdu(st, p, len);
     uint32_t cmd = load_get32(p + 4), status = load_get32(p + 8), seq = load_get32(p + 12);
     char id[24];
     switch (cmd) {
@@ -363,9 +449,10 @@ static int load_read(struct load_state *st)
             return -ECONNRESET;
         st->in.len += (size_t)n;
         size_t pos = 0;
-        while (st->in.len - pos >= LOAD_HDR) {
+        size_t hdr = st->o.cmpp ? CMPP_HEADER_LEN : LOAD_HDR;
+        while (st->in.len - pos >= hdr) {
             uint32_t len = load_get32(st->in.data + pos);
-            if (len < LOAD_HDR || len > LOAD_MAX_PDU) {
+            if (len < hdr || len > LOAD_MAX_PDU) {
                 fprintf(stderr, "load_smsc: bad command_length %u\n", len);
                 return -EPROTO;
             }
@@ -596,10 +683,12 @@ static int load_parse_args(int argc, char **argv, struct load_opts *o)
         {"max-seconds", required_argument, NULL, 'm'},
         {"exit-when-acked", no_argument, NULL, 'x'},
         {"self-test", no_argument, NULL, 'T'},
+        {"cmpp", required_argument, NULL, 'C'},
+        {"secret", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    *o = (struct load_opts){NULL, 10000, 100, 0, 0, "10086", 1, 0, 900, 0, 0};
+    *o = (struct load_opts){NULL, 10000, 100, 0, 0, "10086", 1, 0, 900, 0, 0, 0, "secret"};
     int c;
     char *end;
     while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
@@ -640,6 +729,16 @@ static int load_parse_args(int argc, char **argv, struct load_opts *o)
             o->self_test = 1;
             o->exit_when_acked = 1;
             break;
+        case 'C':
+            if (strcmp(optarg, "3.0") != 0 && strcmp(optarg, "2.0") != 0) {
+                fprintf(stderr, "load_smsc: --cmpp: 3.0 or 2.0\n");
+                return -EINVAL;
+            }
+            o->cmpp = optarg[0] == '3' ? CMPP_V30 : CMPP_V20;
+            break;
+        case 'S':
+            o->secret = optarg;
+            break;
         case 'h':
             fputs(load_usage, stdout);
             exit(0);
@@ -656,6 +755,10 @@ static int load_parse_args(int argc, char **argv, struct load_opts *o)
         o->port < 0 || o->port > 65535 || o->max_seconds <= 0 || strlen(o->dest) > 20 ||
         o->base + o->count > 999999999ULL) {
         fprintf(stderr, "load_smsc: a count, window, rate, base, port or dest out of range\n");
+        return -EINVAL;
+    }
+    if (o->cmpp && o->self_test) {
+        fprintf(stderr, "load_smsc: --self-test speaks SMPP only\n");
         return -EINVAL;
     }
     if (o->codes_file == NULL && !o->self_test) {

@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs=${ERM_FUZZ_SECONDS:-6}
 build=${ERM_FUZZ_BUILD_DIR:-build-fuzz}
-targets=(pdu command text csvline report_out concat config wav sdp sip)
+targets=(pdu command text csvline report_out concat config wav sdp sip cmpp)
 
 if ! command -v clang >/dev/null 2>&1; then
     echo "fuzz: clang not found; fuzzing skipped (scripts/deps.sh installs it)"

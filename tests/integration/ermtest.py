@@ -206,6 +206,10 @@ class Sim:
         if password:
             args += ["--password", password]
         args += list(extra)
+        self._start(args, echo)
+
+    def _start(self, args, echo):
+        """Starts the simulator ARGS and waits for the port it listens on."""
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True, bufsize=1)
         self.out = _LineReader(self.proc.stdout, echo)
@@ -270,6 +274,53 @@ class Sim:
         self.close()
 
 
+class IsmgSim(Sim):
+    """The bundled CMPP ISMG simulator (tests/ismg_sim.c), with Sim's line protocol where
+    the two agree (mo_text, MO_RESP, MESSAGE); see `ismg_sim --help`."""
+
+    SP_ID = "901234"
+    SECRET = "s3cret"
+
+    def __init__(self, version="3.0", sp_id=SP_ID, secret=SECRET, echo=None):
+        self.version = version
+        self._start([binary("ismg_sim"), "--port", "0", "--version", version, "--sp-id", sp_id,
+                     "--secret", secret], echo)
+
+    def mo_hex(self, source, dest, dcs, data, tag=None, seq=None, udhi=False):
+        """A DELIVER with Msg_Fmt DCS and content DATA (bytes)."""
+        tag = tag or self.next_tag()
+        line = "mo %s %s %s %d %s" % (tag, source, dest, dcs, data.hex())
+        if udhi:
+            line += " udhi"
+        if seq is not None:
+            line += " seq=%d" % seq
+        self.send(line)
+        return tag
+
+    def report(self, source, msg_id, stat="DELIVRD", tag=None):
+        tag = tag or self.next_tag()
+        self.send("report %s %s %s %s" % (tag, source, msg_id, stat))
+        return tag
+
+    def wait_bound(self, start=0, timeout=DEFAULT_TIMEOUT):
+        return self.out.wait(r"^LOGIN \S+ 0x\S+ 0$", start=start, timeout=timeout)
+
+
+CMPP_CONFIG_TEMPLATE = """; written by ermtest for one test run (CMPP)
+[cmpp]
+host = 127.0.0.1
+port = {port}
+sp_id = {sp_id}
+secret = {secret}
+service_id = ERM
+version = {version}
+[service]
+number = {service}
+[database]
+conninfo = {conninfo}
+"""
+
+
 CONFIG_TEMPLATE = """; written by ermtest for one test run
 [smsc]
 host = {host}
@@ -291,17 +342,23 @@ class Daemon:
 
     def __init__(self, pg, port, service="10086", system_id="ermgw", password="secret",
                  enquire_link_s=30, extra_config="", echo=None, db_user="postgres",
-                 conninfo=None, smsc_host="127.0.0.1", env=None):
+                 conninfo=None, smsc_host="127.0.0.1", env=None, cmpp_version=None,
+                 cmpp_secret=IsmgSim.SECRET):
         self.dir = tempfile.mkdtemp(prefix="ermtest-gw-")
         self.config = os.path.join(self.dir, "ermgw.conf")
         if conninfo is None:  # else the test's own (several hosts, say)
             conninfo = "host=%s port=%s dbname=%s user=%s" % (pg.sock, pg.port, pg.dbname,
                                                               db_user)
         with open(self.config, "w") as f:
-            f.write(CONFIG_TEMPLATE.format(host=smsc_host, port=port, system_id=system_id,
-                                           password=password,
-                                           enquire_link_s=enquire_link_s, service=service,
-                                           conninfo=conninfo))
+            if cmpp_version:  # the ISMG in place of the SMSC
+                f.write(CMPP_CONFIG_TEMPLATE.format(port=port, sp_id=IsmgSim.SP_ID,
+                                                    secret=cmpp_secret, version=cmpp_version,
+                                                    service=service, conninfo=conninfo))
+            else:
+                f.write(CONFIG_TEMPLATE.format(host=smsc_host, port=port, system_id=system_id,
+                                               password=password,
+                                               enquire_link_s=enquire_link_s, service=service,
+                                               conninfo=conninfo))
             # Each message's own lines are at debug (info has a summary a minute); the tests
             # wait for them, unless a test sets its own [log] section.
             if "[log]" not in extra_config:
@@ -540,6 +597,7 @@ class BoundCase(unittest.TestCase):
     set EXTRA_CONFIG. At the end the daemon must exit 0 with no sanitizer report."""
 
     EXTRA_CONFIG = ""
+    CMPP = None  # "3.0" or "2.0": the same tests over CMPP against tests/ismg_sim.c
 
     @classmethod
     def prepare(cls, pg):
@@ -551,8 +609,9 @@ class BoundCase(unittest.TestCase):
         cls.sim = cls.gw = None
         try:
             cls.prepare(cls.pg)
-            cls.sim = Sim()
-            cls.gw = Daemon(cls.pg, cls.sim.port, extra_config=cls.EXTRA_CONFIG)
+            cls.sim = IsmgSim(cls.CMPP) if cls.CMPP else Sim()
+            cls.gw = Daemon(cls.pg, cls.sim.port, extra_config=cls.EXTRA_CONFIG,
+                            cmpp_version=cls.CMPP)
             cls.sim.wait_bound()
             cls.gw.log.wait(r"database up")
         except BaseException:

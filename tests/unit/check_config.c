@@ -49,6 +49,60 @@ START_TEST(test_good)
 }
 END_TEST
 
+/* [cmpp] in place of [smsc]: its keys, defaults and one line naming the field when bad. */
+START_TEST(test_cmpp)
+{
+    struct erm_config cfg;
+    char err[256] = "";
+    const char *base = "[cmpp]\nhost = 10.0.0.9\nsp_id = 901234\nsecret = s3cret\n"
+                       "service_id = ERM\n[service]\nnumber = 10086\n";
+    ck_assert_int_eq(parse(base, &cfg, err, sizeof err), 0);
+    ck_assert_int_eq(cfg.cmpp_on, 1);
+    ck_assert_str_eq(cfg.cmpp_host, "10.0.0.9");
+    ck_assert_uint_eq(cfg.cmpp_port, 7890);
+    ck_assert_uint_eq(cfg.cmpp_version, 0x30);
+    ck_assert_str_eq(cfg.cmpp_src_id, "10086"); /* the service number unless given */
+    ck_assert_int_eq(parse(good, &cfg, err, sizeof err), 0);
+    ck_assert_int_eq(cfg.cmpp_on, 0);
+
+    static const struct {
+        const char *extra, *says;
+    } bad[] = {
+        {"version = 2.5\n", "t.conf:6: [cmpp] version: \"2.5\" is not one of 3.0, 2.0"},
+        {"port = 0\n", "t.conf:6: [cmpp] port: \"0\" is not a number from 1 to 65535"},
+        {"window = 0\n", "t.conf:6: [cmpp] window: \"0\" is not a number from 1 to 1000"},
+        {"service_id = ABCDEFGHIJK\n", "t.conf:6: [cmpp] service_id: given twice"},
+    };
+    char text[512];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(text, sizeof text,
+                 "[cmpp]\nhost = h\nsp_id = 901234\nsecret = s\nservice_id = E\n%s"
+                 "[service]\nnumber = 10086\n",
+                 bad[i].extra);
+        ck_assert_int_lt(parse(text, &cfg, err, sizeof err), 0);
+        ck_assert_str_eq(err, bad[i].says);
+    }
+    ck_assert_int_lt(parse("[cmpp]\nhost=h\nsp_id=90123\nsecret=s\nservice_id=E\n"
+                           "[service]\nnumber=10086\n",
+                           &cfg, err, sizeof err),
+                     0);
+    ck_assert_str_eq(err, "t.conf: [cmpp] sp_id: \"90123\" is not 6 characters (the SP's "
+                          "Source_Addr)");
+    ck_assert_int_lt(parse("[cmpp]\nhost=h\nsp_id=901234\nservice_id=E\n"
+                           "[service]\nnumber=10086\n",
+                           &cfg, err, sizeof err),
+                     0);
+    ck_assert_str_eq(err, "t.conf: [cmpp] secret: missing (required)");
+    ck_assert_int_lt(parse("[cmpp]\nhost=h\nsp_id=901234\nsecret=s\nservice_id=E\n"
+                           "[smsc]\nhost=h\nport=1\nsystem_id=a\npassword=b\n"
+                           "[service]\nnumber=10086\n",
+                           &cfg, err, sizeof err),
+                     0);
+    ck_assert_str_eq(err, "t.conf: [cmpp]: given with [smsc]: one SMS bearer at a time, remove "
+                          "one of them");
+}
+END_TEST
+
 /* The intake's keys: their defaults, and values as written. */
 START_TEST(test_intake_keys)
 {
@@ -332,6 +386,7 @@ int main(void)
     Suite *s = suite_create("config");
     TCase *tc = tcase_create("parse");
     tcase_add_test(tc, test_good);
+    tcase_add_test(tc, test_cmpp);
     tcase_add_test(tc, test_conninfo_with_spaces_and_status_hex);
     tcase_add_test(tc, test_database_numbers);
     tcase_add_test(tc, test_gateway_keys);

@@ -341,6 +341,31 @@ START_TEST(test_encode_gsm_single)
 }
 END_TEST
 
+/* CMPP's Msg_Fmt 0: ASCII bytes as they are ('@', '_' and '{' have other GSM codes), and
+ * UCS-2 for a character outside ASCII that GSM has ('é'). */
+START_TEST(test_encode_ascii)
+{
+    ck_assert_int_eq(text_encode_ascii("a@b_{}", 6, 7, &enc), 0);
+    ck_assert_uint_eq(enc.data_coding, TEXT_DCS_DEFAULT);
+    ck_assert_uint_eq(enc.nparts, 1);
+    ck_assert_uint_eq(enc.part[0].len, 6);
+    ck_assert_mem_eq(enc.part[0].data, "a@b_{}", 6);
+    ck_assert_int_eq(text_encode_ascii("caf\xc3\xa9", 5, 7, &enc), 0);
+    ck_assert_uint_eq(enc.data_coding, TEXT_DCS_UCS2);
+    ck_assert_uint_eq(enc.part[0].len, 8);
+    char t[161];
+    memset(t, 'x', sizeof t);
+    ck_assert_int_eq(text_encode_ascii(t, 160, 7, &enc), 0);
+    ck_assert_uint_eq(enc.nparts, 1);
+    ck_assert_int_eq(text_encode_ascii(t, 161, 9, &enc), 0);
+    ck_assert_uint_eq(enc.nparts, 2);
+    ck_assert_uint_eq(enc.esm_class, 0x40);
+    ck_assert_uint_eq(enc.part[0].len, 6 + 153);
+    ck_assert_uint_eq(enc.part[1].len, 6 + 8);
+    check_udh(&enc, 9);
+}
+END_TEST
+
 START_TEST(test_encode_gsm_160_161)
 {
     size_t len = fill("", "a", 160, "");
@@ -542,6 +567,7 @@ static Suite *textcodec_suite(void)
     tcase_add_test(en, test_encode_mixed_is_ucs2);
     tcase_add_test(en, test_encode_ucs2_surrogate_straddle);
     tcase_add_test(en, test_encode_limits);
+    tcase_add_test(en, test_encode_ascii);
     tcase_add_loop_test(en, test_encode_roundtrip, 0, 2);
     suite_add_tcase(s, dec);
     suite_add_tcase(s, utf);
