@@ -23,7 +23,7 @@ One run of this script:
   5. prints the report (medians over the runs) and ermgw's rate as a share of the ceiling.
 With --windows (a sweep, issue 16) steps 3-4 are instead RUNS full-load runs at each window,
 each window followed by its ceiling in ermgw's shape at that window: one pgbench client per
-MO connection, transactions of the mean batch ermgw formed (read from its /metrics).
+MO connection in use (a second takes MOs only beyond [database] spill), transactions of the mean batch ermgw formed (read from its /metrics).
 
 Options come from the command line (see --help) or the ERM_BENCH_* environment variables
 scripts/bench.sh passes on. Every wait has a deadline; everything started is stopped.
@@ -55,6 +55,7 @@ BENCH_CLAIMS = 100000
 BENCH_CLAIMS_PER_PRODUCT = BENCH_CLAIMS // BENCH_PRODUCTS
 BENCH_SERVICE = "10086"
 SENDER_TAKE_BACK = 4096  # core/tunables.c's sender_take_back
+BENCH_MO_SPILL = 64  # [database] spill's default (core/config.c)
 BENCH_MO_CONNECTIONS = 2  # [database] connections' default (core/config.c); plus the outbox's
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -347,16 +348,20 @@ class Bench:
         return "[log]\nfile = %s\nlevel = %s\n%s%s\n" % (log, self.a.log_level, admin, extra)
 
     def batch_mean(self):
-        """Orders per group-commit transaction so far in this ermgw (its /metrics), or 0."""
+        """(orders per group-commit transaction, ms from its BEGIN to its COMMIT), the means
+        so far in this ermgw (its /metrics), or zeros."""
         if self.admin_port is None:
-            return 0.0
+            return 0.0, 0.0
         try:
             m = ermtest.scrape(self.admin_port)
             n = ermtest.metric(m, "ermgw_order_batch_size_count")
-            return ermtest.metric(m, "ermgw_order_batch_size_sum") / n if n > 0 else 0.0
+            if n == 0:
+                return 0.0, 0.0
+            return (ermtest.metric(m, "ermgw_order_batch_size_sum") / n,
+                    ermtest.metric(m, "ermgw_order_batch_duration_seconds_sum") * 1000.0 / n)
         except (AssertionError, OSError) as e:
             bench_log("batch sizes not read: %s" % e)
-            return 0.0
+            return 0.0, 0.0
 
     # ---- one ermgw run ----------------------------------------------------------------------
 
@@ -387,6 +392,13 @@ class Bench:
         [database] connections, else the default) and the outbox's."""
         m = re.search(r"(?m)^\s*connections\s*=\s*(\d+)", self.a.config.replace("\\n", "\n"))
         return (int(m.group(1)) if m else BENCH_MO_CONNECTIONS) + 1
+
+    def conns_used(self, window):
+        """The MO connections ermgw's order path uses at WINDOW: a new one only when those
+        before have [database] spill MOs in progress (daemon/order_path.c)."""
+        m = re.search(r"(?m)^\s*spill\s*=\s*(\d+)", self.a.config.replace("\\n", "\n"))
+        spill = int(m.group(1)) if m else BENCH_MO_SPILL
+        return max(1, min(self.gw_connections() - 1, -(-window // spill)))
 
     def gw_backends(self, gw):
         """The pids of ermgw's PostgreSQL backends: its MO and outbox connections (waits up
@@ -457,7 +469,7 @@ class Bench:
                 perf.wait(timeout=60)
                 perf = None
             sys1 = bench_sys_cpu()
-            batch_mean = self.batch_mean()
+            batch_mean, batch_ms = self.batch_mean()
             cpu_at_done = bench_proc_cpu(pid)
             t_done = time.monotonic()
             be_done = bench_pids_cpu(backends)
@@ -515,6 +527,7 @@ class Bench:
             "outbox_empty_s": float(db[4] or 0),
             "cpu_s": cpu,
             "batch_mean": batch_mean,
+            "batch_ms": batch_ms,
             "cpu_s_at_done": cpu_at_done,
             "cpu_s_per_1000": cpu / max(1, int(db[0])) * 1000.0,
             "rss_peak_mb": hwm / 1024.0,
@@ -532,12 +545,12 @@ class Bench:
         bench_log("%s: %d acked ok (%d err) in %.2f s = %.0f/s, p50 %.2f p99 %.2f p99.9 %.2f ms,"
                   " %d orders in db, %d submits, outbox empty after %.2f s, cpu %.2f s,"
                   " rss %.1f MB, machine %.0f%% busy, its backend %.0f%% busy, %.2f commits and"
-                  " %.2f WAL syncs per order, %.1f orders a batch" % (
+                  " %.2f WAL syncs per order, %.1f orders a batch, %.2f ms each" % (
                       label, r["acked_ok"], r["acked_err"], r["seconds"], r["rate"],
                       r["p50_ms"], r["p99_ms"], r["p999_ms"], r["orders_in_db"], r["submits"],
                       r["outbox_empty_s"], r["cpu_s"], r["rss_peak_mb"], 100 * busy,
                       100 * r["pg_backend_busy"], r["commits_per_order"],
-                      r["wal_syncs_per_order"], r["batch_mean"]))
+                      r["wal_syncs_per_order"], r["batch_mean"], r["batch_ms"]))
         if r["orders_in_db"] != r["acked_ok"]:
             raise AssertionError("%s: %d MOs acknowledged but %d orders stored" % (
                 label, r["acked_ok"], r["orders_in_db"]))
@@ -727,31 +740,31 @@ def bench_sweep(b, a):
     ermgw and transactions of the mean batch ermgw formed at that window (its /metrics).
     Returns the report's lines."""
     rows = []
-    conns = b.gw_connections() - 1
     for w in [int(x) for x in a.windows.split(",")]:
         a.window = w
         runs = [b.run_once("window %d, full %d/%d" % (w, i + 1, a.runs), a.count, 0)
                 for i in range(a.runs)]
         m = bench_summary(runs)
         batch = statistics.median(r["batch_mean"] for r in runs)
+        batch_ms = statistics.median(r["batch_ms"] for r in runs)
         pg = None
         if not a.skip_pgbench:
-            pg = b.pgbench(max(1, round(batch)), clients=conns)
-        rows.append((w, m, runs, batch, pg))
+            pg = b.pgbench(max(1, round(batch)), clients=b.conns_used(w))
+        rows.append((w, m, runs, batch, batch_ms, b.conns_used(w), pg))
     lines = ["window sweep over %s%s: %d MOs a run, median of %d runs each; ceiling: pgbench, "
-             "the same order statements, %d clients (ermgw's MO connections), transactions "
-             "of ermgw's mean batch at that window, run right after it" % (
+             "the same order statements, one client per MO connection ermgw uses at that "
+             "window, transactions of ermgw's mean batch there, run right after it" % (
                  a.bearer.upper(), " %s" % a.cmpp_version if a.bearer == "cmpp" else "",
-                 a.count, a.runs, conns),
+                 a.count, a.runs),
              "| window | orders acknowledged /s | p50 ms | p99 ms | runs (/s) | orders a batch "
-             "| ceiling /s | share |",
-             "| ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |"]
-    for w, m, runs, batch, pg in rows:
+             "| ms a batch (BEGIN to COMMIT) | connections | ceiling /s | share |",
+             "| ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |"]
+    for w, m, runs, batch, batch_ms, conns, pg in rows:
         ceil = "%.0f" % pg["orders_per_s"] if pg else "-"
         share = "%.0f %%" % (100 * m["rate"] / pg["orders_per_s"]) if pg else "-"
-        lines.append("| %d | %.0f | %.1f | %.1f | %s | %.1f | %s | %s |" % (
+        lines.append("| %d | %.0f | %.1f | %.1f | %s | %.1f | %.2f | %d | %s | %s |" % (
             w, m["rate"], m["p50_ms"], m["p99_ms"], ", ".join("%.0f" % r["rate"] for r in runs),
-            batch, ceil, share))
+            batch, batch_ms, conns, ceil, share))
     return lines
 
 
