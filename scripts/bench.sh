@@ -52,5 +52,8 @@ script=tests/bench/bench.py
 if [ "${1:-}" = "--phone" ]; then
     shift
     script=tests/bench/phone_bench.py
+elif [ "${1:-}" = "--handout" ]; then
+    shift
+    script=tests/bench/handout_bench.py
 fi
 ERM_BUILD_DIR=$PWD/$build ERM_SOURCE_DIR=$PWD exec python3 "$script" "$@"
