@@ -653,6 +653,18 @@ class WebConfig(unittest.TestCase):
                               text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               timeout=30), path
 
+    def test_refuses_an_old_schema(self):
+        """ermweb started on a database without its schema stops at once with what to run,
+        not with the first request's SQL error."""
+        with ermtest.PgCluster() as pg:
+            conninfo = "host=%s port=%s dbname=%s user=postgres" % (pg.sock, pg.port,
+                                                                     pg.dbname)
+            r, _ = self.run_web("[web]\nlisten = 127.0.0.1:%d\n[database]\nconninfo = %s\n"
+                                % (ermtest.free_port(), conninfo))
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("ermweb: the database has no ermgw schema yet: run ermctl migrate first",
+                      r.stderr)
+
     def test_check_and_bad_values(self):
         """ermweb reads ermgw's file with ermgw's parser (core/config.c): every section is
         checked, [web] listen is required, [smsc]'s keys are not; one line naming the key."""
