@@ -212,6 +212,14 @@ class WebApi(unittest.TestCase):
         st, body = c.call("GET", "/api/v1/audit")
         self.assertEqual(st, 200)
         self.assertIn("product.retire", [a["what"] for a in body["audit"]])
+        # a quota that is not digits only: one clear 400, nothing written
+        for bad in ("12abc", " 12", "", "1e3", "10000000"):
+            st, body = c.call("POST", "/api/v1/products", {"code": "40", "name": "x",
+                                                            "quota": bad, "commission": "1.00",
+                                                            "intro": "x"})
+            self.assertEqual(st, 400, (bad, body))
+            self.assertIn("quota", str(body))
+        self.assertEqual(self.pg.scalar("SELECT count(*) FROM products WHERE code = '40'"), "0")
 
     def test_dashboard(self):
         c = self.client()
