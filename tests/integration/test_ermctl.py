@@ -72,6 +72,24 @@ class ErmctlTest(ermtest.ErmctlCase):
         line = self.refused(2, "migrate", "--schema", d)
         self.assertIn("003_commit.sql", line)
 
+    def test_schema_must_be_current(self):
+        """A command on a database whose schema is older than this ermctl (or absent) is
+        refused with the migration that is missing and what to run, not a raw SQL error."""
+        line = self.refused(1, "product", "list")
+        self.assertIn("the database has no ermgw schema yet: run ermctl migrate first", line)
+        d = tempfile.mkdtemp(prefix="ermtest-schema-")
+        self.addCleanup(shutil.rmtree, d, True)
+        for f in sorted(os.listdir(os.path.join(ermtest.SOURCE_DIR, "schema"))):
+            if f.endswith(".sql") and f < "004":
+                shutil.copy(os.path.join(ermtest.SOURCE_DIR, "schema", f), d)
+        self.ok("migrate", "--schema", d)
+        line = self.refused(1, "product", "list")
+        self.assertRegex(line, r"the database's schema is older than this program: migration "
+                               r"004_commission \(\d+ pending in all\) is not applied; run "
+                               r"ermctl migrate")
+        self.assertTrue(self.ok("migrate").startswith("applied 004_commission\n"))
+        self.ok("product", "list")
+
     def test_migrate_bad_dir(self):
         empty = tempfile.mkdtemp(prefix="ermtest-schema-")
         self.addCleanup(shutil.rmtree, empty, True)
