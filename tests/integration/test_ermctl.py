@@ -87,6 +87,21 @@ class ErmctlTest(ermtest.ErmctlCase):
         self.assertRegex(line, r"the database's schema is older than this program: migration "
                                r"004_commission \(\d+ pending in all\) is not applied; run "
                                r"ermctl migrate")
+        # ermgw too: it stops at start (exit 1) rather than answer every MO with an error
+        d = tempfile.mkdtemp(prefix="ermtest-gw-")
+        self.addCleanup(shutil.rmtree, d, True)
+        conf = os.path.join(d, "ermgw.conf")
+        with open(conf, "w") as f:
+            f.write(ermtest.CONFIG_TEMPLATE.format(
+                host="127.0.0.1", port=9, system_id="ermgw", password="secret",
+                enquire_link_s=30, service="10086",
+                conninfo="host=%s port=%s dbname=%s user=postgres" % (
+                    self.pg.sock, self.pg.port, self.pg.env["PGDATABASE"])))
+        r = subprocess.run([ermtest.binary("ermgw"), "--config", conf], text=True,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
+        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertRegex(r.stdout, r"migration 004_commission \(\d+ pending in all\) is not "
+                                   r"applied; run ermctl migrate")
         self.assertTrue(self.ok("migrate").startswith("applied 004_commission\n"))
         self.ok("product", "list")
 
