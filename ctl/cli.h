@@ -105,6 +105,9 @@ int cli_open(struct stor_admin **adm, char *err, size_t errlen);
 
 /* cli_open, a failure printed: CLI_CONTINUE, or the exit status. */
 int cli_connect(struct stor_admin **adm);
+/* CLI_CONTINUE when every migration this ermctl knows is applied on ADM; else the error line
+ * ("... run ermctl migrate") and EXIT_RUNTIME. */
+int cli_schema_current(struct stor_admin *adm);
 
 /* "5.00" for FEN, or "?" for an amount money_format() refuses; into BUF, returned. */
 const char *cli_yuan(int64_t fen, char *buf, size_t cap);

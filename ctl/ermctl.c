@@ -105,6 +105,9 @@ static int ctl_run(const struct ctl_command *cmd, int argc, char **argv)
         st = cmd->check(&call);
     if (st == CLI_CONTINUE && cmd->needs_db)
         st = cli_connect(&call.adm);
+    /* every command but migrate itself needs the schema this ermctl was built with */
+    if (st == CLI_CONTINUE && cmd->needs_db && cmd != &cmd_schema_migrate)
+        st = cli_schema_current(call.adm);
     if (st == CLI_CONTINUE)
         st = cmd->run(&call);
     stor_admin_close(call.adm);

@@ -37,7 +37,9 @@
 #include "gateway/cmpp_bearer.h"
 #include "gateway/sip_bearer.h"
 #include "gateway/smpp_bearer.h"
+#include "storage/admin.h"
 #include "storage/db.h"
+#include "storage/migrate.h"
 #include "storage/orders.h"
 #include "storage/outbox.h"
 #include "version.h"
@@ -779,6 +781,30 @@ static int ermgw_check_conninfo(const char *path, const struct erm_config *cfg)
     return rc;
 }
 
+/* A database reached at start (within ERMGW_PROBE_S) must have this program's schema, or
+ * ermgw stops at once saying what to run, rather than answer every MO with a temporary error
+ * for a function the old schema lacks. A database not reached is left to the loop, which
+ * waits for it as for any outage. */
+#define ERMGW_PROBE_S 3
+static int ermgw_check_schema(const struct erm_config *cfg)
+{
+    struct stor_admin *adm = NULL;
+    char err[512];
+    int rc = stor_admin_connect_as(cfg->conninfo, "ermgw", ERMGW_PROBE_S, &adm, err, sizeof err);
+    if (rc == 0) {
+        rc = stor_migrate_check(adm, NULL, err, sizeof err);
+        if (rc == -ESTALE)
+            ERM_ERROR("ermgw", "%s", err);
+        else
+            rc = 0; /* an error of the query itself: the loop's connections will say */
+    } else {
+        ERM_INFO("ermgw", "database not reached at start (%s): waiting for it", err);
+        rc = 0;
+    }
+    stor_admin_close(adm);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -849,6 +875,8 @@ int main(int argc, char **argv)
              d.cfg.gateway_id, d.cfg.cmpp_on ? "ISMG (CMPP)" : "SMSC",
              d.cfg.cmpp_on ? d.cfg.cmpp_host : d.cfg.smsc_host,
              d.cfg.cmpp_on ? d.cfg.cmpp_port : d.cfg.smsc_port, d.cfg.service_number);
+    if (ermgw_check_schema(&d.cfg) < 0)
+        return 1;
 
     /* A peer that closes while we write must give EPIPE, not kill the process: libuv leaves
      * SIGPIPE to the program. */

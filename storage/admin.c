@@ -46,6 +46,12 @@ static void admin_notice(void *arg, const char *message)
 
 int stor_admin_connect(const char *conninfo, struct stor_admin **out, char *err, size_t errlen)
 {
+    return stor_admin_connect_as(conninfo, "ermctl", 0, out, err, errlen);
+}
+
+int stor_admin_connect_as(const char *conninfo, const char *app, unsigned timeout_s,
+                          struct stor_admin **out, char *err, size_t errlen)
+{
     const char *ci = conninfo != NULL ? conninfo : "";
     char msg[512];
     struct stor_admin *adm = NULL;
@@ -60,8 +66,12 @@ int stor_admin_connect(const char *conninfo, struct stor_admin **out, char *err,
         rc = field_error(err, errlen, -ENOMEM, "connect: out of memory");
         goto fail;
     }
-    const char *const keys[] = {"dbname", "fallback_application_name", NULL};
-    const char *const vals[] = {ci, "ermctl", NULL};
+    /* Later keywords override the conninfo's own: a bounded wait when TIMEOUT_S is set. */
+    char timeout[16];
+    snprintf(timeout, sizeof timeout, "%u", timeout_s);
+    const char *const keys[] = {"dbname", "fallback_application_name",
+                                timeout_s > 0 ? "connect_timeout" : NULL, NULL};
+    const char *const vals[] = {ci, app, timeout, NULL};
     adm->conn = PQconnectdbParams(keys, vals, 1);
     if (adm->conn == NULL) {
         rc = field_error(err, errlen, -ENOMEM, "connect: out of memory");

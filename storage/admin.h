@@ -26,6 +26,10 @@ struct stor_admin;
  * success *OUT is the caller's until stor_admin_close(). -ECONNREFUSED when the database
  * cannot be reached, -EINVAL for a malformed CONNINFO, -ENOMEM. */
 int stor_admin_connect(const char *conninfo, struct stor_admin **out, char *err, size_t errlen);
+/* The same as APP (its fallback_application_name), waiting TIMEOUT_S seconds at most for the
+ * connection when not 0 (whatever the conninfo says): ermgw's probe at start. */
+int stor_admin_connect_as(const char *conninfo, const char *app, unsigned timeout_s,
+                          struct stor_admin **out, char *err, size_t errlen);
 
 /* Closes the connection and frees ADM (NULL is fine). */
 void stor_admin_close(struct stor_admin *adm);

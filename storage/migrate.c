@@ -300,3 +300,48 @@ fail:
     mig_free_names(names, (size_t)n);
     return rc;
 }
+
+/* 1 when VERSION (a file name without ".sql") is one of RES's rows. */
+static int mig_recorded(const PGresult *res, const char *version)
+{
+    for (int r = 0; r < PQntuples(res); r++)
+        if (strcmp(PQgetvalue(res, r, 0), version) == 0)
+            return 1;
+    return 0;
+}
+
+int stor_migrate_check(struct stor_admin *adm, const char *dir, char *err, size_t errlen)
+{
+    char **names = NULL, ignored[256];
+    PGresult *res = NULL;
+    int n =
+        mig_list(dir != NULL ? dir : stor_migrate_default_dir(), &names, ignored, sizeof ignored);
+    if (n <= 0)
+        return 0;
+    int rc =
+        stor_admin_exec(adm, &res, "schema", "SELECT to_regclass('schema_migrations') IS NOT NULL",
+                        0, NULL, err, errlen);
+    if (rc == 0 && strcmp(PQgetvalue(res, 0, 0), "t") != 0)
+        rc = field_error(err, errlen, -ESTALE,
+                         "the database has no ermgw schema yet: run ermctl migrate first");
+    PQclear(res);
+    res = NULL;
+    if (rc == 0)
+        rc = stor_admin_exec(adm, &res, "schema", "SELECT version FROM schema_migrations", 0, NULL,
+                             err, errlen);
+    size_t missing = 0;
+    const char *first = NULL;
+    for (int i = 0; rc == 0 && i < n; i++) {
+        names[i][strlen(names[i]) - 4] = '\0';
+        if (!mig_recorded(res, names[i]) && missing++ == 0)
+            first = names[i];
+    }
+    if (rc == 0 && missing > 0)
+        rc = field_error(err, errlen, -ESTALE,
+                         "the database's schema is older than this program: migration %s (%zu "
+                         "pending in all) is not applied; run ermctl migrate",
+                         first, missing);
+    PQclear(res);
+    mig_free_names(names, (size_t)n);
+    return rc;
+}

@@ -28,4 +28,10 @@ typedef void (*stor_migrate_cb)(void *arg, const char *version);
 int stor_migrate_run(struct stor_admin *adm, const char *dir, stor_migrate_cb applied, void *arg,
                      char *err, size_t errlen);
 
+/* Checks that every migration of DIR (NULL = the default) is applied on ADM: 0 when so (or
+ * when DIR cannot be read: nothing to compare with), else -ESTALE with ERR saying which is
+ * missing and to run `ermctl migrate` (a program newer than its database would otherwise
+ * fail on the first function it lacks), or the error of the query. Reads only. */
+int stor_migrate_check(struct stor_admin *adm, const char *dir, char *err, size_t errlen);
+
 #endif

@@ -69,6 +69,7 @@ static const char sim_usage[] =
     "                                         message_id '-' when refused by submit_status\n"
     "  MESSAGE <source> <dest> <parts> <text> a whole message (concatenated parts joined)\n"
     "  MO_RESP <tag> 0x<status>               the client's deliver_sm_resp to an injection\n"
+    "  MO_LOST <tag>                          an injection unanswered when its link closed\n"
     "  RESP <command> 0x<status> <seq>        any other response from the client\n"
     "  NACK 0x<status> <seq>                  a generic_nack from the client\n"
     "  ERROR <text>                           a bad command, or the client misbehaving\n"
@@ -379,7 +380,10 @@ static void sim_client_close(struct sim *s)
     s->closing = 0;
     s->bound = 0;
     s->unbind_seq = 0;
-    /* Unanswered injections die with the link: a new link's seqs must not match them. */
+    /* Unanswered injections die with the link: a new link's seqs must not match them. Each
+     * is said, so that a test knows exactly what the SMSC would deliver again. */
+    for (size_t i = 0; i < s->npending; i++)
+        sim_emit("MO_LOST %s", s->pending[i].tag);
     sim_pending_clear(s);
     sim_emit("DISCONNECT");
 }

@@ -12,6 +12,7 @@
  * configuration (one line naming FILE:LINE and the key).
  */
 #include <pthread.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@
 #include "common/readfile.h"
 #include "core/config.h"
 #include "storage/admin.h"
+#include "storage/migrate.h"
 #include "storage/db.h"
 #include "storage/web_sessions.h"
 #include "version.h"
@@ -227,6 +229,14 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
     struct stor_admin *adm = NULL;
+    /* A database reached at start must have this program's schema (unreachable: the workers
+     * keep trying, and their errors say so). */
+    if (ermweb_connect(&conf, &adm, err, sizeof err) == 0 &&
+        stor_migrate_check(adm, NULL, err, sizeof err) == -ESTALE) {
+        fprintf(stderr, "ermweb: %s\n", err);
+        stor_admin_close(adm);
+        return 1;
+    }
     ermweb_rank(&conf, &adm); /* before the first request */
     struct MHD_Daemon *d = web_server_start(&conf, ermweb_routes, ERMWEB_NROUTES, err, sizeof err);
     if (d == NULL) {

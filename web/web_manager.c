@@ -58,9 +58,17 @@ void web_manager_products(struct web_req *r)
 static int web_manager_quota(json_t *j, uint32_t *out)
 {
     json_t *q = json_object_get(j, "quota");
-    long long v = json_is_integer(q)  ? json_integer_value(q)
-                  : json_is_string(q) ? strtoll(json_string_value(q), NULL, 10)
-                                      : 0;
+    long long v = 0;
+    if (json_is_integer(q)) {
+        v = json_integer_value(q);
+    } else if (json_is_string(q)) {
+        /* digits only: "12abc" or " 12" is not a quota (strtoll alone would take 12) */
+        const char *t = json_string_value(q);
+        size_t n = strspn(t, "0123456789");
+        if (n == 0 || n > 7 || t[n] != '\0')
+            return -EINVAL;
+        v = strtoll(t, NULL, 10);
+    }
     if (v < 1 || v > CODEPLAN_MAX_QUOTA)
         return -EINVAL;
     *out = (uint32_t)v;

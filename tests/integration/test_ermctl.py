@@ -72,6 +72,39 @@ class ErmctlTest(ermtest.ErmctlCase):
         line = self.refused(2, "migrate", "--schema", d)
         self.assertIn("003_commit.sql", line)
 
+    def test_schema_must_be_current(self):
+        """A command on a database whose schema is older than this ermctl (or absent) is
+        refused with the migration that is missing and what to run, not a raw SQL error."""
+        line = self.refused(1, "product", "list")
+        self.assertIn("the database has no ermgw schema yet: run ermctl migrate first", line)
+        d = tempfile.mkdtemp(prefix="ermtest-schema-")
+        self.addCleanup(shutil.rmtree, d, True)
+        for f in sorted(os.listdir(os.path.join(ermtest.SOURCE_DIR, "schema"))):
+            if f.endswith(".sql") and f < "004":
+                shutil.copy(os.path.join(ermtest.SOURCE_DIR, "schema", f), d)
+        self.ok("migrate", "--schema", d)
+        line = self.refused(1, "product", "list")
+        self.assertRegex(line, r"the database's schema is older than this program: migration "
+                               r"004_commission \(\d+ pending in all\) is not applied; run "
+                               r"ermctl migrate")
+        # ermgw too: it stops at start (exit 1) rather than answer every MO with an error
+        d = tempfile.mkdtemp(prefix="ermtest-gw-")
+        self.addCleanup(shutil.rmtree, d, True)
+        conf = os.path.join(d, "ermgw.conf")
+        with open(conf, "w") as f:
+            f.write(ermtest.CONFIG_TEMPLATE.format(
+                host="127.0.0.1", port=9, system_id="ermgw", password="secret",
+                enquire_link_s=30, service="10086",
+                conninfo="host=%s port=%s dbname=%s user=postgres" % (
+                    self.pg.sock, self.pg.port, self.pg.env["PGDATABASE"])))
+        r = subprocess.run([ermtest.binary("ermgw"), "--config", conf], text=True,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
+        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertRegex(r.stdout, r"migration 004_commission \(\d+ pending in all\) is not "
+                                   r"applied; run ermctl migrate")
+        self.assertTrue(self.ok("migrate").startswith("applied 004_commission\n"))
+        self.ok("product", "list")
+
     def test_migrate_bad_dir(self):
         empty = tempfile.mkdtemp(prefix="ermtest-schema-")
         self.addCleanup(shutil.rmtree, empty, True)

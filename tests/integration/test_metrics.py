@@ -211,6 +211,7 @@ class AdminPortTaken(unittest.TestCase):
             taken.bind(("127.0.0.1", 0))
             taken.listen(1)
             port = taken.getsockname()[1]
+            ermtest.ermctl(pg, "migrate", check=True)  # else ermgw stops for the old schema
             gw = ermtest.Daemon(pg, 9, extra_config="[admin]\nlisten = 127.0.0.1:%d\n" % port)
             try:
                 gw.proc.wait(timeout=ermtest.DEFAULT_TIMEOUT)

@@ -261,6 +261,8 @@ class SummaryAgainstLedger(OwnCluster):
             ctl(pg, "migrate", "--schema", old)
         finally:
             shutil.rmtree(old)
+        # today's ermctl on that schema: its check that the schema is current is turned off
+        pg.env["ERMCTL_SCHEMA_CHECK"] = "off"
         cls.before = pg.scalar("SELECT to_regclass('commission_daily') IS NULL")
         add_people(pg, ("3:8.00", "2:4.44"), old_schema=True)
         ctl(pg, "team", "create", "同学会", "--leader", "E03", "--split", "leader")
@@ -282,6 +284,7 @@ class SummaryAgainstLedger(OwnCluster):
                 " (SELECT id FROM orders ORDER BY created_at, id) o;"
                 "SELECT count(erm_cancel_order(id, 'history', 'manager')) FROM orders"
                 " WHERE id % 7 = 0;")
+        del pg.env["ERMCTL_SCHEMA_CHECK"]
         ctl(pg, "migrate")
 
     def assert_summary_is_ledger(self):

@@ -212,6 +212,14 @@ class WebApi(unittest.TestCase):
         st, body = c.call("GET", "/api/v1/audit")
         self.assertEqual(st, 200)
         self.assertIn("product.retire", [a["what"] for a in body["audit"]])
+        # a quota that is not digits only: one clear 400, nothing written
+        for bad in ("12abc", " 12", "", "1e3", "10000000"):
+            st, body = c.call("POST", "/api/v1/products", {"code": "40", "name": "x",
+                                                            "quota": bad, "commission": "1.00",
+                                                            "intro": "x"})
+            self.assertEqual(st, 400, (bad, body))
+            self.assertIn("quota", str(body))
+        self.assertEqual(self.pg.scalar("SELECT count(*) FROM products WHERE code = '40'"), "0")
 
     def test_dashboard(self):
         c = self.client()
@@ -652,6 +660,18 @@ class WebConfig(unittest.TestCase):
         return subprocess.run([ermtest.binary("ermweb"), "--config", path] + list(args),
                               text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               timeout=30), path
+
+    def test_refuses_an_old_schema(self):
+        """ermweb started on a database without its schema stops at once with what to run,
+        not with the first request's SQL error."""
+        with ermtest.PgCluster() as pg:
+            conninfo = "host=%s port=%s dbname=%s user=postgres" % (pg.sock, pg.port,
+                                                                     pg.dbname)
+            r, _ = self.run_web("[web]\nlisten = 127.0.0.1:%d\n[database]\nconninfo = %s\n"
+                                % (ermtest.free_port(), conninfo))
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("ermweb: the database has no ermgw schema yet: run ermctl migrate first",
+                      r.stderr)
 
     def test_check_and_bad_values(self):
         """ermweb reads ermgw's file with ermgw's parser (core/config.c): every section is
