@@ -82,6 +82,7 @@ static const struct config_key config_keys[] = {
     {"database", "batch_max", CONFIG_UINT, CONFIG_FIELD(batch_max), 1, 1024, 0},
     {"database", "connections", CONFIG_UINT, CONFIG_FIELD(mo_connections), 1,
      CONFIG_MO_CONNECTIONS_MAX, 0},
+    {"database", "spill", CONFIG_UINT, CONFIG_FIELD(mo_spill), 1, 65535, 0},
     {"database", "statement_timeout_s", CONFIG_UINT, CONFIG_FIELD(statement_timeout_s), 0, 86400,
      0},
     {"sip", "listen", CONFIG_SIP, CONFIG_FIELD(sip_listen), 0, 0, 0},
@@ -125,6 +126,7 @@ void config_defaults(struct erm_config *cfg)
     cfg->dedupe_window_s = 600;
     cfg->batch_max = 256;
     cfg->mo_connections = 2;
+    cfg->mo_spill = 64;
     cfg->statement_timeout_s = 30;
     snprintf(cfg->log_level, sizeof cfg->log_level, "info");
     snprintf(cfg->sip_rtp_ports, sizeof cfg->sip_rtp_ports, "20000-20999");

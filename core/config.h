@@ -65,6 +65,9 @@ struct erm_config {
     unsigned conninfo_line;  /* its line in the file, for messages (0: not given) */
     unsigned batch_max;      /* order MOs per transaction at most (group commit); 1: one each */
     unsigned mo_connections; /* connections for MOs (1..CONFIG_MO_CONNECTIONS_MAX) */
+    /* MOs in progress on an MO connection before a customer with none in progress goes to
+     * the next one: small windows fill one connection's batches instead of halving them. */
+    unsigned mo_spill;
     /* PostgreSQL's statement_timeout on every connection of ermgw, so that a statement stuck
      * behind a lock ends (its MO then gets the temporary status); 0: none. */
     unsigned statement_timeout_s;

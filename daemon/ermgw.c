@@ -63,7 +63,8 @@ struct ermgw {
     int phone_started;
     unsigned bearers_stopping; /* closing: bearers whose on_stopped has not come */
     /* The MO connections ([database] connections): a customer's MOs and what they cause
-     * always on the same one (order_path_db); the first also keeps the parts of long MOs
+     * on the same one while any is in progress (order_path.c, [database] spill); the first
+     * also keeps the parts of long MOs
      * and the housekeeping. Slots are NULLed once closed (the modules read them). */
     struct stor_db *mo_db[CONFIG_MO_CONNECTIONS_MAX];
     unsigned n_mo_db;
@@ -620,6 +621,7 @@ static int ermgw_modules(struct ermgw *d)
     struct order_path_cfg oc = {
         .dbs = d->mo_db,
         .n_dbs = d->cfg.mo_connections,
+        .spill = d->cfg.mo_spill,
         .service_number = d->cfg.service_number,
         .on_committed = ermgw_committed,
         .on_idle = ermgw_orders_idle,

@@ -17,6 +17,7 @@
 
 #include "common/log.h"
 #include "core/command.h"
+#include "core/config.h"
 #include "core/reply.h"
 #include "core/textcodec.h"
 #include "storage/claims.h"
@@ -27,12 +28,24 @@
 #include "storage/orders.h"
 #include "storage/query.h"
 
+/* Customers are pinned by a hash of their number into this many buckets: a bucket with an
+ * MO in progress keeps its connection, so one customer's commands keep their order (two
+ * customers sharing a bucket only share a connection meanwhile). */
+#define ORDER_PIN_BUCKETS 4096
+
+struct order_pin {
+    unsigned n;    /* MOs of the bucket in progress */
+    unsigned conn; /* their connection, while n > 0 */
+};
+
 struct order_path {
     struct order_path_cfg cfg;
     unsigned inflight; /* MO jobs not yet finished: ours and those held */
     int draining;
     int idle_told; /* on_idle was called */
     struct order_path_counts counts;
+    unsigned busy[CONFIG_MO_CONNECTIONS_MAX]; /* MOs in progress on each connection */
+    struct order_pin pin[ORDER_PIN_BUCKETS];
 };
 
 /* One MO between its command and its answer; owned by this file, freed in order_finish. */
@@ -50,6 +63,8 @@ struct order_ctx {
     struct bearer_outcome outcome;
     int has_outcome;
     char code[CODEPLAN_MAX_CODE_LEN + 1];
+    struct order_pin *pin; /* its bucket and connection while in progress; NULL: none */
+    unsigned conn;
 };
 
 /* Answers the message (LINK_ID, SEQ) on B with A and OUTCOME (NULL: none); 1 when the answer
@@ -157,6 +172,10 @@ static void order_finish(struct order_ctx *ctx, int rc, const char *what)
             ERM_WARN_RL("mo", "from %s: %s not stored (%s); " ORDER_NOT_ACKED, who, kind,
                         strerror(-rc));
     }
+    if (ctx->pin != NULL) {
+        ctx->pin->n--;
+        op->busy[ctx->conn]--;
+    }
     free(ctx);
     order_path_release(op);
 }
@@ -214,24 +233,64 @@ static void order_parse(const struct order_path *op, const struct order_msg *mo,
     cmd_parse_mo(op->cfg.service_number, mo->dest, text, (size_t)n, cmd);
 }
 
-struct stor_db *order_path_db(const struct order_path *op, const char *customer)
+static struct order_pin *order_pin_of(struct order_path *op, const char *customer)
 {
     /* FNV-1a of the number: spreads customers evenly, the same one to the same place. */
     uint32_t h = 2166136261u;
     for (const unsigned char *p = (const unsigned char *)customer; *p != '\0'; p++)
         h = (h ^ *p) * 16777619u;
-    for (unsigned i = 0; i < op->cfg.n_dbs; i++) {
-        struct stor_db *db = op->cfg.dbs[(h + i) % op->cfg.n_dbs];
-        if (db != NULL && stor_db_is_up(db))
-            return db;
+    return &op->pin[h % ORDER_PIN_BUCKETS];
+}
+
+static int order_db_up(const struct order_path *op, unsigned i)
+{
+    return op->cfg.dbs[i] != NULL && stor_db_is_up(op->cfg.dbs[i]);
+}
+
+/* The connection for an MO of PIN's bucket (see order_path_cfg), or -1 when none is up. */
+static int order_pick(const struct order_path *op, const struct order_pin *pin)
+{
+    unsigned n =
+        op->cfg.n_dbs < CONFIG_MO_CONNECTIONS_MAX ? op->cfg.n_dbs : CONFIG_MO_CONNECTIONS_MAX;
+    if (pin->n > 0 && pin->conn < n && order_db_up(op, pin->conn))
+        return (int)pin->conn;
+    int best = -1;
+    for (unsigned i = 0; i < n; i++) {
+        if (!order_db_up(op, i))
+            continue;
+        if (op->busy[i] < op->cfg.spill)
+            return (int)i; /* the first with room: one connection's batches fill first */
+        if (best < 0 || op->busy[i] < op->busy[best])
+            best = (int)i;
     }
-    return NULL;
+    return best;
+}
+
+struct stor_db *order_path_db(struct order_path *op, const char *customer)
+{
+    int i = order_pick(op, order_pin_of(op, customer));
+    return i < 0 ? NULL : op->cfg.dbs[i];
+}
+
+/* The connection for CTX's MO, counted in progress there until order_finish. */
+static struct stor_db *order_take_db(struct order_path *op, struct order_ctx *ctx)
+{
+    struct order_pin *pin = order_pin_of(op, ctx->customer);
+    int i = order_pick(op, pin);
+    if (i < 0)
+        return NULL;
+    pin->conn = (unsigned)i; /* unchanged unless its connection went down */
+    pin->n++;
+    op->busy[i]++;
+    ctx->pin = pin;
+    ctx->conn = (unsigned)i;
+    return op->cfg.dbs[i];
 }
 
 static int order_start(struct order_path *op, struct order_ctx *ctx, const struct cmd *cmd)
 {
     const char *service = op->cfg.service_number;
-    struct stor_db *db = order_path_db(op, ctx->customer);
+    struct stor_db *db = order_take_db(op, ctx);
     if (db == NULL)
         return -ENOTCONN;
     if (cmd->kind == CMD_ORDER)

@@ -21,10 +21,14 @@ struct order_path;
 
 struct order_path_cfg {
     /* The MO connections, borrowed: the array is the caller's and outlives the order path;
-     * an entry may be NULL (closed). A customer's MOs always go to the same one while it is
-     * up, so one customer's commands run in the order they came. */
+     * an entry may be NULL (closed); at most CONFIG_MO_CONNECTIONS_MAX. While a customer
+     * has an MO in progress, the next goes to the same connection (while it is up), so one
+     * customer's commands run in the order they came. A customer with none in progress goes
+     * to the first connection up with fewer than SPILL MOs in progress, else to the one with
+     * the fewest: batches fill one connection before the next takes any (issue 16). */
     struct stor_db *const *dbs;
     unsigned n_dbs;
+    unsigned spill;
     const char *service_number; /* borrowed */
     /* A command committed: replies may wait in the outbox. */
     void (*on_committed)(void *ud);
@@ -57,8 +61,9 @@ void order_path_destroy(struct order_path *op);
 
 const struct order_path_counts *order_path_counts(const struct order_path *op);
 
-/* The MO connection for CUSTOMER's messages (see order_path_cfg), NULL when none is up. */
-struct stor_db *order_path_db(const struct order_path *op, const char *customer);
+/* The MO connection CUSTOMER's next message would take now (see order_path_cfg), NULL when
+ * none is up. */
+struct stor_db *order_path_db(struct order_path *op, const char *customer);
 
 /* Whether a new message from SOURCE on B (link LINK_ID, SEQ) is taken: 1, or 0 after
  * answering it retry-later (draining, or no database for it). */

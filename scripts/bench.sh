@@ -26,8 +26,10 @@
 #   ERM_BENCH_JSON []           a file: every figure as JSON
 #   ERM_BENCH_BEARER [smpp]     smpp, or cmpp: the MOs over CMPP from the load ISMG
 #                               (load_smsc --cmpp), ermgw with [cmpp]; --cmpp-version 2.0
-#   ERM_BENCH_WINDOWS []        a window sweep, e.g. 1,10,100: RUNS full-load runs at each
-#                               window, then the ceiling; e.g.
+#   ERM_BENCH_WINDOWS []        a window sweep, e.g. 1,10,50,100: RUNS full-load runs at each
+#                               window, each followed by its ceiling in ermgw's shape (its MO
+#                               connections as pgbench clients, its mean batch as the
+#                               transaction) and ermgw's share of it; e.g.
 #                               bash scripts/bench.sh --bearer cmpp --windows 1,10,100
 #   ERM_BENCH_BUILD_DIR [build-release]
 #
@@ -50,5 +52,8 @@ script=tests/bench/bench.py
 if [ "${1:-}" = "--phone" ]; then
     shift
     script=tests/bench/phone_bench.py
+elif [ "${1:-}" = "--handout" ]; then
+    shift
+    script=tests/bench/handout_bench.py
 fi
 ERM_BUILD_DIR=$PWD/$build ERM_SOURCE_DIR=$PWD exec python3 "$script" "$@"

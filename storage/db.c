@@ -66,6 +66,7 @@ struct stor_db {
     struct stor_job *head; /* queued jobs, FIFO */
     struct stor_job *tail;
     int busy;         /* a statement was sent and its results are not all read */
+    int piped;        /* what is in flight is a pipeline (stor_job_send_pipe) up to its sync */
     PGresult *res;    /* the result of the statement in flight, collected */
     int rolling_back; /* the statement in flight is the ROLLBACK of a failed job */
     int fail_rc;      /* what that job fails with */
@@ -435,6 +436,11 @@ static void db_finish_cur(struct stor_db *db, int rc)
 /* Fails the job in flight with RC, after rolling its transaction back if one is open. */
 static void db_abort_job(struct stor_db *db, int rc)
 {
+    if (PQpipelineStatus(db->conn) != PQ_PIPELINE_OFF) {
+        /* A pipeline not sent whole, or not left: what the server has of it is unknown. */
+        db_lost(db, "a pipeline of statements could not be sent or ended");
+        return;
+    }
     PGTransactionStatusType ts = PQtransactionStatus(db->conn);
     if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR) {
         if (!PQsendQueryParams(db->conn, "ROLLBACK", 0, NULL, NULL, NULL, NULL, 0)) {
@@ -522,6 +528,37 @@ static void db_result(struct stor_db *db, const PGresult *res)
     db_after_step(db, db->cur->ops->step(db->cur, res));
 }
 
+/* A result R (NULL: the end of one statement's results) of a pipeline in flight. Keeps the
+ * first error, else the last statement's result, for the job's step. Returns 0 to read on,
+ * 1 at the pipeline's sync: it is then over (pipeline mode left), its result in db->res. */
+static int db_pipe_result(struct stor_db *db, PGresult *r)
+{
+    if (r == NULL)
+        return 0;
+    ExecStatusType st = PQresultStatus(r);
+    if (st == PGRES_PIPELINE_SYNC) {
+        PQclear(r);
+        db->piped = 0;
+        if (!PQexitPipelineMode(db->conn)) { /* the job fails; db_abort_job drops the link */
+            PQclear(db->res);
+            db->res = PQmakeEmptyPGresult(db->conn, PGRES_FATAL_ERROR);
+        }
+        return 1;
+    }
+    int keep = db->res == NULL;
+    if (!keep && st != PGRES_PIPELINE_ABORTED) {
+        ExecStatusType had = PQresultStatus(db->res);
+        keep = had == PGRES_COMMAND_OK || had == PGRES_TUPLES_OK; /* an error stays */
+    }
+    if (keep) {
+        PQclear(db->res);
+        db->res = r;
+    } else {
+        PQclear(r);
+    }
+    return 0;
+}
+
 /* Reads whatever the server sent; hands each completed statement's result on. */
 static void db_read(struct stor_db *db)
 {
@@ -531,7 +568,10 @@ static void db_read(struct stor_db *db)
     }
     while (db->conn != NULL && db->busy && !PQisBusy(db->conn)) {
         PGresult *r = PQgetResult(db->conn);
-        if (r != NULL) {
+        if (db->piped) {
+            if (db_pipe_result(db, r) == 0)
+                continue;
+        } else if (r != NULL) {
             /* Keep the first result (an error stays an error). */
             if (db->res == NULL)
                 db->res = r;
@@ -635,6 +675,34 @@ int stor_job_send(struct stor_job *job, const char *stmt, int nparams, const cha
     return STOR_JOB_SENT;
 }
 
+int stor_job_send_pipe(struct stor_job *job, const struct stor_send *sends, int n)
+{
+    struct stor_db *db = job->db;
+    if (db->conn == NULL)
+        return -ECONNRESET;
+    if (!PQenterPipelineMode(db->conn))
+        goto fail;
+    for (int i = 0; i < n; i++) {
+        const struct stor_send *q = &sends[i];
+        int ok = q->stmt != NULL
+                     ? PQsendQueryPrepared(db->conn, q->stmt, q->nparams, q->values, NULL, NULL, 0)
+                     : PQsendQueryParams(db->conn, q->sql, 0, NULL, NULL, NULL, NULL, 0);
+        if (!ok)
+            goto fail;
+    }
+    if (!PQpipelineSync(db->conn))
+        goto fail;
+    db->busy = 1;
+    db->piped = 1;
+    return STOR_JOB_SENT;
+
+fail:;
+    char msg[512];
+    stor_pg_oneline(PQerrorMessage(db->conn), msg, sizeof msg);
+    ERM_ERROR("db", "%s: sending a pipeline of %d: %s", job->ops->name, n, msg);
+    return -EIO; /* db_abort_job drops the connection if part of it may be out */
+}
+
 int stor_params_dup(char **out, int n, const char *const *values)
 {
     for (int i = 0; i < n; i++) {
@@ -671,6 +739,7 @@ static void db_drop_conn(struct stor_db *db)
     PQclear(db->res);
     db->res = NULL;
     db->busy = 0;
+    db->piped = 0;
     db->rolling_back = 0;
     db->setting = 0;
 }

@@ -76,6 +76,23 @@ int stor_db_submit(struct stor_db *db, struct stor_job *job);
  * JOB, from within its step(). Values are copied by libpq. Returns 0 or -EIO. */
 int stor_job_send(struct stor_job *job, const char *stmt, int nparams, const char *const *values);
 
+/* One statement of a pipeline: the prepared statement STMT with NPARAMS text VALUES, or
+ * (STMT NULL) the constant SQL without parameters. */
+struct stor_send {
+    const char *stmt;
+    const char *sql;
+    int nparams;
+    const char *const *values;
+};
+
+/* Sends the N statements of SENDS in one round trip (libpq pipeline mode, one sync at the
+ * end), from within a job's step(); the next step() gets the last statement's result, or
+ * the job fails on the first that failed (those after it are not run). Inside an open
+ * transaction (or opening it with a "BEGIN" first) they are that transaction's. Values are
+ * copied by libpq. Returns STOR_JOB_SENT or a negative errno (return it: the job fails,
+ * and the connection is dropped when part of the pipeline may be out). */
+int stor_job_send_pipe(struct stor_job *job, const struct stor_send *sends, int n);
+
 /* Copies the N strings of VALUES into OUT for a job's parameters (NULL stays NULL: SQL
  * NULL). Returns 0, or -ENOMEM with the copies made so far left in OUT for the caller to
  * free. */

@@ -9,6 +9,10 @@
  *   INSERT INTO outbox ... SELECT FROM unnest(...)    -- every reply, rendered by core/
  *   COMMIT
  *
+ * in two round trips (issue 16): BEGIN and the placing go out together as one pipeline
+ * (db.c's stor_job_send_pipe), the replies' insert and COMMIT as another; the replies
+ * need the placing's result, so that is the one wait between them.
+ *
  * erm_place_orders() (schema/007_orders_set.sql) places the whole batch set-based, dedupe
  * steps included, a few statements whatever its size; when that fails it places each MO
  * again in a subtransaction that undoes only that MO when it fails: a bad MO is answered as
@@ -69,7 +73,7 @@ struct batch_item {
     int row; /* its row of erm_place_orders()'s result */
 };
 
-enum batch_step { BATCH_BEGIN, BATCH_PLACE, BATCH_REPLIES, BATCH_COMMIT, BATCH_DONE };
+enum batch_step { BATCH_BEGIN, BATCH_REPLIES, BATCH_DONE };
 
 struct batch_job {
     struct stor_job job; /* first: db.c sees this */
@@ -81,7 +85,7 @@ struct batch_job {
     uint64_t begun_ns;   /* uv_hrtime() at its BEGIN, for the batch time */
 };
 
-/* Sends erm_place_orders() with the batch's MOs as six arrays. */
+/* Sends BEGIN and erm_place_orders() with the batch's MOs as six arrays, in one pipeline. */
 static int batch_send_place(struct batch_job *b)
 {
     struct stor_arr a[6] = {{0}};
@@ -99,7 +103,8 @@ static int batch_send_place(struct batch_job *b)
         rc = stor_arr_end(&a[k]);
     if (rc == 0) {
         const char *v[] = {a[0].s, a[1].s, a[2].s, a[3].s, a[4].s, a[5].s, b->channel};
-        rc = stor_job_send(&b->job, "order_batch_place", 7, v);
+        const struct stor_send q[] = {{NULL, "BEGIN", 0, NULL}, {"order_batch_place", NULL, 7, v}};
+        rc = stor_job_send_pipe(&b->job, q, 2);
     }
     stor_arr_free(a, 6);
     return rc;
@@ -139,8 +144,8 @@ static int batch_read_row(struct batch_job *b, const PGresult *res, int r)
     return stor_order_outcome(it->code, outcome, &it->outcome);
 }
 
-/* Renders the reply of every order placed and sends their one outbox insert; with none to
- * send, goes on to the commit. */
+/* Renders the reply of every order placed and sends their one outbox insert and the COMMIT
+ * in one pipeline; with none to send, the COMMIT alone. */
 static int batch_send_replies(struct batch_job *b, const PGresult *res)
 {
     if ((size_t)PQntuples(res) != b->n || PQnfields(res) != 4) {
@@ -152,10 +157,8 @@ static int batch_send_replies(struct batch_job *b, const PGresult *res)
         rc = batch_read_row(b, res, r);
     if (rc < 0)
         return rc;
-    if (b->nfresh == 0) {
-        b->step++; /* nothing to insert */
-        return stor_job_send_sql(&b->job, "COMMIT");
-    }
+    if (b->nfresh == 0)
+        return stor_job_send_sql(&b->job, "COMMIT"); /* nothing to insert */
     struct stor_arr a[4] = {{0}};
     char *text = malloc(BATCH_REPLY_MAX);
     if (text == NULL)
@@ -174,7 +177,9 @@ static int batch_send_replies(struct batch_job *b, const PGresult *res)
         rc = stor_arr_end(&a[k]);
     if (rc >= 0) {
         const char *v[] = {a[0].s, a[1].s, a[2].s, a[3].s};
-        rc = stor_job_send(&b->job, "order_batch_outbox", 4, v);
+        const struct stor_send q[] = {{"order_batch_outbox", NULL, 4, v},
+                                      {NULL, "COMMIT", 0, NULL}};
+        rc = stor_job_send_pipe(&b->job, q, 2);
     }
     free(text);
     stor_arr_free(a, 4);
@@ -201,13 +206,9 @@ static int batch_step(struct stor_job *job, const PGresult *res)
         if (g->orders == job)
             g->orders = NULL; /* started: later orders gather in the next batch */
         b->begun_ns = uv_hrtime();
-        return stor_job_send_sql(job, "BEGIN");
-    case BATCH_PLACE:
         return batch_send_place(b);
     case BATCH_REPLIES:
         return batch_send_replies(b, res);
-    case BATCH_COMMIT:
-        return stor_job_send_sql(job, "COMMIT");
     default:
         ERM_DEBUG("db", "order batch of %zu committed, %zu placed", b->n, b->nfresh);
         batch_observe(g, b);

@@ -21,6 +21,9 @@ One run of this script:
      per MO connection, each transaction the size of ermgw's batches at this window;
   4. fixed offered load, RUNS times: the same at OFFERED MOs per second for FIXED_S seconds;
   5. prints the report (medians over the runs) and ermgw's rate as a share of the ceiling.
+With --windows (a sweep, issue 16) steps 3-4 are instead RUNS full-load runs at each window,
+each window followed by its ceiling in ermgw's shape at that window: one pgbench client per
+MO connection in use (a second takes MOs only beyond [database] spill), transactions of the mean batch ermgw formed (read from its /metrics).
 
 Options come from the command line (see --help) or the ERM_BENCH_* environment variables
 scripts/bench.sh passes on. Every wait has a deadline; everything started is stopped.
@@ -52,6 +55,7 @@ BENCH_CLAIMS = 100000
 BENCH_CLAIMS_PER_PRODUCT = BENCH_CLAIMS // BENCH_PRODUCTS
 BENCH_SERVICE = "10086"
 SENDER_TAKE_BACK = 4096  # core/tunables.c's sender_take_back
+BENCH_MO_SPILL = 64  # [database] spill's default (core/config.c)
 BENCH_MO_CONNECTIONS = 2  # [database] connections' default (core/config.c); plus the outbox's
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -140,8 +144,9 @@ def bench_args():
                     help="with --bearer cmpp: the CMPP version (default 3.0)")
     ap.add_argument("--windows", default=env("ERM_BENCH_WINDOWS", ""),
                     help="a window sweep, e.g. 1,10,100: RUNS full-load runs at each, then "
-                         "the ceiling (pgbench, 1 and 100 orders a transaction) once; no "
-                         "fixed-load runs (ERM_BENCH_WINDOWS)")
+                         "its ceiling (pgbench, ermgw's MO connections as clients, its mean "
+                         "batch at that window as the transaction); no fixed-load runs "
+                         "(ERM_BENCH_WINDOWS)")
     ap.add_argument("--runs", type=int, default=int(env("ERM_BENCH_RUNS", "3")),
                     help="runs of each load, medians reported (ERM_BENCH_RUNS, default 3)")
     ap.add_argument("--offered", type=float, default=float(env("ERM_BENCH_OFFERED", "2000")),
@@ -333,7 +338,30 @@ class Bench:
     def daemon_config(self):
         log = os.path.join(self.dir, "ermgw.log")
         extra = self.a.config.replace("\\n", "\n")
-        return "[log]\nfile = %s\nlevel = %s\n%s\n" % (log, self.a.log_level, extra)
+        admin = ""
+        if not re.search(r"(?m)^\s*\[admin\]", extra):
+            # /metrics read at the end of each run: the group commit's batch sizes
+            self.admin_port = ermtest.free_port()
+            admin = "[admin]\nlisten = 127.0.0.1:%d\n" % self.admin_port
+        else:
+            self.admin_port = None
+        return "[log]\nfile = %s\nlevel = %s\n%s%s\n" % (log, self.a.log_level, admin, extra)
+
+    def batch_mean(self):
+        """(orders per group-commit transaction, ms from its BEGIN to its COMMIT), the means
+        so far in this ermgw (its /metrics), or zeros."""
+        if self.admin_port is None:
+            return 0.0, 0.0
+        try:
+            m = ermtest.scrape(self.admin_port)
+            n = ermtest.metric(m, "ermgw_order_batch_size_count")
+            if n == 0:
+                return 0.0, 0.0
+            return (ermtest.metric(m, "ermgw_order_batch_size_sum") / n,
+                    ermtest.metric(m, "ermgw_order_batch_duration_seconds_sum") * 1000.0 / n)
+        except (AssertionError, OSError) as e:
+            bench_log("batch sizes not read: %s" % e)
+            return 0.0, 0.0
 
     # ---- one ermgw run ----------------------------------------------------------------------
 
@@ -364,6 +392,13 @@ class Bench:
         [database] connections, else the default) and the outbox's."""
         m = re.search(r"(?m)^\s*connections\s*=\s*(\d+)", self.a.config.replace("\\n", "\n"))
         return (int(m.group(1)) if m else BENCH_MO_CONNECTIONS) + 1
+
+    def conns_used(self, window):
+        """The MO connections ermgw's order path uses at WINDOW: a new one only when those
+        before have [database] spill MOs in progress (daemon/order_path.c)."""
+        m = re.search(r"(?m)^\s*spill\s*=\s*(\d+)", self.a.config.replace("\\n", "\n"))
+        spill = int(m.group(1)) if m else BENCH_MO_SPILL
+        return max(1, min(self.gw_connections() - 1, -(-window // spill)))
 
     def gw_backends(self, gw):
         """The pids of ermgw's PostgreSQL backends: its MO and outbox connections (waits up
@@ -434,6 +469,7 @@ class Bench:
                 perf.wait(timeout=60)
                 perf = None
             sys1 = bench_sys_cpu()
+            batch_mean, batch_ms = self.batch_mean()
             cpu_at_done = bench_proc_cpu(pid)
             t_done = time.monotonic()
             be_done = bench_pids_cpu(backends)
@@ -490,6 +526,8 @@ class Bench:
             "outbox_failed": int(db[3]),
             "outbox_empty_s": float(db[4] or 0),
             "cpu_s": cpu,
+            "batch_mean": batch_mean,
+            "batch_ms": batch_ms,
             "cpu_s_at_done": cpu_at_done,
             "cpu_s_per_1000": cpu / max(1, int(db[0])) * 1000.0,
             "rss_peak_mb": hwm / 1024.0,
@@ -507,12 +545,12 @@ class Bench:
         bench_log("%s: %d acked ok (%d err) in %.2f s = %.0f/s, p50 %.2f p99 %.2f p99.9 %.2f ms,"
                   " %d orders in db, %d submits, outbox empty after %.2f s, cpu %.2f s,"
                   " rss %.1f MB, machine %.0f%% busy, its backend %.0f%% busy, %.2f commits and"
-                  " %.2f WAL syncs per order" % (
+                  " %.2f WAL syncs per order, %.1f orders a batch, %.2f ms each" % (
                       label, r["acked_ok"], r["acked_err"], r["seconds"], r["rate"],
                       r["p50_ms"], r["p99_ms"], r["p999_ms"], r["orders_in_db"], r["submits"],
                       r["outbox_empty_s"], r["cpu_s"], r["rss_peak_mb"], 100 * busy,
                       100 * r["pg_backend_busy"], r["commits_per_order"],
-                      r["wal_syncs_per_order"]))
+                      r["wal_syncs_per_order"], r["batch_mean"], r["batch_ms"]))
         if r["orders_in_db"] != r["acked_ok"]:
             raise AssertionError("%s: %d MOs acknowledged but %d orders stored" % (
                 label, r["acked_ok"], r["orders_in_db"]))
@@ -697,28 +735,36 @@ def bench_selftest(window):
 
 
 def bench_sweep(b, a):
-    """The window sweep: RUNS full-load runs at each window of a.windows, then the ceiling.
+    """The window sweep: RUNS full-load runs at each window of a.windows, each window's
+    followed by its ceiling in the same shape: pgbench with one client per MO connection of
+    ermgw and transactions of the mean batch ermgw formed at that window (its /metrics).
     Returns the report's lines."""
     rows = []
     for w in [int(x) for x in a.windows.split(",")]:
         a.window = w
         runs = [b.run_once("window %d, full %d/%d" % (w, i + 1, a.runs), a.count, 0)
                 for i in range(a.runs)]
-        rows.append((w, bench_summary(runs), runs))
-    pg1 = b.pgbench(1) if not a.skip_pgbench else None
-    pg100 = b.pgbench(100) if not a.skip_pgbench else None
-    lines = ["window sweep over %s%s: %d MOs a run, median of %d runs each" % (
-        a.bearer.upper(), " %s" % a.cmpp_version if a.bearer == "cmpp" else "", a.count,
-        a.runs),
-        "| window | orders acknowledged /s | p50 ms | p99 ms | runs (/s) |",
-        "| ---: | ---: | ---: | ---: | --- |"]
-    for w, m, runs in rows:
-        lines.append("| %d | %.0f | %.1f | %.1f | %s |" % (
-            w, m["rate"], m["p50_ms"], m["p99_ms"], ", ".join("%.0f" % r["rate"] for r in runs)))
-    if pg1 is not None:
-        lines.append("ceiling (pgbench, the same order statements): %.0f orders/s one a "
-                     "transaction, %.0f/s 100 a transaction" % (pg1["orders_per_s"],
-                                                                pg100["orders_per_s"]))
+        m = bench_summary(runs)
+        batch = statistics.median(r["batch_mean"] for r in runs)
+        batch_ms = statistics.median(r["batch_ms"] for r in runs)
+        pg = None
+        if not a.skip_pgbench:
+            pg = b.pgbench(max(1, round(batch)), clients=b.conns_used(w))
+        rows.append((w, m, runs, batch, batch_ms, b.conns_used(w), pg))
+    lines = ["window sweep over %s%s: %d MOs a run, median of %d runs each; ceiling: pgbench, "
+             "the same order statements, one client per MO connection ermgw uses at that "
+             "window, transactions of ermgw's mean batch there, run right after it" % (
+                 a.bearer.upper(), " %s" % a.cmpp_version if a.bearer == "cmpp" else "",
+                 a.count, a.runs),
+             "| window | orders acknowledged /s | p50 ms | p99 ms | runs (/s) | orders a batch "
+             "| ms a batch (BEGIN to COMMIT) | connections | ceiling /s | share |",
+             "| ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |"]
+    for w, m, runs, batch, batch_ms, conns, pg in rows:
+        ceil = "%.0f" % pg["orders_per_s"] if pg else "-"
+        share = "%.0f %%" % (100 * m["rate"] / pg["orders_per_s"]) if pg else "-"
+        lines.append("| %d | %.0f | %.1f | %.1f | %s | %.1f | %.2f | %d | %s | %s |" % (
+            w, m["rate"], m["p50_ms"], m["p99_ms"], ", ".join("%.0f" % r["rate"] for r in runs),
+            batch, batch_ms, conns, ceil, share))
     return lines
 
 

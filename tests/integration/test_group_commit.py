@@ -36,14 +36,17 @@ def gathered(b, customers, seqs=None):
 
 
 class BoundClass(unittest.TestCase):
-    """One bound ermgw for the class, with CONNECTIONS MO connections; SQL runs once."""
+    """One bound ermgw for the class, with CONNECTIONS MO connections (and [database] spill
+    SPILL, the default when None); SQL runs once."""
     CONNECTIONS = 1
+    SPILL = None
     SQL = ""
 
     @classmethod
     def setUpClass(cls):
-        cls.b = bound.Bound(config="[log]\nlevel = debug\n[database]\nconnections = %d\n"
-                            % cls.CONNECTIONS)
+        spill = "spill = %d\n" % cls.SPILL if cls.SPILL is not None else ""
+        cls.b = bound.Bound(config="[log]\nlevel = debug\n[database]\nconnections = %d\n%s"
+                            % (cls.CONNECTIONS, spill))
         cls.pg, cls.sim, cls.gw, cls.code = cls.b.pg, cls.b.sim, cls.b.gw, cls.b.code
         if cls.SQL:
             cls.pg.psql(cls.SQL)
@@ -167,9 +170,11 @@ class GroupCommit(BoundClass):
 
 
 class GroupCommitPool(BoundClass):
-    """Two MO connections (the default): batches of different customers on each, side by
-    side; one customer's MOs always on the same one, in the order they came."""
+    """Two MO connections, the next one taken as soon as one has an MO in progress (spill
+    1): batches of different customers on each, side by side; one customer's MOs on the
+    same one while one is in progress, in the order they came."""
     CONNECTIONS = 2
+    SPILL = 1
     # A gate for the orders of 13670...: they wait while a test session holds the advisory
     # lock 4242; nothing else does.
     SQL = """
@@ -200,8 +205,9 @@ class GroupCommitPool(BoundClass):
 
     def test_a_customers_commands_keep_their_order(self):
         # Each customer orders and at once cancels (QX). The orders wait at the gate; each
-        # cancel must wait behind its order. On another connection it would run at once and
-        # find nothing to cancel.
+        # cancel must wait behind its order. On another connection (with spill 1 the other
+        # is the less busy one for a customer with nothing in progress) it would run at once
+        # and find nothing to cancel.
         customers = ["1367000%04d" % i for i in range(12)]
         mark = self.sim.out.mark()
         log = self.gw.log.mark()
@@ -224,6 +230,28 @@ class GroupCommitPool(BoundClass):
         inlist = "(%s)" % ",".join("'%s'" % c for c in customers)
         self.assertEqual(self.count("SELECT count(*) FROM orders WHERE cancelled_at IS NOT NULL"
                                     " AND customer IN " + inlist), len(customers))
+
+
+class GroupCommitSpill(BoundClass):
+    """Two MO connections with the default spill (64, issue 16): a burst of fewer MOs than
+    that fills one connection's batch instead of being halved across both (a small window
+    makes batches half as big, each paying the call's fixed cost)."""
+    CONNECTIONS = 2
+
+    def test_burst_below_spill_is_one_batch_on_one_connection(self):
+        customers = ["1368000%04d" % i for i in range(BURST)]
+        mark = self.sim.out.mark()
+        with gathered(self.b, customers) as (lock, tags):
+            self.assertEqual(ermtest.lock_waiters(self.pg), 1,
+                             "the burst was spread over both connections")
+            self.assertEqual(self.sim.out.count(r"^MO_RESP ", start=mark), 0)
+            lock.run("COMMIT")
+        self.assertEqual([self.sim.wait_mo_resp(t) for t in tags], [0] * BURST)
+        inlist = "(%s)" % ",".join("'%s'" % c for c in customers)
+        # The first alone, the other BURST - 1 in one transaction.
+        self.assertEqual(self.count("SELECT count(DISTINCT created_at) FROM orders"
+                                    " WHERE customer IN " + inlist), 2)
+        self.gw.log.wait(r"order batch of %d committed, %d placed" % (BURST - 1, BURST - 1))
 
 
 class GroupCommitOutage(unittest.TestCase):

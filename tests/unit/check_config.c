@@ -130,14 +130,16 @@ START_TEST(test_database_numbers)
     ck_assert_int_eq(parse(good, &cfg, err, sizeof err), 0);
     ck_assert_uint_eq(cfg.batch_max, 256);
     ck_assert_uint_eq(cfg.mo_connections, 2);
+    ck_assert_uint_eq(cfg.mo_spill, 64);
     ck_assert_uint_eq(cfg.statement_timeout_s, 30);
     ck_assert_str_eq(cfg.admin_listen, ""); /* no admin endpoint unless asked for */
     const char *t = "[smsc]\nhost=h\nport=1\nsystem_id=a\npassword=b\n"
                     "[service]\nnumber=10086\n[database]\nbatch_max = 1\nconnections = 3\n"
-                    "statement_timeout_s = 0\n[admin]\nlisten = 127.0.0.1:9464\n";
+                    "spill = 1\nstatement_timeout_s = 0\n[admin]\nlisten = 127.0.0.1:9464\n";
     ck_assert_int_eq(parse(t, &cfg, err, sizeof err), 0);
     ck_assert_uint_eq(cfg.batch_max, 1);
     ck_assert_uint_eq(cfg.mo_connections, 3);
+    ck_assert_uint_eq(cfg.mo_spill, 1);
     ck_assert_uint_eq(cfg.statement_timeout_s, 0);
     ck_assert_str_eq(cfg.admin_listen, "127.0.0.1:9464");
 }
@@ -208,6 +210,8 @@ static const struct bad_case bad_cases[] = {
     {"[database]\nbatch_max = 0\n",
      "t.conf:2: [database] batch_max: \"0\" is not a number from 1 to 1024"},
     {"[database]\nbatch_max = 1025\n", "t.conf:2: [database] batch_max:"},
+    {"[database]\nspill = 0\n",
+     "t.conf:2: [database] spill: \"0\" is not a number from 1 to 65535"},
     {"[database]\nconnections = 0\n",
      "t.conf:2: [database] connections: \"0\" is not a number from 1 to 8"},
     {"[database]\nconnections = 9\n", "t.conf:2: [database] connections:"},
