@@ -122,12 +122,17 @@ int stor_arr_end(struct stor_arr *a);
 /* Frees the N literals of A and zeroes them. */
 void stor_arr_free(struct stor_arr *a, size_t n);
 
+/* Orders' channels ("sms", "phone"): each gathers in a batch of its own. */
+#define STOR_ORDER_CHANNELS 2
+
 /* Group commit, kept in the connection: the batch jobs still gathering (queued, not
- * started: new work joins them), of orders (order_batch.c) and of rows sent (receipts.c),
- * and the orders' bound. db.c only zeroes it. */
+ * started: new work joins them), of orders (order_batch.c: one per channel, so that calls
+ * arriving between SMS do not cut the SMS batch short, nor the SMS the calls') and of rows
+ * sent (receipts.c), and the orders' bound. db.c only zeroes it. */
 struct stor_gather {
-    struct stor_job *orders;
-    unsigned order_max; /* orders per transaction at most; 0 or 1: one per transaction */
+    struct stor_job *orders[STOR_ORDER_CHANNELS];
+    uint64_t orders_opened; /* batches opened so far: their order in the queue */
+    unsigned order_max;     /* orders per transaction at most; 0 or 1: one per transaction */
     struct stor_job *sent;
     /* Batches of orders committed: orders each, seconds each from BEGIN to COMMIT (made by
      * order_batch.c at its first batch: bounds NULL until then). */

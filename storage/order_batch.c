@@ -26,7 +26,12 @@
  * No waiting: a batch job is queued at once, so an idle connection starts a lone order
  * straight away; batches grow only by what arrives while the transaction before is in
  * flight, up to the bound of stor_order_batch_max(). A batch holds orders of one channel
- * (sms or phone, stored with each order): an order of the other channel opens a new batch.
+ * (sms or phone, stored with each order), and each channel gathers in its own open batch:
+ * calls arriving between SMS orders used to close the SMS batch and open a new one each
+ * time, so at 300 calls/s beside SMS load batches held one or two orders, each paying the
+ * placing's fixed cost, and a call waited over a second for its answer. A customer's orders
+ * still keep their order: one does not join its channel's batch when an order of the same
+ * customer waits in the other channel's batch queued after it.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -82,6 +87,7 @@ struct batch_job {
     struct batch_item *items;
     size_t nfresh;       /* items with a reply to insert */
     const char *channel; /* static: every item's channel */
+    uint64_t opened;     /* its place in the queue among batches (stor_gather) */
     uint64_t begun_ns;   /* uv_hrtime() at its BEGIN, for the batch time */
 };
 
@@ -197,14 +203,35 @@ static void batch_observe(struct stor_gather *g, const struct batch_job *b)
     metrics_hist_observe(&g->batch_seconds, (double)(uv_hrtime() - b->begun_ns) / 1e9);
 }
 
+/* The slot of G holding CHANNEL's open batch (CHANNEL: static, from stor_order_channel). */
+static struct stor_job **batch_slot(struct stor_gather *g, const char *channel)
+{
+    return &g->orders[strcmp(channel, "phone") == 0 ? 1 : 0];
+}
+
+/* 1 when an order of customer KEY joining B would be placed before an order of the same
+ * customer in the other channel's open batch, queued after B. */
+static int batch_overtakes(struct stor_gather *g, const struct batch_job *b, const char *key)
+{
+    for (size_t c = 0; c < STOR_ORDER_CHANNELS; c++) {
+        const struct batch_job *o = (const struct batch_job *)g->orders[c];
+        if (o == NULL || o == b || o->opened < b->opened)
+            continue;
+        for (size_t i = 0; i < o->n; i++)
+            if (strcmp(o->items[i].key, key) == 0)
+                return 1;
+    }
+    return 0;
+}
+
 static int batch_step(struct stor_job *job, const PGresult *res)
 {
     struct batch_job *b = (struct batch_job *)job;
     struct stor_gather *g = stor_db_gather(job->db);
     switch (b->step++) {
     case BATCH_BEGIN:
-        if (g->orders == job)
-            g->orders = NULL; /* started: later orders gather in the next batch */
+        if (*batch_slot(g, b->channel) == job)
+            *batch_slot(g, b->channel) = NULL; /* started: later orders gather in the next */
         b->begun_ns = uv_hrtime();
         return batch_send_place(b);
     case BATCH_REPLIES:
@@ -234,8 +261,8 @@ static void batch_finish(struct stor_job *job, int rc)
 {
     struct batch_job *b = (struct batch_job *)job;
     struct stor_gather *g = stor_db_gather(job->db);
-    if (g->orders == job)
-        g->orders = NULL; /* failed before its turn (connection lost, closing) */
+    if (*batch_slot(g, b->channel) == job)
+        *batch_slot(g, b->channel) = NULL; /* failed before its turn (connection lost, closing) */
     if (stor_batch_retry_alone(rc) && b->n > 1 && b->step > BATCH_BEGIN) {
         batch_retry_alone(b);
     } else {
@@ -275,16 +302,18 @@ static int batch_open(struct stor_db *db, struct stor_gather *g, const struct ba
         return -ENOMEM;
     b->job.ops = &batch_ops;
     b->channel = channel;
+    b->opened = ++g->orders_opened;
     int rc = batch_push(b, it);
     if (rc < 0)
         goto fail;
     /* Open before submitting: an idle connection starts it at once (its first step closes
      * it again), and a failed send may even finish and free it inside stor_db_submit. */
-    struct stor_job *was = g->orders;
-    g->orders = &b->job;
+    struct stor_job **slot = batch_slot(g, channel);
+    struct stor_job *was = *slot;
+    *slot = &b->job;
     rc = stor_db_submit(db, &b->job);
     if (rc < 0) {
-        g->orders = was;
+        *slot = was;
         goto fail;
     }
     return 0;
@@ -319,8 +348,8 @@ int stor_order_batch_add(struct stor_db *db, const struct stor_mo_key *mo, const
     it.outcome = REPLY_CODE_UNKNOWN;
 
     struct stor_gather *g = stor_db_gather(db);
-    struct batch_job *b = (struct batch_job *)g->orders;
-    if (b != NULL && b->n < g->order_max && b->channel == ch)
+    struct batch_job *b = (struct batch_job *)*batch_slot(g, ch);
+    if (b != NULL && b->n < g->order_max && !batch_overtakes(g, b, it.key))
         return batch_push(b, &it);
     return batch_open(db, g, &it, ch);
 }

@@ -218,6 +218,67 @@ class PhoneOrders(PhoneCase):
                            "the SMS answered as already ordered")
         self.assertEqual(self.orders_of(caller), [("10001", "10", "phone")])
 
+    def test_calls_and_sms_interleaved_batch_by_channel(self):
+        """Calls and SMS orders arriving interleaved while a transaction is in flight
+        gather in one batch per channel, not in a batch per change of channel (each batch
+        pays the placing's fixed cost: at 300 calls/s beside SMS load the batches fell to
+        one or two orders and the answer took over a second). An SMS order waits on a lock
+        held here; three SMS and three calls interleaved come in behind it; once the lock
+        goes, three transactions commit: the first, one of three SMS, one of three calls."""
+        sms = ["13900000131", "13900000132", "13900000133"]
+        callers = ["13900000141", "13900000142", "13900000143"]
+        with ermtest.PgSession(self.pg) as lock:
+            lock.run("BEGIN; LOCK TABLE orders IN EXCLUSIVE MODE")
+            mark = self.gw.log.mark()
+            self.sim.mo_text("13900000130", "10086", self.code)
+            ermtest.wait_until(lambda: ermtest.lock_waiters(self.pg) == 1,
+                               "the first transaction to wait on the lock")
+            calls = []
+            for s, c in zip(sms, callers):
+                self.sim.mo_text(s, "10086", self.code)
+                self.gw.log.wait(r"from %s to 10086: " % s, start=mark)
+                calls.append(Sipp(self.dir, "phone_call", self.sip_port, self.phone,
+                                  extra=("-key", "caller", c), background=True))
+                self.gw.log.wait(r"from %s to " % c, start=mark)
+            lock.run("COMMIT")
+            for s in calls:
+                s.wait()
+        for c in ["13900000130"] + sms:
+            self.sim.wait_message(c)  # its confirmation: sent once its batch committed
+        for c in sms + callers:
+            self.assertEqual(self.orders_of(c), [("10001", "10", "phone" if c in callers
+                                                  else "sms")])
+        rx = re.compile(r"order batch of (\d+) committed")
+        sizes = [int(m.group(1)) for m in map(rx.search, self.gw.log.lines[mark:]) if m]
+        self.assertEqual(sorted(sizes), [1, 3, 3])
+
+    def test_a_customers_sms_then_call_keep_their_order(self):
+        """A customer texts the code, then calls it, while the calls' open batch was queued
+        before the SMS batch: the call must not join that earlier batch and overtake the
+        SMS. The SMS order is the one placed; the call hears "already ordered"."""
+        first, other, customer = "13900000150", "13900000151", "13900000152"
+        with ermtest.PgSession(self.pg) as lock:
+            lock.run("BEGIN; LOCK TABLE orders IN EXCLUSIVE MODE")
+            mark = self.gw.log.mark()
+            self.sim.mo_text(first, "10086", self.code)
+            ermtest.wait_until(lambda: ermtest.lock_waiters(self.pg) == 1,
+                               "the first transaction to wait on the lock")
+            calls = [Sipp(self.dir, "phone_call", self.sip_port, self.phone,
+                          extra=("-key", "caller", other), background=True)]
+            self.gw.log.wait(r"from %s to " % other, start=mark)
+            self.sim.mo_text(customer, "10086", self.code)
+            self.gw.log.wait(r"from %s to 10086: " % customer, start=mark)
+            calls.append(Sipp(self.dir, "phone_call", self.sip_port, self.phone,
+                              extra=("-key", "caller", customer), background=True))
+            self.gw.log.wait(r"from %s to (?!10086: )" % customer, start=mark)
+            lock.run("COMMIT")
+            for s in calls:
+                s.wait()
+        self.assertEqual(self.orders_of(customer), [("10001", "10", "sms")])
+        ermtest.wait_until(lambda: self.outbox_kinds(customer) == ["order_ok", "order_dup"],
+                           "the SMS answered as ordered, the call as already ordered")
+        self.assertEqual(self.gw.log.count(r"call \d+: prompt already$", start=mark), 1)
+
     def test_load_distinct_callers(self):
         """The load run: SIPp at a fixed rate for a fixed count, every call from a distinct
         caller: every call answered and played, as many orders by phone, as many
