@@ -12,7 +12,9 @@ One run:
      scenario tests/sip/phone_load.xml (INVITE, 200 with SDP, ACK, the prompt, our BYE);
   5. waits for every call to end, stops ermgw and reads: failed calls (SIPp's own count),
      INVITE->200 p50/p99 (SIPp's response-time trace), calls in progress at the peak
-     (SIPp's statistics), orders by phone stored, ermgw's CPU per call, and the RTP send
+     (SIPp's statistics), orders by phone stored, SMS orders acknowledged a second
+     meanwhile, the group commit's transactions (count, mean orders, mean ms: ermgw's
+     /metrics), ermgw's CPU per call, how busy the whole machine was, and the RTP send
      lateness over every frame of the run (how long after its 20 ms schedule each frame
      left: ermgw's media clock logs its histogram's p50/p99/max at stop).
 
@@ -97,9 +99,10 @@ class PhoneBench:
         # calls enough that none is refused for want of a slot.
         peak = int(self.a.rate * (self.a.prompt_seconds + 3)) + 200
         lo = 30000
-        return ("[log]\nlevel = info\n[sip]\nlisten = 127.0.0.1:%d\npeers = 127.0.0.1\n"
+        self.admin_port = ermtest.free_port()  # /metrics at the end: the batches formed
+        return ("[log]\nlevel = info\n[admin]\nlisten = 127.0.0.1:%d\n[sip]\nlisten = 127.0.0.1:%d\npeers = 127.0.0.1\n"
                 "rtp_ports = %d-%d\nprompts = %s\nmax_calls = %d\n" % (
-                    sip_port, lo, lo + 2 * peak + 1, self.prompts, peak))
+                    self.admin_port, sip_port, lo, lo + 2 * peak + 1, self.prompts, peak))
 
     def sipp(self, sip_port):
         stats = os.path.join(self.dir, "sipp_stats.csv")
@@ -145,6 +148,8 @@ class PhoneBench:
             gw.log.wait(r"sip: listening on ")
             pid = gw.proc.pid
             cpu0, t0 = bench.bench_proc_cpu(pid), time.monotonic()
+            sys0 = bench.bench_sys_cpu()
+            sms0 = self.sms_orders()
             sipp = self.sipp(sip_port)
             try:
                 _, err = sipp.communicate(timeout=self.a.seconds + 180)
@@ -154,6 +159,9 @@ class PhoneBench:
                 raise AssertionError("sipp did not end")
             elapsed = time.monotonic() - t0
             cpu = bench.bench_proc_cpu(pid) - cpu0
+            sys1 = bench.bench_sys_cpu()
+            sms_during = self.sms_orders() - sms0
+            batches = self.batches()
             rc = gw.stop()
             if rc != 0:
                 raise AssertionError("ermgw exited %d" % rc)
@@ -168,7 +176,7 @@ class PhoneBench:
             raise AssertionError("no rtp line in ermgw's log")
         rtts, peak, failed, ok = self.sipp_figures()
         orders = int(self.pg.scalar("SELECT count(*) FROM orders WHERE channel = 'phone'"))
-        sms_orders = int(self.pg.scalar("SELECT count(*) FROM orders WHERE channel = 'sms'"))
+        sms_orders = self.sms_orders()
         return {
             "calls": self.calls, "rate": self.a.rate, "prompt_s": self.a.prompt_seconds,
             "sipp_rc": sipp.returncode, "successful": ok, "failed": failed,
@@ -176,10 +184,26 @@ class PhoneBench:
             "peak_calls": peak, "orders_by_phone": orders, "orders_by_sms": sms_orders,
             "sms_rate": self.a.sms_rate, "elapsed_s": elapsed,
             "cpu_ms_per_call": 1000.0 * cpu / max(1, self.calls),
+            "sms_per_s": sms_during / elapsed if elapsed > 0 else 0.0,
+            "machine_busy": (sys1[0] - sys0[0]) / max(1, sys1[1] - sys0[1]),
+            "batches": batches[0], "batch_mean": batches[1], "batch_ms": batches[2],
             "streams": int(m.group(1)), "frames": int(m.group(2)), "unsent": int(m.group(3)),
             "late_p50_ms": float(m.group(4)), "late_p99_ms": float(m.group(5)),
             "late_max_ms": float(m.group(6)), "sipp_err": err[-2000:],
         }
+
+    def sms_orders(self):
+        return int(self.pg.scalar("SELECT count(*) FROM orders WHERE channel = 'sms'"))
+
+    def batches(self):
+        """(group-commit transactions, mean orders in one, mean ms from BEGIN to COMMIT),
+        calls' and SMS' together, from ermgw's /metrics."""
+        m = ermtest.scrape(self.admin_port)
+        n = ermtest.metric(m, "ermgw_order_batch_size_count")
+        if n == 0:
+            return 0, 0.0, 0.0
+        return (int(n), ermtest.metric(m, "ermgw_order_batch_size_sum") / n,
+                ermtest.metric(m, "ermgw_order_batch_duration_seconds_sum") * 1000.0 / n)
 
     def a_codes_file(self):
         return os.path.join(self.dir, "codes.txt")
@@ -197,7 +221,12 @@ def report(r):
         "  RTP: %d streams, %d frames, %d lost to a full socket; send lateness p50 %.2f ms, "
         "p99 %.2f ms, max %.2f ms" % (r["streams"], r["frames"], r["unsent"], r["late_p50_ms"],
                                        r["late_p99_ms"], r["late_max_ms"]),
-        "  ermgw CPU: %.2f ms per call (SMS load included)" % r["cpu_ms_per_call"],
+        "  SMS orders acknowledged meanwhile: %.0f/s (the load SMSC's window is 100)"
+        % r["sms_per_s"],
+        "  group commit: %d transactions, %.1f orders and %.2f ms each on average"
+        % (r["batches"], r["batch_mean"], r["batch_ms"]),
+        "  ermgw CPU: %.2f ms per call (SMS load included); the machine %.0f %% busy"
+        % (r["cpu_ms_per_call"], 100.0 * r["machine_busy"]),
     ])
 
 
