@@ -1,8 +1,9 @@
 /*
  * web_cache.h: a small in-memory cache with a time to live, shared by ermweb's worker
  * threads under one mutex: what every request would otherwise ask the database (a session,
- * an employee's summary) is kept a few seconds. Direct-mapped by the key's FNV-1a hash: a
- * clash only evicts. Values are copied in and out (fixed size, plain data).
+ * an employee's summary) is kept a few seconds. Set-associative by the key's FNV-1a hash
+ * (8 slots a set): a full set evicts the entry that expires first. Values are copied in
+ * and out (fixed size, plain data).
  *
  * Ownership: the cache owns its slots, allocated at its first use (a cache whose slots
  * cannot be allocated keeps nothing: every lookup misses) and freed by web_cache_free().
