@@ -37,15 +37,16 @@
 #include "storage/db.h"
 #include "storage/outbox.h"
 
-/* A take starts outbox_sender_take_back ids below the highest it took last (stor_outbox_take's
- * AFTER): rows of MO batches that committed after a batch with higher ids (two MO
- * connections, up to [database] batch_max MOs each, a reply and notes per MO) are still
- * found at once. What lies further down (rows queued again, pushes of a long transaction)
- * waits for the poll timer's take from the start, at most outbox_sender_poll.
- * Every outbox_sender_sweep_ticks polls, rows sending for over outbox_sender_stale seconds that
- * this sender does not hold go back to queued (stor_outbox_sweep): a take that committed but whose
- * result was lost with the connection left them there, and nothing else would send them before the
- * next start. A row held here is recorded within seconds. */
+/* A take reads two queues, replies before pushes (stor_outbox_take), and starts each
+ * outbox_sender_take_back ids below the highest it took last from that queue (its AFTER): rows of
+ * MO batches that committed after a batch with higher ids (two MO connections, up to [database]
+ * batch_max MOs each, a reply and notes per MO) are still found at once. What lies further down
+ * (rows queued again, pushes of a long transaction) waits for the poll timer's take from the start,
+ * at most outbox_sender_poll. Every outbox_sender_sweep_ticks polls, rows sending for over
+ * outbox_sender_stale seconds that this sender does not hold go back to queued (stor_outbox_sweep):
+ * a take that committed but whose result was lost with the connection left them there, and nothing
+ * else would send them before the next start. After a take that failed they go back at the next
+ * poll instead (outbox_sender_sweep). A row held here is recorded within seconds. */
 
 /* Buffer sizes, not tunables: one part's message id (SMPP: 65 octets at most), and the ids
  * of one row's parts, space-separated. */
@@ -82,12 +83,16 @@ struct outbox_sender {
     struct outbox_sender_row *rows;
     uint64_t next_key;
     uint8_t next_ref;
-    int64_t after; /* the next take's AFTER: 0, or sender_take_back below the last id taken */
+    /* The next take's AFTER, per queue (replies, pushes): 0, or sender_take_back below the
+     * last id taken from that queue. */
+    int64_t after[STOR_OUTBOX_QUEUES];
     unsigned ticks;
     int taking;
+    int take_lost; /* a take failed: it may have committed, its rows sending and held by no one */
     int sweeping;
-    int draining;  /* told to drain: no takes, no sweeps; on_idle once idle */
-    int idle_told; /* on_idle was called */
+    int sweep_lost; /* the sweep in flight is take_lost's */
+    int draining;   /* told to drain: no takes, no sweeps; on_idle once idle */
+    int idle_told;  /* on_idle was called */
     int closing;
     int open_handles; /* timers not yet closed: freed when none is left */
     uv_timer_t timer;
@@ -426,11 +431,14 @@ static void outbox_sender_taken(void *arg, int rc, const struct stor_outbox_row 
     struct outbox_sender *s = arg;
     s->taking = 0;
     int64_t back = (int64_t)tun_value(TUN_SENDER_TAKE_BACK);
-    if (n > 0)
-        s->after = rows[n - 1].id > back ? rows[n - 1].id - back : 0;
+    for (size_t i = 0; i < n; i++) /* each queue's rows in id order: its last is its highest */
+        if (i + 1 == n || rows[i + 1].queue != rows[i].queue)
+            s->after[rows[i].queue] = rows[i].id > back ? rows[i].id - back : 0;
     if (rc < 0 || n == 0) {
-        if (rc < 0)
+        if (rc < 0) {
             ERM_WARN("sender", "taking outbox rows failed: %s", strerror(-rc));
+            s->take_lost = 1;
+        }
         /* No pump: it would take again at once, a hot loop on an empty or failing queue.
          * The poll timer, a committed MO or a submit response takes next. */
         outbox_sender_idle_check(s);
@@ -652,18 +660,26 @@ static void outbox_sender_swept(void *arg, int rc)
 {
     struct outbox_sender *s = arg;
     s->sweeping = 0;
+    if (rc == 0 && s->sweep_lost)
+        s->take_lost = 0;
     if (rc < 0)
         ERM_DEBUG("sender", "outbox sweep not done (%s); tried again later", strerror(-rc));
     outbox_sender_settled(s); /* what it put back is taken (the poll timer's take starts at 0) */
 }
 
 /* Puts back rows a lost take left sending (outbox_sender_stale). The ids held here are passed
- * so that none of them is touched, however long it has waited. */
+ * so that none of them is touched, however long it has waited. After a take that failed
+ * (take_lost: it may have committed with its result lost, e.g. with its connection), and
+ * with no take in flight, the rows of this gateway that it does not hold cannot be a take's
+ * in progress: they go back at once, not after outbox_sender_stale. A take kicked meanwhile
+ * runs after the sweep on the same connection. */
 static void outbox_sender_sweep(struct outbox_sender *s)
 {
     struct stor_db *db = outbox_sender_db(s);
     if (s->sweeping || s->closing || s->draining || db == NULL)
         return;
+    s->sweep_lost = s->take_lost && !s->taking;
+    unsigned age = s->sweep_lost ? 0 : (unsigned)tun_value(TUN_SENDER_STALE);
     unsigned n = outbox_sender_count_rows(s), i = 0;
     int64_t *held = malloc((n > 0 ? n : 1) * sizeof *held);
     if (held == NULL)
@@ -671,8 +687,7 @@ static void outbox_sender_sweep(struct outbox_sender *s)
     for (const struct outbox_sender_row *r = s->rows; r != NULL; r = r->next)
         held[i++] = r->id;
     s->sweeping = 1;
-    if (stor_outbox_sweep(db, s->cfg.gateway_id, (unsigned)tun_value(TUN_SENDER_STALE), held, n,
-                          outbox_sender_swept, s) < 0)
+    if (stor_outbox_sweep(db, s->cfg.gateway_id, age, held, n, outbox_sender_swept, s) < 0)
         s->sweeping = 0;
     free(held);
 }
@@ -680,11 +695,11 @@ static void outbox_sender_sweep(struct outbox_sender *s)
 static void outbox_sender_on_timer(uv_timer_t *t)
 {
     struct outbox_sender *s = t->data;
-    s->after = 0; /* from the start: rows queued again, or committed late */
+    memset(s->after, 0, sizeof s->after); /* from the start: rows queued again, or late */
     outbox_sender_late_check(s, 0);
     if (s->rows != NULL && !outbox_sender_lease_ok(s))
         outbox_sender_lapsed(s);
-    if (++s->ticks % tun_value(TUN_SENDER_SWEEP_TICKS) == 0)
+    if (++s->ticks % tun_value(TUN_SENDER_SWEEP_TICKS) == 0 || (s->take_lost && !s->taking))
         outbox_sender_sweep(s);
     outbox_sender_kick(s);
 }

@@ -21,28 +21,35 @@ typedef void (*stor_done_cb)(void *arg, int rc);
 int stor_outbox_queue(struct stor_db *db, const char *dest, const char *source,
                       enum reply_kind kind, const char *text, stor_done_cb cb, void *arg);
 
+/* The take's two queues: replies (confirmations, notes, login codes: anything a person is
+ * waiting for) go before pushes (a hand-out's promo rows, queued by the hundred thousand). */
+enum stor_outbox_queue { STOR_OUTBOX_REPLIES, STOR_OUTBOX_PUSHES, STOR_OUTBOX_QUEUES };
+
 struct stor_outbox_row {
     int64_t id;
     char dest[21];
     char source[21];
     const char *text; /* UTF-8, owned by storage, valid during the callback only */
+    enum stor_outbox_queue queue;
 };
 
 typedef void (*stor_outbox_rows_cb)(void *arg, int rc, const struct stor_outbox_row *rows,
                                     size_t n);
 
-/* Takes up to MAX queued rows with ids above AFTER (oldest first, FOR UPDATE SKIP LOCKED)
- * and marks them sending in one transaction; CB gets them, in id order.
+/* Takes up to MAX queued rows and marks them sending in one transaction: the replies with
+ * ids above AFTER[STOR_OUTBOX_REPLIES] first, then, in what room is left, the pushes with
+ * ids above AFTER[STOR_OUTBOX_PUSHES] (each queue oldest first, FOR UPDATE SKIP LOCKED); CB
+ * gets them, replies first, each queue in id order.
  *
- * AFTER is how a sender skips what it has taken: the queue's index keeps an entry for every
- * row taken until VACUUM removes it, and a take from the start walks all of them (measured:
+ * AFTER is how a sender skips what it has taken, per queue: the queue's index keeps an entry for
+ * every row taken until VACUUM removes it, and a take from the start walks all of them (measured:
  * 3 ms and 800 pages for 32 rows behind 200,000 taken ones). 0 takes from the start: rows
  * queued again (retries) or committed after rows with higher ids are below the last id
  * taken, so a sender goes back to 0 from time to time. The rows taken carry OWNER, the
  * gateway's id ([gateway] id): only it records their outcome, and another gateway puts them
  * back to the queue only once OWNER's lease (stor_outbox_lease) has run out. */
-int stor_outbox_take(struct stor_db *db, size_t max, int64_t after, const char *owner,
-                     stor_outbox_rows_cb cb, void *arg);
+int stor_outbox_take(struct stor_db *db, size_t max, const int64_t after[STOR_OUTBOX_QUEUES],
+                     const char *owner, stor_outbox_rows_cb cb, void *arg);
 
 /* The SMSC accepted every part: MESSAGE_IDS (space-separated, one per part) stored, state
  * sent, and each part's id kept for its delivery receipt (receipts.h) in the forms that

@@ -1,22 +1,28 @@
 /*
  * outbox_gauge.c: the outbox's gauge for the metrics (see outbox_gauge.h). One statement,
- * no transaction: counts from the partial indexes outbox_queued and outbox_sending, the
- * oldest queued row by the first id of outbox_queued (ids grow with created_at), its age on
- * the server's clock.
+ * no transaction: counts from the partial indexes of the two queued queues (replies,
+ * pushes: schema/018) and outbox_sending, the oldest queued row by the first id of each
+ * queue (ids grow with created_at), its age on the server's clock.
  */
 #include "storage/outbox_gauge.h"
 
 #include <errno.h>
 #include <stdlib.h>
 
+#include "core/promo.h"
 #include "storage/db_internal.h"
 
 const struct stor_stmt stor_outbox_gauge_stmts[] = {
     {"outbox_gauge",
-     "SELECT (SELECT count(*) FROM outbox WHERE state = 'queued'),"
+     "SELECT (SELECT count(*) FROM outbox WHERE state = 'queued' AND kind <> '" PROMO_OUTBOX_KIND
+     "')"
+     " + (SELECT count(*) FROM outbox WHERE state = 'queued' AND kind = '" PROMO_OUTBOX_KIND "'),"
      " (SELECT count(*) FROM outbox WHERE state = 'sending'),"
-     " coalesce((SELECT extract(epoch FROM clock_timestamp() - created_at)::float8 FROM outbox"
-     " WHERE state = 'queued' ORDER BY id LIMIT 1), 0)",
+     " coalesce(extract(epoch FROM clock_timestamp() - least("
+     "  (SELECT created_at FROM outbox WHERE state = 'queued' AND kind <> '" PROMO_OUTBOX_KIND "'"
+     "   ORDER BY id LIMIT 1),"
+     "  (SELECT created_at FROM outbox WHERE state = 'queued' AND kind = '" PROMO_OUTBOX_KIND "'"
+     "   ORDER BY id LIMIT 1)))::float8, 0)",
      0},
     {NULL, NULL, 0},
 };

@@ -94,5 +94,91 @@ class TakeFromNearTheLast(unittest.TestCase):
         self.assertEqual(self.submits(held, mark), 1)
 
 
+class TakeWhoseResultWasLost(unittest.TestCase):
+    """A take that committed while its connection died (a primary's crash after its commit
+    reached the standby, in test_failover) leaves its rows sending under this gateway's name
+    and held by no one. No take is in flight once the connection is gone, so they are not a
+    take's in progress: the sender puts them back at its next poll, not after
+    sender_stale (300 s). Made here for certain: the take's COMMIT waits for a synchronous
+    standby that does not exist (committed locally already), and its backend is
+    terminated."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.b = bound.Bound()
+        cls.pg = cls.b.pg
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.b.close()
+
+    def states(self, dest):
+        return dict(self.pg.psql("SELECT state, count(*) FROM outbox WHERE dest = :'p1'"
+                                 " GROUP BY state", dest))
+
+    def sync_rep_waiter(self):
+        return self.pg.scalar("SELECT pid FROM pg_stat_activity WHERE wait_event = 'SyncRep'")
+
+    def test_rows_of_a_take_lost_with_its_connection_are_sent_soon(self):
+        dest = "13650000009"
+        self.pg.psql("ALTER SYSTEM SET synchronous_standby_names = 'nobody'")
+        self.pg.psql("SELECT pg_reload_conf()")
+        try:
+            with ermtest.PgSession(self.pg) as s:
+                s.run("SET synchronous_commit = local")
+                s.run("INSERT INTO outbox (dest, source, kind, text)"
+                      " VALUES ('%s', '10086', 'test', 'lost take')" % dest)
+            ermtest.wait_until(lambda: self.sync_rep_waiter(), "the take's COMMIT waiting")
+            mark = self.b.gw.log.mark()
+            self.pg.psql("SELECT pg_terminate_backend(%s)" % self.sync_rep_waiter())
+            self.b.gw.log.wait(r"taking outbox rows failed", start=mark)
+        finally:
+            self.pg.psql("ALTER SYSTEM RESET synchronous_standby_names")
+            self.pg.psql("SELECT pg_reload_conf()")
+        # Committed, held by no one (before the fix it stayed so for 300 s):
+        self.b.gw.log.wait(r"outbox: 1 rows of a take whose result was lost put back",
+                           start=mark)
+        ermtest.wait_until(lambda: self.states(dest) == {"sent": "1"}, "the row sent",
+                           timeout=20)
+        self.assertEqual(self.b.sim.out.count(r"^SUBMIT \S+ 10086 %s " % dest), 1)
+
+
+class RepliesBeforePushes(unittest.TestCase):
+    """A hand-out queues its promo pushes all at once (100,000 rows for a department); a
+    customer's confirmation, a holder's note or an employee's login code queued after them
+    must not wait for them all: at an SMSC's 200 submits a second, 3,000 pushes are 15 s, at
+    a carrier's bulk rate of 100 a second 100,000 are hours. Replies are taken first,
+    pushes with what room a take has left, and every push still goes out."""
+    PUSHES = 3000
+    RATE = 200
+
+    @classmethod
+    def setUpClass(cls):
+        cls.b = bound.Bound(config="[smsc]\nmax_submit_rate = %d\n" % cls.RATE)
+        cls.pg = cls.b.pg
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.b.close()
+
+    def queued_pushes(self):
+        return int(self.pg.scalar("SELECT count(*) FROM outbox WHERE kind = 'promo'"
+                                  " AND state <> 'sent'"))
+
+    def test_confirmation_overtakes_a_hand_outs_pushes(self):
+        self.pg.psql("INSERT INTO outbox (dest, source, kind, text)"
+                     " SELECT '1366' || lpad(g::text, 7, '0'), '10086', 'promo', 'push ' || g"
+                     " FROM generate_series(1, %d) AS g" % self.PUSHES)
+        self.b.sim.out.wait(r"^SUBMIT \S+ 10086 1366", timeout=10)  # the pushes are going
+        customer = "13660900001"
+        status, texts = ermtest.sms(self.b.sim, customer, self.b.code, timeout=5)
+        self.assertEqual(status, 0)
+        self.assertTrue(texts[0].startswith("您已成功订购"), texts)
+        left = self.queued_pushes()
+        self.assertGreater(left, self.PUSHES // 2, "the confirmation came after most pushes")
+        ermtest.wait_until(lambda: self.queued_pushes() == 0, "every push sent",
+                           timeout=2.0 * self.PUSHES / self.RATE + 20)
+
+
 if __name__ == "__main__":
     ermtest.main()
