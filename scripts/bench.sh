@@ -35,7 +35,9 @@
 #
 # `bench.sh --handout [--window W --rate R]` runs the hand-out instead
 # (tests/bench/handout_bench.py): `ermctl assign --dept` of 100,000 holders timed, then the
-# pushes through ermgw to the load SMSC: time until the outbox is empty, submit_sm per second.
+# pushes through ermgw to the load SMSC: time until the outbox is empty, submit_sm per second,
+# and 2,000 order MOs/s meanwhile (--mo-rate, --mo-seconds): their latency beside the same
+# load alone, and how long their confirmations waited behind the pushes.
 #
 # `bench.sh --phone [--rate N --seconds S --prompt-seconds P --sms-rate M]` runs the phone
 # mode instead (tests/bench/phone_bench.py): SIPp calls ermgw at a fixed rate while the load

@@ -14,7 +14,9 @@ One run:
   4. orders meanwhile (MO_RATE > 0): the load SMSC also offers MO_RATE order MOs a second
      for MO_SECONDS from the moment ermgw binds, while the pushes go out, and the same
      load is run once before the hand-out without pushes (step 1's pool, another ermgw):
-     the MOs' deliver_sm -> resp p50/p99 both times, as the load SMSC measures them.
+     the MOs' deliver_sm -> resp p50/p99 both times, as the load SMSC measures them, and
+     how long the confirmations of the orders during the pushes waited in the outbox
+     (queued to sent).
 
 Every wait has a deadline; everything started is stopped. Python 3 stdlib.
 """
@@ -123,6 +125,9 @@ def run(a, pg, workdir):
                                  " AND state <> 'sent' AND id > :'p1'", first_id))
         push_s = time.monotonic() - t1
         during = b.wait_done(load, gw, "orders during the pushes", 600) if n > 0 else None
+        if n > 0:
+            ermtest.wait_until(lambda: b.outbox_pending(first_id) == 0,
+                               "the orders' replies sent", timeout=120)
         first_last = pg.psql("SELECT extract(epoch FROM max(sent_at) - min(sent_at))"
                              " FROM outbox WHERE kind = 'promo' AND id > :'p1'", first_id)[0][0]
         rc = gw.stop()
@@ -134,11 +139,17 @@ def run(a, pg, workdir):
             gw.stop()
         load.close(timeout=5)
     span = float(first_last) if first_last else push_s
+    # How long the orders' confirmations waited in the outbox behind the pushes.
+    waits = pg.psql("SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY w),"
+                    " percentile_disc(0.99) WITHIN GROUP (ORDER BY w), max(w)"
+                    " FROM (SELECT extract(epoch FROM sent_at - created_at) * 1000 AS w"
+                    " FROM outbox WHERE kind = 'order_ok' AND id > :'p1') q", first_id)[0]
     return {"assign_s": assign_s, "assign_summary": summary, "pushes": pushes,
             "until_empty_s": push_s, "first_to_last_s": span,
             "submit_rate": pushes / span if span > 0 else float("nan"),
             "window": a.window, "max_submit_rate": a.rate, "mo_rate": a.mo_rate,
-            "mo_seconds": a.mo_seconds, "orders_alone": alone, "orders_during": during}
+            "mo_seconds": a.mo_seconds, "orders_alone": alone, "orders_during": during,
+            "confirm_wait_ms": [float(x) if x else float("nan") for x in waits]}
 
 
 def main():
@@ -164,6 +175,9 @@ def main():
                           label, r["mo_rate"], r["mo_seconds"], int(d["acked_ok"]),
                           int(d["acked_err"]), d["rate"], d["p50_ms"], d["p99_ms"],
                           d["p999_ms"]))
+        if r["orders_during"] is not None:
+            print("  their confirmations, queued to sent: p50 %.0f ms, p99 %.0f ms, max %.0f ms"
+                  % tuple(r["confirm_wait_ms"]))
         return 0
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
