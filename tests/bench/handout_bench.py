@@ -56,6 +56,17 @@ def mo_count(a):
     return int(a.mo_rate * a.mo_seconds) if a.mo_rate > 0 else 0
 
 
+def stop_both(gw, load):
+    """Stops ermgw (it must exit 0) and the load SMSC; GW None: only the load."""
+    try:
+        if gw is not None:
+            rc = gw.stop()
+            if rc != 0:
+                raise AssertionError("ermgw exited %d" % rc)
+    finally:
+        load.close(timeout=5)
+
+
 def orders_alone(a, b, pg, n, base):
     """N MOs of the load alone (no pushes queued), customers from BASE: its DONE figures."""
     load = bench.BenchLoad(b.codes, n, 100, a.mo_rate, base, a.mo_seconds + 300)
@@ -63,16 +74,9 @@ def orders_alone(a, b, pg, n, base):
     try:
         gw = ermtest.Daemon(pg, load.port, service=bench.BENCH_SERVICE,
                             extra_config=b.daemon_config())
-        done = b.wait_done(load, gw, "orders alone", a.mo_seconds + 120)
-        rc = gw.stop()
-        gw = None
-        if rc != 0:
-            raise AssertionError("ermgw exited %d" % rc)
+        return b.wait_done(load, gw, "orders alone", a.mo_seconds + 120)
     finally:
-        if gw is not None:
-            gw.stop()
-        load.close(timeout=5)
-    return done
+        stop_both(gw, load)
 
 
 def run(a, pg, workdir):
@@ -130,14 +134,8 @@ def run(a, pg, workdir):
                                "the orders' replies sent", timeout=120)
         first_last = pg.psql("SELECT extract(epoch FROM max(sent_at) - min(sent_at))"
                              " FROM outbox WHERE kind = 'promo' AND id > :'p1'", first_id)[0][0]
-        rc = gw.stop()
-        gw = None
-        if rc != 0:
-            raise AssertionError("ermgw exited %d" % rc)
     finally:
-        if gw is not None:
-            gw.stop()
-        load.close(timeout=5)
+        stop_both(gw, load)
     span = float(first_last) if first_last else push_s
     # How long the orders' confirmations waited in the outbox behind the pushes.
     waits = pg.psql("SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY w),"

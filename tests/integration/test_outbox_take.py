@@ -22,12 +22,13 @@ STALE_SQL = ("INSERT INTO outbox (dest, source, kind, text, state, tries, update
              " now() - interval '1 hour' FROM generate_series(1, %d) AS g")
 
 
-class TakeFromNearTheLast(unittest.TestCase):
+class BoundCase(unittest.TestCase):
+    """One bound ermgw for the class, with CONFIG appended to its configuration."""
+    CONFIG = ""
+
     @classmethod
     def setUpClass(cls):
-        # Submits held by the simulator must outlast a sweep (up to SWEEP_S) without timing
-        # out (a timed-out submit is sent again: a second SUBMIT, another matter).
-        cls.b = bound.Bound(config="[smsc]\nresponse_timeout_s = 120\n")
+        cls.b = bound.Bound(config=cls.CONFIG)
         cls.pg = cls.b.pg
 
     @classmethod
@@ -37,6 +38,12 @@ class TakeFromNearTheLast(unittest.TestCase):
     def states(self, dest):
         return dict(self.pg.psql("SELECT state, count(*) FROM outbox WHERE dest = :'p1'"
                                  " GROUP BY state", dest))
+
+
+class TakeFromNearTheLast(BoundCase):
+    # Submits held by the simulator must outlast a sweep (up to SWEEP_S) without timing
+    # out (a timed-out submit is sent again: a second SUBMIT, another matter).
+    CONFIG = "[smsc]\nresponse_timeout_s = 120\n"
 
     def test_row_committed_after_thousands_above_it_is_sent(self):
         late, bulk = "13650000001", "13650000002"
@@ -94,7 +101,7 @@ class TakeFromNearTheLast(unittest.TestCase):
         self.assertEqual(self.submits(held, mark), 1)
 
 
-class TakeWhoseResultWasLost(unittest.TestCase):
+class TakeWhoseResultWasLost(BoundCase):
     """A take that committed while its connection died (a primary's crash after its commit
     reached the standby, in test_failover) leaves its rows sending under this gateway's name
     and held by no one. No take is in flight once the connection is gone, so they are not a
@@ -102,19 +109,6 @@ class TakeWhoseResultWasLost(unittest.TestCase):
     sender_stale (300 s). Made here for certain: the take's COMMIT waits for a synchronous
     standby that does not exist (committed locally already), and its backend is
     terminated."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.b = bound.Bound()
-        cls.pg = cls.b.pg
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.b.close()
-
-    def states(self, dest):
-        return dict(self.pg.psql("SELECT state, count(*) FROM outbox WHERE dest = :'p1'"
-                                 " GROUP BY state", dest))
 
     def sync_rep_waiter(self):
         return self.pg.scalar("SELECT pid FROM pg_stat_activity WHERE wait_event = 'SyncRep'")
@@ -143,7 +137,7 @@ class TakeWhoseResultWasLost(unittest.TestCase):
         self.assertEqual(self.b.sim.out.count(r"^SUBMIT \S+ 10086 %s " % dest), 1)
 
 
-class RepliesBeforePushes(unittest.TestCase):
+class RepliesBeforePushes(BoundCase):
     """A hand-out queues its promo pushes all at once (100,000 rows for a department); a
     customer's confirmation, a holder's note or an employee's login code queued after them
     must not wait for them all: at an SMSC's 200 submits a second, 3,000 pushes are 15 s, at
@@ -151,15 +145,7 @@ class RepliesBeforePushes(unittest.TestCase):
     pushes with what room a take has left, and every push still goes out."""
     PUSHES = 3000
     RATE = 200
-
-    @classmethod
-    def setUpClass(cls):
-        cls.b = bound.Bound(config="[smsc]\nmax_submit_rate = %d\n" % cls.RATE)
-        cls.pg = cls.b.pg
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.b.close()
+    CONFIG = "[smsc]\nmax_submit_rate = %d\n" % RATE
 
     def queued_pushes(self):
         return int(self.pg.scalar("SELECT count(*) FROM outbox WHERE kind = 'promo'"

@@ -218,6 +218,30 @@ class PhoneOrders(PhoneCase):
                            "the SMS answered as already ordered")
         self.assertEqual(self.orders_of(caller), [("10001", "10", "phone")])
 
+    def interleave(self, first, steps):
+        """With the orders table locked, FIRST's SMS order waits on the lock; then each of
+        STEPS, ("sms" or "call", number), is sent in turn, each taken in by ermgw before the
+        next; then the lock goes and every call ends. Returns the log mark from before."""
+        with ermtest.PgSession(self.pg) as lock:
+            lock.run("BEGIN; LOCK TABLE orders IN EXCLUSIVE MODE")
+            mark = self.gw.log.mark()
+            self.sim.mo_text(first, "10086", self.code)
+            ermtest.wait_until(lambda: ermtest.lock_waiters(self.pg) == 1,
+                               "the first transaction to wait on the lock")
+            calls = []
+            for kind, number in steps:
+                if kind == "sms":
+                    self.sim.mo_text(number, "10086", self.code)
+                    self.gw.log.wait(r"from %s to 10086: " % number, start=mark)
+                else:
+                    calls.append(Sipp(self.dir, "phone_call", self.sip_port, self.phone,
+                                      extra=("-key", "caller", number), background=True))
+                    self.gw.log.wait(r"call from %s to " % number, start=mark)
+            lock.run("COMMIT")
+            for c in calls:
+                c.wait()
+        return mark
+
     def test_calls_and_sms_interleaved_batch_by_channel(self):
         """Calls and SMS orders arriving interleaved while a transaction is in flight
         gather in one batch per channel, not in a batch per change of channel (each batch
@@ -227,22 +251,8 @@ class PhoneOrders(PhoneCase):
         goes, three transactions commit: the first, one of three SMS, one of three calls."""
         sms = ["13900000131", "13900000132", "13900000133"]
         callers = ["13900000141", "13900000142", "13900000143"]
-        with ermtest.PgSession(self.pg) as lock:
-            lock.run("BEGIN; LOCK TABLE orders IN EXCLUSIVE MODE")
-            mark = self.gw.log.mark()
-            self.sim.mo_text("13900000130", "10086", self.code)
-            ermtest.wait_until(lambda: ermtest.lock_waiters(self.pg) == 1,
-                               "the first transaction to wait on the lock")
-            calls = []
-            for s, c in zip(sms, callers):
-                self.sim.mo_text(s, "10086", self.code)
-                self.gw.log.wait(r"from %s to 10086: " % s, start=mark)
-                calls.append(Sipp(self.dir, "phone_call", self.sip_port, self.phone,
-                                  extra=("-key", "caller", c), background=True))
-                self.gw.log.wait(r"from %s to " % c, start=mark)
-            lock.run("COMMIT")
-            for s in calls:
-                s.wait()
+        mark = self.interleave("13900000130", [x for pair in zip(
+            [("sms", n) for n in sms], [("call", n) for n in callers]) for x in pair])
         for c in ["13900000130"] + sms:
             self.sim.wait_message(c)  # its confirmation: sent once its batch committed
         for c in sms + callers:
@@ -257,23 +267,7 @@ class PhoneOrders(PhoneCase):
         before the SMS batch: the call must not join that earlier batch and overtake the
         SMS. The SMS order is the one placed; the call hears "already ordered"."""
         first, other, customer = "13900000150", "13900000151", "13900000152"
-        with ermtest.PgSession(self.pg) as lock:
-            lock.run("BEGIN; LOCK TABLE orders IN EXCLUSIVE MODE")
-            mark = self.gw.log.mark()
-            self.sim.mo_text(first, "10086", self.code)
-            ermtest.wait_until(lambda: ermtest.lock_waiters(self.pg) == 1,
-                               "the first transaction to wait on the lock")
-            calls = [Sipp(self.dir, "phone_call", self.sip_port, self.phone,
-                          extra=("-key", "caller", other), background=True)]
-            self.gw.log.wait(r"from %s to " % other, start=mark)
-            self.sim.mo_text(customer, "10086", self.code)
-            self.gw.log.wait(r"from %s to 10086: " % customer, start=mark)
-            calls.append(Sipp(self.dir, "phone_call", self.sip_port, self.phone,
-                              extra=("-key", "caller", customer), background=True))
-            self.gw.log.wait(r"from %s to (?!10086: )" % customer, start=mark)
-            lock.run("COMMIT")
-            for s in calls:
-                s.wait()
+        mark = self.interleave(first, [("call", other), ("sms", customer), ("call", customer)])
         self.assertEqual(self.orders_of(customer), [("10001", "10", "sms")])
         ermtest.wait_until(lambda: self.outbox_kinds(customer) == ["order_ok", "order_dup"],
                            "the SMS answered as ordered, the call as already ordered")
