@@ -272,8 +272,10 @@ static void outbox_sender_record(struct outbox_sender *s, struct outbox_sender_r
             rc =
                 stor_outbox_retry(db, row->id, s->cfg.gateway_id, why, outbox_sender_recorded, rec);
         } else {
-            ERM_WARN("sender", "outbox row %lld refused by the SMSC: %s; marked failed",
-                     (long long)row->id, bearer_status_name(s->cfg.bearer, row->status));
+            /* Limited: an SMSC refusing everything would write a line a row (the metrics
+             * count them all). Temporary refusals slow the session down instead. */
+            ERM_WARN_RL("sender", "outbox row %lld refused by the SMSC: %s; marked failed",
+                        (long long)row->id, bearer_status_name(s->cfg.bearer, row->status));
             rc = stor_outbox_failed(db, row->id, s->cfg.gateway_id, (uint32_t)row->status,
                                     outbox_sender_recorded, rec);
         }
@@ -613,8 +615,8 @@ void outbox_sender_on_result(struct outbox_sender *s, uint64_t cookie, int64_t s
     while (row != NULL && row->key != key)
         row = row->next;
     if (row == NULL || i >= row->nparts) {
-        ERM_WARN("sender", "response for an unknown submit (cookie %llu) ignored",
-                 (unsigned long long)cookie);
+        ERM_WARN_RL("sender", "response for an unknown submit (cookie %llu) ignored",
+                    (unsigned long long)cookie);
         return;
     }
     if (row->recording || (row->state[i] != SENDER_PART_OUT && row->state[i] != SENDER_PART_LATE)) {

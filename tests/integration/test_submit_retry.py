@@ -3,7 +3,10 @@ and PostgreSQL:
 - a submit_sm_resp that comes after its timeout, while the row is still held, counts: the
   row is sent with that message id and the message is not submitted a second time;
 - a part of a long reply refused with a throttling status is submitted again alone, with the
-  same concatenation reference: the parts the SMSC accepted are not sent twice."""
+  same concatenation reference: the parts the SMSC accepted are not sent twice;
+- an SMSC that refuses every submit for good gets a handful of warning lines, not one a row
+  (100,000 pushes would be 100,000 lines; the counts are in the metrics). Temporary refusals
+  need no limit of their own: the session slows down to one submit a second at first."""
 import os
 import re
 import sys
@@ -14,6 +17,8 @@ import bound  # noqa: E402
 import ermtest  # noqa: E402
 
 ESME_RTHROTTLED = 0x58
+ESME_RSUBMITFAIL = 0x45
+ROWS = 40
 
 
 class SubmitRetry(unittest.TestCase):
@@ -81,6 +86,38 @@ class SubmitRetry(unittest.TestCase):
         _, _, whole = self.sim.wait_message(dest, start=smark)
         self.assertEqual(ermtest.sim_unescape(whole), text)
 
+
+class RefusingSmsc(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.b = bound.Bound()
+        cls.pg, cls.sim, cls.gw = cls.b.pg, cls.b.sim, cls.b.gw
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.b.close()
+
+    def states(self, prefix):
+        return dict(self.pg.psql("SELECT state, count(*) FROM outbox WHERE dest LIKE :'p1'"
+                                 " GROUP BY state", prefix + "%"))
+
+    def queue_rows(self, prefix):
+        self.pg.psql("INSERT INTO outbox (dest, source, kind, text)"
+                     " SELECT :'p1' || lpad(g::text, 4, '0'), '10086', 'test', 'row ' || g"
+                     " FROM generate_series(1, %d) AS g" % ROWS, prefix)
+
+    def test_refusals_warned_a_few_times_not_per_row(self):
+        mark = self.gw.log.mark()
+        self.sim.send("submit_status 0x%08x" % ESME_RSUBMITFAIL)
+        try:
+            self.queue_rows("1366100")
+            ermtest.wait_until(lambda: self.states("1366100") == {"failed": str(ROWS)},
+                               "every row refused for good")
+        finally:
+            self.sim.send("submit_status 0x00000000")
+        failed = self.gw.log.count(r"outbox row \d+ refused by the SMSC", start=mark)
+        self.assertGreaterEqual(failed, 1)
+        self.assertLessEqual(failed, 3, "one line a row failed")
 
 if __name__ == "__main__":
     ermtest.main()
