@@ -74,6 +74,10 @@ static const struct {
     {"ermgw_outbox_rows", METRICS_GAUGE, "state", "Outbox rows queued and sending"},
     {"ermgw_outbox_oldest_queued_age_seconds", METRICS_GAUGE, "",
      "How long the oldest queued outbox row has waited (0: none queued)"},
+    {"ermgw_lease_held", METRICS_GAUGE, "",
+     "1 while this gateway's lease holds (its sending outbox rows are its own)"},
+    {"ermgw_lease_lapses_total", METRICS_COUNTER, "",
+     "Times the lease lapsed (frozen, or the database out of reach for a whole lease)"},
     {"ermgw_db_connections", METRICS_GAUGE, "", "Database connections ermgw keeps"},
     {"ermgw_db_connection_up", METRICS_GAUGE, "connection", "1 when the connection is up"},
     {"ermgw_order_batch_size", METRICS_HISTOGRAM, "", "Orders per group-commit transaction"},
@@ -188,6 +192,7 @@ static void daemon_metrics_sender(struct metrics_reg *r, const struct outbox_sen
     daemon_metrics_put(r, "ermgw_replies_total", (const char *[]){"requeued"}, (double)c->requeued,
                        rc);
     daemon_metrics_put(r, "ermgw_replies_total", (const char *[]){"failed"}, (double)c->failed, rc);
+    daemon_metrics_put(r, "ermgw_lease_lapses_total", NULL, (double)c->lease_lapses, rc);
 }
 
 static void daemon_metrics_bearer(struct metrics_reg *r, struct bearer *b, int *rc)
@@ -243,8 +248,11 @@ int daemon_metrics_render(struct daemon_metrics *m, char **out, size_t *len)
             daemon_metrics_orders(r, *cfg->orders, in, &rc);
         if (in != NULL)
             daemon_metrics_intake(r, in, &rc);
-        if (*cfg->sender != NULL && *cfg->sms != NULL)
+        if (*cfg->sender != NULL && *cfg->sms != NULL) {
             daemon_metrics_sender(r, outbox_sender_counts(*cfg->sender), *cfg->sms, &rc);
+            daemon_metrics_put(r, "ermgw_lease_held", NULL,
+                               (double)outbox_sender_lease_held(*cfg->sender), &rc);
+        }
         if (*cfg->sms != NULL)
             daemon_metrics_bearer(r, *cfg->sms, &rc);
         if (cfg->phone != NULL && *cfg->phone != NULL)

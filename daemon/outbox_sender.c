@@ -370,6 +370,7 @@ static void outbox_sender_lapsed(struct outbox_sender *s)
     if (!s->lapsed_told) {
         s->lapsed_told = 1;
         s->lapses++;
+        s->counts.lease_lapses++;
         ERM_WARN("sender",
                  "gateway %s: lease lapsed (not renewed for %u s); %d outbox row(s) held are "
                  "not sent from here",
@@ -485,6 +486,11 @@ static int outbox_sender_has_unsubmitted(const struct outbox_sender *s)
 const struct outbox_sender_counts *outbox_sender_counts(const struct outbox_sender *s)
 {
     return &s->counts;
+}
+
+int outbox_sender_lease_held(const struct outbox_sender *s)
+{
+    return outbox_sender_lease_ok(s);
 }
 
 static void outbox_sender_taken_over(void *arg, int rc)

@@ -32,10 +32,11 @@ struct outbox_sender_cfg {
 
 /* What the sender recorded since it started, for the traffic summary and the metrics. */
 struct outbox_sender_counts {
-    uint64_t sent;      /* rows whose every part the SMSC accepted */
-    uint64_t requeued;  /* rows queued again (no answer, throttled) */
-    uint64_t failed;    /* rows refused for good */
-    uint64_t submitted; /* parts handed to the bearer */
+    uint64_t sent;         /* rows whose every part the SMSC accepted */
+    uint64_t requeued;     /* rows queued again (no answer, throttled) */
+    uint64_t failed;       /* rows refused for good */
+    uint64_t submitted;    /* parts handed to the bearer */
+    uint64_t lease_lapses; /* times the gateway's lease lapsed while it held rows */
     /* Parts' results by the bearer's status (BEARER_NO_ANSWER included), in the order first
      * seen; statuses past the table in OTHER. */
     struct {
@@ -50,6 +51,9 @@ struct outbox_sender_counts {
 int outbox_sender_create(const struct outbox_sender_cfg *cfg, struct outbox_sender **out);
 
 const struct outbox_sender_counts *outbox_sender_counts(const struct outbox_sender *s);
+
+/* 1 while the gateway's lease holds (its sending rows are its own), else 0. */
+int outbox_sender_lease_held(const struct outbox_sender *s);
 
 /* Takes queued rows now if the bearer and the database allow (cheap when idle). */
 void outbox_sender_kick(struct outbox_sender *s);

@@ -27,11 +27,11 @@ LEASE_S = 3
 REDELIVERED_ACKED = 20  # acknowledged MOs of the dead gateway delivered again to the other
 
 
-def gateway_config(gw_id):
+def gateway_config(gw_id, admin_port):
     # Submits held by the simulator while a gateway is frozen must not time out (a timeout
     # drops the link, which puts the rows back by another way than the one under test).
-    return "[gateway]\nid = %s\nlease_s = %d\n[smsc]\nresponse_timeout_s = 120\n" % (
-        gw_id, LEASE_S)
+    return ("[gateway]\nid = %s\nlease_s = %d\n[smsc]\nresponse_timeout_s = 120\n"
+            "[admin]\nlisten = 127.0.0.1:%d\n" % (gw_id, LEASE_S, admin_port))
 
 
 def submits(sim, start=0):
@@ -77,7 +77,9 @@ class Pair:
     def start(self, name):
         sim = self.sims[name]
         mark = sim.out.mark()
-        gw = ermtest.Daemon(self.pg, sim.port, extra_config=gateway_config("gw-" + name))
+        port = ermtest.free_port()
+        gw = ermtest.Daemon(self.pg, sim.port, extra_config=gateway_config("gw-" + name, port))
+        gw.admin_port = port  # its /metrics
         self.gws[name] = gw
         sim.wait_bound(start=mark)
         gw.log.wait(r"lease held")
@@ -203,6 +205,11 @@ class FrozenPastItsLease(unittest.TestCase):
         ga.proc.send_signal(signal.SIGCONT)
         ga.log.wait(r"gateway gw-a: lease lapsed", start=log_mark)
         ga.log.wait(r"gateway gw-a: lease held", start=log_mark)
+        m = ermtest.scrape(ga.admin_port)  # the lapse counted, the lease held again
+        self.assertEqual(ermtest.metric(m, "ermgw_lease_lapses_total"), 1)
+        self.assertEqual(ermtest.metric(m, "ermgw_lease_held"), 1)
+        m = ermtest.scrape(p.gws["b"].admin_port)
+        self.assertEqual(ermtest.metric(m, "ermgw_lease_lapses_total"), 0)
         sa.send("release_submit_resp")
         # Every row it held ends as "no longer this gateway's": the unsubmitted ones when the
         # lapse is seen, the 10 submitted when their responses come (gw-b recorded them).
