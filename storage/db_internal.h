@@ -156,6 +156,9 @@ int stor_order_batch_add(struct stor_db *db, const struct stor_mo_key *mo, const
  * word (orders.c). */
 const char *stor_order_channel(const char *channel);
 
+/* CHANNEL's number, 0 to STOR_ORDER_CHANNELS - 1, or -1 for any other word (orders.c). */
+int stor_order_channel_index(const char *channel);
+
 /* The reply kind of erm_place_order()'s OUTCOME (orders.c); -EIO (logged, naming CODE) for
  * a word it does not know. */
 int stor_order_outcome(const char *code, const char *outcome, enum reply_kind *kind);

@@ -203,10 +203,10 @@ static void batch_observe(struct stor_gather *g, const struct batch_job *b)
     metrics_hist_observe(&g->batch_seconds, (double)(uv_hrtime() - b->begun_ns) / 1e9);
 }
 
-/* The slot of G holding CHANNEL's open batch (CHANNEL: static, from stor_order_channel). */
+/* The slot of G holding CHANNEL's open batch (CHANNEL: from stor_order_channel). */
 static struct stor_job **batch_slot(struct stor_gather *g, const char *channel)
 {
-    return &g->orders[strcmp(channel, "phone") == 0 ? 1 : 0];
+    return &g->orders[stor_order_channel_index(channel)];
 }
 
 /* 1 when an order of customer KEY joining B would be placed before an order of the same

@@ -161,13 +161,21 @@ static void order_finish(struct stor_job *job, int rc)
 
 static const struct stor_job_ops order_ops = {"order", order_step, order_finish};
 
+/* The channels as stored; an index here is the channel's number (STOR_ORDER_CHANNELS). */
+static const char *const order_channels[STOR_ORDER_CHANNELS] = {"sms", "phone"};
+
 const char *stor_order_channel(const char *channel)
 {
-    static const char *const channels[] = {"sms", "phone"};
-    for (size_t i = 0; channel != NULL && i < sizeof channels / sizeof channels[0]; i++)
-        if (strcmp(channel, channels[i]) == 0)
-            return channels[i];
-    return NULL;
+    int i = stor_order_channel_index(channel);
+    return i < 0 ? NULL : order_channels[i];
+}
+
+int stor_order_channel_index(const char *channel)
+{
+    for (int i = 0; channel != NULL && i < STOR_ORDER_CHANNELS; i++)
+        if (strcmp(channel, order_channels[i]) == 0)
+            return i;
+    return -1;
 }
 
 int stor_order_place_one(struct stor_db *db, const struct stor_mo_key *mo, const char *customer,

@@ -143,15 +143,16 @@ static int outbox_step(struct stor_job *job, const PGresult *res)
                  "outbox: %s rows sending by another gateway whose lease ran out put back to "
                  "queued (taken over)",
                  changed);
-    if (strcmp(j->stmt, "outbox_sweep") == 0 && strcmp(changed, "0") != 0 &&
-        strcmp(j->params[0], "0") == 0)
-        ERM_WARN("db", "outbox: %s rows of a take whose result was lost put back to queued",
-                 changed);
-    else if (strcmp(j->stmt, "outbox_sweep") == 0 && strcmp(changed, "0") != 0)
-        ERM_WARN("db",
-                 "outbox: %s rows sending for over %s s and held by no sender here put back "
-                 "to queued (a take whose result was lost)",
-                 changed, j->params[0]);
+    if (strcmp(j->stmt, "outbox_sweep") == 0 && strcmp(changed, "0") != 0) {
+        if (strcmp(j->params[0], "0") == 0) /* right after a take that failed */
+            ERM_WARN("db", "outbox: %s rows of a take whose result was lost put back to queued",
+                     changed);
+        else
+            ERM_WARN("db",
+                     "outbox: %s rows sending for over %s s and held by no sender here put "
+                     "back to queued (a take whose result was lost)",
+                     changed, j->params[0]);
+    }
     return STOR_JOB_DONE;
 }
 

@@ -35,7 +35,6 @@ static struct web_cache_head *web_cache_at(struct web_cache *c, size_t i)
     return (struct web_cache_head *)(c->slots + i * web_cache_stride(c));
 }
 
-/* KEY's slot. */
 /* Slots a key may take: its set. */
 #define WEB_CACHE_WAYS 8
 

@@ -1,6 +1,8 @@
 """bound: the fixture of the intake tests (test_receipts, test_concat_mo, test_redelivery):
 a throwaway cluster with one claimed code, the simulator, and ermgw bound to it, plus the
 few questions those tests ask the database. Python 3 stdlib, on top of ermtest."""
+import unittest
+
 import ermtest
 
 
@@ -60,3 +62,27 @@ class Bound:
     def orders(self, customer):
         return int(self.pg.scalar("SELECT count(*) FROM orders WHERE customer = :'p1'",
                                   customer))
+
+
+class BoundCase(unittest.TestCase):
+    """One Bound for the test class (CONFIG appended to ermgw's configuration), as self.b,
+    with its pg, sim and code at hand; the gateway is self.gw (a test may restart it)."""
+    CONFIG = ""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.b = Bound(config=cls.CONFIG)
+        cls.pg, cls.sim, cls.code = cls.b.pg, cls.b.sim, cls.b.code
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.b.close()
+
+    @property
+    def gw(self):
+        return self.b.gw
+
+    def states(self, dest):
+        """{state: count} of the outbox rows to DEST."""
+        return dict(self.pg.psql("SELECT state, count(*) FROM outbox WHERE dest = :'p1'"
+                                 " GROUP BY state", dest))

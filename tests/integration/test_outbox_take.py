@@ -8,7 +8,6 @@ rows the sender holds stay, however old. The real ermgw, the simulator and Postg
 import os
 import re
 import sys
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bound  # noqa: E402
@@ -22,25 +21,7 @@ STALE_SQL = ("INSERT INTO outbox (dest, source, kind, text, state, tries, update
              " now() - interval '1 hour' FROM generate_series(1, %d) AS g")
 
 
-class BoundCase(unittest.TestCase):
-    """One bound ermgw for the class, with CONFIG appended to its configuration."""
-    CONFIG = ""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.b = bound.Bound(config=cls.CONFIG)
-        cls.pg = cls.b.pg
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.b.close()
-
-    def states(self, dest):
-        return dict(self.pg.psql("SELECT state, count(*) FROM outbox WHERE dest = :'p1'"
-                                 " GROUP BY state", dest))
-
-
-class TakeFromNearTheLast(BoundCase):
+class TakeFromNearTheLast(bound.BoundCase):
     # Submits held by the simulator must outlast a sweep (up to SWEEP_S) without timing
     # out (a timed-out submit is sent again: a second SUBMIT, another matter).
     CONFIG = "[smsc]\nresponse_timeout_s = 120\n"
@@ -101,7 +82,7 @@ class TakeFromNearTheLast(BoundCase):
         self.assertEqual(self.submits(held, mark), 1)
 
 
-class TakeWhoseResultWasLost(BoundCase):
+class TakeWhoseResultWasLost(bound.BoundCase):
     """A take that committed while its connection died (a primary's crash after its commit
     reached the standby, in test_failover) leaves its rows sending under this gateway's name
     and held by no one. No take is in flight once the connection is gone, so they are not a
@@ -137,7 +118,7 @@ class TakeWhoseResultWasLost(BoundCase):
         self.assertEqual(self.b.sim.out.count(r"^SUBMIT \S+ 10086 %s " % dest), 1)
 
 
-class RepliesBeforePushes(BoundCase):
+class RepliesBeforePushes(bound.BoundCase):
     """A hand-out queues its promo pushes all at once (100,000 rows for a department); a
     customer's confirmation, a holder's note or an employee's login code queued after them
     must not wait for them all: at an SMSC's 200 submits a second, 3,000 pushes are 15 s, at

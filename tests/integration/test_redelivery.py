@@ -5,26 +5,13 @@ text sent twice by the customer on one link is two messages, and a copy older th
 [service] dedupe_window_s is a message again. Each test uses its own customer number."""
 import os
 import sys
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bound  # noqa: E402
 import ermtest  # noqa: E402
 
 
-class Redelivery(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.b = bound.Bound()
-        cls.pg, cls.sim, cls.code = cls.b.pg, cls.b.sim, cls.b.code
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.b.close()
-
-    @property
-    def gw(self):
-        return self.b.gw
+class Redelivery(bound.BoundCase):
 
     def send(self, customer, text, seq=None):
         """Sends TEXT (GSM 7-bit) from CUSTOMER with sequence number SEQ (the simulator's

@@ -10,7 +10,6 @@ and PostgreSQL:
 import os
 import re
 import sys
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bound  # noqa: E402
@@ -21,15 +20,8 @@ ESME_RSUBMITFAIL = 0x45
 ROWS = 40
 
 
-class SubmitRetry(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.b = bound.Bound(config="[smsc]\nresponse_timeout_s = 1\n")
-        cls.pg, cls.sim, cls.gw = cls.b.pg, cls.b.sim, cls.b.gw
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.b.close()
+class SubmitRetry(bound.BoundCase):
+    CONFIG = "[smsc]\nresponse_timeout_s = 1\n"
 
     def queue(self, dest, text):
         self.pg.psql("INSERT INTO outbox (dest, source, kind, text)"
@@ -87,17 +79,8 @@ class SubmitRetry(unittest.TestCase):
         self.assertEqual(ermtest.sim_unescape(whole), text)
 
 
-class RefusingSmsc(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.b = bound.Bound()
-        cls.pg, cls.sim, cls.gw = cls.b.pg, cls.b.sim, cls.b.gw
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.b.close()
-
-    def states(self, prefix):
+class RefusingSmsc(bound.BoundCase):
+    def states_like(self, prefix):
         return dict(self.pg.psql("SELECT state, count(*) FROM outbox WHERE dest LIKE :'p1'"
                                  " GROUP BY state", prefix + "%"))
 
@@ -111,7 +94,7 @@ class RefusingSmsc(unittest.TestCase):
         self.sim.send("submit_status 0x%08x" % ESME_RSUBMITFAIL)
         try:
             self.queue_rows("1366100")
-            ermtest.wait_until(lambda: self.states("1366100") == {"failed": str(ROWS)},
+            ermtest.wait_until(lambda: self.states_like("1366100") == {"failed": str(ROWS)},
                                "every row refused for good")
         finally:
             self.sim.send("submit_status 0x00000000")
